@@ -1,0 +1,156 @@
+package schemes_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
+	zmq "github.com/pebbe/zmq4"
+)
+
+// harness runs a real WFS for a scheme on loopback.
+type harness struct {
+	t      *testing.T
+	scheme *schemes.Scheme
+	run    *wfs.RunDir
+	srv    *wfs.Server
+	guard  *schemes.Server
+	zctx   *zmq.Context
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func start(t *testing.T, spec string) *harness {
+	t.Helper()
+	sc, err := schemes.Builtin().Parse(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := wfs.NewRunDir(filepath.Join(t.TempDir(), "run"), wfs.NewFiles(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	guard, err := sc.Server(ctx, schemes.Env{Run: run, Workflow: "wf"})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	srv, err := wfs.NewServer(wfs.ServerConfig{Run: run, Workflow: "wf", Guard: guard, Workers: 2})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	zctx, err := zmq.NewContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, scheme: sc, run: run, srv: srv, guard: guard, zctx: zctx, cancel: cancel, done: make(chan error, 1)}
+	go func() { h.done <- srv.Serve(ctx) }()
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) stop() {
+	h.cancel()
+	if err := <-h.done; err != nil {
+		h.t.Error(err)
+	}
+	if err := h.guard.Close(); err != nil {
+		h.t.Error(err)
+	}
+	_ = h.zctx.Term()
+}
+
+// call runs one command as a fresh CLI client would.
+func (h *harness) call(cmd string, args any) (json.RawMessage, error) {
+	ctx := context.Background()
+	cl, err := h.scheme.Client(ctx, schemes.ClientEnv{Run: h.run, Contact: h.srv.Contact(), Kind: schemes.KindCLI, Identity: "owner"})
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	zc := wfs.NewClient(h.zctx, h.srv.Endpoint(), wfs.ClientConfig{Timeout: 2 * time.Second, Configure: cl.Configure})
+	defer zc.Close()
+	if _, err := cl.Begin(ctx, zc.Call); err != nil {
+		return nil, err
+	}
+	body, err := wfs.EncodeRequest(cmd, args, wfs.Meta{Prog: "test"})
+	if err != nil {
+		return nil, err
+	}
+	frames, err := cl.Wrap(body)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := zc.Call(ctx, frames...)
+	if err != nil {
+		return nil, err
+	}
+	rep, err = cl.Unwrap(rep)
+	if err != nil {
+		return nil, err
+	}
+	return wfs.DecodeReply(rep)
+}
+
+func TestRoundTripEachScheme(t *testing.T) {
+	for _, spec := range []string{"plain", "null", "passphrase", "null+passphrase:workflow"} {
+		t.Run(spec, func(t *testing.T) {
+			h := start(t, spec)
+			data, err := h.call(wfs.CmdPing, nil)
+			if err != nil {
+				t.Fatalf("ping: %v", err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(data, &got); err != nil || got["pong"] != true {
+				t.Fatalf("ping reply %s (%v)", data, err)
+			}
+		})
+	}
+}
+
+func TestPassphraseRejections(t *testing.T) {
+	h := start(t, "passphrase")
+	path := h.run.Service(schemes.PassphraseFile)
+	body, _ := wfs.EncodeRequest(wfs.CmdStop, nil, wfs.Meta{})
+	cases := []struct {
+		name   string
+		frames [][]byte
+	}{
+		{"missing", [][]byte{body}},
+		{"wrong", [][]byte{body, []byte("not-the-passphrase")}},
+		{"empty", [][]byte{body, {}}},
+		{"stale", [][]byte{body, []byte("c3RhbGUtcGFzc3BocmFzZS1mcm9tLWxhc3QtcnVu")}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			zc := wfs.NewClient(h.zctx, h.srv.Endpoint(), wfs.ClientConfig{Timeout: 2 * time.Second})
+			defer zc.Close()
+			rep, err := zc.Call(context.Background(), c.frames...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := wfs.DecodeReply(rep); !errors.Is(err, wfs.ErrRejected) {
+				t.Fatalf("got %v, want a rejection", err)
+			}
+			// The server keeps serving a valid client.
+			if _, err := h.call(wfs.CmdPing, nil); err != nil {
+				t.Fatalf("valid client after %s: %v", c.name, err)
+			}
+		})
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("passphrase file mode: %v %v", st, err)
+	}
+	if h.srv.Stats().Rejected != int64(len(cases)) {
+		t.Fatalf("server counted %d rejections, want %d", h.srv.Stats().Rejected, len(cases))
+	}
+}

@@ -1,0 +1,492 @@
+package wfs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	zmq "github.com/pebbe/zmq4"
+)
+
+// Port range Cylc 8 schedulers bind in.
+const (
+	PortMin = 43001
+	PortMax = 43101
+)
+
+// DefaultMaxMsgSize is the server's ZMQ_MAXMSGSIZE: a peer that sends a larger
+// frame is disconnected by libzmq before the frame is read.
+const DefaultMaxMsgSize = 1 << 20
+
+// ServerConfig configures a WFS.
+type ServerConfig struct {
+	// Run is the run directory; the contact file is written in it.
+	Run *RunDir
+	// Workflow is the workflow id (the audience of its credentials).
+	Workflow string
+	// Listen is "" for a random free port in 43001-43101 on 127.0.0.1, or an
+	// explicit "tcp://ADDR:PORT" or "ipc://PATH" endpoint.
+	Listen string
+	// Guard is the scheme's server side; nil means OpenGuard.
+	Guard Guard
+	// Workers is the number of goroutines that verify and serve requests so
+	// that one slow verification does not hold up the rest; 0 serves inline
+	// on the socket's goroutine (lowest latency, one request at a time).
+	Workers int
+	// MaxMsgSize is ZMQ_MAXMSGSIZE; 0 means DefaultMaxMsgSize.
+	MaxMsgSize int64
+	// Contact holds extra contact-file entries (no secrets).
+	Contact map[string]string
+}
+
+// ServerStats counts what the server saw.
+type ServerStats struct {
+	Requests  int64 `json:"requests"`
+	OK        int64 `json:"ok"`
+	Rejected  int64 `json:"rejected"`
+	Protocol  int64 `json:"protocol"`
+	Unknown   int64 `json:"unknown"`
+	Internal  int64 `json:"internal"`
+	Malformed int64 `json:"malformed"` // envelopes dropped without a reply
+}
+
+// Server is the workflow-service stand-in: a ROUTER socket serving Cylc's
+// JSON requests from many concurrent REQ clients.
+type Server struct {
+	cfg      ServerConfig
+	zctx     *zmq.Context
+	sock     *zmq.Socket
+	endpoint string
+	contact  Contact
+	guard    Guard
+
+	requests, ok, rejected, protocol, unknown, internal, malformed atomic.Int64
+
+	closed atomic.Bool
+}
+
+// NewServer creates the server's ZMQ context and socket, lets the guard
+// configure it, binds, and writes the contact file. Call Serve to run it and
+// Close (or cancel Serve's context) to stop it.
+func NewServer(cfg ServerConfig) (*Server, error) {
+	if cfg.Run == nil {
+		return nil, errors.New("wfs: server needs a run directory")
+	}
+	if cfg.Guard == nil {
+		cfg.Guard = OpenGuard{}
+	}
+	if cfg.MaxMsgSize == 0 {
+		cfg.MaxMsgSize = DefaultMaxMsgSize
+	}
+	if cfg.Workflow == "" {
+		cfg.Workflow = "authbench"
+	}
+	zctx, err := zmq.NewContext()
+	if err != nil {
+		return nil, fmt.Errorf("wfs: zmq context: %w", err)
+	}
+	s := &Server{cfg: cfg, zctx: zctx, guard: cfg.Guard}
+	if err := s.open(); err != nil {
+		_ = zctx.Term()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) open() error {
+	sock, err := s.zctx.NewSocket(zmq.ROUTER)
+	if err != nil {
+		return fmt.Errorf("wfs: router socket: %w", err)
+	}
+	s.sock = sock
+	fail := func(err error) error { _ = sock.Close(); return err }
+	for _, set := range []func() error{
+		func() error { return sock.SetLinger(0) },
+		func() error { return sock.SetMaxmsgsize(s.cfg.MaxMsgSize) },
+		func() error { return sock.SetSndtimeo(time.Second) },
+		func() error { return sock.SetRcvtimeo(time.Second) },
+		func() error { return sock.SetRouterMandatory(1) },
+		func() error { return s.guard.ConfigureServer(s.zctx, sock) },
+	} {
+		if err := set(); err != nil {
+			return fail(fmt.Errorf("wfs: configure server socket: %w", err))
+		}
+	}
+	if err := s.bind(); err != nil {
+		return fail(err)
+	}
+	if err := s.writeContact(); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+func (s *Server) bind() error {
+	if s.cfg.Listen != "" {
+		if !strings.HasPrefix(s.cfg.Listen, "tcp://") && !strings.HasPrefix(s.cfg.Listen, "ipc://") {
+			return fmt.Errorf("wfs: -listen %q: want tcp://ADDR:PORT or ipc://PATH", s.cfg.Listen)
+		}
+		if err := s.sock.Bind(s.cfg.Listen); err != nil {
+			return fmt.Errorf("wfs: bind %s: %w", s.cfg.Listen, err)
+		}
+		ep, err := s.sock.GetLastEndpoint()
+		if err != nil {
+			return fmt.Errorf("wfs: endpoint: %w", err)
+		}
+		s.endpoint = ep
+		return nil
+	}
+	ports := rand.Perm(PortMax - PortMin + 1)
+	var last error
+	for _, p := range ports {
+		ep := fmt.Sprintf("tcp://127.0.0.1:%d", PortMin+p)
+		if err := s.sock.Bind(ep); err != nil {
+			last = err
+			continue
+		}
+		s.endpoint = ep
+		return nil
+	}
+	return fmt.Errorf("wfs: no free port in %d-%d: %v", PortMin, PortMax, last)
+}
+
+func (s *Server) writeContact() error {
+	host, _ := os.Hostname()
+	c := Contact{
+		ContactAPI:      "5",
+		ContactPID:      strconv.Itoa(os.Getpid()),
+		ContactWorkflow: s.cfg.Workflow,
+		ContactRunDir:   s.cfg.Run.Root,
+	}
+	if h, port, ok := splitTCP(s.endpoint); ok {
+		if h == "0.0.0.0" || h == "*" || h == "[::]" {
+			c[ContactHost] = host
+			c[ContactEndpoint] = "tcp://" + host + ":" + port
+		} else {
+			c[ContactHost] = h
+			c[ContactEndpoint] = s.endpoint
+		}
+		c[ContactPort] = port
+	} else {
+		c[ContactHost] = host
+		c[ContactEndpoint] = s.endpoint
+	}
+	for k, v := range s.cfg.Contact {
+		c[k] = v
+	}
+	s.contact = c
+	return s.cfg.Run.Files.WriteFile(s.cfg.Run.ContactPath(), c.Marshal(), 0o600)
+}
+
+func splitTCP(ep string) (host, port string, ok bool) {
+	rest, found := strings.CutPrefix(ep, "tcp://")
+	if !found {
+		return "", "", false
+	}
+	i := strings.LastIndex(rest, ":")
+	if i < 0 {
+		return "", "", false
+	}
+	return rest[:i], rest[i+1:], true
+}
+
+// Endpoint is the bound endpoint, for example tcp://127.0.0.1:43017.
+func (s *Server) Endpoint() string { return s.endpoint }
+
+// Contact returns the contact-file entries.
+func (s *Server) Contact() Contact { return s.contact }
+
+// Context returns the server's ZMQ context (for schemes' ZAP handlers).
+func (s *Server) Context() *zmq.Context { return s.zctx }
+
+// Stats returns a snapshot of the server's counters.
+func (s *Server) Stats() ServerStats {
+	return ServerStats{
+		Requests: s.requests.Load(), OK: s.ok.Load(), Rejected: s.rejected.Load(),
+		Protocol: s.protocol.Load(), Unknown: s.unknown.Load(), Internal: s.internal.Load(),
+		Malformed: s.malformed.Load(),
+	}
+}
+
+type job struct {
+	envelope [][]byte
+	in       Inbound
+}
+
+// Serve runs the server until ctx is cancelled, then closes the socket,
+// removes the contact file and terminates the context. It is called once.
+func (s *Server) Serve(ctx context.Context) error {
+	defer s.close()
+	if s.cfg.Workers <= 0 {
+		return s.serveInline(ctx)
+	}
+	return s.servePool(ctx)
+}
+
+func (s *Server) serveInline(ctx context.Context) error {
+	poller := zmq.NewPoller()
+	poller.Add(s.sock, zmq.POLLIN)
+	for ctx.Err() == nil {
+		polled, err := poller.Poll(100 * time.Millisecond)
+		if err != nil {
+			if zmq.AsErrno(err) == zmq.Errno(4) { // EINTR
+				continue
+			}
+			return fmt.Errorf("wfs: poll: %w", err)
+		}
+		if len(polled) == 0 {
+			continue
+		}
+		for {
+			j, err := s.recvDontwait()
+			if err != nil {
+				break
+			}
+			if j == nil {
+				continue
+			}
+			reply := s.handle(ctx, &j.in)
+			s.send(j.envelope, reply)
+		}
+	}
+	return nil
+}
+
+func (s *Server) recvDontwait() (*job, error) {
+	msg, md, err := s.sock.RecvMessageBytesWithMetadata(zmq.DONTWAIT, "User-Id", "Peer-Address")
+	if err != nil {
+		return nil, err
+	}
+	// ROUTER envelope from a REQ peer: identity, empty delimiter, frames.
+	if len(msg) < 3 || len(msg[1]) != 0 {
+		s.malformed.Add(1)
+		return nil, nil
+	}
+	return &job{envelope: msg[:2], in: Inbound{Frames: msg[2:], UserID: md["User-Id"], Peer: md["Peer-Address"]}}, nil
+}
+
+func (s *Server) send(envelope [][]byte, reply []byte) {
+	// A peer that has gone is not an error for the server: drop the reply.
+	_, _ = s.sock.SendMessage(envelope[0], envelope[1], reply)
+}
+
+func (s *Server) servePool(ctx context.Context) error {
+	// Workers hand replies back over inproc PUSH sockets to a PULL socket the
+	// socket goroutine polls beside the ROUTER, so replies wake it at once.
+	addr := fmt.Sprintf("inproc://wfs-replies-%p", s)
+	pull, err := s.zctx.NewSocket(zmq.PULL)
+	if err != nil {
+		return fmt.Errorf("wfs: reply socket: %w", err)
+	}
+	defer pull.Close()
+	_ = pull.SetLinger(0)
+	if err := pull.Bind(addr); err != nil {
+		return fmt.Errorf("wfs: bind %s: %w", addr, err)
+	}
+	jobs := make(chan *job, 1024)
+	var wg sync.WaitGroup
+	for i := 0; i < s.cfg.Workers; i++ {
+		push, err := s.zctx.NewSocket(zmq.PUSH)
+		if err != nil {
+			close(jobs)
+			wg.Wait()
+			return fmt.Errorf("wfs: worker socket: %w", err)
+		}
+		_ = push.SetLinger(0)
+		_ = push.SetSndtimeo(time.Second)
+		if err := push.Connect(addr); err != nil {
+			_ = push.Close()
+			close(jobs)
+			wg.Wait()
+			return fmt.Errorf("wfs: connect %s: %w", addr, err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer push.Close()
+			for j := range jobs {
+				reply := s.handle(ctx, &j.in)
+				_, _ = push.SendMessage(j.envelope[0], j.envelope[1], reply)
+			}
+		}()
+	}
+	defer func() { close(jobs); wg.Wait() }()
+
+	poller := zmq.NewPoller()
+	poller.Add(s.sock, zmq.POLLIN)
+	poller.Add(pull, zmq.POLLIN)
+	for ctx.Err() == nil {
+		polled, err := poller.Poll(100 * time.Millisecond)
+		if err != nil {
+			if zmq.AsErrno(err) == zmq.Errno(4) {
+				continue
+			}
+			return fmt.Errorf("wfs: poll: %w", err)
+		}
+		for _, p := range polled {
+			switch p.Socket {
+			case pull:
+				for {
+					m, err := pull.RecvMessageBytes(zmq.DONTWAIT)
+					if err != nil {
+						break
+					}
+					if len(m) == 3 {
+						s.send(m[:2], m[2])
+					}
+				}
+			case s.sock:
+				for {
+					j, err := s.recvDontwait()
+					if err != nil {
+						break
+					}
+					if j == nil {
+						continue
+					}
+					select {
+					case jobs <- j:
+					case <-ctx.Done():
+						return nil
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// handle runs one request through the guard and the command table and
+// returns the reply frame. It never panics on bad input.
+func (s *Server) handle(ctx context.Context, in *Inbound) (reply []byte) {
+	s.requests.Add(1)
+	defer func() {
+		if r := recover(); r != nil {
+			s.internal.Add(1)
+			reply = EncodeError(KindInternal, fmt.Sprintf("internal error: %v", r))
+		}
+	}()
+	body, who, err := s.guard.Open(ctx, in)
+	if err != nil {
+		return s.fail(err, KindRejected)
+	}
+	req, err := DecodeRequest(body)
+	if err != nil {
+		return s.fail(err, KindProtocol)
+	}
+	if err := s.guard.Authorize(ctx, who, req); err != nil {
+		return s.fail(err, KindRejected)
+	}
+	data, handled, err := s.guard.Handle(ctx, who, req)
+	if !handled && err == nil {
+		data, err = s.builtin(req)
+	}
+	if err != nil {
+		return s.fail(err, KindInternal)
+	}
+	s.ok.Add(1)
+	out, err := s.guard.SealReply(who, EncodeReply(data))
+	if err != nil {
+		return s.fail(err, KindInternal)
+	}
+	return out
+}
+
+func (s *Server) fail(err error, def ErrorKind) []byte {
+	kind := def
+	var we *Error
+	if errors.As(err, &we) {
+		kind = we.Kind
+	}
+	switch kind {
+	case KindRejected:
+		s.rejected.Add(1)
+	case KindProtocol:
+		s.protocol.Add(1)
+	case KindUnknown:
+		s.unknown.Add(1)
+	default:
+		s.internal.Add(1)
+	}
+	msg := err.Error()
+	if we != nil {
+		msg = we.Msg
+	}
+	return EncodeError(kind, msg)
+}
+
+func (s *Server) builtin(req *Request) (any, error) {
+	switch req.Command {
+	case CmdPing:
+		return map[string]any{"workflow": s.cfg.Workflow, "pong": true}, nil
+	case CmdTrigger, CmdHold, CmdRelease, CmdStop:
+		return map[string]any{"command": req.Command, "queued": true}, nil
+	case CmdMessage:
+		return s.message(req)
+	case CmdData:
+		var a DataArgs
+		if len(req.Args) > 0 {
+			if err := json.Unmarshal(req.Args, &a); err != nil {
+				return nil, &Error{Kind: KindProtocol, Msg: "data args: " + err.Error()}
+			}
+		}
+		if a.Size < 0 || int64(a.Size) > s.cfg.MaxMsgSize {
+			return nil, &Error{Kind: KindProtocol, Msg: fmt.Sprintf("data size %d out of range 0-%d", a.Size, s.cfg.MaxMsgSize)}
+		}
+		return strings.Repeat("x", a.Size), nil
+	}
+	return nil, &Error{Kind: KindUnknown, Msg: fmt.Sprintf("unknown command %q", req.Command)}
+}
+
+// message appends each message to the job's job.status as Cylc does:
+// CYLC_MESSAGE=<time>|<severity>|<text>.
+func (s *Server) message(req *Request) (any, error) {
+	var a MessageArgs
+	if err := json.Unmarshal(req.Args, &a); err != nil {
+		return nil, &Error{Kind: KindProtocol, Msg: "message args: " + err.Error()}
+	}
+	id, err := ParseJobID(a.TaskJob)
+	if err != nil {
+		return nil, &Error{Kind: KindProtocol, Msg: err.Error()}
+	}
+	if len(a.Messages) == 0 {
+		return nil, &Error{Kind: KindProtocol, Msg: "message args: no messages"}
+	}
+	var b strings.Builder
+	for _, m := range a.Messages {
+		text := strings.ReplaceAll(m[1], "\n", " ")
+		fmt.Fprintf(&b, "CYLC_MESSAGE=%s|%s|%s\n", a.EventTime, m[0], text)
+	}
+	path := s.cfg.Run.JobStatusPath(id)
+	if _, err := os.Stat(s.cfg.Run.JobDir(id)); err != nil {
+		return nil, &Error{Kind: KindProtocol, Msg: fmt.Sprintf("no such job %s", id)}
+	}
+	if err := s.cfg.Run.Files.AppendFile(path, []byte(b.String()), 0o600); err != nil {
+		return nil, err
+	}
+	return map[string]any{"received": len(a.Messages)}, nil
+}
+
+// close releases the socket and context and removes the contact file.
+func (s *Server) close() {
+	if s.closed.Swap(true) {
+		return
+	}
+	_ = s.sock.Close()
+	if tc, ok := s.guard.(TransportCloser); ok {
+		tc.CloseTransport()
+	}
+	_ = s.cfg.Run.Files.Remove(s.cfg.Run.ContactPath())
+	_ = s.zctx.Term()
+}
+
+// Close stops a server that is not serving (Serve closes on its own).
+func (s *Server) Close() { s.close() }
