@@ -41,7 +41,7 @@ func (s FileStats) Sub(o FileStats) FileStats {
 // are made 0700. The zero value is not usable; use NewFiles.
 type Files struct {
 	created, written, appended, read, deleted, renamed, fsyncs atomic.Int64
-	live, peak                                                  atomic.Int64
+	live, peak                                                 atomic.Int64
 	// Sync makes every write and append fsync the file before returning, as a
 	// careful implementation must for a credential that another process reads.
 	Sync bool
