@@ -52,7 +52,8 @@ func Builtin() *Registry {
 // Register adds a part; a later registration of the same name replaces it.
 func (r *Registry) Register(p PartInfo) { r.parts[p.Name] = p }
 
-func (r *Registry) names(kind PartKind) []string {
+// Names lists the registered parts of a kind, sorted.
+func (r *Registry) Names(kind PartKind) []string {
 	var out []string
 	for n, p := range r.parts {
 		if p.Kind == kind {
@@ -67,7 +68,7 @@ func (r *Registry) names(kind PartKind) []string {
 func (r *Registry) Examples() []string {
 	out := []string{"plain"}
 	for _, kind := range []PartKind{Security, Credential} {
-		for _, n := range r.names(kind) {
+		for _, n := range r.Names(kind) {
 			for _, e := range r.parts[n].Examples {
 				if !slices.Contains(out, e) {
 					out = append(out, e)
@@ -87,7 +88,7 @@ func (r *Registry) Info(name string) (PartInfo, bool) {
 // validHint is the tail of every spec error: what is valid.
 func (r *Registry) validHint() string {
 	return fmt.Sprintf("valid: %s; or SECURITY[+CREDENTIAL[/ALG]][:POLICY[=ARG]] with SECURITY in {%s} and CREDENTIAL in {%s} (see `authbench list`)",
-		strings.Join(r.Examples(), ", "), strings.Join(r.names(Security), ", "), strings.Join(r.names(Credential), ", "))
+		strings.Join(r.Examples(), ", "), strings.Join(r.Names(Security), ", "), strings.Join(r.Names(Credential), ", "))
 }
 
 // Parse parses a spec and builds its scheme. An unknown or ill-formed spec

@@ -1,0 +1,79 @@
+// Command authbench benchmarks and attacks authentication schemes between a
+// workflow service and its clients over real ZeroMQ. See the README.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// exitError carries a process exit code with its message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// errUsage marks a usage error already printed by the flag package.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	code := 1
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	fmt.Fprintln(stderr, "authbench:", err)
+	return code
+}
+
+const usage = `authbench: benchmark and attack WFS authentication schemes over real ZeroMQ
+
+usage:
+  authbench run     [-scenario NAME|FILE] [-schemes SPEC,...] [-out DIR] [-repeat N] [-quiet]
+  authbench serve   -scheme SPEC -run-dir DIR [-listen tcp://*:PORT]
+  authbench list
+  authbench help
+
+Flags come before positional arguments.`
+
+// run dispatches a subcommand.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run":
+		return runRun(ctx, rest, stdout, stderr)
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
+	case "list":
+		return runList(ctx, rest, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q; want run, serve, list or help", cmd)
+}

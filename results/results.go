@@ -1,0 +1,216 @@
+// Package results holds the result model of an authbench run (versioned
+// JSON with encoded HDR histograms), merging, and rendering. It never
+// imports ZeroMQ.
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// SchemaVersion is the version of the results.json schema.
+const SchemaVersion = 1
+
+// Op kinds recorded per (scheme, scenario).
+const (
+	OpCommand   = "command_total" // a CLI command end to end (acquire + round trip)
+	OpAcquire   = "acquire"       // token or key acquisition
+	OpRoundTrip = "round_trip"    // one request/reply on the wire
+	OpHandshake = "handshake"     // connect to HANDSHAKE_SUCCEEDED
+	OpJobMsg    = "job_message"   // one job message end to end
+	OpPoll      = "uis_poll"      // one UI-server poll
+	OpProcess   = "process_total" // a client process's whole wall time
+)
+
+// Run is one results.json: the environment, the command that produced it,
+// and one Result per (scenario, scheme, round).
+type Run struct {
+	Schema  int       `json:"schema"`
+	Tool    string    `json:"tool"`
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended"`
+	// Command is the command line that produced this file.
+	Command string `json:"command"`
+	// Partial is true when the run was interrupted before it finished.
+	Partial bool        `json:"partial,omitempty"`
+	Env     Environment `json:"environment"`
+	Results []*Result   `json:"results"`
+}
+
+// Environment describes the machine a run was made on.
+type Environment struct {
+	Host       string `json:"host"`
+	CPU        string `json:"cpu"`
+	Cores      int    `json:"cores"`
+	Kernel     string `json:"kernel"`
+	Go         string `json:"go"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	Libzmq     string `json:"libzmq"`
+	Libsodium  string `json:"libsodium,omitempty"`
+	Pin        string `json:"pin,omitempty"`
+}
+
+// Result is the measurement of one scheme in one scenario (one round).
+type Result struct {
+	Scenario  string        `json:"scenario"`
+	Scheme    string        `json:"scheme"`    // as the user wrote it
+	Canonical string        `json:"canonical"` // the parsed full form
+	Round     int           `json:"round"`
+	Duration  time.Duration `json:"duration_ns"`
+	Ops       []*Op         `json:"ops"`
+	Files     FileStats     `json:"files"`
+	Jobs      int64         `json:"jobs"`
+	Commands  int64         `json:"commands"`
+	// CPU is the CPU seconds (user+system) of the whole authbench process
+	// during the run: the WFS and its in-process clients together.
+	CPU       float64 `json:"cpu_s"`
+	PeakRSSKB int64   `json:"peak_rss_kb"`
+	// Partial is true when the run was interrupted.
+	Partial bool `json:"partial,omitempty"`
+	// Server counts the requests the WFS saw.
+	Server ServerStats `json:"server"`
+	// BytesAdded is the mean number of bytes the scheme adds to a request
+	// over the same request under plain.
+	BytesAdded float64 `json:"bytes_added_per_msg"`
+}
+
+// ServerStats mirrors the WFS's request counters.
+type ServerStats struct {
+	Requests  int64 `json:"requests"`
+	OK        int64 `json:"ok"`
+	Rejected  int64 `json:"rejected"`
+	Protocol  int64 `json:"protocol"`
+	Unknown   int64 `json:"unknown"`
+	Internal  int64 `json:"internal"`
+	Malformed int64 `json:"malformed"`
+}
+
+// FileStats mirrors the counted file layer's counters.
+type FileStats struct {
+	Created  int64 `json:"created"`
+	Written  int64 `json:"written"`
+	Appended int64 `json:"appended"`
+	Read     int64 `json:"read"`
+	Deleted  int64 `json:"deleted"`
+	Renamed  int64 `json:"renamed"`
+	Fsyncs   int64 `json:"fsyncs"`
+	Live     int64 `json:"live"`
+	PeakLive int64 `json:"peak_live"`
+}
+
+// Op is the measurement of one kind of operation.
+type Op struct {
+	Name   string           `json:"op"`
+	Count  int64            `json:"count"`
+	Errors map[string]int64 `json:"errors,omitempty"`
+	// Asked is the rate the scenario asked for (ops/s; 0 for closed loop).
+	Asked float64 `json:"asked_rate,omitempty"`
+	// Late counts sends that started later than their intended time by more
+	// than the engine's threshold; Dropped counts sends skipped because every
+	// worker was busy.
+	Late    int64 `json:"late,omitempty"`
+	Dropped int64 `json:"dropped,omitempty"`
+	// Hist is latency from the intended send time (corrected for coordinated
+	// omission in open-loop runs); Uncorrected is from the actual send.
+	Hist        *Histogram `json:"hist"`
+	Uncorrected *Histogram `json:"uncorrected,omitempty"`
+}
+
+// ErrorCount is the total of Errors.
+func (o *Op) ErrorCount() int64 {
+	var n int64
+	for _, v := range o.Errors {
+		n += v
+	}
+	return n
+}
+
+// Rate is the achieved rate of successful ops over d.
+func (o *Op) Rate(d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(o.Count) / d.Seconds()
+}
+
+// Op returns the named op, or nil.
+func (r *Result) Op(name string) *Op {
+	for _, o := range r.Ops {
+		if o.Name == name {
+			return o
+		}
+	}
+	return nil
+}
+
+// SortOps orders ops by a fixed op order, then name.
+func (r *Result) SortOps() {
+	order := map[string]int{OpCommand: 0, OpAcquire: 1, OpRoundTrip: 2, OpHandshake: 3, OpJobMsg: 4, OpPoll: 5, OpProcess: 6}
+	sort.SliceStable(r.Ops, func(i, j int) bool {
+		oi, iok := order[r.Ops[i].Name]
+		oj, jok := order[r.Ops[j].Name]
+		if iok != jok {
+			return iok
+		}
+		if oi != oj {
+			return oi < oj
+		}
+		return r.Ops[i].Name < r.Ops[j].Name
+	})
+}
+
+// Write writes the run to path atomically (a temp file in the same
+// directory, fsynced, then renamed).
+func (r *Run) Write(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode results: %w", err)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("results dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".results-*.json")
+	if err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	return nil
+}
+
+// Read reads a results.json (a file, or a directory holding one).
+func Read(path string) (*Run, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "results.json")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.Schema != SchemaVersion {
+		return nil, fmt.Errorf("%s: results schema %d, this authbench reads %d", path, r.Schema, SchemaVersion)
+	}
+	return &r, nil
+}

@@ -1,0 +1,56 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// FormatDuration prints a latency with a unit suited to its size.
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0fµs", float64(d)/1e3)
+	case d < time.Second:
+		return fmt.Sprintf("%.2fms", float64(d)/1e6)
+	default:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+}
+
+// Markdown returns a new markdown table writer on w with the given header.
+func Markdown(w io.Writer, header ...string) *tablewriter.Table {
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewMarkdown()),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	)
+	t.Header(header)
+	return t
+}
+
+// WriteSummary writes the run's per-(scheme, op) markdown table: scheme, op,
+// count, errors, p50, p99, max, ops/s.
+func WriteSummary(w io.Writer, run *Run) error {
+	t := Markdown(w, "scenario", "scheme", "op", "count", "errors", "p50", "p99", "max", "ops/s")
+	for _, r := range run.Results {
+		for _, o := range r.Ops {
+			if err := t.Append([]string{
+				r.Scenario, r.Scheme, o.Name,
+				strconv.FormatInt(o.Count, 10), strconv.FormatInt(o.ErrorCount(), 10),
+				FormatDuration(o.Hist.Percentile(50)), FormatDuration(o.Hist.Percentile(99)),
+				FormatDuration(o.Hist.Max()), fmt.Sprintf("%.1f", o.Rate(r.Duration)),
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return t.Render()
+}

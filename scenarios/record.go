@@ -1,0 +1,135 @@
+package scenarios
+
+import (
+	"errors"
+	"time"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/wfs"
+)
+
+// Op names, "group.op", as thresholds name them (cli.command_total.p99).
+const (
+	OpCLICommand   = "cli.command_total"
+	OpCLIAcquire   = "cli.acquire"
+	OpCLIRoundTrip = "cli.round_trip"
+	OpCLIHandshake = "cli.handshake"
+	OpJobMessage   = "job.message"
+	OpJobAcquire   = "job.acquire"
+	OpJobRoundTrip = "job.round_trip"
+	OpJobHandshake = "job.handshake"
+	OpUISPoll      = "uis.poll"
+)
+
+// opOrder is the order ops appear in results.
+func opOrder() []string {
+	return []string{OpCLICommand, OpCLIAcquire, OpCLIRoundTrip, OpCLIHandshake,
+		OpJobMessage, OpJobAcquire, OpJobRoundTrip, OpJobHandshake, OpUISPoll}
+}
+
+// recorder holds one worker's histograms; workers never share one, and the
+// engine merges them at the end, so memory stays flat and recording takes no
+// lock.
+type recorder struct {
+	ops        map[string]*results.Op
+	warmupEnd  time.Time
+	bytesAdded int64
+	wrapped    int64
+	progress   *progress
+}
+
+func newRecorder(warmupEnd time.Time, p *progress) *recorder {
+	return &recorder{ops: map[string]*results.Op{}, warmupEnd: warmupEnd, progress: p}
+}
+
+func (r *recorder) op(name string) *results.Op {
+	o := r.ops[name]
+	if o == nil {
+		o = &results.Op{Name: name, Errors: map[string]int64{}, Hist: results.NewHistogram(), Uncorrected: results.NewHistogram()}
+		r.ops[name] = o
+	}
+	return o
+}
+
+// ok records a success: corrected latency from the intended send time,
+// uncorrected from the actual start. Ops that started in the warm-up are
+// discarded.
+func (r *recorder) ok(name string, intended, start, end time.Time) {
+	if intended.Before(r.warmupEnd) {
+		return
+	}
+	o := r.op(name)
+	o.Count++
+	o.Hist.Record(end.Sub(intended))
+	o.Uncorrected.Record(end.Sub(start))
+	if r.progress != nil {
+		r.progress.ops.Add(1)
+	}
+}
+
+// fail records an error by kind.
+func (r *recorder) fail(name string, intended time.Time, err error) {
+	if intended.Before(r.warmupEnd) {
+		return
+	}
+	r.op(name).Errors[errKind(err)]++
+	if r.progress != nil {
+		r.progress.errs.Add(1)
+	}
+}
+
+func (r *recorder) late(name string)    { r.op(name).Late++ }
+func (r *recorder) dropped(name string) { r.op(name).Dropped++ }
+
+func errKind(err error) string {
+	switch {
+	case errors.Is(err, wfs.ErrTimeout):
+		return "timeout"
+	case errors.Is(err, wfs.ErrRejected):
+		return "rejected"
+	case errors.Is(err, wfs.ErrProtocol):
+		return "protocol"
+	}
+	var we *wfs.Error
+	if errors.As(err, &we) {
+		return string(we.Kind)
+	}
+	return "other"
+}
+
+// merge folds rs into one op list in opOrder.
+func merge(rs []*recorder) (ops []*results.Op, bytesAdded float64) {
+	all := map[string]*results.Op{}
+	var added, wrapped int64
+	for _, r := range rs {
+		added += r.bytesAdded
+		wrapped += r.wrapped
+		for name, o := range r.ops {
+			m := all[name]
+			if m == nil {
+				m = &results.Op{Name: name, Errors: map[string]int64{}, Hist: results.NewHistogram(), Uncorrected: results.NewHistogram()}
+				all[name] = m
+			}
+			m.Count += o.Count
+			m.Late += o.Late
+			m.Dropped += o.Dropped
+			for k, v := range o.Errors {
+				m.Errors[k] += v
+			}
+			m.Hist.Merge(o.Hist)
+			m.Uncorrected.Merge(o.Uncorrected)
+		}
+	}
+	for _, name := range opOrder() {
+		if o := all[name]; o != nil {
+			if len(o.Errors) == 0 {
+				o.Errors = nil
+			}
+			ops = append(ops, o)
+		}
+	}
+	if wrapped > 0 {
+		bytesAdded = float64(added) / float64(wrapped)
+	}
+	return ops, bytesAdded
+}
