@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/authbench/authbench/results"
+)
+
+// TestMain lets tests run this binary as the real authbench (to send it
+// real signals).
+func TestMain(m *testing.M) {
+	if os.Getenv("AUTHBENCH_AS_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func TestRunEndToEnd(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"run", "-quiet", "-schemes", "plain,passphrase", "-out", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	r, err := results.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Results) != 2 {
+		t.Fatalf("got %d results, want 2", len(r.Results))
+	}
+	for _, res := range r.Results {
+		if len(res.Ops) == 0 {
+			t.Fatalf("%s: no ops", res.Scheme)
+		}
+		for _, op := range res.Ops {
+			if op.Count == 0 || op.Hist.Count() != op.Count {
+				t.Errorf("%s %s: count %d, histogram %d", res.Scheme, op.Name, op.Count, op.Hist.Count())
+			}
+			if op.ErrorCount() != 0 {
+				t.Errorf("%s %s: errors %v", res.Scheme, op.Name, op.Errors)
+			}
+		}
+		if c := res.Op("cli.command_total"); c == nil || c.Count != 200 {
+			t.Errorf("%s: want 200 CLI commands, got %+v", res.Scheme, c)
+		}
+		if m := res.Op("job.message"); m == nil || m.Count != 150 {
+			t.Errorf("%s: want 150 job messages (50 jobs x 3), got %+v", res.Scheme, m)
+		}
+		// Every job message is one fsynced append to a job.status file.
+		if res.Files.Appended != 150 {
+			t.Errorf("%s: %d appends, want 150", res.Scheme, res.Files.Appended)
+		}
+	}
+	if !strings.Contains(stdout.String(), "| passphrase") || !strings.Contains(stdout.String(), "cli.command_total") {
+		t.Errorf("table missing rows:\n%s", stdout.String())
+	}
+	// The run directories (holding secrets) are gone.
+	if m, _ := filepath.Glob(filepath.Join(out, "work-*")); len(m) != 0 {
+		t.Errorf("scratch left behind: %v", m)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"bogus scheme", []string{"run", "-schemes", "plain,bogus"}, []string{`"bogus"`, "plain", "passphrase"}},
+		{"bad policy", []string{"run", "-schemes", "passphrase:command"}, []string{"policy", "workflow"}},
+		{"unknown scenario", []string{"run", "-scenario", "nope"}, []string{`"nope"`, "smoke"}},
+		{"missing scenario file", []string{"run", "-scenario", "./nope.yaml"}, []string{"nope.yaml"}},
+		{"bad repeat", []string{"run", "-repeat", "0"}, []string{"-repeat"}},
+		{"stray argument", []string{"run", "extra"}, []string{"extra"}},
+		{"serve without scheme", []string{"serve", "-run-dir", "x"}, []string{"-scheme"}},
+		{"unknown command", []string{"frob"}, []string{"frob"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), c.args, &stdout, &stderr)
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not mention %q", msg, w)
+				}
+			}
+			if code := exitCode(err, &stderr); code == 0 {
+				t.Error("exit code 0")
+			}
+		})
+	}
+}
+
+func TestList(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"list"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"null+passphrase:workflow", "smoke", "authn"} {
+		if !strings.Contains(stdout.String(), w) {
+			t.Errorf("list lacks %q:\n%s", w, stdout.String())
+		}
+	}
+}
+
+// TestServeSIGINT runs `authbench serve` as a real process, stops it with
+// SIGINT, and checks that no contact or passphrase file is left.
+func TestServeSIGINT(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "wf")
+	cmd := exec.Command(os.Args[0], "serve", "-scheme", "passphrase", "-run-dir", dir)
+	cmd.Env = append(os.Environ(), "AUTHBENCH_AS_MAIN=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "contact file: ") {
+				ready <- strings.TrimPrefix(sc.Text(), "contact file: ")
+			}
+		}
+		close(ready)
+	}()
+	var contact string
+	select {
+	case contact = <-ready:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("serve did not start: %s", stderr.String())
+	}
+	for _, f := range []string{contact, filepath.Join(dir, ".service", "passphrase")} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("while serving: %v", err)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve exited with %v: %s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("serve did not stop on SIGINT")
+	}
+	left, _ := os.ReadDir(filepath.Join(dir, ".service"))
+	if len(left) != 0 {
+		var names []string
+		for _, e := range left {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("left behind in .service: %v", names)
+	}
+}
