@@ -39,6 +39,8 @@ type Config struct {
 	// Progress receives a progress line every ProgressEvery; nil is quiet.
 	Progress      io.Writer
 	ProgressEvery time.Duration
+	// ClientBinary is the authbench executable, for process-mode clients.
+	ClientBinary string
 	// OnResult, if set, is called after each (scheme, round) completes.
 	OnResult func(*results.Result)
 }
@@ -269,6 +271,7 @@ type hit struct {
 func (r *runner) cli(ctx context.Context) {
 	g := r.sc.CLI
 	mix := newMixer(g.Mix)
+	pacer := cliPacer(g)
 	workers := g.Concurrency
 	if workers <= 0 {
 		workers = 32
@@ -286,13 +289,13 @@ func (r *runner) cli(ctx context.Context) {
 			defer wg.Done()
 			cw := &cliWorker{r: r, rec: rec, fresh: fresh, user: fmt.Sprintf("user%d", w%max(1, g.Users))}
 			defer cw.close()
-			if g.Rate > 0 {
+			if pacer != nil {
 				for h := range hits {
 					now := time.Now()
 					if now.Sub(h.intended) > lateThreshold {
 						rec.late(OpCLICommand)
 					}
-					cw.command(ctx, mix.pick(rng), h.intended, now)
+					cw.command(context.WithoutCancel(ctx), mix.pick(rng), h.intended, now)
 				}
 				return
 			}
@@ -301,12 +304,12 @@ func (r *runner) cli(ctx context.Context) {
 					return
 				}
 				now := time.Now()
-				cw.command(ctx, mix.pick(rng), now, now)
+				cw.command(context.WithoutCancel(ctx), mix.pick(rng), now, now)
 			}
 		}()
 	}
-	if g.Rate > 0 {
-		r.dispatch(ctx, ConstantPacer{PerSecond: g.Rate}, count, hits, OpCLICommand)
+	if pacer != nil {
+		r.dispatch(ctx, pacer, count, hits, OpCLICommand)
 	}
 	close(hits)
 	wg.Wait()
@@ -381,6 +384,12 @@ func (w *cliWorker) command(ctx context.Context, cmd string, intended, start tim
 
 func (w *cliWorker) commandErr(ctx context.Context, cmd string) error {
 	r := w.r
+	if r.sc.CLI.Process {
+		t0 := time.Now()
+		rep, err := r.processRequest(ctx, "-kind", "cli", "-id", w.user, "-command", cmd)
+		w.recordProcess(rep, t0, err, OpCLIProcess, OpCLIAcquire, OpCLIHandshake, OpCLIRoundTrip)
+		return err
+	}
 	if w.fresh || w.cl == nil {
 		if w.cl != nil {
 			_ = w.cl.Close()
@@ -407,6 +416,31 @@ func (w *cliWorker) commandErr(ctx context.Context, cmd string) error {
 		return err
 	}
 	return exchange(ctx, w.rec, w.cl, w.zc, body, OpCLIAcquire, OpCLIRoundTrip)
+}
+
+// recordProcess records a client process's wall time and the ops it timed
+// itself.
+func (w *cliWorker) recordProcess(rep ClientReport, t0 time.Time, err error, opProc, opAcq, opHS, opRT string) {
+	recordProcess(w.rec, rep, t0, err, opProc, opAcq, opHS, opRT)
+}
+
+func recordProcess(rec *recorder, rep ClientReport, t0 time.Time, err error, opProc, opAcq, opHS, opRT string) {
+	end := time.Now()
+	if err != nil {
+		rec.fail(opProc, t0, err)
+		return
+	}
+	rec.ok(opProc, t0, t0, end)
+	at := func(op string, ns int64) {
+		if ns > 0 {
+			rec.ok(op, t0, t0, t0.Add(time.Duration(ns)))
+		}
+	}
+	at(opAcq, rep.AcquireNS)
+	at(opHS, rep.HandshakeNS)
+	at(opRT, rep.RoundTripNS)
+	rec.bytesAdded += int64(rep.BytesAdded)
+	rec.wrapped++
 }
 
 // exchange is one credentialed request: Begin (timed as acquisition when the
@@ -470,7 +504,18 @@ func (r *runner) jobGroup(ctx context.Context) {
 		pacer = ConstantPacer{PerSecond: g.Rate}
 	}
 	start := time.Now()
-	for i := 0; i < g.Total && ctx.Err() == nil; i++ {
+	for i := 0; i < g.Jobs() && ctx.Err() == nil; i++ {
+		if g.CyclePoints > 0 && i > 0 && i%g.TasksPerCycle == 0 {
+			// The next cycle point's tasks are all submitted at its time.
+			due := start.Add(time.Duration(i/g.TasksPerCycle) * g.CycleInterval.D())
+			if wait := time.Until(due); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+		}
 		if pacer != nil {
 			if wait, _ := pacer.Pace(time.Since(start), uint64(i)); wait > 0 {
 				select {
@@ -512,7 +557,11 @@ func (r *runner) target(rng *rand.Rand) string {
 // then job end (credentials revoked).
 func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, i int) {
 	g := r.sc.Job
-	id := wfs.JobID{Cycle: "1", Task: fmt.Sprintf("t%05d", i), Submit: 1}
+	cycle := 1
+	if g.CyclePoints > 0 {
+		cycle = 1 + i/g.TasksPerCycle
+	}
+	id := wfs.JobID{Cycle: fmt.Sprint(cycle), Task: fmt.Sprintf("t%05d", i), Submit: 1}
 	target := r.target(rng)
 	now := time.Now()
 	if err := r.run.MakeJobDir(id); err != nil {
@@ -556,12 +605,24 @@ func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, i int) 
 			case <-time.After(g.Think.D()):
 			}
 		}
-		r.message(ctx, rec, id, target, sev, text)
+		// A message in flight is drained, not cut, when the run ends; the
+		// client's own timeout bounds it.
+		r.message(context.WithoutCancel(ctx), rec, id, target, sev, text)
 	}
 }
 
 func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, target, sev, text string) {
 	start := time.Now()
+	if r.sc.Job.Process {
+		rep, err := r.processRequest(ctx, "-kind", "job", "-id", id.String(), "-target", target, "-message", sev+"|"+text)
+		recordProcess(rec, rep, start, err, OpJobProcess, OpJobAcquire, OpJobHandshake, OpJobRoundTrip)
+		if err != nil {
+			rec.fail(OpJobMessage, start, err)
+			return
+		}
+		rec.ok(OpJobMessage, start, start, time.Now())
+		return
+	}
 	err := func() error {
 		cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.Contact(), Kind: schemes.KindJob,
 			Identity: id.String(), Target: target})

@@ -104,3 +104,57 @@ func (p RampPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool
 	}
 	return hi - elapsed, false
 }
+
+// BurstPacer sends Size hits spread evenly over Within, every Every: a user's
+// script looping over tasks.
+type BurstPacer struct {
+	Size          int
+	Within, Every time.Duration
+}
+
+// Pace implements Pacer.
+func (p BurstPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	if p.Size <= 0 {
+		return 0, true
+	}
+	k, i := hits/uint64(p.Size), hits%uint64(p.Size)
+	due := time.Duration(k)*p.Every + time.Duration(i)*(p.Within/time.Duration(p.Size))
+	if due <= elapsed {
+		return 0, false
+	}
+	return due - elapsed, false
+}
+
+// Rate implements Pacer: the rate inside a burst, 0 between bursts.
+func (p BurstPacer) Rate(elapsed time.Duration) float64 {
+	if p.Every <= 0 || elapsed%p.Every >= p.Within {
+		return 0
+	}
+	return float64(p.Size) / p.Within.Seconds()
+}
+
+// cliPacer returns the open-loop pacer of a CLI group, or nil for closed loop.
+func cliPacer(g *CLIGroup) Pacer {
+	switch {
+	case g.Rate > 0:
+		return ConstantPacer{PerSecond: g.Rate}
+	case len(g.Stages) > 0:
+		return RampPacer{Stages: g.Stages}
+	case g.Burst != nil:
+		return BurstPacer{Size: g.Burst.Size, Within: g.Burst.Within.D(), Every: g.Burst.Every.D()}
+	}
+	return nil
+}
+
+// askedRate is the mean rate a pacer asks for over d.
+func askedRate(p Pacer, d time.Duration) float64 {
+	if p == nil || d <= 0 {
+		return 0
+	}
+	const steps = 1000
+	sum := 0.0
+	for i := 0; i < steps; i++ {
+		sum += p.Rate(d * time.Duration(i) / steps)
+	}
+	return sum / steps
+}

@@ -19,12 +19,14 @@ const (
 	OpJobRoundTrip = "job.round_trip"
 	OpJobHandshake = "job.handshake"
 	OpUISPoll      = "uis.poll"
+	OpCLIProcess   = "cli.process_total"
+	OpJobProcess   = "job.process_total"
 )
 
 // opOrder is the order ops appear in results.
 func opOrder() []string {
-	return []string{OpCLICommand, OpCLIAcquire, OpCLIRoundTrip, OpCLIHandshake,
-		OpJobMessage, OpJobAcquire, OpJobRoundTrip, OpJobHandshake, OpUISPoll}
+	return []string{OpCLICommand, OpCLIProcess, OpCLIAcquire, OpCLIRoundTrip, OpCLIHandshake,
+		OpJobMessage, OpJobProcess, OpJobAcquire, OpJobRoundTrip, OpJobHandshake, OpUISPoll}
 }
 
 // recorder holds one worker's histograms; workers never share one, and the

@@ -4,13 +4,13 @@
 package scenarios
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -68,6 +68,21 @@ type CLIGroup struct {
 	Connection  string         `yaml:"connection"` // fresh | reuse
 	Mix         map[string]int `yaml:"mix"`
 	Users       int            `yaml:"users"`
+	// Stages ramp the rate linearly from stage to stage (open loop).
+	Stages []Stage `yaml:"stages"`
+	// Burst sends Size commands within Within, every Every (a user's
+	// script looping over tasks).
+	Burst *Burst `yaml:"burst"`
+	// Process runs each command as a real `authbench client` process.
+	Process bool `yaml:"process"`
+}
+
+// Burst is a burst pattern: Size commands spread over Within, repeated
+// every Every.
+type Burst struct {
+	Size   int      `yaml:"size"`
+	Within Duration `yaml:"within"`
+	Every  Duration `yaml:"every"`
 }
 
 // JobGroup is task jobs sending messages.
@@ -80,6 +95,13 @@ type JobGroup struct {
 	Think       Duration `yaml:"think"`
 	MessageSize int      `yaml:"message_size"`
 	Targets     []Target `yaml:"targets"`
+	// Cycle points: TasksPerCycle jobs submitted at once every
+	// CycleInterval, CyclePoints times (instead of Total).
+	CyclePoints   int      `yaml:"cycle_points"`
+	TasksPerCycle int      `yaml:"tasks_per_cycle"`
+	CycleInterval Duration `yaml:"cycle_interval"`
+	// Process runs each message as a real `authbench client` process.
+	Process bool `yaml:"process"`
 }
 
 // Target is an install target jobs run on.
@@ -152,88 +174,194 @@ func Load(nameOrFile string) (*Scenario, error) {
 	return sc, nil
 }
 
-// Parse decodes and validates a scenario strictly: unknown keys and wrong
-// types are errors naming file:line.
+// Parse decodes and validates a scenario strictly: an unknown key, a wrong
+// type or an impossible value is one error line "file:line:column: message",
+// and nothing runs.
 func Parse(file string, data []byte) (*Scenario, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s:1:1: empty scenario; want a mapping with name, duration and client groups", file)
+	}
+	ps := positions{}
+	if e := checkNode(doc.Content[0], reflect.TypeOf(Scenario{}), "", ps); e != nil {
+		return nil, fmt.Errorf("%s:%d:%d: %s", file, e.p.line, e.p.col, e.msg)
+	}
 	var sc Scenario
-	if err := dec.Decode(&sc); err != nil {
+	if err := doc.Content[0].Decode(&sc); err != nil {
 		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if err := sc.Validate(); err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			p := ps.where(fe.path)
+			return nil, fmt.Errorf("%s:%d:%d: %s", file, p.line, p.col, fe.Error())
+		}
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return &sc, nil
 }
 
-// Validate checks the scenario for values no run could honour.
+// Validate checks the scenario for values no run could honour. Errors name
+// the field path (cli.rate), which Parse turns into file:line:column.
 func (s *Scenario) Validate() error {
 	if s.Name == "" {
-		return errors.New("name: required")
+		return ferr("name", "required")
 	}
-	if s.Duration <= 0 && (s.CLI == nil || s.CLI.Count <= 0) && (s.Job == nil || s.Job.Total <= 0) {
-		return errors.New("duration: give a duration, or a cli count or job total")
+	if s.Warmup < 0 || s.Duration < 0 {
+		return ferr("duration", "must not be negative")
 	}
 	if s.CLI == nil && s.Job == nil && s.UIS == nil {
-		return errors.New("no client groups: want at least one of cli, job, uis")
+		return ferr("", "no client groups: want at least one of cli, job, uis")
 	}
+	bounded := s.Duration > 0
 	if c := s.CLI; c != nil {
-		if c.Rate < 0 || c.Concurrency < 0 || c.Count < 0 {
-			return errors.New("cli: rate, concurrency and count must not be negative")
+		if err := c.validate(); err != nil {
+			return err
 		}
-		if c.Rate == 0 && c.Concurrency == 0 {
-			return errors.New("cli: want rate (open loop, commands/s) or concurrency (closed loop)")
-		}
-		switch c.Connection {
-		case "", "fresh", "reuse":
-		default:
-			return fmt.Errorf("cli.connection: want fresh or reuse, got %q", c.Connection)
-		}
-		total := 0
-		for cmd, w := range c.Mix {
-			switch cmd {
-			case "ping", "trigger", "hold", "release", "stop":
-			default:
-				return fmt.Errorf("cli.mix: unknown command %q (want ping, trigger, hold, release, stop)", cmd)
-			}
-			if w < 0 {
-				return fmt.Errorf("cli.mix.%s: weight must not be negative", cmd)
-			}
-			total += w
-		}
-		if len(c.Mix) > 0 && total == 0 {
-			return errors.New("cli.mix: all weights are zero")
-		}
+		bounded = bounded || c.Count > 0 || len(c.Stages) > 0
 	}
 	if j := s.Job; j != nil {
-		if j.Total <= 0 || j.Concurrency <= 0 {
-			return errors.New("job: total and concurrency must be positive")
+		if err := j.validate(); err != nil {
+			return err
 		}
-		if j.Messages < 2 {
-			return errors.New("job.messages: at least 2 (started and succeeded/failed)")
-		}
-		if j.FailRatio < 0 || j.FailRatio > 1 {
-			return errors.New("job.fail_ratio: want 0 to 1")
-		}
-		if j.Rate < 0 || j.MessageSize < 0 {
-			return errors.New("job: rate and message_size must not be negative")
-		}
-		share := 0.0
-		for _, t := range j.Targets {
-			if t.Name == "" || t.Share < 0 {
-				return errors.New("job.targets: each needs a name and a non-negative share")
-			}
-			share += t.Share
-		}
-		if len(j.Targets) > 0 && share <= 0 {
-			return errors.New("job.targets: shares sum to zero")
-		}
+		bounded = true
+	}
+	if !bounded {
+		return ferr("duration", "neither duration nor count: give duration, cli.count or a job group")
 	}
 	if u := s.UIS; u != nil {
-		if u.Pollers <= 0 || u.Interval <= 0 || u.ReplySize < 0 {
-			return errors.New("uis: pollers and interval must be positive")
+		if u.Pollers <= 0 {
+			return ferr("uis.pollers", "must be positive, got %d", u.Pollers)
+		}
+		if u.Interval <= 0 {
+			return ferr("uis.interval", "must be positive")
+		}
+		if u.ReplySize < 0 || u.ReplySize > 1<<20 {
+			return ferr("uis.reply_size", "want 0 to 1048576 bytes, got %d", u.ReplySize)
+		}
+	}
+	for name, d := range s.Budgets {
+		if d <= 0 {
+			return ferr("budgets."+name, "must be positive")
+		}
+	}
+	for key, v := range s.Thresholds {
+		if _, err := ParseThreshold(key, v); err != nil {
+			return ferr("thresholds."+key, "%v", err)
 		}
 	}
 	return nil
+}
+
+func (c *CLIGroup) validate() error {
+	switch {
+	case c.Count < 0:
+		return ferr("cli.count", "must not be negative, got %d", c.Count)
+	case c.Rate < 0:
+		return ferr("cli.rate", "must be positive (commands per second), got %g", c.Rate)
+	case c.Concurrency < 0:
+		return ferr("cli.concurrency", "must not be negative, got %d", c.Concurrency)
+	case c.Users < 0:
+		return ferr("cli.users", "must not be negative")
+	}
+	modes := 0
+	for _, on := range []bool{c.Rate > 0, len(c.Stages) > 0, c.Burst != nil} {
+		if on {
+			modes++
+		}
+	}
+	if modes > 1 {
+		return ferr("cli", "give one of rate, stages or burst, not several")
+	}
+	if modes == 0 && c.Concurrency == 0 {
+		return ferr("cli", "want rate, stages or burst (open loop) or concurrency (closed loop)")
+	}
+	for i, st := range c.Stages {
+		if st.Duration <= 0 {
+			return ferr(fmt.Sprintf("cli.stages[%d].duration", i), "must be positive")
+		}
+		if st.Rate < 0 {
+			return ferr(fmt.Sprintf("cli.stages[%d].rate", i), "must not be negative")
+		}
+	}
+	if b := c.Burst; b != nil {
+		if b.Size <= 0 {
+			return ferr("cli.burst.size", "must be positive")
+		}
+		if b.Within <= 0 || b.Every <= 0 || b.Within > b.Every {
+			return ferr("cli.burst", "want 0 < within <= every")
+		}
+	}
+	switch c.Connection {
+	case "", "fresh", "reuse":
+	default:
+		return ferr("cli.connection", "want fresh or reuse, got %q", c.Connection)
+	}
+	total := 0
+	for cmd, w := range c.Mix {
+		switch cmd {
+		case "ping", "trigger", "hold", "release", "stop":
+		default:
+			return ferr("cli.mix."+cmd+"#key", "unknown command %q; want ping, trigger, hold, release or stop", cmd)
+		}
+		if w < 0 {
+			return ferr("cli.mix."+cmd, "weight must not be negative")
+		}
+		total += w
+	}
+	if len(c.Mix) > 0 && total == 0 {
+		return ferr("cli.mix", "all weights are zero")
+	}
+	return nil
+}
+
+func (j *JobGroup) validate() error {
+	cycles := j.CyclePoints > 0 || j.TasksPerCycle > 0
+	switch {
+	case cycles && (j.CyclePoints <= 0 || j.TasksPerCycle <= 0):
+		return ferr("job.cycle_points", "cycle_points and tasks_per_cycle go together, both positive")
+	case cycles && j.Total > 0:
+		return ferr("job.total", "give total or cycle_points x tasks_per_cycle, not both")
+	case cycles && j.Rate > 0:
+		return ferr("job.rate", "give rate or cycle points, not both")
+	case !cycles && j.Total <= 0:
+		return ferr("job.total", "must be positive, got %d", j.Total)
+	case j.Concurrency <= 0:
+		return ferr("job.concurrency", "must be positive, got %d", j.Concurrency)
+	case j.Messages < 2:
+		return ferr("job.messages", "at least 2 (started, then succeeded or failed), got %d", j.Messages)
+	case j.FailRatio < 0 || j.FailRatio > 1:
+		return ferr("job.fail_ratio", "want 0 to 1, got %g", j.FailRatio)
+	case j.Rate < 0:
+		return ferr("job.rate", "must be positive, got %g", j.Rate)
+	case j.MessageSize < 0 || j.MessageSize > 1<<19:
+		return ferr("job.message_size", "want 0 to 524288 bytes, got %d", j.MessageSize)
+	case j.Think < 0 || j.CycleInterval < 0:
+		return ferr("job.think", "must not be negative")
+	}
+	share := 0.0
+	for i, t := range j.Targets {
+		if t.Name == "" {
+			return ferr(fmt.Sprintf("job.targets[%d]", i), "needs a name")
+		}
+		if t.Share < 0 {
+			return ferr(fmt.Sprintf("job.targets[%d].share", i), "must not be negative")
+		}
+		share += t.Share
+	}
+	if len(j.Targets) > 0 && share <= 0 {
+		return ferr("job.targets", "shares sum to zero")
+	}
+	return nil
+}
+
+// Jobs is the number of jobs the group runs.
+func (j *JobGroup) Jobs() int {
+	if j.CyclePoints > 0 {
+		return j.CyclePoints * j.TasksPerCycle
+	}
+	return j.Total
 }

@@ -66,6 +66,11 @@ func ParseSpec(raw string) (Spec, error) {
 	if hasCred && cred == "" {
 		return sp, fmt.Errorf("scheme %q: empty credential after '+'", raw)
 	}
+	if !hasCred && sec == "plain" {
+		// plain is null with no credential, so plain:POLICY has a policy
+		// and no credential to apply it to.
+		sec = "null"
+	}
 	if !hasCred && !isSecurity(sec) {
 		// A credential may lead: jwt:command = null+jwt:command.
 		sec, cred, hasCred = "null", sec, true

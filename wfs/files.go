@@ -202,19 +202,24 @@ func (f *Files) Remove(path string) error {
 // Rename moves oldPath to newPath atomically (both in one directory tree), as
 // used for write-to-temp-then-rename updates.
 func (f *Files) Rename(oldPath, newPath string) error {
-	replaced := exists(newPath)
 	if err := os.Rename(oldPath, newPath); err != nil {
 		return fmt.Errorf("rename %s to %s: %w", oldPath, newPath, err)
 	}
 	f.renamed.Add(1)
-	f.noteGone(oldPath)
-	if !replaced {
-		f.noteCreated(newPath)
-	} else {
-		f.mu.Lock()
+	// The file keeps its ownership under its new name; a file it replaces is
+	// gone. A rename creates nothing, so Created is unchanged and Live can
+	// only fall (when it replaces a file the layer created).
+	f.mu.Lock()
+	before := len(f.owned)
+	_, owned := f.owned[oldPath]
+	delete(f.owned, oldPath)
+	delete(f.owned, newPath)
+	if owned {
 		f.owned[newPath] = struct{}{}
-		f.mu.Unlock()
 	}
+	gone := before - len(f.owned)
+	f.mu.Unlock()
+	f.live.Add(-int64(gone))
 	return nil
 }
 

@@ -438,8 +438,11 @@ func (s *Server) builtin(req *Request) (any, error) {
 				return nil, &Error{Kind: KindProtocol, Msg: "data args: " + err.Error()}
 			}
 		}
-		if a.Size < 0 || int64(a.Size) > s.cfg.MaxMsgSize {
-			return nil, &Error{Kind: KindProtocol, Msg: fmt.Sprintf("data size %d out of range 0-%d", a.Size, s.cfg.MaxMsgSize)}
+		// The reply frame wraps the data in {"data":"..."}: keep the whole
+		// frame within MaxMsgSize, or a client with the same limit drops it.
+		limit := s.cfg.MaxMsgSize - int64(len(EncodeReply("")))
+		if a.Size < 0 || int64(a.Size) > limit {
+			return nil, &Error{Kind: KindProtocol, Msg: fmt.Sprintf("data size %d out of range 0-%d", a.Size, limit)}
 		}
 		return strings.Repeat("x", a.Size), nil
 	}

@@ -53,6 +53,7 @@ usage:
   authbench run     [-scenario NAME|FILE] [-schemes SPEC,...] [-out DIR] [-repeat N] [-quiet]
   authbench serve   -scheme SPEC -run-dir DIR [-listen tcp://*:PORT]
   authbench list
+  authbench client  -contact FILE [-scheme SPEC] [-kind cli|job] [-id ID] [-command CMD | -message SEV|TEXT]
   authbench help
 
 Flags come before positional arguments.`
@@ -71,9 +72,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stdout, stderr)
 	case "list":
 		return runList(ctx, rest, stdout, stderr)
+	case "client":
+		return runClient(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q; want run, serve, list or help", cmd)
+	return fmt.Errorf("unknown command %q; want run, serve, list, client or help", cmd)
 }

@@ -67,9 +67,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Command: "authbench run " + strings.Join(args, " "),
 		Env:     scenarios.Environment(),
 	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("run: locate the authbench binary for process-mode clients: %w", err)
+	}
 	res, runErr := scenarios.Run(ctx, scenarios.Config{
 		Scenario: sc, Schemes: schs, Repeat: *repeat, WorkDir: work,
-		ServerWorkers: *workers, Progress: progress,
+		ServerWorkers: *workers, Progress: progress, ClientBinary: self,
 	})
 	runRec.Ended = time.Now().UTC()
 	runRec.Results = res
@@ -87,6 +91,17 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if runErr != nil {
 		return fmt.Errorf("run: %w", runErr)
+	}
+	crossed, err := scenarios.CheckThresholds(sc, res)
+	if err != nil {
+		return err
+	}
+	if len(crossed) > 0 {
+		var lines []string
+		for _, c := range crossed {
+			lines = append(lines, c.String())
+		}
+		return &exitError{code: 3, err: fmt.Errorf("thresholds crossed: %s", strings.Join(lines, "; "))}
 	}
 	return nil
 }
