@@ -169,13 +169,19 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 
 	var ru1 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-	peak := files.Stats() // before teardown removes credentials
 	stopSrv()
 	serveErr := <-srvDone
 	closeErr := guard.Close()
 	_ = zctx.Term()
 
 	ops, added := merge(r.recs)
+	if sc.CLI != nil {
+		for _, o := range ops {
+			if o.Name == OpCLICommand {
+				o.Asked = askedRate(cliPacer(sc.CLI), end.Sub(r.start))
+			}
+		}
+	}
 	fs := files.Stats()
 	res := &results.Result{
 		Scenario: sc.Name, Scheme: scheme.Name(), Canonical: scheme.Spec().Canonical(), Round: round,
@@ -184,7 +190,7 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 		PeakRSSKB:  ru1.Maxrss,
 		BytesAdded: added,
 		Files: results.FileStats{Created: fs.Created, Written: fs.Written, Appended: fs.Appended, Read: fs.Read,
-			Deleted: fs.Deleted, Renamed: fs.Renamed, Fsyncs: fs.Fsyncs, Live: peak.Live, PeakLive: fs.PeakLive},
+			Deleted: fs.Deleted, Renamed: fs.Renamed, Fsyncs: fs.Fsyncs, Live: fs.Live, PeakLive: fs.PeakLive},
 		Server: results.ServerStats(srv.Stats()),
 	}
 	if ctx.Err() != nil {

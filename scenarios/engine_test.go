@@ -1,0 +1,152 @@
+package scenarios
+
+import (
+	"context"
+	"io/fs"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
+)
+
+// stallPart is a test credential whose server stalls once, for a second,
+// two seconds after its first request: a WFS pausing (a GC, a full disk).
+type stallPart struct{ stall time.Duration }
+
+func (stallPart) Claims() schemes.Claims { return schemes.Claims{} }
+
+func (p stallPart) Server(context.Context, schemes.Env) (schemes.ServerPart, error) {
+	return &stallServer{stall: p.stall}, nil
+}
+
+func (stallPart) Client(context.Context, schemes.ClientEnv) (schemes.ClientPart, error) {
+	return schemes.NopClient{}, nil
+}
+
+type stallServer struct {
+	schemes.NopServer
+	stall   time.Duration
+	first   atomic.Int64
+	stalled atomic.Bool
+}
+
+func (s *stallServer) Verify(context.Context, *wfs.Inbound) (wfs.Principal, error) {
+	now := time.Now().UnixNano()
+	s.first.CompareAndSwap(0, now)
+	if time.Duration(now-s.first.Load()) > 2*time.Second && !s.stalled.Swap(true) {
+		time.Sleep(s.stall)
+	}
+	return wfs.Principal{}, nil
+}
+
+func stallScheme(t *testing.T) *schemes.Scheme {
+	reg := schemes.Builtin()
+	reg.Register(schemes.PartInfo{Name: "stall", Kind: schemes.Credential, Policies: []string{"workflow"},
+		New: func(schemes.Spec) (schemes.Part, error) { return stallPart{stall: time.Second}, nil }})
+	sc, err := reg.Parse("null+stall")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// TestCoordinatedOmission: a server stalled for 1 s once during a 5 s
+// open-loop run at 200 requests/s shows a corrected p99 at least 10x the
+// uncorrected p99; a closed-loop run of the same server does not.
+func TestCoordinatedOmission(t *testing.T) {
+	if testing.Short() {
+		t.Skip("5 s runs")
+	}
+	cases := []struct {
+		name     string
+		cli      CLIGroup
+		wantSkew bool
+	}{
+		{"open loop", CLIGroup{Rate: 200, Concurrency: 4, Connection: "reuse"}, true},
+		{"closed loop", CLIGroup{Concurrency: 4, Connection: "reuse"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sc := &Scenario{Name: "co", Duration: Duration(5 * time.Second), CLI: &c.cli}
+			if err := sc.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(context.Background(), Config{Scenario: sc, Schemes: []*schemes.Scheme{stallScheme(t)}, WorkDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			op := res[0].Op(OpCLICommand)
+			if op == nil || op.Count < 500 {
+				t.Fatalf("too few commands: %+v", op)
+			}
+			corr, unc := op.Hist.Percentile(99), op.Uncorrected.Percentile(99)
+			t.Logf("%s: %d ops, corrected p99 %v, uncorrected p99 %v, max %v", c.name, op.Count, corr, unc, op.Hist.Max())
+			if op.Hist.Max() < 900*time.Millisecond {
+				t.Fatalf("the stall did not show: max %v", op.Hist.Max())
+			}
+			skew := corr >= 10*unc
+			if skew != c.wantSkew {
+				t.Errorf("corrected p99 %v vs uncorrected %v: skew %v, want %v", corr, unc, skew, c.wantSkew)
+			}
+			if c.wantSkew && op.Late == 0 {
+				t.Error("open loop behind a stall counted no late sends")
+			}
+		})
+	}
+}
+
+// TestFileLayerMatchesDisk: a job storm under plain makes exactly the file
+// operations the counted layer reports, and a walk of the run directories
+// after the run finds as many files as the layer says are live.
+func TestFileLayerMatchesDisk(t *testing.T) {
+	const jobs, msgs = 200, 4
+	sc := &Scenario{Name: "job-storm-small", Job: &JobGroup{Total: jobs, Concurrency: 50, Messages: msgs, MessageSize: 50}}
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := schemes.Builtin().Parse("plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	res, err := Run(context.Background(), Config{Scenario: sc, Schemes: []*schemes.Scheme{plain}, WorkDir: work})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if m := r.Op(OpJobMessage); m == nil || m.Count != jobs*msgs || m.ErrorCount() != 0 {
+		t.Fatalf("job messages: %+v", m)
+	}
+	f := r.Files
+	// Each message is one fsynced append to its job's job.status; each job
+	// also has its job script written; the contact file is written once.
+	want := results.FileStats{
+		Created:  1 + 2*jobs,
+		Written:  1 + jobs,
+		Appended: jobs * msgs,
+		Deleted:  1, // the contact file, at shutdown
+		Fsyncs:   1 + jobs + jobs*msgs,
+		Live:     2 * jobs,
+		PeakLive: 1 + 2*jobs,
+	}
+	if f != want {
+		t.Errorf("file stats\n got  %+v\n want %+v", f, want)
+	}
+	n := 0
+	err = filepath.WalkDir(work, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(n) != f.Live {
+		t.Errorf("walk found %d files, layer says %d live", n, f.Live)
+	}
+}

@@ -1,0 +1,95 @@
+package scenarios
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestBuiltinsParse(t *testing.T) {
+	all, err := Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"cli-burst", "cli-interactive", "cycle-point", "job-storm", "smoke", "uis-poll"}
+	var got []string
+	for _, s := range all {
+		got = append(got, s.Name)
+		if s.Description == "" {
+			t.Errorf("%s: no description", s.Name)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("built-ins %v, want %v", got, want)
+	}
+}
+
+// TestBadScenarioFiles checks that each bad file gives one error line with
+// file:line:column and what was expected.
+func TestBadScenarioFiles(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		line, col  int
+		want       string
+	}{
+		{"unknown top key", "name: x\nduraton: 1s\ncli: {concurrency: 1}\n", 2, 1, `unknown key "duraton"`},
+		{"unknown cli key", "name: x\nduration: 1s\ncli:\n  concurency: 2\n", 4, 3, `unknown key "concurency" in cli`},
+		{"wrong type", "name: x\nduration: 1s\ncli:\n  concurrency: many\n", 4, 16, "want a whole number"},
+		{"bad duration", "name: x\nduration: ten\ncli: {concurrency: 1}\n", 2, 11, "want a duration"},
+		{"negative rate", "name: x\nduration: 1s\ncli:\n  rate: -5\n", 4, 9, "cli.rate: must be positive"},
+		{"zero concurrency open", "name: x\nduration: 1s\ncli:\n  count: 3\n", 4, 3, "want rate, stages or burst"},
+		{"no duration or count", "name: x\nuis: {pollers: 1, interval: 1s}\n", 1, 1, "neither duration nor count"},
+		{"unknown command", "name: x\nduration: 1s\ncli:\n  concurrency: 1\n  mix: {ping: 1, explode: 2}\n", 5, 18, `unknown command "explode"`},
+		{"all zero mix", "name: x\nduration: 1s\ncli:\n  concurrency: 1\n  mix: {ping: 0}\n", 5, 8, "all weights are zero"},
+		{"one message", "name: x\njob:\n  total: 5\n  concurrency: 1\n  messages: 1\n", 5, 13, "at least 2"},
+		{"fail ratio", "name: x\njob:\n  total: 5\n  concurrency: 1\n  messages: 2\n  fail_ratio: 2\n", 6, 15, "want 0 to 1"},
+		{"bad connection", "name: x\nduration: 1s\ncli:\n  concurrency: 1\n  connection: sometimes\n", 5, 15, "want fresh or reuse"},
+		{"rate and burst", "name: x\nduration: 1s\ncli:\n  rate: 2\n  burst: {size: 5, within: 1s, every: 2s}\n", 4, 3, "not several"},
+		{"bad threshold", "name: x\nduration: 1s\ncli: {concurrency: 1}\nthresholds:\n  cli.command_total.p99: fast\n", 5, 26, "positive duration"},
+		{"target without name", "name: x\njob:\n  total: 5\n  concurrency: 1\n  messages: 2\n  targets:\n    - {share: 1}\n", 7, 7, "needs a name"},
+		{"bool expected", "name: x\nduration: 1s\ncli:\n  concurrency: 1\n  process: maybe\n", 5, 12, "want true or false"},
+		{"list expected", "name: x\nduration: 1s\njob:\n  total: 1\n  concurrency: 1\n  messages: 2\n  targets: localhost\n", 7, 12, "want a list"},
+		{"no groups", "name: x\nduration: 1s\n", 1, 1, "no client groups"},
+		{"empty", "", 1, 1, "empty scenario"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("bad.yaml", []byte(c.yaml))
+			if err == nil {
+				t.Fatal("parsed; want an error")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("not one line: %q", msg)
+			}
+			m := regexp.MustCompile(`^bad\.yaml:(\d+):(\d+): `).FindStringSubmatch(msg)
+			if m == nil {
+				t.Fatalf("no file:line:column in %q", msg)
+			}
+			if want := []string{itoa(c.line), itoa(c.col)}; m[1] != want[0] || m[2] != want[1] {
+				t.Errorf("position %s:%s, want %d:%d in %q", m[1], m[2], c.line, c.col, msg)
+			}
+			if !strings.Contains(msg, c.want) {
+				t.Errorf("%q does not say %q", msg, c.want)
+			}
+		})
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestThresholdParse(t *testing.T) {
+	good := map[string]string{"errors": "0", "cli.command_total.p99": "50ms", "job.message.p99.9": "1s", "uis.poll.max": "2s", "job.message.errors": "3"}
+	for k, v := range good {
+		if _, err := ParseThreshold(k, v); err != nil {
+			t.Errorf("%s: %s: %v", k, v, err)
+		}
+	}
+	bad := map[string]string{"errors": "-1", "cli.p99": "50ms", "cli.command_total.pxx": "1s", "cli.command_total": "1s", "uis.poll.max": "0s"}
+	for k, v := range bad {
+		if _, err := ParseThreshold(k, v); err == nil {
+			t.Errorf("%s: %s accepted", k, v)
+		}
+	}
+}
