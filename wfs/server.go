@@ -261,9 +261,30 @@ func (s *Server) serveInline(ctx context.Context) error {
 }
 
 func (s *Server) recvDontwait() (*job, error) {
-	msg, md, err := s.sock.RecvMessageBytesWithMetadata(zmq.DONTWAIT, "User-Id", "Peer-Address")
-	if err != nil {
-		return nil, err
+	// Metadata (the ZAP User-Id) is read from every frame, not only the
+	// first: the ROUTER's routing-id frame need not carry it.
+	var msg [][]byte
+	md := map[string]string{}
+	flags := zmq.DONTWAIT
+	for {
+		b, m, err := s.sock.RecvBytesWithMetadata(flags, "User-Id", "Peer-Address")
+		if err != nil {
+			if len(msg) == 0 {
+				return nil, err
+			}
+			break
+		}
+		for k, v := range m {
+			if md[k] == "" {
+				md[k] = v
+			}
+		}
+		msg = append(msg, b)
+		more, err := s.sock.GetRcvmore()
+		if err != nil || !more {
+			break
+		}
+		flags = 0
 	}
 	// ROUTER envelope from a REQ peer: identity, empty delimiter, frames.
 	if len(msg) < 3 || len(msg[1]) != 0 {
