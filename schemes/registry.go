@@ -46,6 +46,7 @@ func Builtin() *Registry {
 	r := NewRegistry()
 	r.Register(nullInfo())
 	r.Register(passphraseInfo())
+	RegisterCurve(r)
 	return r
 }
 

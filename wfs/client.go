@@ -41,6 +41,39 @@ type Client struct {
 	dialled  time.Time
 	shook    time.Duration
 	seq      *atomic.Uint64
+	rcvtimeo time.Duration
+}
+
+func (c *Client) sendFrames(frames [][]byte) error {
+	for i, f := range frames {
+		flag := zmq.SNDMORE
+		if i == len(frames)-1 {
+			flag = 0
+		}
+		if _, err := c.sock.SendBytes(f, flag); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Client) recvFrames() ([][]byte, error) {
+	first, err := c.sock.RecvBytes(0)
+	if err != nil {
+		return nil, err
+	}
+	msg := [][]byte{first}
+	for {
+		more, err := c.sock.GetRcvmore()
+		if err != nil || !more {
+			return msg, err
+		}
+		b, err := c.sock.RecvBytes(0)
+		if err != nil {
+			return msg, err
+		}
+		msg = append(msg, b)
+	}
 }
 
 // NewClient returns a client for endpoint in zctx; the socket is opened on
@@ -110,6 +143,7 @@ func (c *Client) Connect() error {
 	}
 	c.sock = sock
 	c.shook = 0
+	c.rcvtimeo = c.cfg.Timeout
 	return nil
 }
 
@@ -182,19 +216,20 @@ func (c *Client) Call(ctx context.Context, frames ...[]byte) ([]byte, error) {
 	if timeout <= 0 {
 		return nil, &Error{Kind: KindTimeout, Msg: "context deadline passed before send"}
 	}
-	_ = c.sock.SetRcvtimeo(timeout)
-	parts := make([]any, len(frames))
-	for i, f := range frames {
-		parts[i] = f
+	if timeout != c.rcvtimeo {
+		if err := c.sock.SetRcvtimeo(timeout); err != nil {
+			return nil, fmt.Errorf("wfs client: set timeout: %w", err)
+		}
+		c.rcvtimeo = timeout
 	}
-	if _, err := c.sock.SendMessage(parts...); err != nil {
+	if err := c.sendFrames(frames); err != nil {
 		c.Close()
 		if isAgain(err) {
 			return nil, &Error{Kind: KindTimeout, Msg: "send to " + c.endpoint + " timed out"}
 		}
 		return nil, fmt.Errorf("wfs client: send: %w", err)
 	}
-	msg, err := c.sock.RecvMessageBytes(0)
+	msg, err := c.recvFrames()
 	if err != nil {
 		c.Close()
 		if isAgain(err) {

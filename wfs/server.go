@@ -245,39 +245,39 @@ func (s *Server) serveInline(ctx context.Context) error {
 		if len(polled) == 0 {
 			continue
 		}
-		for {
-			j, err := s.recvDontwait()
-			if err != nil {
-				break
-			}
-			if j == nil {
-				continue
-			}
-			reply := s.handle(ctx, &j.in)
-			s.send(j.envelope, reply)
+		// One request per wake-up: polling again costs one cgo call, the
+		// same as the failing receive that draining would end with.
+		j, err := s.recvDontwait()
+		if err != nil || j == nil {
+			continue
 		}
+		reply := s.handle(ctx, &j.in)
+		s.send(j.envelope, reply)
 	}
 	return nil
 }
 
 func (s *Server) recvDontwait() (*job, error) {
-	// Metadata (the ZAP User-Id) is read from every frame, not only the
-	// first: the ROUTER's routing-id frame need not carry it.
+	// The ZAP User-Id is read from the first body frame (frame 2): the
+	// ROUTER's routing-id frame need not carry the connection's metadata.
+	// The other frames are read without metadata: each property costs a
+	// cgo call.
 	var msg [][]byte
-	md := map[string]string{}
+	var md map[string]string
 	flags := zmq.DONTWAIT
 	for {
-		b, m, err := s.sock.RecvBytesWithMetadata(flags, "User-Id", "Peer-Address")
+		var b []byte
+		var err error
+		if len(msg) == 2 {
+			b, md, err = s.sock.RecvBytesWithMetadata(flags, "User-Id", "Peer-Address")
+		} else {
+			b, err = s.sock.RecvBytes(flags)
+		}
 		if err != nil {
 			if len(msg) == 0 {
 				return nil, err
 			}
 			break
-		}
-		for k, v := range m {
-			if md[k] == "" {
-				md[k] = v
-			}
 		}
 		msg = append(msg, b)
 		more, err := s.sock.GetRcvmore()
@@ -296,7 +296,13 @@ func (s *Server) recvDontwait() (*job, error) {
 
 func (s *Server) send(envelope [][]byte, reply []byte) {
 	// A peer that has gone is not an error for the server: drop the reply.
-	_, _ = s.sock.SendMessage(envelope[0], envelope[1], reply)
+	if _, err := s.sock.SendBytes(envelope[0], zmq.SNDMORE); err != nil {
+		return
+	}
+	if _, err := s.sock.SendBytes(envelope[1], zmq.SNDMORE); err != nil {
+		return
+	}
+	_, _ = s.sock.SendBytes(reply, 0)
 }
 
 func (s *Server) servePool(ctx context.Context) error {

@@ -53,6 +53,7 @@ usage:
   authbench run     [-scenario NAME|FILE] [-schemes SPEC,...] [-out DIR] [-repeat N] [-quiet]
   authbench serve   -scheme SPEC -run-dir DIR [-listen tcp://*:PORT]
   authbench list
+  authbench calibrate [-n N] [-rounds R] [-pin CPUS]
   authbench client  -contact FILE [-scheme SPEC] [-kind cli|job] [-id ID] [-command CMD | -message SEV|TEXT]
   authbench help
 
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runList(ctx, rest, stdout, stderr)
 	case "client":
 		return runClient(ctx, rest, stdout, stderr)
+	case "calibrate":
+		return runCalibrate(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

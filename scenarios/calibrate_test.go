@@ -1,0 +1,111 @@
+package scenarios
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCalibrateSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens real ZMQ sockets")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const n, rounds = 200, 2
+	res, err := Calibrate(ctx, CalibrateConfig{N: n, Rounds: rounds, Warmup: 50, WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("Calibrate: %v", err)
+	}
+	loops := []*LoopResult{&res.Bare, &res.Engine}
+	if res.Python != nil {
+		loops = append(loops, res.Python)
+	} else if res.PythonSkipped == "" {
+		t.Error("no pyzmq loop and no reason given")
+	}
+	for _, l := range loops {
+		if l.Count != n*rounds || len(l.Rounds) != rounds {
+			t.Errorf("%s: %d round trips in %d rounds, want %d in %d", l.Name, l.Count, len(l.Rounds), n*rounds, rounds)
+		}
+		for i, r := range l.Rounds {
+			if r.Count != n || r.P50 <= 0 || r.Rate <= 0 {
+				t.Errorf("%s round %d: %+v", l.Name, i+1, r)
+			}
+		}
+		if l.P50.Median <= 0 || l.P50.Min > l.P50.Median || l.P50.Median > l.P50.Max {
+			t.Errorf("%s: p50 spread %+v", l.Name, l.P50)
+		}
+	}
+	ratios := []*Ratio{&res.P50Ratio, &res.RateRatio}
+	if res.Python != nil {
+		ratios = append(ratios, res.BarePyP50, res.BarePyRate)
+	}
+	for _, r := range ratios {
+		if !(r.Value > 0) || math.IsInf(r.Value, 0) {
+			t.Errorf("%s = %v, want positive and finite", r.Name, r.Value)
+		}
+	}
+}
+
+func TestParseCPUList(t *testing.T) {
+	good := []struct {
+		in   string
+		want []int
+	}{
+		{"0", []int{0}},
+		{"0,1", []int{0, 1}},
+		{"0-1", []int{0, 1}},
+		{"1,0", []int{0, 1}},
+		{"0,2-3", []int{0, 2, 3}},
+		{" 1 - 2 , 1", []int{1, 2}},
+		{"3-3", []int{3}},
+	}
+	for _, c := range good {
+		got, err := parseCPUList(c.in)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("parseCPUList(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
+	for _, in := range []string{"", " ", ",", "0,", ",1", "a", "1-", "-1", "2-1", "0-1-2", "+1", "1.5", "1024", "0x1", "0;1"} {
+		got, err := parseCPUList(in)
+		if err == nil {
+			t.Errorf("parseCPUList(%q) = %v, want an error", in, got)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "-pin ") || strings.Contains(msg, "\n") {
+			t.Errorf("parseCPUList(%q) error %q: want one line naming -pin", in, msg)
+		}
+	}
+}
+
+func TestFormatCPUList(t *testing.T) {
+	for _, c := range []struct {
+		in   []int
+		want string
+	}{{[]int{0}, "0"}, {[]int{0, 1}, "0-1"}, {[]int{0, 1, 2, 5, 7, 8}, "0-2,5,7-8"}} {
+		if got := formatCPUList(c.in); got != c.want {
+			t.Errorf("formatCPUList(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestPinCurrent pins to the affinity the process already has, so it moves
+// nothing, and checks a bad list is refused before anything is pinned.
+func TestPinCurrent(t *testing.T) {
+	cur, err := Affinity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Pin(cur); err != nil {
+		t.Fatalf("Pin(%q): %v", cur, err)
+	}
+	if after, _ := Affinity(); after != cur {
+		t.Errorf("affinity %q after pinning to %q", after, cur)
+	}
+	if err := Pin("x"); err == nil {
+		t.Error(`Pin("x") succeeded`)
+	}
+}

@@ -1,0 +1,515 @@
+package schemes
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/authbench/authbench/wfs"
+	zmq "github.com/pebbe/zmq4"
+)
+
+// Key-file names, as Cylc 8 lays them out in .service/.
+const (
+	// CurveServerKey is the server keypair's base name (server.key,
+	// server.key_secret).
+	CurveServerKey = "server"
+	// CurveClientKey is a client keypair's base name (client.key,
+	// client.key_secret).
+	CurveClientKey = "client"
+	// CurveClientPublicKeys is the .service/ folder of installed client
+	// public keys, client_<install-target>.key.
+	CurveClientPublicKeys = "client_public_keys"
+	// LocalTarget is the WFS host's install target. Its client keypair is a
+	// copy of the server's, as Cylc 8 makes it.
+	LocalTarget = "localhost"
+)
+
+// User-Id prefix the ZAP handler gives install-target keys; job keys
+// (curve-job) get the job id itself, which has no such prefix.
+const curveTargetPrefix = "target:"
+
+// validTarget reports whether an install-target name is safe as a path
+// element and a file name: letters, digits, '.', '_' and '-', not leading
+// with a punctuation mark.
+func validTarget(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case i > 0 && (r == '.' || r == '_' || r == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// CurveRemoteServiceDir is the simulated remote `.service` directory of an
+// install target: <run>/remote/<target>/.service. The target's client
+// keypair is made there, as Cylc's remote-init makes it on the remote host.
+func CurveRemoteServiceDir(run *wfs.RunDir, target string) string {
+	return filepath.Join(run.Root, "remote", target, ".service")
+}
+
+// CurveClientPublicKeyPath is .service/client_public_keys/client_<target>.key.
+func CurveClientPublicKeyPath(run *wfs.RunDir, target string) string {
+	return filepath.Join(run.Service(CurveClientPublicKeys), "client_"+target+wfs.PublicKeySuffix)
+}
+
+// curve is the CurveZMQ transport with a ZAP allow-list. With perJob false
+// it is Cylc 8's scheme (a client keypair per install target); with perJob
+// true it is curve-job (a keypair per job, allowed at submit and revoked at
+// job end).
+type curve struct {
+	perJob bool
+}
+
+// curveInfos registers both CURVE securities.
+func curveInfos() []PartInfo {
+	return []PartInfo{
+		{
+			Name: "curve", Kind: Security,
+			Doc:      "CurveZMQ as Cylc 8: server keypair at start, a client keypair per install target, ZAP allow-list",
+			Examples: []string{"curve", "curve+passphrase:workflow"},
+			New:      func(Spec) (Part, error) { return curve{}, nil },
+		},
+		{
+			Name: "curve-job", Kind: Security,
+			Doc:      "CurveZMQ with a client keypair per job, allowed at job submit and revoked at job end",
+			Examples: []string{"curve-job"},
+			New:      func(Spec) (Part, error) { return curve{perJob: true}, nil },
+		},
+	}
+}
+
+// RegisterCurve registers the curve and curve-job securities in r.
+func RegisterCurve(r *Registry) {
+	for _, p := range curveInfos() {
+		r.Register(p)
+	}
+}
+
+func (c curve) Claims() Claims {
+	return Claims{Authenticates: true, Confidential: true, JobRevocation: c.perJob, NeedsFS: true}
+}
+
+// curveServer is the WFS side of curve and curve-job.
+type curveServer struct {
+	perJob bool
+	run    *wfs.RunDir
+	server wfs.KeyPair
+	allow  *allowList
+
+	mu      sync.Mutex
+	zap     *zapHandler
+	created map[string]struct{}    // key files this part made and has not removed
+	targets map[string]bool        // install targets set up (remote keys made)
+	jobs    map[wfs.JobID]struct{} // curve-job: jobs with a live keypair
+	closed  bool
+}
+
+// Server makes the server keypair in .service/, and the WFS host's client
+// keypair as a copy of it (client.key_secret and
+// client_public_keys/client_localhost.key), and allows that key.
+func (c curve) Server(_ context.Context, env Env) (ServerPart, error) {
+	s := &curveServer{
+		perJob: c.perJob, run: env.Run, allow: newAllowList(),
+		created: map[string]struct{}{}, targets: map[string]bool{}, jobs: map[wfs.JobID]struct{}{},
+	}
+	svc := env.Run.ServiceDir()
+	kp, err := wfs.GenerateKeyPair()
+	if err != nil {
+		return nil, err
+	}
+	pub, sec, err := wfs.WriteKeyPairFiles(env.Run.Files, svc, CurveServerKey, kp)
+	s.note(pub, sec)
+	if err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("curve: server keys: %w", err)
+	}
+	s.server = kp
+	// Cylc copies the files: the client secret is the server's, and the
+	// server's public key stands as the localhost client's public key.
+	_, clientSec := wfs.KeyPaths(svc, CurveClientKey)
+	if err := s.copyFile(sec, clientSec, true); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	if err := env.Run.Files.MkdirAll(env.Run.Service(CurveClientPublicKeys)); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("curve: %w", err)
+	}
+	if err := s.copyFile(pub, CurveClientPublicKeyPath(env.Run, LocalTarget), false); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	s.targets[LocalTarget] = true
+	s.allow.allow(kp.Public, curveTargetPrefix+LocalTarget)
+	return s, nil
+}
+
+// note records key files this part made, for removal at Close.
+func (s *curveServer) note(paths ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range paths {
+		if p != "" {
+			s.created[p] = struct{}{}
+		}
+	}
+}
+
+// copyFile copies a key file through the counted file layer, as Cylc's
+// shutil.copyfile does, parsing it on the way so that a bad file is caught.
+func (s *curveServer) copyFile(from, to string, secret bool) error {
+	c, err := wfs.ReadCertificate(s.run.Files, from)
+	if err != nil {
+		return fmt.Errorf("curve: %w", err)
+	}
+	err = wfs.WriteCertificate(s.run.Files, to, c, secret)
+	s.note(to)
+	if err != nil {
+		return fmt.Errorf("curve: %w", err)
+	}
+	return nil
+}
+
+// ConfigureServer starts the ZAP handler in the server's context and makes
+// the socket a CURVE server with the server's secret key.
+func (s *curveServer) ConfigureServer(zctx *zmq.Context, sock *zmq.Socket) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("curve: server part is closed")
+	}
+	if s.zap != nil {
+		return errors.New("curve: ZAP handler already running: one server per curve server part")
+	}
+	zap, err := startZAP(zctx, s.allow)
+	if err != nil {
+		return fmt.Errorf("curve: %w", err)
+	}
+	for _, set := range []func() error{
+		func() error { return sock.SetZapDomain(CurveZAPDomain) },
+		func() error { return sock.SetCurveServer(1) },
+		func() error { return sock.SetCurveSecretkey(s.server.Secret.Bytes()) },
+	} {
+		if err := set(); err != nil {
+			zap.close()
+			return fmt.Errorf("curve: server socket: %w", err)
+		}
+	}
+	s.zap = zap
+	return nil
+}
+
+// Verify names the client by the User-Id its key got from the ZAP handler,
+// and refuses a key revoked since its connection's handshake.
+func (s *curveServer) Verify(_ context.Context, in *wfs.Inbound) (wfs.Principal, error) {
+	if in.UserID == "" {
+		return wfs.Principal{}, wfs.Rejectf("no CURVE client identity")
+	}
+	if !s.allow.allowed(in.UserID) {
+		return wfs.Principal{}, wfs.Rejectf("client key %s has been revoked", in.UserID)
+	}
+	if target, ok := strings.CutPrefix(in.UserID, curveTargetPrefix); ok {
+		kind := "job"
+		if target == LocalTarget {
+			kind = "user"
+		}
+		return wfs.Principal{Name: in.UserID, Kind: kind}, nil
+	}
+	return wfs.Principal{Name: in.UserID, Kind: "job"}, nil
+}
+
+// Authorize confines a curve-job key to its own job: it may ping and send
+// messages whose task_job is its job id, and nothing else.
+func (s *curveServer) Authorize(_ context.Context, who wfs.Principal, req *wfs.Request) error {
+	if !s.perJob {
+		return nil
+	}
+	job, err := wfs.ParseJobID(who.Transport)
+	if err != nil {
+		return nil // not a job key: the WFS host's key
+	}
+	switch req.Command {
+	case wfs.CmdPing:
+		return nil
+	case wfs.CmdMessage:
+		var a wfs.MessageArgs
+		if err := json.Unmarshal(req.Args, &a); err != nil {
+			return &wfs.Error{Kind: wfs.KindProtocol, Msg: "message args: " + err.Error()}
+		}
+		got, err := wfs.ParseJobID(a.TaskJob)
+		if err != nil || got != job {
+			return wfs.Rejectf("job key %s may not send messages for %q", job, a.TaskJob)
+		}
+		return nil
+	}
+	return wfs.Rejectf("job key %s may not run %q", job, req.Command)
+}
+
+// Handle handles nothing.
+func (s *curveServer) Handle(context.Context, wfs.Principal, *wfs.Request) (any, bool, error) {
+	return nil, false, nil
+}
+
+// SealReply returns the reply unchanged (CURVE encrypts the wire).
+func (s *curveServer) SealReply(_ wfs.Principal, reply []byte) ([]byte, error) { return reply, nil }
+
+// Event installs a target's keys on its first job (curve), or makes, allows,
+// revokes and deletes a job's keypair (curve-job).
+func (s *curveServer) Event(_ context.Context, ev Event) error {
+	switch ev.Kind {
+	case EventJobSubmit:
+		target := ev.Target
+		if target == "" {
+			target = LocalTarget
+		}
+		if err := s.ensureTarget(target); err != nil {
+			return err
+		}
+		if s.perJob {
+			return s.submitJob(ev.Job)
+		}
+	case EventJobEnd:
+		if s.perJob {
+			return s.endJob(ev.Job)
+		}
+	}
+	return nil
+}
+
+// ensureTarget does what Cylc's remote-init does on a target's first job:
+// install the server's public key in the target's .service, and (curve)
+// make the target's client keypair there and bring its public key back to
+// client_public_keys/, allowing it in the ZAP handler at once.
+func (s *curveServer) ensureTarget(target string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("curve: server part is closed")
+	}
+	if s.targets[target] {
+		return nil
+	}
+	if !validTarget(target) {
+		return fmt.Errorf("curve: install target %q: want letters, digits, '.', '_' or '-'", target)
+	}
+	files := s.run.Files
+	remote := CurveRemoteServiceDir(s.run, target)
+	if err := files.MkdirAll(remote); err != nil {
+		return fmt.Errorf("curve: %w", err)
+	}
+	serverPub, _ := wfs.KeyPaths(remote, CurveServerKey)
+	s.created[serverPub] = struct{}{}
+	if err := wfs.WritePublicKey(files, serverPub, s.server.Public); err != nil {
+		return fmt.Errorf("curve: target %s: %w", target, err)
+	}
+	if !s.perJob {
+		kp, err := wfs.GenerateKeyPair()
+		if err != nil {
+			return err
+		}
+		pub, sec, err := wfs.WriteKeyPairFiles(files, remote, CurveClientKey, kp)
+		for _, p := range []string{pub, sec} {
+			if p != "" {
+				s.created[p] = struct{}{}
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("curve: target %s: %w", target, err)
+		}
+		// The public key comes back from the remote: read it as sent.
+		c, err := wfs.ReadCertificate(files, pub)
+		if err != nil {
+			return fmt.Errorf("curve: target %s: %w", target, err)
+		}
+		installed := CurveClientPublicKeyPath(s.run, target)
+		s.created[installed] = struct{}{}
+		if err := wfs.WritePublicKey(files, installed, c.Public); err != nil {
+			return fmt.Errorf("curve: target %s: %w", target, err)
+		}
+		s.allow.allow(c.Public, curveTargetPrefix+target)
+	}
+	s.targets[target] = true
+	return nil
+}
+
+// submitJob makes the job's keypair in its job directory and allows it.
+func (s *curveServer) submitJob(id wfs.JobID) error {
+	if err := s.run.MakeJobDir(id); err != nil {
+		return fmt.Errorf("curve-job: %w", err)
+	}
+	kp, err := wfs.GenerateKeyPair()
+	if err != nil {
+		return err
+	}
+	pub, sec, err := wfs.WriteKeyPairFiles(s.run.Files, s.run.JobDir(id), CurveClientKey, kp)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range []string{pub, sec} {
+		if p != "" {
+			s.created[p] = struct{}{}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("curve-job: %w", err)
+	}
+	if s.closed {
+		return errors.New("curve-job: server part is closed")
+	}
+	s.jobs[id] = struct{}{}
+	s.allow.allow(kp.Public, id.String())
+	return nil
+}
+
+// endJob revokes the job's key, so its next handshake fails, and deletes
+// its key files.
+func (s *curveServer) endJob(id wfs.JobID) error {
+	s.allow.revoke(id.String())
+	s.mu.Lock()
+	delete(s.jobs, id)
+	pub, sec := wfs.KeyPaths(s.run.JobDir(id), CurveClientKey)
+	delete(s.created, pub)
+	delete(s.created, sec)
+	s.mu.Unlock()
+	return errors.Join(s.run.Files.Remove(pub), s.run.Files.Remove(sec))
+}
+
+// CloseTransport stops the ZAP handler (the server calls it before it
+// terminates its context).
+func (s *curveServer) CloseTransport() {
+	s.mu.Lock()
+	zap := s.zap
+	s.zap = nil
+	s.mu.Unlock()
+	if zap != nil {
+		zap.close()
+	}
+}
+
+// Close stops the ZAP handler if it still runs, empties the allow-list and
+// removes every key file the part made, as Cylc removes its keys at
+// shutdown.
+func (s *curveServer) Close() error {
+	s.CloseTransport()
+	s.mu.Lock()
+	s.closed = true
+	paths := make([]string, 0, len(s.created))
+	for p := range s.created {
+		paths = append(paths, p)
+	}
+	clear(s.created)
+	clear(s.jobs)
+	s.mu.Unlock()
+	s.allow.clear()
+	var errs []error
+	for _, p := range paths {
+		errs = append(errs, s.run.Files.Remove(p))
+	}
+	return errors.Join(errs...)
+}
+
+// ZAPStats returns the ZAP handler's counters (zero before ConfigureServer
+// and after CloseTransport).
+func (s *curveServer) ZAPStats() ZAPStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.zap == nil {
+		return ZAPStats{}
+	}
+	return s.zap.stats()
+}
+
+// AllowedKeys is the size of the ZAP allow-list.
+func (s *curveServer) AllowedKeys() int { return s.allow.len() }
+
+// curveClient holds the three keys a CURVE client socket needs.
+type curveClient struct {
+	NopClient
+	serverKey wfs.CurveKey
+	pair      wfs.KeyPair
+}
+
+// Client reads the server's public key and the client's secret certificate
+// from where the client kind finds them: a curve-job job its job directory;
+// a curve job on a remote target that target's .service; everyone else the
+// WFS host's .service (the copy of the server's keypair).
+func (c curve) Client(_ context.Context, env ClientEnv) (ClientPart, error) {
+	serverDir, clientDir := env.Run.ServiceDir(), env.Run.ServiceDir()
+	if env.Kind == KindJob {
+		target := env.Target
+		if target == "" {
+			target = LocalTarget
+		}
+		if target != LocalTarget {
+			if !validTarget(target) {
+				return nil, fmt.Errorf("curve: install target %q: want letters, digits, '.', '_' or '-'", target)
+			}
+			serverDir = CurveRemoteServiceDir(env.Run, target)
+			clientDir = serverDir
+		}
+		if c.perJob {
+			id, err := wfs.ParseJobID(env.Identity)
+			if err != nil {
+				return nil, fmt.Errorf("curve-job: job client identity: %w", err)
+			}
+			clientDir = env.Run.JobDir(id)
+		}
+	}
+	serverPub, _ := wfs.KeyPaths(serverDir, CurveServerKey)
+	_, clientSec := wfs.KeyPaths(clientDir, CurveClientKey)
+	sc, err := wfs.ReadCertificate(env.Run.Files, serverPub)
+	if err != nil {
+		return nil, fmt.Errorf("curve: server key: %w", err)
+	}
+	cc, err := wfs.ReadCertificate(env.Run.Files, clientSec)
+	if err != nil {
+		return nil, fmt.Errorf("curve: client key: %w", err)
+	}
+	pair, err := cc.Pair()
+	if err != nil {
+		return nil, fmt.Errorf("curve: client key %s: %w", clientSec, err)
+	}
+	return NewCurveClient(sc.Public, pair)
+}
+
+// NewCurveClient returns a client part that makes sockets CURVE clients of
+// the server key with the given keypair. It validates the keys itself,
+// because libzmq takes any 32 bytes and pebbe/zmq4's ClientAuthCurve
+// ignores a bad key.
+func NewCurveClient(serverKey wfs.CurveKey, pair wfs.KeyPair) (ClientPart, error) {
+	if serverKey.IsZero() || pair.Public.IsZero() || pair.Secret.IsZero() {
+		return nil, errors.New("curve: all-zero key")
+	}
+	pub, err := wfs.PublicFromSecret(pair.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("curve: %w", err)
+	}
+	if pub != pair.Public {
+		return nil, errors.New("curve: client secret key does not match its public key")
+	}
+	return &curveClient{serverKey: serverKey, pair: pair}, nil
+}
+
+// Configure makes the socket a CURVE client.
+func (c *curveClient) Configure(sock *zmq.Socket) error {
+	for _, set := range []func() error{
+		func() error { return sock.SetCurveServerkey(c.serverKey.Bytes()) },
+		func() error { return sock.SetCurvePublickey(c.pair.Public.Bytes()) },
+		func() error { return sock.SetCurveSecretkey(c.pair.Secret.Bytes()) },
+	} {
+		if err := set(); err != nil {
+			return fmt.Errorf("curve: client socket: %w", err)
+		}
+	}
+	return nil
+}
