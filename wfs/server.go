@@ -112,7 +112,7 @@ func (s *Server) open() error {
 		func() error { return sock.SetLinger(0) },
 		func() error { return sock.SetMaxmsgsize(s.cfg.MaxMsgSize) },
 		func() error { return sock.SetSndtimeo(time.Second) },
-		func() error { return sock.SetRcvtimeo(time.Second) },
+		func() error { return sock.SetRcvtimeo(100 * time.Millisecond) },
 		func() error { return sock.SetRouterMandatory(1) },
 		func() error { return s.guard.ConfigureServer(s.zctx, sock) },
 	} {
@@ -232,23 +232,18 @@ func (s *Server) Serve(ctx context.Context) error {
 }
 
 func (s *Server) serveInline(ctx context.Context) error {
-	poller := zmq.NewPoller()
-	poller.Add(s.sock, zmq.POLLIN)
+	// A blocking receive with the socket's 100 ms timeout (set in open)
+	// wakes at once for a request and often enough to see ctx end; it costs
+	// one cgo call where poll-then-receive costs two.
 	for ctx.Err() == nil {
-		polled, err := poller.Poll(100 * time.Millisecond)
+		j, err := s.recv(0)
 		if err != nil {
-			if zmq.AsErrno(err) == zmq.Errno(4) { // EINTR
+			if isAgain(err) || zmq.AsErrno(err) == zmq.Errno(4) { // EAGAIN, EINTR
 				continue
 			}
-			return fmt.Errorf("wfs: poll: %w", err)
+			return fmt.Errorf("wfs: receive: %w", err)
 		}
-		if len(polled) == 0 {
-			continue
-		}
-		// One request per wake-up: polling again costs one cgo call, the
-		// same as the failing receive that draining would end with.
-		j, err := s.recvDontwait()
-		if err != nil || j == nil {
+		if j == nil {
 			continue
 		}
 		reply := s.handle(ctx, &j.in)
@@ -257,14 +252,17 @@ func (s *Server) serveInline(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) recvDontwait() (*job, error) {
+func (s *Server) recvDontwait() (*job, error) { return s.recv(zmq.DONTWAIT) }
+
+// recv receives one request; flags apply to its first frame.
+func (s *Server) recv(first zmq.Flag) (*job, error) {
 	// The ZAP User-Id is read from the first body frame (frame 2): the
 	// ROUTER's routing-id frame need not carry the connection's metadata.
 	// The other frames are read without metadata: each property costs a
 	// cgo call.
 	var msg [][]byte
 	var md map[string]string
-	flags := zmq.DONTWAIT
+	flags := first
 	for {
 		var b []byte
 		var err error
