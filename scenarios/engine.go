@@ -41,6 +41,8 @@ type Config struct {
 	ProgressEvery time.Duration
 	// ClientBinary is the authbench executable, for process-mode clients.
 	ClientBinary string
+	// PythonClient is scripts/cylc_message.py, for `process: python`.
+	PythonClient string
 	// OnResult, if set, is called after each (scheme, round) completes.
 	OnResult func(*results.Result)
 }
@@ -390,7 +392,13 @@ func (w *cliWorker) command(ctx context.Context, cmd string, intended, start tim
 
 func (w *cliWorker) commandErr(ctx context.Context, cmd string) error {
 	r := w.r
-	if r.sc.CLI.Process {
+	if r.sc.CLI.Process.Mode() == "python" {
+		t0 := time.Now()
+		rep, err := r.pythonRequest(ctx, schemes.KindCLI, w.user, "", "--command", cmd)
+		recordPython(w.rec, rep, t0, err, OpCLIProcess, OpCLIInterp, OpCLIHandshake, OpCLIRoundTrip)
+		return err
+	}
+	if r.sc.CLI.Process.Mode() == "go" {
 		t0 := time.Now()
 		rep, err := r.processRequest(ctx, "-kind", "cli", "-id", w.user, "-command", cmd)
 		w.recordProcess(rep, t0, err, OpCLIProcess, OpCLIAcquire, OpCLIHandshake, OpCLIRoundTrip)
@@ -619,7 +627,17 @@ func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, i int) 
 
 func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, target, sev, text string) {
 	start := time.Now()
-	if r.sc.Job.Process {
+	if r.sc.Job.Process.Mode() == "python" {
+		rep, err := r.pythonRequest(ctx, schemes.KindJob, id.String(), target, "--job", id.String(), "--severity", sev, "--text", text)
+		recordPython(rec, rep, start, err, OpJobProcess, OpJobInterp, OpJobHandshake, OpJobRoundTrip)
+		if err != nil {
+			rec.fail(OpJobMessage, start, err)
+			return
+		}
+		rec.ok(OpJobMessage, start, start, time.Now())
+		return
+	}
+	if r.sc.Job.Process.Mode() == "go" {
 		rep, err := r.processRequest(ctx, "-kind", "job", "-id", id.String(), "-target", target, "-message", sev+"|"+text)
 		recordProcess(rec, rep, start, err, OpJobProcess, OpJobAcquire, OpJobHandshake, OpJobRoundTrip)
 		if err != nil {

@@ -21,12 +21,14 @@ const (
 	OpUISPoll      = "uis.poll"
 	OpCLIProcess   = "cli.process_total"
 	OpJobProcess   = "job.process_total"
+	OpCLIInterp    = "cli.interpreter_import"
+	OpJobInterp    = "job.interpreter_import"
 )
 
 // opOrder is the order ops appear in results.
 func opOrder() []string {
-	return []string{OpCLICommand, OpCLIProcess, OpCLIAcquire, OpCLIRoundTrip, OpCLIHandshake,
-		OpJobMessage, OpJobProcess, OpJobAcquire, OpJobRoundTrip, OpJobHandshake, OpUISPoll}
+	return []string{OpCLICommand, OpCLIProcess, OpCLIInterp, OpCLIAcquire, OpCLIRoundTrip, OpCLIHandshake,
+		OpJobMessage, OpJobProcess, OpJobInterp, OpJobAcquire, OpJobRoundTrip, OpJobHandshake, OpUISPoll}
 }
 
 // recorder holds one worker's histograms; workers never share one, and the

@@ -73,8 +73,33 @@ type CLIGroup struct {
 	// Burst sends Size commands within Within, every Every (a user's
 	// script looping over tasks).
 	Burst *Burst `yaml:"burst"`
-	// Process runs each command as a real `authbench client` process.
-	Process bool `yaml:"process"`
+	// Process runs each command as a separate process: true (or go) an
+	// `authbench client`, python the Python client (scripts/cylc_message.py
+	// under Debian's /usr/bin/python3), false in-process.
+	Process ProcessMode `yaml:"process"`
+}
+
+// ProcessMode is a client group's process setting: false, true (= go) or
+// python.
+type ProcessMode string
+
+// Mode normalises the setting to "", "go" or "python".
+func (m ProcessMode) Mode() string {
+	switch m {
+	case "true", "go":
+		return "go"
+	case "python":
+		return "python"
+	}
+	return ""
+}
+
+func (m ProcessMode) valid() bool {
+	switch m {
+	case "", "false", "true", "go", "python":
+		return true
+	}
+	return false
 }
 
 // Burst is a burst pattern: Size commands spread over Within, repeated
@@ -100,8 +125,8 @@ type JobGroup struct {
 	CyclePoints   int      `yaml:"cycle_points"`
 	TasksPerCycle int      `yaml:"tasks_per_cycle"`
 	CycleInterval Duration `yaml:"cycle_interval"`
-	// Process runs each message as a real `authbench client` process.
-	Process bool `yaml:"process"`
+	// Process runs each message as a separate process (see ProcessMode).
+	Process ProcessMode `yaml:"process"`
 }
 
 // Target is an install target jobs run on.
@@ -295,6 +320,12 @@ func (c *CLIGroup) validate() error {
 			return ferr("cli.burst", "want 0 < within <= every")
 		}
 	}
+	if !c.Process.valid() {
+		return ferr("cli.process", "want false, true (an authbench client process) or python, got %q", c.Process)
+	}
+	if c.Process.Mode() != "" && c.Connection == "reuse" {
+		return ferr("cli.connection", "a client process cannot reuse a connection: want fresh with process")
+	}
 	switch c.Connection {
 	case "", "fresh", "reuse":
 	default:
@@ -341,6 +372,9 @@ func (j *JobGroup) validate() error {
 		return ferr("job.message_size", "want 0 to 524288 bytes, got %d", j.MessageSize)
 	case j.Think < 0 || j.CycleInterval < 0:
 		return ferr("job.think", "must not be negative")
+	}
+	if !j.Process.valid() {
+		return ferr("job.process", "want false, true (an authbench client process) or python, got %q", j.Process)
 	}
 	share := 0.0
 	for i, t := range j.Targets {

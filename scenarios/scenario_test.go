@@ -12,7 +12,7 @@ func TestBuiltinsParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"cli-burst", "cli-interactive", "cycle-point", "job-storm", "smoke", "uis-poll"}
+	want := []string{"cli-burst", "cli-interactive", "cycle-point", "job-storm", "python-message", "smoke", "uis-poll"}
 	var got []string
 	for _, s := range all {
 		got = append(got, s.Name)
@@ -48,7 +48,7 @@ func TestBadScenarioFiles(t *testing.T) {
 		{"rate and burst", "name: x\nduration: 1s\ncli:\n  rate: 2\n  burst: {size: 5, within: 1s, every: 2s}\n", 4, 3, "not several"},
 		{"bad threshold", "name: x\nduration: 1s\ncli: {concurrency: 1}\nthresholds:\n  cli.command_total.p99: fast\n", 5, 26, "positive duration"},
 		{"target without name", "name: x\njob:\n  total: 5\n  concurrency: 1\n  messages: 2\n  targets:\n    - {share: 1}\n", 7, 7, "needs a name"},
-		{"bool expected", "name: x\nduration: 1s\ncli:\n  concurrency: 1\n  process: maybe\n", 5, 12, "want true or false"},
+		{"bad process mode", "name: x\nduration: 1s\ncli:\n  concurrency: 1\n  process: maybe\n", 5, 12, "want false, true"},
 		{"list expected", "name: x\nduration: 1s\njob:\n  total: 1\n  concurrency: 1\n  messages: 2\n  targets: localhost\n", 7, 12, "want a list"},
 		{"no groups", "name: x\nduration: 1s\n", 1, 1, "no client groups"},
 		{"empty", "", 1, 1, "empty scenario"},

@@ -437,6 +437,13 @@ type curveClient struct {
 	NopClient
 	serverKey wfs.CurveKey
 	pair      wfs.KeyPair
+	// certificate files the keys came from, for external clients
+	serverFile, clientFile string
+}
+
+// CertificateFiles implements CertificateFiler.
+func (c *curveClient) CertificateFiles() (serverPublic, clientSecret string) {
+	return c.serverFile, c.clientFile
 }
 
 // Client reads the server's public key and the client's secret certificate
@@ -479,7 +486,14 @@ func (c curve) Client(_ context.Context, env ClientEnv) (ClientPart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("curve: client key %s: %w", clientSec, err)
 	}
-	return NewCurveClient(sc.Public, pair)
+	part, err := NewCurveClient(sc.Public, pair)
+	if err != nil {
+		return nil, err
+	}
+	if cc, ok := part.(*curveClient); ok {
+		cc.serverFile, cc.clientFile = serverPub, clientSec
+	}
+	return part, nil
 }
 
 // NewCurveClient returns a client part that makes sockets CURVE clients of

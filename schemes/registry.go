@@ -46,6 +46,8 @@ func Builtin() *Registry {
 	r := NewRegistry()
 	r.Register(nullInfo())
 	r.Register(passphraseInfo())
+	r.Register(jwtInfo())
+	r.Register(jweInfo())
 	RegisterCurve(r)
 	return r
 }

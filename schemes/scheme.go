@@ -402,3 +402,30 @@ func (NopClient) End(context.Context) error { return nil }
 
 // Close does nothing.
 func (NopClient) Close() error { return nil }
+
+// CertificateFiler is implemented by client parts whose credential is a pair
+// of ZeroMQ certificate files (CURVE), so that an external client (the Python
+// client of scripts/cylc_message.py) can load them itself.
+type CertificateFiler interface {
+	CertificateFiles() (serverPublic, clientSecret string)
+}
+
+// ExternalClientArgs returns the key-file arguments for the Python client
+// (scripts/cylc_message.py) for a client env: none for NULL, --server-key and
+// --client-key for CURVE. Schemes with a credential are refused: the Python
+// client sends none.
+func (s *Scheme) ExternalClientArgs(ctx context.Context, env ClientEnv) ([]string, error) {
+	if s.cred != nil {
+		return nil, fmt.Errorf("scheme %s: the Python client sends no credential; it runs plain, curve and curve-job", s.spec.Raw)
+	}
+	cp, err := s.transport.Client(ctx, env)
+	if err != nil {
+		return nil, fmt.Errorf("scheme %s: %w", s.spec.Raw, err)
+	}
+	defer cp.Close()
+	if cf, ok := cp.(CertificateFiler); ok {
+		srv, cl := cf.CertificateFiles()
+		return []string{"--server-key", srv, "--client-key", cl}, nil
+	}
+	return nil, nil
+}

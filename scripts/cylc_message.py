@@ -60,9 +60,10 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--endpoint", help="tcp://HOST:PORT of the WFS")
     p.add_argument("--contact", help="contact file to read the endpoint from")
-    p.add_argument("--server-key", required=True, help="server public certificate (server.key)")
-    p.add_argument("--client-key", required=True, help="client secret certificate (client.key_secret)")
-    p.add_argument("--job", required=True, help="job id, cycle/task/NN")
+    p.add_argument("--server-key", help="server public certificate (server.key); omit both keys for NULL")
+    p.add_argument("--client-key", help="client secret certificate (client.key_secret)")
+    p.add_argument("--job", help="job id, cycle/task/NN (a job message)")
+    p.add_argument("--command", help="a CLI command (ping, trigger, ...) instead of a job message")
     p.add_argument("--severity", default="INFO")
     p.add_argument("--text", default="started")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds (Cylc's client timeout is 5)")
@@ -70,6 +71,10 @@ def parse_args(argv):
     a = p.parse_args(argv)
     if not a.endpoint and not a.contact:
         p.error("give --endpoint or --contact")
+    if bool(a.server_key) != bool(a.client_key):
+        p.error("give both --server-key and --client-key, or neither (NULL)")
+    if bool(a.job) == bool(a.command):
+        p.error("give --job (a job message) or --command (a CLI command)")
     return a
 
 
@@ -96,10 +101,12 @@ def main(argv):
         out["import_ms"] = ms(_T_IMPORTED - _T_SCRIPT)
         endpoint = a.endpoint or endpoint_from_contact(a.contact)
 
-        server_public, _ = zmq.auth.load_certificate(a.server_key)
-        client_public, client_secret = zmq.auth.load_certificate(a.client_key)
-        if client_secret is None:
-            raise ValueError("%s holds no secret key" % a.client_key)
+        curve = bool(a.server_key)
+        if curve:
+            server_public, _ = zmq.auth.load_certificate(a.server_key)
+            client_public, client_secret = zmq.auth.load_certificate(a.client_key)
+            if client_secret is None:
+                raise ValueError("%s holds no secret key" % a.client_key)
         timeout_ms = int(a.timeout * 1000)
 
         ctx = zmq.Context()
@@ -107,9 +114,10 @@ def main(argv):
         sock.linger = 100
         sock.sndtimeo = timeout_ms
         sock.rcvtimeo = timeout_ms
-        sock.curve_serverkey = server_public
-        sock.curve_publickey = client_public
-        sock.curve_secretkey = client_secret
+        if curve:
+            sock.curve_serverkey = server_public
+            sock.curve_publickey = client_public
+            sock.curve_secretkey = client_secret
         mon = sock.get_monitor_socket(
             zmq.EVENT_HANDSHAKE_SUCCEEDED
             | zmq.EVENT_HANDSHAKE_FAILED_AUTH
@@ -126,15 +134,19 @@ def main(argv):
                 raise PermissionError("handshake refused (event %d)" % ev["event"])
             out["handshake_ms"] = ms(time.time_ns() - t_connect)
 
-            request = {
-                "command": "message",
-                "args": {
-                    "task_job": a.job,
-                    "event_time": datetime.now(timezone.utc).isoformat(),
-                    "messages": [[a.severity, a.text]],
-                },
-                "meta": {"prog": "message", "host": socket.gethostname(), "comms_method": "zmq"},
-            }
+            meta = {"host": socket.gethostname(), "comms_method": "zmq"}
+            if a.command:
+                request = {"command": a.command, "meta": dict(meta, prog=a.command)}
+            else:
+                request = {
+                    "command": "message",
+                    "args": {
+                        "task_job": a.job,
+                        "event_time": datetime.now(timezone.utc).isoformat(),
+                        "messages": [[a.severity, a.text]],
+                    },
+                    "meta": dict(meta, prog="message"),
+                }
             t_send = time.time_ns()
             sock.send(json.dumps(request).encode())
             reply = json.loads(sock.recv())

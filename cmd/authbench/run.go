@@ -26,6 +26,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	workers := fs.Int("server-workers", 2, "WFS verification worker `goroutines` (0 serves inline)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	keep := fs.Bool("keep", false, "keep the run directories under -out/work")
+	pyClient := fs.String("python-client", "", "`PATH` of scripts/cylc_message.py for process: python (default: found beside the binary or in ./scripts)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -74,6 +75,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	res, runErr := scenarios.Run(ctx, scenarios.Config{
 		Scenario: sc, Schemes: schs, Repeat: *repeat, WorkDir: work,
 		ServerWorkers: *workers, Progress: progress, ClientBinary: self,
+		PythonClient: findPythonClient(*pyClient, self),
 	})
 	runRec.Ended = time.Now().UTC()
 	runRec.Results = res
@@ -104,4 +106,24 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return &exitError{code: 3, err: fmt.Errorf("thresholds crossed: %s", strings.Join(lines, "; "))}
 	}
 	return nil
+}
+
+// findPythonClient returns the Python client script: the flag's value, else
+// scripts/cylc_message.py beside the binary's directory or in the working
+// directory; "" when none is found (process: python then fails clearly).
+func findPythonClient(flagValue, self string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	for _, p := range []string{
+		filepath.Join(filepath.Dir(self), "..", "scripts", "cylc_message.py"),
+		filepath.Join("scripts", "cylc_message.py"),
+	} {
+		if _, err := os.Stat(p); err == nil {
+			if abs, err := filepath.Abs(p); err == nil {
+				return abs
+			}
+		}
+	}
+	return ""
 }

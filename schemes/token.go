@@ -1,0 +1,303 @@
+package schemes
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/authbench/authbench/wfs"
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// Token types (the "typ" claim): a one-command token (plan A), a job's own
+// token, and a session token reused across commands (workflow, shared and
+// timed policies).
+const (
+	TypCommand = "command"
+	TypJob     = "job"
+	TypSession = "session"
+)
+
+// Scopes (the "scope" claim, space separated as in the WLCG profile).
+// ScopeJobMessage alone lets a token send messages for any job (the
+// workflow-wide tokens of the workflow and timed policies, as Cylc 7's
+// passphrase did); ScopeJobMessage+":"+jobID lets it speak for one job only.
+const (
+	ScopeRead       = "workflow.read"
+	ScopeControl    = "workflow.control"
+	ScopeJobMessage = "job.message"
+)
+
+// DefaultLeeway is the clock-skew allowance on exp, nbf and iat (go-jose's
+// own default is a minute; the issue asks for 30 s).
+const DefaultLeeway = 30 * time.Second
+
+// maxTokenLen bounds a credential frame before any parsing.
+const maxTokenLen = 16 << 10
+
+// TokenIssuer returns the "iss" claim a WFS puts in its tokens.
+func TokenIssuer(workflow string) string { return "authbench-wfs:" + workflow }
+
+// TokenClaims are the claims of every token authbench mints: the registered
+// claims plus typ and scope.
+type TokenClaims struct {
+	jwt.Claims
+	Typ   string `json:"typ"`
+	Scope string `json:"scope"`
+}
+
+// Scopes splits the scope claim.
+func (c *TokenClaims) Scopes() []string { return strings.Fields(c.Scope) }
+
+// hasScope reports whether scopes grant want.
+func hasScope(scopes []string, want string) bool {
+	for _, s := range scopes {
+		if s == want {
+			return true
+		}
+	}
+	return false
+}
+
+// randomID returns n random bytes as unpadded base64url (safe in file names).
+func randomID(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// signingKit signs and verifies tokens with exactly one algorithm and key.
+type signingKit struct {
+	alg       jose.SignatureAlgorithm
+	signer    jose.Signer
+	verifyKey any // []byte, *ecdsa.PublicKey or ed25519.PublicKey
+}
+
+// newSigningKit makes a fresh key for alg and returns the kit with the key
+// material in PEM (or raw bytes for HS256): priv is secret, pub is "" for
+// HS256.
+func newSigningKit(alg string) (kit *signingKit, priv []byte, pub []byte, err error) {
+	var signKey, verifyKey any
+	switch jose.SignatureAlgorithm(alg) {
+	case jose.HS256:
+		k := make([]byte, 32)
+		if _, err := rand.Read(k); err != nil {
+			return nil, nil, nil, fmt.Errorf("HS256 key: %w", err)
+		}
+		signKey, verifyKey, priv = k, k, k
+	case jose.ES256:
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("ES256 key: %w", err)
+		}
+		signKey, verifyKey = k, &k.PublicKey
+	case jose.EdDSA:
+		pk, k, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("EdDSA key: %w", err)
+		}
+		signKey, verifyKey = k, pk
+	default:
+		return nil, nil, nil, fmt.Errorf("unsupported signature algorithm %q", alg)
+	}
+	if priv == nil {
+		if priv, pub, err = pemPair(signKey, verifyKey); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	kit, err = makeSigningKit(jose.SignatureAlgorithm(alg), signKey, verifyKey)
+	return kit, priv, pub, err
+}
+
+func makeSigningKit(alg jose.SignatureAlgorithm, signKey, verifyKey any) (*signingKit, error) {
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: signKey}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return nil, fmt.Errorf("%s signer: %w", alg, err)
+	}
+	return &signingKit{alg: alg, signer: s, verifyKey: verifyKey}, nil
+}
+
+// pemPair renders a private key as PKCS#8 PEM and its public key as PKIX PEM.
+func pemPair(priv, pub any) ([]byte, []byte, error) {
+	p8, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode private key: %w", err)
+	}
+	px, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode public key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}),
+		pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: px}), nil
+}
+
+// parsePublicPEM parses a PKIX PEM public key.
+func parsePublicPEM(b []byte) (any, error) {
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PUBLIC KEY" {
+		return nil, errors.New("not a PEM PUBLIC KEY")
+	}
+	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("parse public key: %w", err)
+	}
+	return k, nil
+}
+
+// sign serialises claims as a compact JWS.
+func (k *signingKit) sign(c *TokenClaims) (string, error) {
+	tok, err := jwt.Signed(k.signer).Claims(c).Serialize()
+	if err != nil {
+		return "", fmt.Errorf("sign %s token: %w", k.alg, err)
+	}
+	return tok, nil
+}
+
+// tokenRules are what a verified token must satisfy besides its signature.
+type tokenRules struct {
+	issuer   string
+	audience string
+	leeway   time.Duration
+}
+
+// verify checks a compact JWS token: the one allowed algorithm, the
+// signature, and the registered claims (exp and aud required, iss and aud
+// exact, exp/nbf/iat within leeway of now, jti, typ and scope present). Every
+// failure is a wfs rejection.
+func (k *signingKit) verify(tok string, r tokenRules, now time.Time) (*TokenClaims, error) {
+	if len(tok) == 0 || len(tok) > maxTokenLen {
+		return nil, wfs.Rejectf("token: empty or longer than %d bytes", maxTokenLen)
+	}
+	// Compact serialisation only: go-jose's deprecated parsers also take the
+	// JSON forms; jwt.ParseSigned does not, and this check says why.
+	if tok[0] == '{' || strings.Count(tok, ".") != 2 {
+		return nil, wfs.Rejectf("token: not a compact JWS")
+	}
+	t, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{k.alg})
+	if err != nil {
+		return nil, wfs.Rejectf("token: %v", err)
+	}
+	var c TokenClaims
+	if err := t.Claims(k.verifyKey, &c); err != nil {
+		return nil, wfs.Rejectf("token: %v", err)
+	}
+	if err := checkClaims(&c, r, now); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// checkClaims applies tokenRules to claims whose signature is already
+// verified. go-jose leaves exp, nbf and aud optional, so they are required
+// here before its validation runs.
+func checkClaims(c *TokenClaims, r tokenRules, now time.Time) error {
+	switch {
+	case c.Expiry == nil:
+		return wfs.Rejectf("token: no exp")
+	case len(c.Audience) == 0:
+		return wfs.Rejectf("token: no aud")
+	case c.ID == "":
+		return wfs.Rejectf("token: no jti")
+	case c.Subject == "":
+		return wfs.Rejectf("token: no sub")
+	}
+	switch c.Typ {
+	case TypCommand, TypJob, TypSession:
+	default:
+		return wfs.Rejectf("token: typ %q is not command, job or session", c.Typ)
+	}
+	err := c.Claims.ValidateWithLeeway(jwt.Expected{
+		Issuer:      r.issuer,
+		AnyAudience: jwt.Audience{r.audience},
+		Time:        now,
+	}, r.leeway)
+	if err != nil {
+		return wfs.Rejectf("token: %v", err)
+	}
+	if len(c.Audience) != 1 {
+		return wfs.Rejectf("token: aud names %d audiences, want this workflow only", len(c.Audience))
+	}
+	return nil
+}
+
+// unverifiedExpiry reads a token's exp without verifying it: a client uses
+// it to decide when to fetch a new token, never to trust one.
+func unverifiedExpiry(tok string) (time.Time, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return time.Time{}, errors.New("not a compact JWS")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return time.Time{}, fmt.Errorf("token payload: %w", err)
+	}
+	var c TokenClaims
+	if err := json.Unmarshal(b, &c); err != nil {
+		return time.Time{}, fmt.Errorf("token payload: %w", err)
+	}
+	if c.Expiry == nil {
+		return time.Time{}, errors.New("token has no exp")
+	}
+	return c.Expiry.Time(), nil
+}
+
+// replayCache remembers the jti of every one-use token it has accepted until
+// the token's expiry (plus leeway) has passed, so its size is bounded by the
+// number of tokens live at once. It is keyed on jti, never on the token text:
+// go-jose's base64 decoding is lenient, so two different strings can carry one
+// signature.
+type replayCache struct {
+	mu        sync.Mutex
+	seen      map[string]time.Time // jti -> forget after
+	lastPrune time.Time
+}
+
+func newReplayCache() *replayCache { return &replayCache{seen: map[string]time.Time{}} }
+
+// first records jti and reports whether this is its first use. It is atomic:
+// of two concurrent uses exactly one gets true.
+func (rc *replayCache) first(jti string, forgetAfter, now time.Time) bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if now.Sub(rc.lastPrune) > time.Second {
+		for k, t := range rc.seen {
+			if now.After(t) {
+				delete(rc.seen, k)
+			}
+		}
+		rc.lastPrune = now
+	}
+	if _, dup := rc.seen[jti]; dup {
+		return false
+	}
+	rc.seen[jti] = forgetAfter
+	return true
+}
+
+// has reports whether jti was used and is still remembered.
+func (rc *replayCache) has(jti string) bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	_, ok := rc.seen[jti]
+	return ok
+}
+
+// size is the number of remembered jtis.
+func (rc *replayCache) size() int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return len(rc.seen)
+}
