@@ -39,6 +39,19 @@ type Run struct {
 	Partial bool        `json:"partial,omitempty"`
 	Env     Environment `json:"environment"`
 	Results []*Result   `json:"results"`
+	// Sources lists the runs a merged run was made from (one per node or
+	// invocation); it is empty for a run written by authbench run.
+	Sources []Source `json:"sources,omitempty"`
+}
+
+// Source is one input of a merged run: the command that made it, where, and
+// when.
+type Source struct {
+	Command string      `json:"command"`
+	Env     Environment `json:"environment"`
+	Started time.Time   `json:"started"`
+	Ended   time.Time   `json:"ended"`
+	Partial bool        `json:"partial,omitempty"`
 }
 
 // Environment describes the machine a run was made on.

@@ -638,7 +638,8 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 		return
 	}
 	if r.sc.Job.Process.Mode() == "go" {
-		rep, err := r.processRequest(ctx, "-kind", "job", "-id", id.String(), "-target", target, "-message", sev+"|"+text)
+		rep, err := r.processRequest(ctx, "-kind", "job", "-id", id.String(), "-target", target, "-message", sev+"|"+text,
+			"-state-dir", r.run.JobDir(id))
 		recordProcess(rec, rep, start, err, OpJobProcess, OpJobAcquire, OpJobHandshake, OpJobRoundTrip)
 		if err != nil {
 			rec.fail(OpJobMessage, start, err)
@@ -648,8 +649,10 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 		return
 	}
 	err := func() error {
+		// A job keeps client state (plan B1's shared token) in its own job
+		// directory, as a job on a remote host would.
 		cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.Contact(), Kind: schemes.KindJob,
-			Identity: id.String(), Target: target})
+			Identity: id.String(), Target: target, StateDir: r.run.JobDir(id)})
 		if err != nil {
 			return err
 		}

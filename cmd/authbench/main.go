@@ -52,6 +52,8 @@ const usage = `authbench: benchmark and attack WFS authentication schemes over r
 usage:
   authbench run     [-scenario NAME|FILE] [-schemes SPEC,...] [-out DIR] [-repeat N] [-quiet]
   authbench serve   -scheme SPEC -run-dir DIR [-listen tcp://*:PORT]
+  authbench report  [-o FILE] [-format md|bench] [-budget 50ms] DIR...
+  authbench compare [-fail-on-regression PCT] OLD NEW
   authbench list
   authbench calibrate [-n N] [-rounds R] [-pin CPUS]
   authbench client  -contact FILE [-scheme SPEC] [-kind cli|job] [-id ID] [-command CMD | -message SEV|TEXT]
@@ -73,6 +75,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stdout, stderr)
 	case "list":
 		return runList(ctx, rest, stdout, stderr)
+	case "report":
+		return runReport(ctx, rest, stdout, stderr)
+	case "compare":
+		return runCompare(ctx, rest, stdout, stderr)
 	case "client":
 		return runClient(ctx, rest, stdout, stderr)
 	case "calibrate":

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/authbench/authbench/results"
+)
+
+// runReport is `authbench report`: read DIR/results.json for every DIR,
+// merge runs of the same scenarios, and write the markdown report (with SVG
+// plots beside -o FILE) or Go benchmark lines.
+func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", stderr)
+	out := fs.String("o", "", "write the report to `FILE` (plots go to FILE's directory); default stdout")
+	format := fs.String("format", "md", "output `format`: md (markdown report) or bench (Go benchmark lines for benchstat)")
+	budget := fs.Duration("budget", 0, "p99 `latency` a scheme may add over plain and still be sustainable (default 50ms)")
+	if err := parse(fs, args, 1<<20); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("report: want at least one results DIR")
+	}
+	if *format != "md" && *format != "bench" {
+		return fmt.Errorf("report: -format %q: want md or bench", *format)
+	}
+	if *budget < 0 {
+		return fmt.Errorf("report: -budget %v: want a positive duration", *budget)
+	}
+	runs, err := readMerged(fs.Args())
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	switch *format {
+	case "bench":
+		for _, r := range runs {
+			if err := results.FormatBench(&buf, r); err != nil {
+				return err
+			}
+		}
+	default:
+		opts := results.ReportOptions{Budget: *budget, Command: "authbench report " + strings.Join(args, " ")}
+		if *out != "" {
+			stem := strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out))
+			opts.PlotLink = stem + "-plots"
+			opts.PlotDir = filepath.Join(filepath.Dir(*out), opts.PlotLink)
+		}
+		if err := results.Report(&buf, runs, opts); err != nil {
+			return err
+		}
+	}
+	if *out == "" {
+		if _, err := stdout.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		return nil
+	}
+	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprintf(stderr, "report: %s\n", *out)
+	return nil
+}
+
+// readMerged reads every DIR's results.json and merges the runs that hold
+// the same scenarios (nodes of one run). Runs of different scenario sets
+// are kept apart; two sets that share a scenario are an error.
+func readMerged(dirs []string) ([]*results.Run, error) {
+	type group struct {
+		key  string
+		dirs []string
+		runs []*results.Run
+	}
+	var groups []*group
+	for _, d := range dirs {
+		r, err := results.Read(d)
+		if err != nil {
+			return nil, err
+		}
+		key := strings.Join(r.Scenarios(), " ")
+		var g *group
+		for _, x := range groups {
+			if x.key == key {
+				g = x
+			}
+		}
+		if g == nil {
+			g = &group{key: key}
+			groups = append(groups, g)
+		}
+		g.dirs = append(g.dirs, d)
+		g.runs = append(g.runs, r)
+	}
+	seen := map[string]*group{}
+	for _, g := range groups {
+		for _, sc := range strings.Fields(g.key) {
+			if o := seen[sc]; o != nil {
+				return nil, fmt.Errorf("mixed scenarios: %s holds [%s] and %s holds [%s]; runs merge only with runs of the same scenarios",
+					o.dirs[0], o.key, g.dirs[0], g.key)
+			}
+			seen[sc] = g
+		}
+	}
+	var out []*results.Run
+	for _, g := range groups {
+		m, err := results.MergeRuns(g.runs...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authbench/authbench/results"
+)
+
+const fixture = "../../results/testdata/smoke"
+
+// writeRun copies the fixture into a new dir, after edit.
+func writeRun(t *testing.T, edit func(r *results.Run)) string {
+	t.Helper()
+	r, err := results.Read(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(r)
+	}
+	dir := t.TempDir()
+	if err := r.Write(filepath.Join(dir, "results.json")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestReportCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "REPORT.md")
+	nodeB := writeRun(t, func(r *results.Run) { r.Env.Host = "node-b" })
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"report", "-o", out, "-budget", "20ms", fixture, nodeB}, &stdout, &stderr); err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(b)
+	for _, want := range []string{"# authbench report", "budget 20ms", "](REPORT-plots/smoke-files.svg)", "Merged from 2 runs", "node-b",
+		"authbench report -o " + out} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, p := range []string{"smoke-files.svg", "smoke-cli.command_total-spectrum.svg"} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(out), "REPORT-plots", p)); err != nil {
+			t.Error(err)
+		}
+	}
+	// Two identical nodes merged: every count doubles.
+	r, _ := results.Read(fixture)
+	want := r.Results[0].Ops[0].Count * 2
+	if !strings.Contains(md, "| plain                | cli.command_total | "+itoa64(want*2)) {
+		t.Errorf("merged count of plain cli.command_total (2 rounds x 2 nodes) is not %d", want*2)
+	}
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestReportBenchFormat(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"report", "-format", "bench", fixture}, &stdout, &stderr); err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "BenchmarkAuth/scenario=smoke/scheme=jwt:timed=60s%2F6s/op=cli.command_total-2\t") {
+		t.Errorf("no benchstat-safe line for jwt:timed=60s/6s:\n%.500s", stdout.String())
+	}
+}
+
+func TestReportCommandBadInput(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nothing")
+	otherScenario := writeRun(t, func(r *results.Run) {
+		extra := *r.Results[0]
+		extra.Scenario = "cli-burst"
+		r.Results = append(r.Results, &extra)
+	})
+	schemaDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(schemaDir, "results.json"), []byte(`{"schema": 99, "results": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no dir", []string{"report"}, "want at least one results DIR"},
+		{"missing dir", []string{"report", missing}, "no such file or directory"},
+		{"schema", []string{"report", schemaDir}, "results schema 99"},
+		{"mixed scenarios", []string{"report", fixture, otherScenario}, "mixed scenarios"},
+		{"format", []string{"report", "-format", "html", fixture}, "want md or bench"},
+		{"compare one arg", []string{"compare", fixture}, "want OLD and NEW"},
+		{"compare missing", []string{"compare", fixture, missing}, "no such file or directory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tc.args, &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+			var line bytes.Buffer
+			exitCode(err, &line)
+			if n := strings.Count(line.String(), "\n"); n != 1 {
+				t.Errorf("want one line on stderr, got %q", line.String())
+			}
+		})
+	}
+}
+
+func TestCompareCommand(t *testing.T) {
+	slower := writeRun(t, func(r *results.Run) {
+		for _, res := range r.Results {
+			if res.Scheme != "plain" {
+				continue
+			}
+			for _, o := range res.Ops {
+				h := results.NewHistogram()
+				for i := int64(0); i < o.Count; i++ {
+					h.Record(2 * o.Hist.Percentile(float64(i)*100/float64(o.Count)))
+				}
+				o.Hist = h
+			}
+		}
+	})
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{"self", []string{"compare", "-fail-on-regression", "5", fixture, fixture}, 0, "no significant change"},
+		{"self no flag", []string{"compare", fixture, fixture}, 0, "no significant change"},
+		// Twice as slow in both rounds: 2 against 2 rounds cannot be
+		// significant, but every round is worse.
+		{"regression", []string{"compare", "-fail-on-regression", "10", fixture, slower}, 1, "**regression**"},
+		{"regression not gated", []string{"compare", fixture, slower}, 0, "**regression**"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err := run(ctx, tc.args, &stdout, &stderr)
+			code := 0
+			if err != nil {
+				code = 1
+				var ee *exitError
+				if !errors.As(err, &ee) {
+					t.Fatalf("error %v is not an exitError", err)
+				}
+				code = ee.code
+			}
+			if code != tc.wantCode {
+				t.Errorf("exit %d (%v), want %d", code, err, tc.wantCode)
+			}
+			if !strings.Contains(stdout.String(), tc.wantOut) {
+				t.Errorf("output lacks %q:\n%.2000s", tc.wantOut, stdout.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,258 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Compare defaults.
+const (
+	// DefaultAlpha is the significance level of the Mann-Whitney U test.
+	DefaultAlpha = 0.05
+	// DefaultThreshold is the change, in percent, beyond which a
+	// significant worsening is a regression.
+	DefaultThreshold = 10.0
+)
+
+// CompareOptions tune Compare.
+type CompareOptions struct {
+	// Alpha is the significance level (DefaultAlpha if 0).
+	Alpha float64
+	// Threshold is the worsening in percent beyond which a change is a
+	// regression (DefaultThreshold if 0; negative means any worsening).
+	Threshold float64
+}
+
+// Metric names of a Change.
+const (
+	MetricP50  = "p50"
+	MetricP99  = "p99"
+	MetricRate = "ops/s"
+)
+
+// Change is the change of one metric of one (scenario, scheme, op) from
+// an old run to a new one, over the values of their rounds.
+type Change struct {
+	Scenario, Scheme, Op, Metric string
+	Old, New                     Spread
+	// DeltaPct is the change of the median in percent of the old median.
+	DeltaPct float64
+	// P is the two-sided Mann-Whitney U p-value over the per-round values.
+	P float64
+	// Testable is false when the rounds are too few for any difference to
+	// reach significance (for example 3 against 3: p is at least 0.1).
+	Testable bool
+	// Significant is P below Alpha.
+	Significant bool
+	// Worse is true when the change goes the bad way (latency up,
+	// throughput down) by more than the threshold.
+	Worse bool
+	// Regression is a worse change that is significant, or, when the
+	// rounds are too few for the test, one where every new round is on the
+	// bad side of every old round.
+	Regression bool
+}
+
+// Comparison is the outcome of Compare.
+type Comparison struct {
+	Old, New *Run
+	Alpha    float64
+	// Threshold is the regression threshold in percent.
+	Threshold float64
+	Changes   []Change
+	// OnlyOld and OnlyNew list "scenario/scheme/op" present on one side.
+	OnlyOld, OnlyNew []string
+}
+
+// Compare compares every (scenario, scheme, op) present in both runs: the
+// change of p50, p99 and throughput, with a Mann-Whitney U test over the
+// per-round values, as benchstat does over repeated benchmark runs.
+func Compare(old, new *Run, opts CompareOptions) (*Comparison, error) {
+	if old == nil || new == nil {
+		return nil, fmt.Errorf("compare: need two runs")
+	}
+	c := &Comparison{Old: old, New: new, Alpha: opts.Alpha, Threshold: opts.Threshold}
+	if c.Alpha <= 0 {
+		c.Alpha = DefaultAlpha
+	}
+	if c.Threshold == 0 {
+		c.Threshold = DefaultThreshold
+	}
+	if c.Threshold < 0 {
+		c.Threshold = 0
+	}
+	oldSc, err := collect([]*Run{old})
+	if err != nil {
+		return nil, fmt.Errorf("compare OLD: %w", err)
+	}
+	newSc, err := collect([]*Run{new})
+	if err != nil {
+		return nil, fmt.Errorf("compare NEW: %w", err)
+	}
+	find := func(scs []*scenarioData, sc, scheme string) *schemeData {
+		for _, x := range scs {
+			if x.name != sc {
+				continue
+			}
+			for _, s := range x.schemes {
+				if s.name == scheme {
+					return s
+				}
+			}
+		}
+		return nil
+	}
+	for _, osc := range oldSc {
+		for _, os := range osc.schemes {
+			ns := find(newSc, osc.name, os.name)
+			for _, op := range os.ops {
+				if ns == nil || !containsString(ns.ops, op) {
+					c.OnlyOld = append(c.OnlyOld, osc.name+"/"+os.name+"/"+op)
+					continue
+				}
+				c.Changes = append(c.Changes,
+					c.change(osc.name, os.name, op, MetricP50, os.pct(op, 50), ns.pct(op, 50), false),
+					c.change(osc.name, os.name, op, MetricP99, os.pct(op, 99), ns.pct(op, 99), false),
+					c.change(osc.name, os.name, op, MetricRate, os.rate(op), ns.rate(op), true))
+			}
+		}
+	}
+	for _, nsc := range newSc {
+		for _, ns := range nsc.schemes {
+			os := find(oldSc, nsc.name, ns.name)
+			for _, op := range ns.ops {
+				if os == nil || !containsString(os.ops, op) {
+					c.OnlyNew = append(c.OnlyNew, nsc.name+"/"+ns.name+"/"+op)
+				}
+			}
+		}
+	}
+	return c, nil
+}
+
+// change compares one metric; higherBetter is true for throughput.
+func (c *Comparison) change(sc, scheme, op, metric string, old, new []float64, higherBetter bool) Change {
+	ch := Change{Scenario: sc, Scheme: scheme, Op: op, Metric: metric, Old: SpreadOf(old), New: SpreadOf(new)}
+	if ch.Old.N == 0 || ch.New.N == 0 {
+		ch.P = 1
+		return ch
+	}
+	if ch.Old.Median != 0 {
+		ch.DeltaPct = (ch.New.Median - ch.Old.Median) / ch.Old.Median * 100
+	}
+	_, ch.P = MannWhitneyU(old, new)
+	ch.Testable = MinPValue(len(old), len(new)) < c.Alpha
+	ch.Significant = ch.P < c.Alpha
+	worse := ch.DeltaPct
+	if higherBetter {
+		worse = -worse
+	}
+	ch.Worse = worse > c.Threshold
+	// With too few rounds for the test to reach Alpha, a worsening counts
+	// only when the samples do not overlap (p at its smallest possible).
+	extreme := !ch.Testable && ch.P <= MinPValue(len(old), len(new))*(1+1e-9)
+	ch.Regression = ch.Worse && (ch.Significant || extreme)
+	return ch
+}
+
+// Regressions returns the changes that are regressions.
+func (c *Comparison) Regressions() []Change {
+	var out []Change
+	for _, ch := range c.Changes {
+		if ch.Regression {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// cellText is benchstat-like: "1.20ms → 1.30ms +8.33% (p=0.008 n=5+5)",
+// with "~" for a change that is not significant.
+func (ch Change) cellText() string {
+	if ch.Old.N == 0 || ch.New.N == 0 {
+		return "-"
+	}
+	val := func(s Spread) string {
+		if ch.Metric == MetricRate {
+			return fmt.Sprintf("%.1f", s.Median)
+		}
+		return fmtDur(s.Median)
+	}
+	delta := fmt.Sprintf("%+.2f%%", ch.DeltaPct)
+	if !ch.Significant {
+		delta = "~"
+	}
+	mark := ""
+	if ch.Regression {
+		mark = " **regression**"
+	}
+	return fmt.Sprintf("%s → %s %s (p=%.3f n=%d+%d)%s", val(ch.Old), val(ch.New), delta, ch.P, ch.Old.N, ch.New.N, mark)
+}
+
+// WriteMarkdown writes the comparison as markdown: one row per (scenario,
+// scheme, op) with the p50, p99 and throughput changes, then the verdict.
+func (c *Comparison) WriteMarkdown(w io.Writer) error {
+	ew := &errWriter{w: w}
+	ew.printf("# authbench compare\n\n")
+	ew.printf("OLD: %s\n\nNEW: %s\n\n", code(c.Old.Command), code(c.New.Command))
+	ew.printf("Per-round values, two-sided Mann-Whitney U test at α = %g; `~` is no significant change. A regression is a change the bad way (latency up, throughput down) of more than %g%% that is significant or, when the rounds are too few for the test, has every new round on the bad side of every old one.\n",
+		c.Alpha, c.Threshold)
+	type key struct{ sc, scheme, op string }
+	var order []key
+	cells := map[key]map[string]Change{}
+	untestable := false
+	for _, ch := range c.Changes {
+		k := key{ch.Scenario, ch.Scheme, ch.Op}
+		if cells[k] == nil {
+			cells[k] = map[string]Change{}
+			order = append(order, k)
+		}
+		cells[k][ch.Metric] = ch
+		if !ch.Testable && ch.Old.N > 0 && ch.New.N > 0 {
+			untestable = true
+		}
+	}
+	var rows [][]string
+	for _, k := range order {
+		m := cells[k]
+		rows = append(rows, []string{k.sc, k.scheme, k.op, m[MetricP50].cellText(), m[MetricP99].cellText(), m[MetricRate].cellText()})
+	}
+	if len(rows) == 0 {
+		ew.printf("\nNothing to compare: the runs share no (scenario, scheme, op).\n")
+	} else {
+		ew.table([]string{"scenario", "scheme", "op", "p50", "p99", "ops/s"}, rows)
+	}
+	if len(c.OnlyOld) > 0 {
+		ew.printf("\nOnly in OLD: %s.\n", strings.Join(c.OnlyOld, ", "))
+	}
+	if len(c.OnlyNew) > 0 {
+		ew.printf("\nOnly in NEW: %s.\n", strings.Join(c.OnlyNew, ", "))
+	}
+	if untestable {
+		ew.printf("\nToo few rounds for the test to reach α = %g on some rows (3 against 3 gives p ≥ 0.1): run with -repeat 5 or more.\n", c.Alpha)
+	}
+	regs := c.Regressions()
+	sig := 0
+	for _, ch := range c.Changes {
+		if ch.Significant {
+			sig++
+		}
+	}
+	switch {
+	case len(regs) > 0:
+		var names []string
+		for _, r := range regs {
+			names = append(names, fmt.Sprintf("%s/%s/%s %s %+.1f%%", r.Scenario, r.Scheme, r.Op, r.Metric, r.DeltaPct))
+		}
+		ew.printf("\n**Verdict:** %d regression(s) beyond %g%%: %s.\n", len(regs), c.Threshold, strings.Join(names, "; "))
+	case sig == 0:
+		ew.printf("\n**Verdict:** no significant change.\n")
+	default:
+		ew.printf("\n**Verdict:** %d significant change(s), none a regression beyond %g%%.\n", sig, c.Threshold)
+	}
+	if ew.err != nil {
+		return fmt.Errorf("compare: %w", ew.err)
+	}
+	return nil
+}

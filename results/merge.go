@@ -1,0 +1,257 @@
+package results
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// MergeRuns merges runs of the same scenarios (for example one results.json
+// per node of a distributed run) into one run, exactly: histograms by
+// Merge, counters by sum, and durations by the union of the time windows.
+//
+// Runs whose [Started, Ended] windows overlap ran at the same time (several
+// nodes): their results for one (scenario, scheme, round) cover the same
+// window, so the merged duration is the longest of them and asked rates add
+// up. Runs that did not overlap ran one after another: their durations add
+// up. Rates are not stored; they are recomputed from the merged counts and
+// durations (Op.Rate). Peak live files add up across concurrent runs (an
+// upper bound: the peaks need not coincide) and take the largest across
+// sequential ones; peak RSS is the largest single process.
+//
+// Every run must hold the same set of scenarios and the schema this package
+// reads; otherwise MergeRuns returns an error naming the first mismatch.
+func MergeRuns(runs ...*Run) (*Run, error) {
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("merge: no runs")
+	}
+	want := runs[0].Scenarios()
+	for i, r := range runs {
+		if r == nil {
+			return nil, fmt.Errorf("merge: run %d is nil", i+1)
+		}
+		if r.Schema != SchemaVersion {
+			return nil, fmt.Errorf("merge: run %d (%s) has results schema %d, this authbench reads %d", i+1, r.Command, r.Schema, SchemaVersion)
+		}
+		if got := r.Scenarios(); !slices.Equal(got, want) {
+			return nil, fmt.Errorf("merge: mixed scenarios: run 1 holds [%s], run %d holds [%s]; merge only runs of the same scenario",
+				strings.Join(want, " "), i+1, strings.Join(got, " "))
+		}
+	}
+	out := &Run{
+		Schema:  SchemaVersion,
+		Tool:    runs[0].Tool,
+		Command: runs[0].Command,
+		Env:     runs[0].Env,
+	}
+	for _, r := range runs {
+		out.Partial = out.Partial || r.Partial
+		if !r.Started.IsZero() && (out.Started.IsZero() || r.Started.Before(out.Started)) {
+			out.Started = r.Started
+		}
+		if r.Ended.After(out.Ended) {
+			out.Ended = r.Ended
+		}
+		out.Sources = append(out.Sources, r.sources()...)
+	}
+	if len(runs) == 1 {
+		out.Results = runs[0].Results
+		return out, nil
+	}
+	clusters := concurrentClusters(runs)
+	// Merge each cluster of concurrent runs, then the clusters in sequence.
+	var seq [][]*Result
+	for _, c := range clusters {
+		var rs [][]*Result
+		for _, i := range c {
+			rs = append(rs, runs[i].Results)
+		}
+		merged, err := mergeResultSets(rs, true)
+		if err != nil {
+			return nil, err
+		}
+		seq = append(seq, merged)
+	}
+	res, err := mergeResultSets(seq, false)
+	if err != nil {
+		return nil, err
+	}
+	out.Results = res
+	return out, nil
+}
+
+// Scenarios returns the sorted names of the scenarios the run holds.
+func (r *Run) Scenarios() []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, res := range r.Results {
+		if !seen[res.Scenario] {
+			seen[res.Scenario] = true
+			names = append(names, res.Scenario)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// sources returns r's own sources, or r itself as one source.
+func (r *Run) sources() []Source {
+	if len(r.Sources) > 0 {
+		return r.Sources
+	}
+	return []Source{{Command: r.Command, Env: r.Env, Started: r.Started, Ended: r.Ended, Partial: r.Partial}}
+}
+
+// concurrentClusters groups run indexes whose time windows overlap,
+// ordered by start. A run without a time window is taken to overlap every
+// other run (the usual case: nodes of one distributed run).
+func concurrentClusters(runs []*Run) [][]int {
+	idx := make([]int, len(runs))
+	for i := range idx {
+		idx[i] = i
+	}
+	for _, r := range runs {
+		if r.Started.IsZero() || r.Ended.IsZero() {
+			return [][]int{idx}
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return runs[idx[a]].Started.Before(runs[idx[b]].Started) })
+	var clusters [][]int
+	var end time.Time
+	for _, i := range idx {
+		r := runs[i]
+		if len(clusters) > 0 && !r.Started.After(end) {
+			clusters[len(clusters)-1] = append(clusters[len(clusters)-1], i)
+		} else {
+			clusters = append(clusters, []int{i})
+		}
+		if r.Ended.After(end) {
+			end = r.Ended
+		}
+	}
+	return clusters
+}
+
+type resultKey struct {
+	scenario, scheme string
+	round            int
+}
+
+// mergeResultSets merges several result lists by (scenario, scheme, round),
+// in first-seen order.
+func mergeResultSets(sets [][]*Result, concurrent bool) ([]*Result, error) {
+	groups := map[resultKey][]*Result{}
+	var order []resultKey
+	for _, set := range sets {
+		for _, r := range set {
+			k := resultKey{r.Scenario, r.Scheme, r.Round}
+			if _, ok := groups[k]; !ok {
+				order = append(order, k)
+			}
+			groups[k] = append(groups[k], r)
+		}
+	}
+	out := make([]*Result, 0, len(order))
+	for _, k := range order {
+		m, err := mergeResults(groups[k], concurrent)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// mergeResults merges the results of one (scenario, scheme, round).
+func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
+	first := rs[0]
+	out := &Result{
+		Scenario: first.Scenario, Scheme: first.Scheme, Canonical: first.Canonical, Round: first.Round,
+	}
+	for _, r := range rs {
+		if r.Canonical != "" && out.Canonical != "" && r.Canonical != out.Canonical {
+			return nil, fmt.Errorf("merge: scenario %s scheme %s: canonical forms differ (%s, %s)", r.Scenario, r.Scheme, out.Canonical, r.Canonical)
+		}
+		if out.Canonical == "" {
+			out.Canonical = r.Canonical
+		}
+		if concurrent {
+			out.Duration = max(out.Duration, r.Duration)
+			out.Files.PeakLive += r.Files.PeakLive
+		} else {
+			out.Duration += r.Duration
+			out.Files.PeakLive = max(out.Files.PeakLive, r.Files.PeakLive)
+		}
+		out.Files.Created += r.Files.Created
+		out.Files.Written += r.Files.Written
+		out.Files.Appended += r.Files.Appended
+		out.Files.Read += r.Files.Read
+		out.Files.Deleted += r.Files.Deleted
+		out.Files.Renamed += r.Files.Renamed
+		out.Files.Fsyncs += r.Files.Fsyncs
+		out.Files.Live += r.Files.Live
+		out.Jobs += r.Jobs
+		out.Commands += r.Commands
+		out.CPU += r.CPU
+		out.PeakRSSKB = max(out.PeakRSSKB, r.PeakRSSKB)
+		out.Partial = out.Partial || r.Partial
+		out.Server.Requests += r.Server.Requests
+		out.Server.OK += r.Server.OK
+		out.Server.Rejected += r.Server.Rejected
+		out.Server.Protocol += r.Server.Protocol
+		out.Server.Unknown += r.Server.Unknown
+		out.Server.Internal += r.Server.Internal
+		out.Server.Malformed += r.Server.Malformed
+	}
+	// Bytes added is a mean per request: weight each input by its requests.
+	var wsum, bsum float64
+	for _, r := range rs {
+		w := float64(r.Server.Requests)
+		if w <= 0 {
+			w = 1
+		}
+		wsum += w
+		bsum += w * r.BytesAdded
+	}
+	if wsum > 0 {
+		out.BytesAdded = bsum / wsum
+	}
+	ops := map[string]*Op{}
+	asked := map[string]float64{}
+	for _, r := range rs {
+		for _, o := range r.Ops {
+			m := ops[o.Name]
+			if m == nil {
+				m = &Op{Name: o.Name, Hist: NewHistogram()}
+				ops[o.Name] = m
+				out.Ops = append(out.Ops, m)
+			}
+			m.Count += o.Count
+			m.Late += o.Late
+			m.Dropped += o.Dropped
+			for kind, n := range o.Errors {
+				if m.Errors == nil {
+					m.Errors = map[string]int64{}
+				}
+				m.Errors[kind] += n
+			}
+			m.Hist.Merge(o.Hist)
+			if o.Uncorrected != nil {
+				if m.Uncorrected == nil {
+					m.Uncorrected = NewHistogram()
+				}
+				m.Uncorrected.Merge(o.Uncorrected)
+			}
+			// Asked ops over the window, divided by the merged window below.
+			asked[o.Name] += o.Asked * r.Duration.Seconds()
+		}
+	}
+	for _, o := range out.Ops {
+		if out.Duration > 0 {
+			o.Asked = asked[o.Name] / out.Duration.Seconds()
+		}
+	}
+	return out, nil
+}

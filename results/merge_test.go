@@ -1,0 +1,137 @@
+package results
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMergeNodesExact(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name       string
+		startB     time.Time // node B's window start (A starts at t0, both last 10 s)
+		wantDur    time.Duration
+		wantRateOf float64 // merged rate of cli.command_total
+	}{
+		// Nodes running at once: one window, the longer duration, rates add up.
+		{"concurrent", t0.Add(time.Second), 3 * time.Second, float64(300+500) / 3},
+		// Runs one after the other: the windows add up.
+		{"sequential", t0.Add(time.Minute), 5 * time.Second, float64(300+500) / 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sa := latencies(1, 300, time.Millisecond)
+			sb := latencies(2, 500, 3*time.Millisecond)
+			ra := synthResult("s", "jwt:command", "null+jwt/HS256:command", 1, 3*time.Second, map[string][]time.Duration{"cli.command_total": sa})
+			rb := synthResult("s", "jwt:command", "null+jwt/HS256:command", 1, 2*time.Second, map[string][]time.Duration{"cli.command_total": sb})
+			ra.Ops[0].Errors = map[string]int64{"timeout": 2}
+			rb.Ops[0].Errors = map[string]int64{"timeout": 1, "rejected": 4}
+			ra.Ops[0].Asked, rb.Ops[0].Asked = 100, 250
+			a := &Run{Schema: SchemaVersion, Command: "node a", Started: t0, Ended: t0.Add(10 * time.Second), Results: []*Result{ra}}
+			b := &Run{Schema: SchemaVersion, Command: "node b", Started: tc.startB, Ended: tc.startB.Add(10 * time.Second), Results: []*Result{rb}}
+
+			m, err := MergeRuns(a, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			union := NewHistogram()
+			for _, s := range append(append([]time.Duration(nil), sa...), sb...) {
+				union.Record(s)
+			}
+			if len(m.Results) != 1 {
+				t.Fatalf("got %d results, want 1", len(m.Results))
+			}
+			r := m.Results[0]
+			o := r.Op("cli.command_total")
+			if o.Count != 800 || o.Hist.Count() != union.Count() {
+				t.Errorf("count %d, histogram %d; want 800, %d", o.Count, o.Hist.Count(), union.Count())
+			}
+			for _, p := range []float64{0, 50, 90, 99, 99.9, 100} {
+				if got, want := o.Hist.Percentile(p), union.Percentile(p); got != want {
+					t.Errorf("p%v = %v, want %v (the union's)", p, got, want)
+				}
+			}
+			if o.Hist.Max() != union.Max() {
+				t.Errorf("max %v, want %v", o.Hist.Max(), union.Max())
+			}
+			if o.Uncorrected.Count() != 800 {
+				t.Errorf("uncorrected count %d", o.Uncorrected.Count())
+			}
+			if o.Errors["timeout"] != 3 || o.Errors["rejected"] != 4 {
+				t.Errorf("errors %v", o.Errors)
+			}
+			if r.Duration != tc.wantDur {
+				t.Errorf("duration %v, want %v", r.Duration, tc.wantDur)
+			}
+			if got := o.Rate(r.Duration); abs(got-tc.wantRateOf) > 1e-9 {
+				t.Errorf("rate %v, want %v", got, tc.wantRateOf)
+			}
+			wantAsked := (100*3.0 + 250*2.0) / tc.wantDur.Seconds()
+			if abs(o.Asked-wantAsked) > 1e-9 {
+				t.Errorf("asked %v, want %v", o.Asked, wantAsked)
+			}
+			if r.Jobs != 20 || r.Commands != 40 || r.Files.Created != 24 || r.Server.Requests != 60 || abs(r.CPU-0.2) > 1e-12 {
+				t.Errorf("counters not summed: %+v", r)
+			}
+			if !m.Started.Equal(t0) || !m.Ended.Equal(tc.startB.Add(10*time.Second)) {
+				t.Errorf("window %v to %v", m.Started, m.Ended)
+			}
+			if len(m.Sources) != 2 || m.Sources[1].Command != "node b" {
+				t.Errorf("sources %+v", m.Sources)
+			}
+		})
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func TestMergeBadInput(t *testing.T) {
+	mk := func(schema int, scenario string) *Run {
+		return &Run{Schema: schema, Command: "authbench run -scenario " + scenario, Results: []*Result{
+			synthResult(scenario, "plain", "null", 1, time.Second, map[string][]time.Duration{"cli.command_total": {time.Millisecond}}),
+		}}
+	}
+	canonA, canonB := mk(SchemaVersion, "s"), mk(SchemaVersion, "s")
+	canonB.Results[0].Canonical = "curve"
+	tests := []struct {
+		name string
+		runs []*Run
+		want string
+	}{
+		{"none", nil, "no runs"},
+		{"mixed scenarios", []*Run{mk(SchemaVersion, "a"), mk(SchemaVersion, "b")}, "mixed scenarios"},
+		{"schema", []*Run{mk(SchemaVersion, "a"), mk(SchemaVersion+1, "a")}, "results schema"},
+		{"canonical", []*Run{canonA, canonB}, "canonical forms differ"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := MergeRuns(tc.runs...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is more than one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestMergeSingleKeepsResults(t *testing.T) {
+	r, err := Read("testdata/smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := MergeRuns(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Results) != len(r.Results) || m.Command != r.Command || len(m.Sources) != 1 {
+		t.Fatalf("merged single run differs: %d results, %q, %d sources", len(m.Results), m.Command, len(m.Sources))
+	}
+}

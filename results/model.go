@@ -1,0 +1,315 @@
+package results
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Op names as the scenario engine records them ("group.op").
+const (
+	opCLICommand   = "cli.command_total"
+	opCLIRoundTrip = "cli.round_trip"
+	opCLIHandshake = "cli.handshake"
+	opJobMessage   = "job.message"
+	opJobHandshake = "job.handshake"
+	opUISPoll      = "uis.poll"
+)
+
+// specParts is a scheme spec split into its grammar's parts:
+// SECURITY[+CREDENTIAL[/ALG]][:POLICY[=ARG]].
+type specParts struct {
+	security, credential, alg, policy, arg string
+}
+
+// shortNames are the short scheme names of DESIGN.md section 3, used when a
+// result carries no canonical form.
+func shortName(s string) string {
+	switch s {
+	case "plain":
+		return "null"
+	case "passphrase":
+		return "null+passphrase:workflow"
+	case "jwt":
+		return "null+jwt:workflow"
+	case "jwe":
+		return "null+jwe:workflow"
+	}
+	return s
+}
+
+// parseSpec splits a canonical scheme spec. It is lenient: the schemes
+// package owns the grammar, the report only needs to classify.
+func parseSpec(canonical string) specParts {
+	var p specParts
+	left, pol, hasPol := strings.Cut(canonical, ":")
+	if hasPol {
+		p.policy, p.arg, _ = strings.Cut(pol, "=")
+	}
+	sec, cred, hasCred := strings.Cut(left, "+")
+	switch {
+	case hasCred:
+		p.security = sec
+		p.credential, p.alg, _ = strings.Cut(cred, "/")
+	case sec == "null" || sec == "curve" || sec == "curve-job":
+		p.security = sec
+	default: // a credential leads: jwt:command = null+jwt:command
+		p.security = "null"
+		p.credential, p.alg, _ = strings.Cut(sec, "/")
+	}
+	if p.credential != "" && p.policy == "" {
+		p.policy = "workflow"
+	}
+	return p
+}
+
+// isBaseline reports whether the spec is the no-auth baseline.
+func (p specParts) isBaseline() bool { return p.security == "null" && p.credential == "" }
+
+// scenarioData is one scenario of the report, its schemes in the order the
+// run lists them.
+type scenarioData struct {
+	name     string
+	run      *Run
+	schemes  []*schemeData
+	baseline *schemeData
+	rounds   int
+}
+
+// schemeData is one scheme of a scenario with its results by round.
+type schemeData struct {
+	name      string // as the user wrote it
+	canonical string
+	spec      specParts
+	rounds    []*Result // by round number
+	ops       []string  // op names, in recorded order
+}
+
+// collect groups the runs' results by scenario and scheme. A scenario may
+// appear in one run only (merge node runs first).
+func collect(runs []*Run) ([]*scenarioData, error) {
+	var out []*scenarioData
+	byName := map[string]*scenarioData{}
+	for _, run := range runs {
+		if run.Schema != SchemaVersion {
+			return nil, fmt.Errorf("report: results schema %d, this authbench reads %d", run.Schema, SchemaVersion)
+		}
+		mine := map[string]bool{}
+		for _, r := range run.Results {
+			sc := byName[r.Scenario]
+			if sc == nil {
+				sc = &scenarioData{name: r.Scenario, run: run}
+				byName[r.Scenario] = sc
+				out = append(out, sc)
+				mine[r.Scenario] = true
+			} else if !mine[r.Scenario] {
+				return nil, fmt.Errorf("report: scenario %s appears in two runs (%q and %q); merge them first", r.Scenario, sc.run.Command, run.Command)
+			}
+			var s *schemeData
+			for _, x := range sc.schemes {
+				if x.name == r.Scheme {
+					s = x
+				}
+			}
+			if s == nil {
+				canon := r.Canonical
+				if canon == "" {
+					canon = shortName(r.Scheme)
+				}
+				s = &schemeData{name: r.Scheme, canonical: canon, spec: parseSpec(canon)}
+				sc.schemes = append(sc.schemes, s)
+			}
+			for _, x := range s.rounds {
+				if x.Round == r.Round {
+					return nil, fmt.Errorf("report: scenario %s scheme %s round %d appears twice", r.Scenario, r.Scheme, r.Round)
+				}
+			}
+			s.rounds = append(s.rounds, r)
+			for _, o := range r.Ops {
+				if !containsString(s.ops, o.Name) {
+					s.ops = append(s.ops, o.Name)
+				}
+			}
+		}
+	}
+	for _, sc := range out {
+		for _, s := range sc.schemes {
+			sort.SliceStable(s.rounds, func(i, j int) bool { return s.rounds[i].Round < s.rounds[j].Round })
+			sc.rounds = max(sc.rounds, len(s.rounds))
+		}
+		for _, s := range sc.schemes {
+			if s.name == "plain" {
+				sc.baseline = s
+			}
+		}
+		if sc.baseline == nil {
+			for _, s := range sc.schemes {
+				if s.spec.isBaseline() {
+					sc.baseline = s
+					break
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func containsString(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// roundOp returns round r's op, or nil.
+func roundOp(r *Result, op string) *Op {
+	if o := r.Op(op); o != nil && o.Hist != nil {
+		return o
+	}
+	return nil
+}
+
+// perRound evaluates f on every round that has op with at least one
+// success.
+func (s *schemeData) perRound(op string, f func(r *Result, o *Op) float64) []float64 {
+	var xs []float64
+	for _, r := range s.rounds {
+		if o := roundOp(r, op); o != nil && o.Count > 0 {
+			xs = append(xs, f(r, o))
+		}
+	}
+	return xs
+}
+
+// roundValues evaluates f on every round.
+func (s *schemeData) roundValues(f func(r *Result) (float64, bool)) []float64 {
+	var xs []float64
+	for _, r := range s.rounds {
+		if v, ok := f(r); ok {
+			xs = append(xs, v)
+		}
+	}
+	return xs
+}
+
+// pct returns the per-round percentile p of op in nanoseconds.
+func (s *schemeData) pct(op string, p float64) []float64 {
+	return s.perRound(op, func(_ *Result, o *Op) float64 { return float64(o.Hist.Percentile(p)) })
+}
+
+// rate returns the per-round achieved rate of op.
+func (s *schemeData) rate(op string) []float64 {
+	return s.perRound(op, func(r *Result, o *Op) float64 { return o.Rate(r.Duration) })
+}
+
+// totals sums count and errors of op over rounds.
+func (s *schemeData) totals(op string) (count, errs int64, kinds map[string]int64) {
+	kinds = map[string]int64{}
+	for _, r := range s.rounds {
+		if o := r.Op(op); o != nil {
+			count += o.Count
+			errs += o.ErrorCount()
+			for k, v := range o.Errors {
+				kinds[k] += v
+			}
+		}
+	}
+	return count, errs, kinds
+}
+
+// hist merges op's histogram over rounds (nil when no round has it).
+func (s *schemeData) hist(op string, uncorrected bool) *Histogram {
+	var h *Histogram
+	for _, r := range s.rounds {
+		o := roundOp(r, op)
+		if o == nil {
+			continue
+		}
+		src := o.Hist
+		if uncorrected {
+			src = o.Uncorrected
+		}
+		if src == nil {
+			continue
+		}
+		if h == nil {
+			h = NewHistogram()
+		}
+		h.Merge(src)
+	}
+	return h
+}
+
+// paired returns, per round of s, f(s) - f(base) with base's round of the
+// same number (schemes are interleaved in rounds, so a pair shares the
+// machine's state), or base's median when base lacks that round.
+func paired(s, base *schemeData, f func(r *Result) (float64, bool)) []float64 {
+	baseBy := map[int]float64{}
+	var baseAll []float64
+	for _, r := range base.rounds {
+		if v, ok := f(r); ok {
+			baseBy[r.Round] = v
+			baseAll = append(baseAll, v)
+		}
+	}
+	if len(baseAll) == 0 {
+		return nil
+	}
+	baseMed := SpreadOf(baseAll).Median
+	var xs []float64
+	for _, r := range s.rounds {
+		v, ok := f(r)
+		if !ok {
+			continue
+		}
+		b, ok := baseBy[r.Round]
+		if !ok {
+			b = baseMed
+		}
+		xs = append(xs, v-b)
+	}
+	return xs
+}
+
+// opPct is a per-round extractor for paired: percentile p of op.
+func opPct(op string, p float64) func(r *Result) (float64, bool) {
+	return func(r *Result) (float64, bool) {
+		o := roundOp(r, op)
+		if o == nil || o.Count == 0 {
+			return 0, false
+		}
+		return float64(o.Hist.Percentile(p)), true
+	}
+}
+
+// fileOps is the number of file operations of a round (fsyncs apart).
+func fileOps(f FileStats) int64 {
+	return f.Created + f.Written + f.Appended + f.Read + f.Deleted + f.Renamed
+}
+
+// perJobs returns n per 1,000 jobs of r.
+func perJobs(n int64, r *Result) (float64, bool) {
+	if r.Jobs <= 0 {
+		return 0, false
+	}
+	return float64(n) * 1000 / float64(r.Jobs), true
+}
+
+// cpuPerKReq is CPU milliseconds per 1,000 WFS requests.
+func cpuPerKReq(r *Result) (float64, bool) {
+	if r.Server.Requests <= 0 || r.CPU <= 0 {
+		return 0, false
+	}
+	return r.CPU * 1e6 / float64(r.Server.Requests), true
+}
+
+// filesPerKJobs is files created per 1,000 jobs.
+func filesPerKJobs(r *Result) (float64, bool) { return perJobs(r.Files.Created, r) }
+
+// peakLive is the peak number of live files.
+func peakLive(r *Result) (float64, bool) { return float64(r.Files.PeakLive), true }
+
+// bytesAdded is the scheme's bytes added per message.
+func bytesAdded(r *Result) (float64, bool) { return r.BytesAdded, true }

@@ -1,0 +1,202 @@
+package results
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// plotFile is one written plot: its file name (in the plot directory) and
+// its title.
+type plotFile struct {
+	file, title string
+}
+
+// spectrumOps are the ops that get a percentile-spectrum plot.
+func spectrumOps() []string { return []string{opCLICommand, opJobMessage} }
+
+// writeScenarioPlots writes sc's SVG plots into dir: a latency percentile
+// spectrum per op of spectrumOps (one line per scheme), and files created
+// per 1,000 jobs per scheme.
+func writeScenarioPlots(dir string, sc *scenarioData) ([]plotFile, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	var out []plotFile
+	for _, op := range spectrumOps() {
+		var series []spectrumSeries
+		for _, s := range sc.schemes {
+			h := s.hist(op, false)
+			if h == nil || h.Count() == 0 {
+				continue
+			}
+			series = append(series, spectrumSeries{name: s.name, h: h})
+		}
+		if len(series) == 0 {
+			continue
+		}
+		pf := plotFile{
+			file:  fileSafe(sc.name + "-" + op + "-spectrum.svg"),
+			title: fmt.Sprintf("%s: %s latency by percentile", sc.name, op),
+		}
+		if err := writeSpectrum(filepath.Join(dir, pf.file), pf.title, series); err != nil {
+			return nil, err
+		}
+		out = append(out, pf)
+	}
+	var names []string
+	var values plotter.Values
+	for _, s := range sc.schemes {
+		v := SpreadOf(s.roundValues(filesPerKJobs))
+		if v.N == 0 {
+			continue
+		}
+		names = append(names, s.name)
+		values = append(values, v.Median)
+	}
+	if len(names) > 0 {
+		pf := plotFile{
+			file:  fileSafe(sc.name + "-files.svg"),
+			title: fmt.Sprintf("%s: files created per 1,000 jobs", sc.name),
+		}
+		if err := writeBars(filepath.Join(dir, pf.file), pf.title, "files created per 1,000 jobs", names, values); err != nil {
+			return nil, err
+		}
+		out = append(out, pf)
+	}
+	return out, nil
+}
+
+// fileSafe replaces characters that do not belong in a file name.
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// spectrumSeries is one line of a percentile-spectrum plot.
+type spectrumSeries struct {
+	name string
+	h    *Histogram
+}
+
+// spectrumPoints samples h as HdrHistogram's percentile-distribution plot
+// does: x is 1/(1-p), on a log axis, so 90%, 99%, 99.9% are evenly spaced;
+// y is the latency in milliseconds. The spectrum stops where the histogram
+// has no more resolution (x at most its count) and ends at the max.
+func spectrumPoints(h *Histogram) plotter.XYs {
+	n := float64(h.Count())
+	var pts plotter.XYs
+	for k := 0; ; k++ {
+		x := math.Pow(10, float64(k)/20)
+		if x > n || x > 1e6 {
+			break
+		}
+		p := 100 * (1 - 1/x)
+		pts = append(pts, plotter.XY{X: x, Y: float64(h.Percentile(p)) / 1e6})
+	}
+	if n > 1 {
+		pts = append(pts, plotter.XY{X: n, Y: float64(h.Max()) / 1e6})
+	}
+	return pts
+}
+
+// percentileTicks label the 1/(1-p) axis in percentiles.
+type percentileTicks struct{}
+
+// Ticks returns a tick per power of ten: 0%, 90%, 99%, 99.9%, ...
+func (percentileTicks) Ticks(lo, hi float64) []plot.Tick {
+	labels := []string{"0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%"}
+	var ticks []plot.Tick
+	for i, l := range labels {
+		v := math.Pow10(i)
+		if v > hi*1.0001 {
+			break
+		}
+		if v >= lo/1.0001 {
+			ticks = append(ticks, plot.Tick{Value: v, Label: l})
+		}
+	}
+	return ticks
+}
+
+// writeSpectrum writes a percentile-spectrum SVG to path.
+func writeSpectrum(path, title string, series []spectrumSeries) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "percentile"
+	p.Y.Label.Text = "latency (ms)"
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = percentileTicks{}
+	p.X.Min = 1
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Add(plotter.NewGrid())
+	for i, s := range series {
+		pts := spectrumPoints(s.h)
+		if len(pts) < 2 {
+			continue
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return fmt.Errorf("plot %s: %w", s.name, err)
+		}
+		l.Color = plotutil.Color(i)
+		l.Dashes = plotutil.Dashes(i / 7)
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		p.Legend.Add(s.name, l)
+	}
+	return savePlot(p, path, 8*vg.Inch, 5*vg.Inch)
+}
+
+// writeBars writes a bar chart SVG, one named bar per value.
+func writeBars(path, title, ylabel string, names []string, values plotter.Values) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.Y.Label.Text = ylabel
+	p.Y.Min = 0
+	bars, err := plotter.NewBarChart(values, vg.Points(18))
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", title, err)
+	}
+	bars.Color = plotutil.Color(0)
+	bars.LineStyle.Width = 0
+	p.Add(plotter.NewGrid(), bars)
+	p.NominalX(names...)
+	p.X.Tick.Label.Rotation = math.Pi / 5
+	p.X.Tick.Label.XAlign = draw.XRight
+	p.X.Tick.Label.YAlign = draw.YCenter
+	w := max(6*vg.Inch, vg.Length(len(names))*0.6*vg.Inch)
+	return savePlot(p, path, w, 5*vg.Inch)
+}
+
+// savePlot renders p in the format of path's extension (SVG for the
+// report) and writes it to path.
+func savePlot(p *plot.Plot, path string, w, h vg.Length) error {
+	wt, err := p.WriterTo(w, h, strings.TrimPrefix(filepath.Ext(path), "."))
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	return nil
+}
