@@ -181,3 +181,33 @@ func TestServeSIGINT(t *testing.T) {
 		t.Fatalf("left behind in .service: %v", names)
 	}
 }
+
+// TestThresholdExit3: a crossed threshold exits 3 and names it.
+func TestThresholdExit3(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tight.yaml")
+	sc := "name: tight\ncli:\n  count: 20\n  concurrency: 2\nthresholds:\n  cli.command_total.p50: 1us\n"
+	if err := os.WriteFile(file, []byte(sc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"run", "-quiet", "-scenario", file, "-schemes", "plain", "-out", dir}, &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != 3 {
+		t.Fatalf("exit %d (%v), want 3", code, err)
+	}
+	if !strings.Contains(err.Error(), "cli.command_total.p50") {
+		t.Errorf("%q does not name the threshold", err)
+	}
+}
+
+// TestRunBenchFormat: -format bench prints benchstat-readable lines.
+func TestRunBenchFormat(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"run", "-quiet", "-format", "bench", "-schemes", "plain", "-out", t.TempDir()}, &stdout, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "BenchmarkAuth/scenario=smoke/scheme=plain/op=cli.command_total") {
+		t.Errorf("no benchmark line:\n%s", stdout.String())
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,17 +16,28 @@ import (
 	"github.com/authbench/authbench/schemes"
 )
 
-// runRun is `authbench run`: every scheme through a scenario on loopback,
-// results.json in -out, and a markdown table on stdout.
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+var _ flag.Value = (*listFlag)(nil)
+
+// runRun is `authbench run`: every scheme through each scenario on
+// loopback, results.json in -out, and a table on stdout.
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
-	scenario := fs.String("scenario", "smoke", "built-in scenario `NAME` or YAML FILE")
+	var scenarioNames listFlag
+	fs.Var(&scenarioNames, "scenario", "built-in scenario `NAME` or YAML FILE; repeat for several (default smoke)")
 	list := fs.String("schemes", "plain,passphrase", "comma-separated scheme `SPECS` (see authbench list)")
 	out := fs.String("out", "out", "output `DIR` for results.json")
 	repeat := fs.Int("repeat", 1, "run every scheme `N` times, interleaved")
 	workers := fs.Int("server-workers", 2, "WFS verification worker `goroutines` (0 serves inline)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	keep := fs.Bool("keep", false, "keep the run directories under -out/work")
+	pin := fs.String("pin", "", "pin the WFS and its clients to `CPUS` (e.g. 0, 0-1)")
+	format := fs.String("format", "md", "stdout `FORMAT`: md (a table) or bench (Go benchmark lines for benchstat)")
 	pyClient := fs.String("python-client", "", "`PATH` of scripts/cylc_message.py for process: python (default: found beside the binary or in ./scripts)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -36,14 +48,28 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *workers < 0 {
 		return fmt.Errorf("-server-workers %d: want 0 or more", *workers)
 	}
-	reg := schemes.Builtin()
-	schs, err := reg.ParseList(*list)
+	if *format != "md" && *format != "bench" {
+		return fmt.Errorf("-format %q: want md or bench", *format)
+	}
+	if len(scenarioNames) == 0 {
+		scenarioNames = listFlag{"smoke"}
+	}
+	schs, err := schemes.Builtin().ParseList(*list)
 	if err != nil {
 		return fmt.Errorf("-schemes: %w", err)
 	}
-	sc, err := scenarios.Load(*scenario)
-	if err != nil {
-		return err
+	var scs []*scenarios.Scenario
+	for _, name := range scenarioNames {
+		sc, err := scenarios.Load(name)
+		if err != nil {
+			return err
+		}
+		scs = append(scs, sc)
+	}
+	if *pin != "" {
+		if err := scenarios.Pin(*pin); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("-out: %w", err)
@@ -62,48 +88,66 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if !*quiet {
 		progress = stderr
 	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("run: locate the authbench binary for process-mode clients: %w", err)
+	}
 	resPath := filepath.Join(*out, "results.json")
 	runRec := &results.Run{
 		Schema: results.SchemaVersion, Tool: "authbench", Started: time.Now().UTC(),
 		Command: "authbench run " + strings.Join(args, " "),
 		Env:     scenarios.Environment(),
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("run: locate the authbench binary for process-mode clients: %w", err)
+	if *pin != "" {
+		runRec.Env.Pin = *pin
 	}
-	res, runErr := scenarios.Run(ctx, scenarios.Config{
-		Scenario: sc, Schemes: schs, Repeat: *repeat, WorkDir: work,
-		ServerWorkers: *workers, Progress: progress, ClientBinary: self,
-		PythonClient: findPythonClient(*pyClient, self),
-	})
+	var runErr error
+	for _, sc := range scs {
+		res, err := scenarios.Run(ctx, scenarios.Config{
+			Scenario: sc, Schemes: schs, Repeat: *repeat, WorkDir: work,
+			ServerWorkers: *workers, Progress: progress, ClientBinary: self,
+			PythonClient: findPythonClient(*pyClient, self),
+		})
+		runRec.Results = append(runRec.Results, res...)
+		if err != nil || ctx.Err() != nil {
+			runErr = err
+			break
+		}
+	}
 	runRec.Ended = time.Now().UTC()
-	runRec.Results = res
 	interrupted := ctx.Err() != nil
 	runRec.Partial = interrupted
 	if err := runRec.Write(resPath); err != nil {
 		return errors.Join(runErr, err)
 	}
-	if err := results.WriteSummary(stdout, runRec); err != nil {
-		return err
+	if *format == "bench" {
+		if err := results.FormatBench(stdout, runRec); err != nil {
+			return err
+		}
+	} else {
+		if err := results.WriteSummary(stdout, runRec); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\nresults: %s\n", resPath)
 	}
-	fmt.Fprintf(stdout, "\nresults: %s\n", resPath)
 	if interrupted {
 		return &exitError{code: 130, err: fmt.Errorf("interrupted: partial results written to %s", resPath)}
 	}
 	if runErr != nil {
 		return fmt.Errorf("run: %w", runErr)
 	}
-	crossed, err := scenarios.CheckThresholds(sc, res)
-	if err != nil {
-		return err
+	var crossed []string
+	for _, sc := range scs {
+		cs, err := scenarios.CheckThresholds(sc, runRec.Results)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			crossed = append(crossed, sc.Name+": "+c.String())
+		}
 	}
 	if len(crossed) > 0 {
-		var lines []string
-		for _, c := range crossed {
-			lines = append(lines, c.String())
-		}
-		return &exitError{code: 3, err: fmt.Errorf("thresholds crossed: %s", strings.Join(lines, "; "))}
+		return &exitError{code: 3, err: fmt.Errorf("thresholds crossed: %s", strings.Join(crossed, "; "))}
 	}
 	return nil
 }
