@@ -55,6 +55,7 @@ usage:
   authbench report  [-o FILE] [-format md|bench] [-budget 50ms] DIR...
   authbench compare [-fail-on-regression PCT] OLD NEW
   authbench list
+  authbench keys    DIR NAME   (a CURVE keypair in the ZeroMQ certificate format)
   authbench calibrate [-n N] [-rounds R] [-pin CPUS]
   authbench client  -contact FILE [-scheme SPEC] [-kind cli|job] [-id ID] [-command CMD | -message SEV|TEXT]
   authbench help
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCompare(ctx, rest, stdout, stderr)
 	case "client":
 		return runClient(ctx, rest, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, rest, stdout, stderr)
 	case "calibrate":
 		return runCalibrate(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -211,3 +211,32 @@ func TestRunBenchFormat(t *testing.T) {
 		t.Errorf("no benchmark line:\n%s", stdout.String())
 	}
 }
+
+// TestKeys: `authbench keys` writes a pair that pyzmq's zmq.auth loads
+// (Debian's /usr/bin/python3), with the secret 0600.
+func TestKeys(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "keys")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"keys", dir, "client"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, "client.key_secret"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v %v", st, err)
+	}
+	if err := exec.Command("/usr/bin/python3", "-c", "import zmq").Run(); err != nil {
+		t.Skip("no python3-zmq in /usr/bin/python3")
+	}
+	out, err := exec.Command("/usr/bin/python3", "-c",
+		"import sys, zmq.auth; p, s = zmq.auth.load_certificate(sys.argv[1]); print(p.decode())",
+		filepath.Join(dir, "client.key_secret")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pyzmq: %v: %s", err, out)
+	}
+	if !strings.Contains(stdout.String(), strings.TrimSpace(string(out))) {
+		t.Errorf("pyzmq read public key %q; authbench printed %q", out, stdout.String())
+	}
+	if err := run(context.Background(), []string{"keys", dir}, &stdout, &stderr); err == nil {
+		t.Error("keys with one argument succeeded")
+	}
+}

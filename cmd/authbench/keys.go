@@ -1,0 +1,28 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/authbench/authbench/schemes"
+)
+
+// runKeys is `authbench keys DIR NAME`: a CURVE keypair in the ZeroMQ
+// certificate format (DIR/NAME.key and DIR/NAME.key_secret, 0600).
+func runKeys(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("keys", stderr)
+	if err := parse(fs, args, 2); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return errors.New("keys: want DIR NAME")
+	}
+	pub, sec, z85, err := schemes.WriteKeyPair(fs.Arg(0), fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "public key %s\nwrote %s\nwrote %s (0600)\n", z85, pub, sec)
+	return nil
+}
