@@ -28,6 +28,13 @@ func NewHistogram() *Histogram {
 	return &Histogram{h: hdr.New(histMin, histMax, histDigits)}
 }
 
+// NewCoarseHistogram returns a histogram of 2 significant digits (1%
+// resolution) over the same range, an eighth of the memory: for per-interval
+// series.
+func NewCoarseHistogram() *Histogram {
+	return &Histogram{h: hdr.New(histMin, histMax, 2)}
+}
+
 // Record adds one latency; values outside the range are clamped into it.
 func (h *Histogram) Record(d time.Duration) {
 	v := int64(d)

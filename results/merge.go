@@ -204,6 +204,7 @@ func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
 		out.Server.Unknown += r.Server.Unknown
 		out.Server.Internal += r.Server.Internal
 		out.Server.Malformed += r.Server.Malformed
+		out.Series = mergeSeries(out.Series, r.Series)
 	}
 	// Bytes added is a mean per request: weight each input by its requests.
 	var wsum, bsum float64

@@ -53,6 +53,11 @@ func writeScenarioPlots(dir string, sc *scenarioData) ([]plotFile, error) {
 		}
 		out = append(out, pf)
 	}
+	tps, err := writeTimePlots(dir, sc)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, tps...)
 	var names []string
 	var values plotter.Values
 	for _, s := range sc.schemes {

@@ -89,6 +89,25 @@ type Result struct {
 	// BytesAdded is the mean number of bytes the scheme adds to a request
 	// over the same request under plain.
 	BytesAdded float64 `json:"bytes_added_per_msg"`
+	// Series are the top-level ops over time (throughput and p99 per
+	// interval), for the over-time plots. They are indicative: merging runs
+	// sums counts and keeps the larger p99 of an interval.
+	Series []*Series `json:"series,omitempty"`
+}
+
+// Series is one op over time, in fixed intervals from the run's start.
+type Series struct {
+	Op       string        `json:"op"`
+	Interval time.Duration `json:"interval_ns"`
+	Points   []Point       `json:"points"`
+}
+
+// Point is one interval of a Series: completed ops, errors, and the p99 of
+// their latency (from the intended send time).
+type Point struct {
+	Count  int64         `json:"n"`
+	Errors int64         `json:"errors,omitempty"`
+	P99    time.Duration `json:"p99_ns,omitempty"`
 }
 
 // ServerStats mirrors the WFS's request counters.

@@ -92,6 +92,7 @@ type runner struct {
 	deadline time.Time
 	prog     *progress
 	stateDir string
+	series   *seriesRecorder
 
 	mu   sync.Mutex
 	recs []*recorder
@@ -101,6 +102,7 @@ type runner struct {
 
 func (r *runner) recorder() *recorder {
 	rec := newRecorder(r.warmEnd, r.prog)
+	rec.series = r.series
 	r.mu.Lock()
 	r.recs = append(r.recs, rec)
 	r.mu.Unlock()
@@ -157,6 +159,7 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 	if sc.Duration > 0 {
 		r.deadline = r.start.Add(sc.Warmup.D() + sc.Duration.D())
 	}
+	r.series = newSeriesRecorder(r.start, sc.Warmup.D()+sc.Duration.D())
 	loadCtx := ctx
 	var cancel context.CancelFunc = func() {}
 	if !r.deadline.IsZero() {
@@ -194,6 +197,7 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 		Files: results.FileStats{Created: fs.Created, Written: fs.Written, Appended: fs.Appended, Read: fs.Read,
 			Deleted: fs.Deleted, Renamed: fs.Renamed, Fsyncs: fs.Fsyncs, Live: fs.Live, PeakLive: fs.PeakLive},
 		Server: results.ServerStats(srv.Stats()),
+		Series: r.series.result(),
 	}
 	if ctx.Err() != nil {
 		res.Partial = true

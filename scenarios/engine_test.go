@@ -121,6 +121,18 @@ func TestFileLayerMatchesDisk(t *testing.T) {
 	if m := r.Op(OpJobMessage); m == nil || m.Count != jobs*msgs || m.ErrorCount() != 0 {
 		t.Fatalf("job messages: %+v", m)
 	}
+	// The over-time series accounts for every message.
+	var inSeries int64
+	for _, sr := range r.Series {
+		if sr.Op == OpJobMessage {
+			for _, p := range sr.Points {
+				inSeries += p.Count
+			}
+		}
+	}
+	if inSeries != jobs*msgs {
+		t.Errorf("series holds %d messages, want %d", inSeries, jobs*msgs)
+	}
 	f := r.Files
 	// Each message is one fsynced append to its job's job.status; each job
 	// also has its job script written; the contact file is written once.

@@ -40,6 +40,7 @@ type recorder struct {
 	bytesAdded int64
 	wrapped    int64
 	progress   *progress
+	series     *seriesRecorder
 }
 
 func newRecorder(warmupEnd time.Time, p *progress) *recorder {
@@ -66,6 +67,7 @@ func (r *recorder) ok(name string, intended, start, end time.Time) {
 	o.Count++
 	o.Hist.Record(end.Sub(intended))
 	o.Uncorrected.Record(end.Sub(start))
+	r.series.ok(name, end, end.Sub(intended))
 	if r.progress != nil {
 		r.progress.ops.Add(1)
 	}
@@ -77,6 +79,7 @@ func (r *recorder) fail(name string, intended time.Time, err error) {
 		return
 	}
 	r.op(name).Errors[errKind(err)]++
+	r.series.fail(name, time.Now())
 	if r.progress != nil {
 		r.progress.errs.Add(1)
 	}

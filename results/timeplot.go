@@ -1,0 +1,127 @@
+package results
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// firstSeries returns a scheme's series for op from its first round that
+// has one.
+func (s *schemeData) firstSeries(op string) *Series {
+	for _, r := range s.rounds {
+		if r == nil {
+			continue
+		}
+		for _, sr := range r.Series {
+			if sr.Op == op && len(sr.Points) > 0 {
+				return sr
+			}
+		}
+	}
+	return nil
+}
+
+// writeTimePlots writes, per top-level op, throughput and p99 over time
+// (one line per scheme, from its first round).
+func writeTimePlots(dir string, sc *scenarioData) ([]plotFile, error) {
+	var out []plotFile
+	for _, op := range []string{opCLICommand, opJobMessage, "uis.poll"} {
+		type line struct {
+			name string
+			sr   *Series
+		}
+		var lines []line
+		for _, s := range sc.schemes {
+			if sr := s.firstSeries(op); sr != nil {
+				lines = append(lines, line{s.name, sr})
+			}
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		for _, kind := range []struct {
+			suffix, title, ylabel string
+			y                     func(Point, *Series) (float64, bool)
+		}{
+			{"rate", "throughput over time", "completed per second", func(p Point, sr *Series) (float64, bool) {
+				return float64(p.Count) / sr.Interval.Seconds(), true
+			}},
+			{"p99", "p99 latency over time", "p99 (ms)", func(p Point, _ *Series) (float64, bool) {
+				return float64(p.P99) / 1e6, p.Count > 0
+			}},
+		} {
+			p := plot.New()
+			p.Title.Text = fmt.Sprintf("%s: %s %s (round 1)", sc.name, op, kind.title)
+			p.X.Label.Text = "time since start (s)"
+			p.Y.Label.Text = kind.ylabel
+			p.Y.Min = 0
+			p.Legend.Top = true
+			p.Add(plotter.NewGrid())
+			for i, l := range lines {
+				var pts plotter.XYs
+				for k, pt := range l.sr.Points {
+					if y, ok := kind.y(pt, l.sr); ok {
+						pts = append(pts, plotter.XY{X: (float64(k) + 0.5) * l.sr.Interval.Seconds(), Y: y})
+					}
+				}
+				if len(pts) == 0 {
+					continue
+				}
+				ln, err := plotter.NewLine(pts)
+				if err != nil {
+					return nil, fmt.Errorf("plot %s: %w", l.name, err)
+				}
+				ln.Color = plotutil.Color(i)
+				ln.Dashes = plotutil.Dashes(i / 7)
+				ln.Width = vg.Points(1.2)
+				p.Add(ln)
+				p.Legend.Add(l.name, ln)
+			}
+			pf := plotFile{
+				file:  fileSafe(sc.name + "-" + op + "-" + kind.suffix + ".svg"),
+				title: p.Title.Text,
+			}
+			if err := savePlot(p, filepath.Join(dir, pf.file), 8*vg.Inch, 4*vg.Inch); err != nil {
+				return nil, err
+			}
+			out = append(out, pf)
+		}
+	}
+	return out, nil
+}
+
+// mergeSeries folds b into a: counts and errors add up, the p99 of an
+// interval is the larger of the two (an upper bound, not exact).
+func mergeSeries(a, b []*Series) []*Series {
+	byOp := map[string]*Series{}
+	for _, s := range a {
+		byOp[s.Op] = s
+	}
+	for _, s := range b {
+		m := byOp[s.Op]
+		if m == nil || m.Interval != s.Interval {
+			if m == nil {
+				c := *s
+				c.Points = append([]Point(nil), s.Points...)
+				a = append(a, &c)
+				byOp[s.Op] = &c
+			}
+			continue
+		}
+		for i, p := range s.Points {
+			if i >= len(m.Points) {
+				m.Points = append(m.Points, p)
+				continue
+			}
+			m.Points[i].Count += p.Count
+			m.Points[i].Errors += p.Errors
+			m.Points[i].P99 = max(m.Points[i].P99, p.P99)
+		}
+	}
+	return a
+}
