@@ -742,41 +742,6 @@ func (r *runner) uis(ctx context.Context, n int) {
 	}
 }
 
-// progress prints a line every interval while a run goes.
-type progress struct {
-	ops, errs atomic.Int64
-}
-
-func (p *progress) start(w io.Writer, every time.Duration, label string, start, deadline time.Time) (stop func()) {
-	if w == nil {
-		return func() {}
-	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case now := <-t.C:
-				el := now.Sub(start)
-				n := p.ops.Load()
-				eta := "-"
-				if !deadline.IsZero() {
-					eta = time.Until(deadline).Round(time.Second).String()
-				}
-				fmt.Fprintf(w, "%s: %d ops (%.0f/s), %d errors, %s elapsed, at most %s left\n",
-					label, n, float64(n)/el.Seconds(), p.errs.Load(), el.Round(time.Second), eta)
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
-}
-
 // hostname is used in environment records.
 func hostname() string {
 	h, _ := os.Hostname()
