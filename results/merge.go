@@ -205,6 +205,7 @@ func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
 		out.Server.Internal += r.Server.Internal
 		out.Server.Malformed += r.Server.Malformed
 		out.Series = mergeSeries(out.Series, r.Series)
+		out.SchemeStats = mergeStats(out.SchemeStats, r.SchemeStats)
 	}
 	// Bytes added is a mean per request: weight each input by its requests.
 	var wsum, bsum float64
@@ -255,4 +256,23 @@ func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// mergeStats folds b into a: counts add up; peaks, sizes and means take the
+// larger value (a conservative bound across nodes).
+func mergeStats(a, b map[string]float64) map[string]float64 {
+	if len(b) == 0 {
+		return a
+	}
+	if a == nil {
+		a = map[string]float64{}
+	}
+	for k, v := range b {
+		if strings.Contains(k, "peak") || strings.Contains(k, "mean") || strings.HasSuffix(k, "_end") {
+			a[k] = max(a[k], v)
+		} else {
+			a[k] += v
+		}
+	}
+	return a
 }

@@ -13,6 +13,7 @@ const (
 	opCLIHandshake = "cli.handshake"
 	opJobMessage   = "job.message"
 	opJobHandshake = "job.handshake"
+	opJobRoundTrip = "job.round_trip"
 	opUISPoll      = "uis.poll"
 )
 
@@ -307,6 +308,14 @@ func cpuPerKReq(r *Result) (float64, bool) {
 
 // filesPerKJobs is files created per 1,000 jobs.
 func filesPerKJobs(r *Result) (float64, bool) { return perJobs(r.Files.Created, r) }
+
+// schemeStat returns a figure the scheme reported about itself.
+func schemeStat(name string) func(r *Result) (float64, bool) {
+	return func(r *Result) (float64, bool) {
+		v, ok := r.SchemeStats[name]
+		return v, ok
+	}
+}
 
 // peakLive is the peak number of live files.
 func peakLive(r *Result) (float64, bool) { return float64(r.Files.PeakLive), true }

@@ -89,6 +89,10 @@ type Result struct {
 	// BytesAdded is the mean number of bytes the scheme adds to a request
 	// over the same request under plain.
 	BytesAdded float64 `json:"bytes_added_per_msg"`
+	// SchemeStats are figures the scheme reports about itself (ZAP
+	// allow-list peak size and mean lookup time, keypairs generated, ...),
+	// taken before teardown.
+	SchemeStats map[string]float64 `json:"scheme_stats,omitempty"`
 	// Series are the top-level ops over time (throughput and p99 per
 	// interval), for the over-time plots. They are indicative: merging runs
 	// sums counts and keeps the larger p99 of an interval.

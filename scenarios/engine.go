@@ -174,6 +174,7 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 
 	var ru1 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	schemeStats := guard.Stats()
 	stopSrv()
 	serveErr := <-srvDone
 	closeErr := guard.Close()
@@ -196,8 +197,9 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 		BytesAdded: added,
 		Files: results.FileStats{Created: fs.Created, Written: fs.Written, Appended: fs.Appended, Read: fs.Read,
 			Deleted: fs.Deleted, Renamed: fs.Renamed, Fsyncs: fs.Fsyncs, Live: fs.Live, PeakLive: fs.PeakLive},
-		Server: results.ServerStats(srv.Stats()),
-		Series: r.series.result(),
+		Server:      results.ServerStats(srv.Stats()),
+		Series:      r.series.result(),
+		SchemeStats: schemeStats,
 	}
 	if ctx.Err() != nil {
 		res.Partial = true

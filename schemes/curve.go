@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/authbench/authbench/wfs"
 	zmq "github.com/pebbe/zmq4"
@@ -113,6 +115,8 @@ type curveServer struct {
 	targets map[string]bool        // install targets set up (remote keys made)
 	jobs    map[wfs.JobID]struct{} // curve-job: jobs with a live keypair
 	closed  bool
+
+	keygens, keygenNanos atomic.Int64
 }
 
 // Server makes the server keypair in .service/, and the WFS host's client
@@ -314,7 +318,7 @@ func (s *curveServer) ensureTarget(target string) error {
 		return fmt.Errorf("curve: target %s: %w", target, err)
 	}
 	if !s.perJob {
-		kp, err := wfs.GenerateKeyPair()
+		kp, err := s.generate()
 		if err != nil {
 			return err
 		}
@@ -348,7 +352,7 @@ func (s *curveServer) submitJob(id wfs.JobID) error {
 	if err := s.run.MakeJobDir(id); err != nil {
 		return fmt.Errorf("curve-job: %w", err)
 	}
-	kp, err := wfs.GenerateKeyPair()
+	kp, err := s.generate()
 	if err != nil {
 		return err
 	}
@@ -427,6 +431,38 @@ func (s *curveServer) ZAPStats() ZAPStats {
 		return ZAPStats{}
 	}
 	return s.zap.stats()
+}
+
+// Stats reports the allow-list and key-generation figures for results:
+// the allow-list's peak and final size, ZAP requests answered, the mean
+// allow-list lookup time, and keypairs generated with their mean cost.
+func (s *curveServer) Stats() map[string]float64 {
+	z := s.ZAPStats()
+	out := map[string]float64{
+		"zap.allowed_peak":   float64(s.allow.peakLen()),
+		"zap.allowed_end":    float64(s.allow.len()),
+		"zap.requests":       float64(z.Allowed + z.Denied + z.Malformed),
+		"zap.denied":         float64(z.Denied),
+		"keys.generated":     float64(s.keygens.Load()),
+		"keys.gen_ns_mean":   0,
+		"zap.lookup_ns_mean": 0,
+	}
+	if n := s.keygens.Load(); n > 0 {
+		out["keys.gen_ns_mean"] = float64(s.keygenNanos.Load()) / float64(n)
+	}
+	if n := s.allow.lookups.Load(); n > 0 {
+		out["zap.lookup_ns_mean"] = float64(s.allow.lookupNanos.Load()) / float64(n)
+	}
+	return out
+}
+
+// generate makes a keypair, counting its cost.
+func (s *curveServer) generate() (wfs.KeyPair, error) {
+	t0 := time.Now()
+	kp, err := wfs.GenerateKeyPair()
+	s.keygenNanos.Add(int64(time.Since(t0)))
+	s.keygens.Add(1)
+	return kp, err
 }
 
 // AllowedKeys is the size of the ZAP allow-list.

@@ -27,6 +27,9 @@ type allowList struct {
 	mu     sync.RWMutex
 	byKey  map[wfs.CurveKey]string
 	byName map[string]wfs.CurveKey
+	peak   int // largest size reached
+
+	lookups, lookupNanos atomic.Int64
 }
 
 func newAllowList() *allowList {
@@ -45,6 +48,14 @@ func (a *allowList) allow(key wfs.CurveKey, name string) {
 	}
 	a.byKey[key] = name
 	a.byName[name] = key
+	a.peak = max(a.peak, len(a.byKey))
+}
+
+// peakLen is the largest number of keys the list has held.
+func (a *allowList) peakLen() int {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.peak
 }
 
 // revoke removes name's key; it reports whether there was one.
@@ -211,7 +222,10 @@ func (h *zapHandler) answer(req [][]byte) [][]byte {
 	}
 	var key wfs.CurveKey
 	copy(key[:], req[6])
+	t0 := time.Now()
 	name, ok := h.allow.lookup(key)
+	h.allow.lookups.Add(1)
+	h.allow.lookupNanos.Add(int64(time.Since(t0)))
 	if !ok {
 		h.denied.Add(1)
 		return reply(id, "400", "unknown client key", "")

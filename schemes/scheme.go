@@ -265,6 +265,29 @@ func (s *Server) Event(ctx context.Context, ev Event) error {
 	return nil
 }
 
+// StatsReporter is implemented by server parts with figures worth
+// recording in results (for example the ZAP allow-list's size and lookup
+// cost, or tokens minted).
+type StatsReporter interface {
+	Stats() map[string]float64
+}
+
+// Stats merges the figures of every part that reports some.
+func (s *Server) Stats() map[string]float64 {
+	out := map[string]float64{}
+	for _, p := range s.parts {
+		if r, ok := p.(StatsReporter); ok {
+			for k, v := range r.Stats() {
+				out[k] = v
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // CloseTransport implements wfs.TransportCloser.
 func (s *Server) CloseTransport() {
 	for _, p := range s.parts {
