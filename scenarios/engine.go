@@ -43,6 +43,8 @@ type Config struct {
 	ClientBinary string
 	// PythonClient is scripts/cylc_message.py, for `process: python`.
 	PythonClient string
+	// Leeway is the token schemes' clock-skew allowance (0: their default).
+	Leeway time.Duration
 	// OnResult, if set, is called after each (scheme, round) completes.
 	OnResult func(*results.Result)
 }
@@ -131,7 +133,7 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 		return nil, err
 	}
 	workflow := "authbench/" + safeName(sc.Name)
-	guard, err := scheme.Server(ctx, schemes.Env{Run: run, Workflow: workflow})
+	guard, err := scheme.Server(ctx, schemes.Env{Run: run, Workflow: workflow, Leeway: cfg.Leeway})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
@@ -16,6 +17,8 @@ type ServeConfig struct {
 	RunDir  string
 	Listen  string
 	Workers int
+	// Leeway is the token schemes' clock-skew allowance (0: their default).
+	Leeway time.Duration
 	// Ready is called once the contact file is written.
 	Ready func(contactPath, endpoint string)
 }
@@ -32,7 +35,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		return fmt.Errorf("-run-dir: %w", err)
 	}
 	workflow := filepath.Base(root)
-	guard, err := cfg.Scheme.Server(ctx, schemes.Env{Run: run, Workflow: workflow})
+	guard, err := cfg.Scheme.Server(ctx, schemes.Env{Run: run, Workflow: workflow, Leeway: cfg.Leeway})
 	if err != nil {
 		return err
 	}

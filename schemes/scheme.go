@@ -47,6 +47,9 @@ type Env struct {
 	Workflow string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Leeway is the clock-skew allowance token schemes give exp, nbf and
+	// iat; 0 means DefaultLeeway.
+	Leeway time.Duration
 }
 
 // ClientEnv is what a client starts from: the run directory as it sees it

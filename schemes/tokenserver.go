@@ -89,7 +89,7 @@ func newTokenServer(env Env, pol policyConf, kit *signingKit, keyFiles []string)
 	}
 	s := &tokenServer{
 		pol: pol, kit: kit, run: env.Run, workflow: env.Workflow, now: now,
-		rules:    tokenRules{issuer: TokenIssuer(env.Workflow), audience: env.Workflow, leeway: DefaultLeeway},
+		rules:    tokenRules{issuer: TokenIssuer(env.Workflow), audience: env.Workflow, leeway: leewayOf(env)},
 		replay:   newReplayCache(),
 		keyFiles: keyFiles,
 		issued:   map[string]*issued{},
@@ -510,4 +510,12 @@ func (s *tokenServer) Close() error {
 		return fmt.Errorf("token teardown: %w", err)
 	}
 	return nil
+}
+
+// leewayOf is the environment's leeway, DefaultLeeway when unset.
+func leewayOf(env Env) time.Duration {
+	if env.Leeway > 0 {
+		return env.Leeway
+	}
+	return DefaultLeeway
 }

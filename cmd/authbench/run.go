@@ -38,6 +38,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	keep := fs.Bool("keep", false, "keep the run directories under -out/work")
 	pin := fs.String("pin", "", "pin the WFS and its clients to `CPUS` (e.g. 0, 0-1)")
 	format := fs.String("format", "md", "stdout `FORMAT`: md (a table) or bench (Go benchmark lines for benchstat)")
+	leeway := fs.Duration("leeway", 0, "token schemes' clock-skew allowance on exp, nbf and iat (default 30s)")
 	pyClient := fs.String("python-client", "", "`PATH` of scripts/cylc_message.py for process: python (default: found beside the binary or in ./scripts)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -47,6 +48,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *workers < 0 {
 		return fmt.Errorf("-server-workers %d: want 0 or more", *workers)
+	}
+	if *leeway < 0 {
+		return fmt.Errorf("-leeway %s: must not be negative", *leeway)
 	}
 	if *format != "md" && *format != "bench" {
 		return fmt.Errorf("-format %q: want md or bench", *format)
@@ -106,7 +110,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		res, err := scenarios.Run(ctx, scenarios.Config{
 			Scenario: sc, Schemes: schs, Repeat: *repeat, WorkDir: work,
 			ServerWorkers: *workers, Progress: progress, ClientBinary: self,
-			PythonClient: findPythonClient(*pyClient, self),
+			PythonClient: findPythonClient(*pyClient, self), Leeway: *leeway,
 		})
 		runRec.Results = append(runRec.Results, res...)
 		if err != nil || ctx.Err() != nil {
