@@ -214,14 +214,23 @@ func cpuSeconds(ru syscall.Rusage) float64 {
 }
 
 // drive runs every client group of the scenario until each is done or ctx
-// ends; the UI pollers run while any other group runs.
+// ends. Groups with a natural end (a job group, a CLI count or ramp) define
+// the run; open-ended groups (a CLI at a rate with no count, the UI pollers)
+// run beside them and stop when they are done.
 func (r *runner) drive(ctx context.Context) {
 	var wg sync.WaitGroup
 	others, stopOthers := context.WithCancel(ctx)
 	defer stopOthers()
-	if r.sc.CLI != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); r.cli(ctx) }()
+	var bwg sync.WaitGroup // background groups
+	if c := r.sc.CLI; c != nil {
+		background := r.sc.Job != nil && c.Count == 0 && len(c.Stages) == 0
+		if background {
+			bwg.Add(1)
+			go func() { defer bwg.Done(); r.cli(others) }()
+		} else {
+			wg.Add(1)
+			go func() { defer wg.Done(); r.cli(ctx) }()
+		}
 	}
 	if r.sc.Job != nil {
 		wg.Add(1)
@@ -240,6 +249,7 @@ func (r *runner) drive(ctx context.Context) {
 	}
 	wg.Wait()
 	stopOthers()
+	bwg.Wait()
 	uwg.Wait()
 }
 
@@ -719,22 +729,24 @@ func (r *runner) uis(ctx context.Context, n int) {
 			}
 		}
 		t0 := time.Now()
+		// A poll in flight when the run ends is drained, not cut.
+		pctx := context.WithoutCancel(ctx)
 		err := func() error {
-			if _, err := cl.Begin(ctx, zc.Call); err != nil {
+			if _, err := cl.Begin(pctx, zc.Call); err != nil {
 				return err
 			}
 			frames, err := cl.Wrap(body)
 			if err != nil {
 				return err
 			}
-			rep, err := zc.Call(ctx, frames...)
+			rep, err := zc.Call(pctx, frames...)
 			if err == nil {
 				rep, err = cl.Unwrap(rep)
 			}
 			if err == nil {
 				_, err = wfs.DecodeReply(rep)
 			}
-			return errors.Join(err, cl.End(ctx))
+			return errors.Join(err, cl.End(pctx))
 		}()
 		if err != nil {
 			if ctx.Err() == nil {

@@ -67,6 +67,8 @@ type Server struct {
 	endpoint string
 	contact  Contact
 	guard    Guard
+	// pong is the ping reply's data, made once: it is only ever encoded.
+	pong map[string]any
 
 	requests, ok, rejected, protocol, unknown, internal, malformed atomic.Int64
 
@@ -93,7 +95,8 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wfs: zmq context: %w", err)
 	}
-	s := &Server{cfg: cfg, zctx: zctx, guard: cfg.Guard}
+	s := &Server{cfg: cfg, zctx: zctx, guard: cfg.Guard,
+		pong: map[string]any{"workflow": cfg.Workflow, "pong": true}}
 	if err := s.open(); err != nil {
 		_ = zctx.Term()
 		return nil, err
@@ -256,25 +259,28 @@ func (s *Server) recvDontwait() (*job, error) { return s.recv(zmq.DONTWAIT) }
 
 // recv receives one request; flags apply to its first frame.
 func (s *Server) recv(first zmq.Flag) (*job, error) {
-	// The ZAP User-Id is read from the first body frame (frame 2): the
-	// ROUTER's routing-id frame need not carry the connection's metadata.
-	// The other frames are read without metadata: each property costs a
-	// cgo call.
-	var msg [][]byte
+	// Every frame costs cgo calls (pebbe/zmq4's RecvBytes makes five, each
+	// metadata property three more, GetRcvmore one), so this reads no more
+	// than it must. The ZAP User-Id is read from the first body frame (frame
+	// 2): the ROUTER's routing-id frame need not carry the connection's
+	// metadata. The other frames are read without metadata.
+	id, err := s.sock.RecvBytes(first)
+	if err != nil {
+		return nil, err
+	}
+	// A ROUTER always marks the routing-id frame it prepends as "more"
+	// (libzmq router_t::xrecv), so there is no need to ask.
+	msg := make([][]byte, 1, 4)
+	msg[0] = id
 	var md map[string]string
-	flags := first
 	for {
 		var b []byte
-		var err error
 		if len(msg) == 2 {
-			b, md, err = s.sock.RecvBytesWithMetadata(flags, "User-Id", "Peer-Address")
+			b, md, err = s.sock.RecvBytesWithMetadata(0, "User-Id", "Peer-Address")
 		} else {
-			b, err = s.sock.RecvBytes(flags)
+			b, err = s.sock.RecvBytes(0)
 		}
 		if err != nil {
-			if len(msg) == 0 {
-				return nil, err
-			}
 			break
 		}
 		msg = append(msg, b)
@@ -282,7 +288,6 @@ func (s *Server) recv(first zmq.Flag) (*job, error) {
 		if err != nil || !more {
 			break
 		}
-		flags = 0
 	}
 	// ROUTER envelope from a REQ peer: identity, empty delimiter, frames.
 	if len(msg) < 3 || len(msg[1]) != 0 {
@@ -451,7 +456,7 @@ func (s *Server) fail(err error, def ErrorKind) []byte {
 func (s *Server) builtin(req *Request) (any, error) {
 	switch req.Command {
 	case CmdPing:
-		return map[string]any{"workflow": s.cfg.Workflow, "pong": true}, nil
+		return s.pong, nil
 	case CmdTrigger, CmdHold, CmdRelease, CmdStop:
 		return map[string]any{"command": req.Command, "queued": true}, nil
 	case CmdMessage:
