@@ -204,6 +204,7 @@ func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
 		out.Server.Unknown += r.Server.Unknown
 		out.Server.Internal += r.Server.Internal
 		out.Server.Malformed += r.Server.Malformed
+		out.Server.CPUSeconds += r.Server.CPUSeconds
 		out.Series = mergeSeries(out.Series, r.Series)
 		out.SchemeStats = mergeStats(out.SchemeStats, r.SchemeStats)
 	}

@@ -309,6 +309,15 @@ func cpuPerKReq(r *Result) (float64, bool) {
 // filesPerKJobs is files created per 1,000 jobs.
 func filesPerKJobs(r *Result) (float64, bool) { return perJobs(r.Files.Created, r) }
 
+// serverCPUPerKReq is the WFS's request-handling CPU milliseconds per 1,000
+// requests (absent in results made before authbench recorded it).
+func serverCPUPerKReq(r *Result) (float64, bool) {
+	if r.Server.Requests <= 0 || r.Server.CPUSeconds <= 0 {
+		return 0, false
+	}
+	return r.Server.CPUSeconds * 1e6 / float64(r.Server.Requests), true
+}
+
 // schemeStat returns a figure the scheme reported about itself.
 func schemeStat(name string) func(r *Result) (float64, bool) {
 	return func(r *Result) (float64, bool) {

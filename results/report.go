@@ -937,12 +937,13 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 	w.table([]string{"scheme", "op", "count", "errors", "p50", "p99", "p99.9", "max", "p99 uncorr.", "ops/s"}, rows)
 
 	w.printf("\n### Resources by scheme\n\n")
-	w.printf("Per round, median over rounds. CPU is the whole authbench process (WFS and in-process clients) per 1,000 WFS requests; bytes added is per request over the same request under plain; files are those the counted file layer saw.\n")
+	w.printf("Per round, median over rounds. CPU is the whole authbench process (WFS and in-process clients) per 1,000 WFS requests, and of it the WFS's request-handling threads (libzmq's I/O threads count with the clients); bytes added is per request over the same request under plain; files are those the counted file layer saw.\n")
 	rows = rows[:0]
 	for _, s := range sc.schemes {
 		rows = append(rows, []string{s.name,
 			fmtNumSpread(SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return float64(r.Server.Requests), true })), 0),
 			fmtNumSpread(SpreadOf(s.roundValues(cpuPerKReq)), 1),
+			fmtNumSpread(SpreadOf(s.roundValues(serverCPUPerKReq)), 1),
 			fmtNumSpread(SpreadOf(s.roundValues(bytesAdded)), 0),
 			fmtNumSpread(SpreadOf(s.roundValues(filesPerKJobs)), 0),
 			fmtNumSpread(SpreadOf(s.roundValues(peakLive)), 0),
@@ -956,7 +957,7 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 			fmtNum(SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return float64(r.PeakRSSKB) / 1024, r.PeakRSSKB > 0 })), 0),
 		})
 	}
-	w.table([]string{"scheme", "requests", "CPU ms/1k req", "bytes added/msg", "files created/1k jobs", "peak live files", "fsyncs/1k jobs", "file ops/request", "peak RSS MB"}, rows)
+	w.table([]string{"scheme", "requests", "CPU ms/1k req", "WFS CPU ms/1k req", "bytes added/msg", "files created/1k jobs", "peak live files", "fsyncs/1k jobs", "file ops/request", "peak RSS MB"}, rows)
 
 	base := sc.baseline
 	if base == nil {

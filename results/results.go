@@ -123,6 +123,9 @@ type ServerStats struct {
 	Unknown   int64 `json:"unknown"`
 	Internal  int64 `json:"internal"`
 	Malformed int64 `json:"malformed"`
+	// CPUSeconds is the CPU time of the WFS's request-handling threads
+	// (not libzmq's I/O threads); the rest of Result.CPU is the clients'.
+	CPUSeconds float64 `json:"cpu_s"`
 }
 
 // FileStats mirrors the counted file layer's counters.

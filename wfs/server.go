@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +58,10 @@ type ServerStats struct {
 	Unknown   int64 `json:"unknown"`
 	Internal  int64 `json:"internal"`
 	Malformed int64 `json:"malformed"` // envelopes dropped without a reply
+	// CPUSeconds is the CPU time of the threads that ran the server's
+	// request handling (its socket goroutine and workers, each locked to
+	// its OS thread); libzmq's own I/O threads are not in it.
+	CPUSeconds float64 `json:"cpu_s"`
 }
 
 // Server is the workflow-service stand-in: a ROUTER socket serving Cylc's
@@ -72,7 +78,8 @@ type Server struct {
 
 	requests, ok, rejected, protocol, unknown, internal, malformed atomic.Int64
 
-	closed atomic.Bool
+	closed   atomic.Bool
+	cpuNanos atomic.Int64
 }
 
 // NewServer creates the server's ZMQ context and socket, lets the guard
@@ -215,7 +222,7 @@ func (s *Server) Stats() ServerStats {
 	return ServerStats{
 		Requests: s.requests.Load(), OK: s.ok.Load(), Rejected: s.rejected.Load(),
 		Protocol: s.protocol.Load(), Unknown: s.unknown.Load(), Internal: s.internal.Load(),
-		Malformed: s.malformed.Load(),
+		Malformed: s.malformed.Load(), CPUSeconds: time.Duration(s.cpuNanos.Load()).Seconds(),
 	}
 }
 
@@ -228,10 +235,32 @@ type job struct {
 // removes the contact file and terminates the context. It is called once.
 func (s *Server) Serve(ctx context.Context) error {
 	defer s.close()
+	defer s.countThreadCPU()()
 	if s.cfg.Workers <= 0 {
 		return s.serveInline(ctx)
 	}
 	return s.servePool(ctx)
+}
+
+// countThreadCPU locks the calling goroutine to its OS thread and returns
+// a func that adds the thread's CPU time since then to the server's count
+// and unlocks it.
+func (s *Server) countThreadCPU() func() {
+	runtime.LockOSThread()
+	start := threadCPU()
+	return func() {
+		s.cpuNanos.Add(int64(threadCPU() - start))
+		runtime.UnlockOSThread()
+	}
+}
+
+// threadCPU is the calling thread's user and system CPU time.
+func threadCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (s *Server) serveInline(ctx context.Context) error {
@@ -342,6 +371,7 @@ func (s *Server) servePool(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			defer push.Close()
+			defer s.countThreadCPU()()
 			for j := range jobs {
 				reply := s.handle(ctx, &j.in)
 				_, _ = push.SendMessage(j.envelope[0], j.envelope[1], reply)
