@@ -3,67 +3,28 @@ package schemes_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	zmq "github.com/pebbe/zmq4"
 )
 
-// benchServer is a real loopback WFS for benchmarks (start takes a
-// *testing.T).
+// benchServer is a real loopback WFS for benchmarks, with one CLI client.
 type benchServer struct {
-	scheme *schemes.Scheme
-	run    *wfs.RunDir
-	srv    *wfs.Server
-	zctx   *zmq.Context
+	*harness
 	client *schemes.Client
 }
 
 func startBench(b *testing.B, spec string) *benchServer {
 	b.Helper()
-	sc, err := schemes.Builtin().Parse(spec)
+	h := startWith(b, spec, harnessOpts{noSync: true})
+	cl, err := h.scheme.Client(context.Background(), schemes.ClientEnv{Run: h.run, Contact: h.srv.Contact(), Kind: schemes.KindCLI, Identity: "owner"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	run, err := wfs.NewRunDir(filepath.Join(b.TempDir(), "run"), wfs.NewFiles(false))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	guard, err := sc.Server(ctx, schemes.Env{Run: run, Workflow: "wf"})
-	if err != nil {
-		cancel()
-		b.Fatal(err)
-	}
-	srv, err := wfs.NewServer(wfs.ServerConfig{Run: run, Workflow: "wf", Guard: guard})
-	if err != nil {
-		cancel()
-		_ = guard.Close()
-		b.Fatal(err)
-	}
-	zctx, err := zmq.NewContext()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cl, err := sc.Client(ctx, schemes.ClientEnv{Run: run, Contact: srv.Contact(), Kind: schemes.KindCLI, Identity: "owner"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	b.Cleanup(func() {
-		_ = cl.Close()
-		cancel()
-		if err := <-done; err != nil {
-			b.Error(err)
-		}
-		_ = guard.Close()
-		_ = zctx.Term()
-	})
-	return &benchServer{scheme: sc, run: run, srv: srv, zctx: zctx, client: cl}
+	b.Cleanup(func() { _ = cl.Close() })
+	return &benchServer{harness: h, client: cl}
 }
 
 func (s *benchServer) ping(b *testing.B, zc *wfs.Client) {

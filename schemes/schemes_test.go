@@ -14,9 +14,10 @@ import (
 	zmq "github.com/pebbe/zmq4"
 )
 
-// harness runs a real WFS for a scheme on loopback.
+// harness runs a real WFS for a scheme on loopback. Every test and
+// benchmark of this package starts its server through startWith.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	scheme *schemes.Scheme
 	run    *wfs.RunDir
 	srv    *wfs.Server
@@ -26,34 +27,53 @@ type harness struct {
 	done   chan error
 }
 
+// harnessOpts vary the server: its clock, fsync, worker pool and workflow.
+type harnessOpts struct {
+	now      func() time.Time // nil: time.Now
+	noSync   bool             // benchmarks measure the wire, not the disk
+	workers  int              // 0 serves inline
+	workflow string           // "" means "wf"
+}
+
+// start runs the scheme's WFS as the tests do: fsync on, two workers.
 func start(t *testing.T, spec string) *harness {
 	t.Helper()
+	return startWith(t, spec, harnessOpts{workers: 2})
+}
+
+func startWith(tb testing.TB, spec string, o harnessOpts) *harness {
+	tb.Helper()
+	if o.workflow == "" {
+		o.workflow = "wf"
+	}
 	sc, err := schemes.Builtin().Parse(spec)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	run, err := wfs.NewRunDir(filepath.Join(t.TempDir(), "run"), wfs.NewFiles(true))
+	run, err := wfs.NewRunDir(filepath.Join(tb.TempDir(), "run"), wfs.NewFiles(!o.noSync))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	guard, err := sc.Server(ctx, schemes.Env{Run: run, Workflow: "wf"})
+	guard, err := sc.Server(ctx, schemes.Env{Run: run, Workflow: o.workflow, Now: o.now})
 	if err != nil {
 		cancel()
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	srv, err := wfs.NewServer(wfs.ServerConfig{Run: run, Workflow: "wf", Guard: guard, Workers: 2})
+	srv, err := wfs.NewServer(wfs.ServerConfig{Run: run, Workflow: o.workflow, Guard: guard, Workers: o.workers})
 	if err != nil {
 		cancel()
-		t.Fatal(err)
+		_ = guard.Close()
+		tb.Fatal(err)
 	}
 	zctx, err := zmq.NewContext()
 	if err != nil {
-		t.Fatal(err)
+		cancel()
+		tb.Fatal(err)
 	}
-	h := &harness{t: t, scheme: sc, run: run, srv: srv, guard: guard, zctx: zctx, cancel: cancel, done: make(chan error, 1)}
+	h := &harness{t: tb, scheme: sc, run: run, srv: srv, guard: guard, zctx: zctx, cancel: cancel, done: make(chan error, 1)}
 	go func() { h.done <- srv.Serve(ctx) }()
-	t.Cleanup(h.stop)
+	tb.Cleanup(h.stop)
 	return h
 }
 

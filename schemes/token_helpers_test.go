@@ -10,7 +10,6 @@ import (
 
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	zmq "github.com/pebbe/zmq4"
 )
 
 // tkClock is an injected clock for Env.Now and ClientEnv.Now.
@@ -44,37 +43,11 @@ func (c *tkClock) Add(d time.Duration) {
 // startClock is start with an injected server clock (nil: the real one).
 func tkStart(t *testing.T, spec string, clock *tkClock) *harness {
 	t.Helper()
-	sc, err := schemes.Builtin().Parse(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, err := wfs.NewRunDir(filepath.Join(t.TempDir(), "run"), wfs.NewFiles(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := schemes.Env{Run: run, Workflow: "wf"}
+	o := harnessOpts{workers: 2}
 	if clock != nil {
-		env.Now = clock.Now
+		o.now = clock.Now
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	guard, err := sc.Server(ctx, env)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	srv, err := wfs.NewServer(wfs.ServerConfig{Run: run, Workflow: "wf", Guard: guard, Workers: 2})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	zctx, err := zmq.NewContext()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, scheme: sc, run: run, srv: srv, guard: guard, zctx: zctx, cancel: cancel, done: make(chan error, 1)}
-	go func() { h.done <- srv.Serve(ctx) }()
-	t.Cleanup(h.stop)
-	return h
+	return startWith(t, spec, o)
 }
 
 // tkWho describes a client for callAs.
