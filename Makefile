@@ -9,7 +9,7 @@ SCENARIO ?= smoke
 SUITE ?= -scenario cli-interactive -scenario cli-burst -scenario job-storm -scenario cycle-point
 REPEAT ?= 1
 
-.PHONY: setup build test run report bench lint fuzz clean
+.PHONY: setup build test run report bench lint fuzz conform clean
 
 setup:
 	@bash scripts/setup.sh
@@ -20,7 +20,28 @@ build: setup
 test: setup
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(MAKE) fuzz
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Each fuzz target runs FUZZTIME (3 s in CI) past its checked-in seeds
+# (testdata/fuzz/); one `go test -fuzz` per target, as go test requires.
+FUZZTIME ?= 3s
+FUZZ_TARGETS := \
+	FuzzDecodeRequest:./wfs \
+	FuzzDecodeReply:./wfs \
+	FuzzWireDecode:./wfs \
+	FuzzParseContact:./wfs \
+	FuzzParseCertificate:./wfs \
+	FuzzParse:./scenarios \
+	FuzzTokenVerify:./schemes \
+	FuzzEnvelopeOpen:./schemes
+
+fuzz: setup
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "$(GO) test -run '^$$' -fuzz '^$$name$$' -fuzztime $(FUZZTIME) $$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 # The main job: the smoke scenario over the default schemes on loopback,
 # then a report (out/REPORT.md with its plots).
@@ -40,6 +61,11 @@ bench: setup
 lint: setup
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+
+# The conformance matrix over every example scheme (exits non-zero when a
+# declared claim fails).
+conform: build
+	./$(BIN) conform
 
 clean:
 	rm -rf bin $(OUT)

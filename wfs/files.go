@@ -117,6 +117,9 @@ func (f *Files) WriteFile(path string, data []byte, perm fs.FileMode) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if err := tighten(fh, path, perm); err != nil {
+		return err
+	}
 	if isNew {
 		f.noteCreated(path)
 	}
@@ -150,6 +153,9 @@ func (f *Files) AppendFile(path string, data []byte, perm fs.FileMode) error {
 	if err != nil {
 		return fmt.Errorf("append to %s: %w", path, err)
 	}
+	if err := tighten(fh, path, perm); err != nil {
+		return err
+	}
 	if isNew {
 		f.noteCreated(path)
 	}
@@ -157,6 +163,26 @@ func (f *Files) AppendFile(path string, data []byte, perm fs.FileMode) error {
 		return err
 	}
 	f.appended.Add(1)
+	return nil
+}
+
+// tighten narrows an existing file's mode to perm before anything is
+// written into it: a file left group- or world-readable (by an earlier run,
+// a restore, a hand copy) never receives a secret under its old mode. The
+// open descriptor is closed on error.
+func tighten(fh *os.File, path string, perm fs.FileMode) error {
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if st.Mode().Perm()&^perm == 0 {
+		return nil
+	}
+	if err := fh.Chmod(st.Mode().Perm() & perm); err != nil {
+		fh.Close()
+		return fmt.Errorf("write %s: narrow mode %04o to %04o: %w", path, st.Mode().Perm(), perm, err)
+	}
 	return nil
 }
 

@@ -284,3 +284,32 @@ func writeMode(p string, mode os.FileMode) error {
 	}
 	return os.Chmod(p, mode)
 }
+
+// TestWriteTightensOpenFiles: writing or appending with mode 0600 into a file
+// left 0644 narrows it to 0600 before any byte is written.
+func TestWriteTightensOpenFiles(t *testing.T) {
+	for _, op := range []string{"write", "append"} {
+		t.Run(op, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "secret")
+			if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f := wfs.NewFiles(false)
+			var err error
+			if op == "write" {
+				err = f.WriteFile(path, []byte("new\n"), 0o600)
+			} else {
+				err = f.AppendFile(path, []byte("new\n"), 0o600)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := wfs.CheckSecret(path); err != nil {
+				t.Fatalf("after %s: %v", op, err)
+			}
+		})
+	}
+}

@@ -58,6 +58,7 @@ usage:
   authbench keys    DIR NAME   (a CURVE keypair in the ZeroMQ certificate format)
   authbench calibrate [-n N] [-rounds R] [-pin CPUS]
   authbench client  -contact FILE [-scheme SPEC] [-kind cli|job] [-id ID] [-command CMD | -message SEV|TEXT]
+  authbench conform [-schemes SPEC,...] [-format md|json] [-cases ID,...] [-list]
   authbench help
 
 Flags come before positional arguments.`
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKeys(ctx, rest, stdout, stderr)
 	case "calibrate":
 		return runCalibrate(ctx, rest, stdout, stderr)
+	case "conform":
+		return runConform(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

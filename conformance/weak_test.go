@@ -1,0 +1,336 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
+	zmq "github.com/pebbe/zmq4"
+)
+
+// weakness is a deliberately weakened verifier: the builtin parts, each
+// wrapped so that one check (or a few) is off. The weakened schemes declare
+// the same claims as the real ones; the conformance cases must catch them.
+type weakness struct {
+	name string
+	// acceptAny: the credential part lets every request through, whatever
+	// its credential says (a body it cannot read becomes a ping).
+	acceptAny bool
+	// ignore: the credential part lets through the requests it rejects with
+	// an error whose message contains one of these (one check switched off:
+	// "replayed" is a replay cache that is off, "expired" an unbounded
+	// leeway, and so on).
+	ignore []string
+	// allowAll: every part's Authorize allows everything.
+	allowAll bool
+	// zapAny: the CURVE server's ZAP handler allows any client key.
+	zapAny bool
+	// noCurve: the curve parts set no CURVE option on either side (the
+	// pebbe/zmq4 trap: a key that is not applied leaves the socket NULL).
+	noCurve bool
+	// fragile: the WFS stops serving after a failed handshake (as a
+	// handler that panics on a bad peer takes it down).
+	fragile bool
+	// noLimit: the server socket has no ZMQ_MAXMSGSIZE.
+	noLimit bool
+	// openModes: every private file the part provisions is made 0644.
+	openModes bool
+	// noEnd: job-end events are ignored (no revocation).
+	noEnd bool
+	// noClose: shutdown removes nothing.
+	noClose bool
+	// keepTokenFiles: requested token files are put back after use.
+	keepTokenFiles bool
+}
+
+// weakRegistry returns the builtin parts wrapped with w.
+func weakRegistry(w weakness) *schemes.Registry {
+	base := schemes.Builtin()
+	r := schemes.NewRegistry()
+	for _, kind := range []schemes.PartKind{schemes.Security, schemes.Credential} {
+		for _, name := range base.Names(kind) {
+			info, _ := base.Info(name)
+			inner := info.New
+			info.New = func(sp schemes.Spec) (schemes.Part, error) {
+				p, err := inner(sp)
+				if err != nil {
+					return nil, err
+				}
+				return &weakPart{Part: p, w: w, kind: kind, name: name}, nil
+			}
+			r.Register(info)
+		}
+	}
+	return r
+}
+
+type weakPart struct {
+	schemes.Part
+	w    weakness
+	kind schemes.PartKind
+	name string
+}
+
+func (p *weakPart) curve() bool { return p.name == "curve" || p.name == "curve-job" }
+
+func (p *weakPart) Server(ctx context.Context, env schemes.Env) (schemes.ServerPart, error) {
+	sp, err := p.Part.Server(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	if p.w.openModes {
+		if err := openModes(env.Run.Root); err != nil {
+			_ = sp.Close()
+			return nil, err
+		}
+	}
+	return &weakServer{ServerPart: sp, p: p, env: env}, nil
+}
+
+func (p *weakPart) Client(ctx context.Context, env schemes.ClientEnv) (schemes.ClientPart, error) {
+	cp, err := p.Part.Client(ctx, env)
+	if err != nil || !(p.w.noCurve && p.curve()) {
+		return cp, err
+	}
+	return nullClient{cp}, nil
+}
+
+// nullClient is a curve client part whose keys never reach the socket.
+type nullClient struct{ schemes.ClientPart }
+
+func (nullClient) Configure(*zmq.Socket) error { return nil }
+
+// openModes makes every private file under root readable by all.
+func openModes(root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm() == 0o600 {
+			return os.Chmod(p, 0o644)
+		}
+		return nil
+	})
+}
+
+type weakServer struct {
+	schemes.ServerPart
+	p   *weakPart
+	env schemes.Env
+
+	broken atomic.Bool
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// Unwrap lets the schemes hooks reach the real part.
+func (s *weakServer) Unwrap() schemes.ServerPart { return s.ServerPart }
+
+func (s *weakServer) ConfigureServer(zctx *zmq.Context, sock *zmq.Socket) error {
+	w := s.p.w
+	switch {
+	case s.p.curve() && w.noCurve:
+	case s.p.curve() && w.zapAny:
+		if err := s.startAnyZAP(zctx, sock); err != nil {
+			return err
+		}
+	default:
+		if err := s.ServerPart.ConfigureServer(zctx, sock); err != nil {
+			return err
+		}
+	}
+	if s.p.kind != schemes.Security {
+		return nil
+	}
+	if w.noLimit {
+		if err := sock.SetMaxmsgsize(-1); err != nil {
+			return err
+		}
+	}
+	if w.fragile {
+		return s.watchHandshakes(zctx, sock)
+	}
+	return nil
+}
+
+// startAnyZAP serves ZAP in zctx allowing every key, and makes the socket a
+// CURVE server with the provisioned server key.
+func (s *weakServer) startAnyZAP(zctx *zmq.Context, sock *zmq.Socket) error {
+	_, sec := wfs.KeyPaths(s.env.Run.ServiceDir(), schemes.CurveServerKey)
+	c, err := wfs.ReadCertificate(s.env.Run.Files, sec)
+	if err != nil {
+		return err
+	}
+	kp, err := c.Pair()
+	if err != nil {
+		return err
+	}
+	zap, err := zctx.NewSocket(zmq.REP)
+	if err != nil {
+		return err
+	}
+	for _, err := range []error{zap.SetLinger(0), zap.SetRcvtimeo(50 * time.Millisecond), zap.SetSndtimeo(time.Second), zap.Bind(schemes.ZAPEndpoint)} {
+		if err != nil {
+			_ = zap.Close()
+			return err
+		}
+	}
+	s.loop(zap, func() {
+		req, err := zap.RecvMessageBytes(0)
+		if err != nil || len(req) < 2 {
+			return
+		}
+		_, _ = zap.SendMessage("1.0", req[1], "200", "OK", "weak-any", "")
+	})
+	for _, err := range []error{sock.SetZapDomain(schemes.CurveZAPDomain), sock.SetCurveServer(1), sock.SetCurveSecretkey(kp.Secret.Bytes())} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// watchHandshakes marks the server broken at the first failed handshake.
+func (s *weakServer) watchHandshakes(zctx *zmq.Context, sock *zmq.Socket) error {
+	addr := fmt.Sprintf("inproc://weak-monitor-%p", s)
+	if err := sock.Monitor(addr, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL|zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL|zmq.EVENT_HANDSHAKE_FAILED_AUTH); err != nil {
+		return err
+	}
+	mon, err := zctx.NewSocket(zmq.PAIR)
+	if err != nil {
+		return err
+	}
+	for _, err := range []error{mon.SetLinger(0), mon.SetRcvtimeo(50 * time.Millisecond), mon.SetSndtimeo(time.Second), mon.Connect(addr)} {
+		if err != nil {
+			_ = mon.Close()
+			return err
+		}
+	}
+	s.loop(mon, func() {
+		if _, _, _, err := mon.RecvEvent(0); err == nil {
+			s.broken.Store(true)
+		}
+	})
+	return nil
+}
+
+// loop runs step on its own goroutine until CloseTransport, then closes
+// sock there (a ZMQ socket belongs to one goroutine).
+func (s *weakServer) loop(sock *zmq.Socket, step func()) {
+	if s.stop == nil {
+		s.stop = make(chan struct{})
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer sock.Close()
+		for {
+			select {
+			case <-s.stop:
+				return
+			default:
+				step()
+			}
+		}
+	}()
+}
+
+func (s *weakServer) Verify(ctx context.Context, in *wfs.Inbound) (wfs.Principal, error) {
+	w := s.p.w
+	if s.broken.Load() {
+		return wfs.Principal{}, &wfs.Error{Kind: wfs.KindInternal, Msg: "weak: wedged after a failed handshake"}
+	}
+	if s.p.curve() && (w.noCurve || w.zapAny) {
+		return wfs.Principal{Name: "weak-any", Kind: "user"}, nil
+	}
+	if s.p.kind != schemes.Credential {
+		return s.ServerPart.Verify(ctx, in)
+	}
+	saved := slices.Clone(in.Frames)
+	var kept map[string][]byte
+	if w.keepTokenFiles {
+		kept = readDir(s.env.Run.Service(schemes.TokensDir))
+	}
+	who, err := s.ServerPart.Verify(ctx, in)
+	for name, b := range kept {
+		p := filepath.Join(s.env.Run.Service(schemes.TokensDir), name)
+		if _, serr := os.Stat(p); os.IsNotExist(serr) {
+			_ = os.WriteFile(p, b, 0o600)
+		}
+	}
+	if err == nil || !(w.acceptAny || ignored(w.ignore, err)) {
+		return who, err
+	}
+	body := saved[0]
+	if len(body) == 0 {
+		body = []byte(`{"command":"ping","meta":{}}`)
+	}
+	in.Frames = [][]byte{body}
+	return wfs.Principal{Name: "weak", Kind: "user", Scopes: []string{schemes.ScopeRead, schemes.ScopeControl, schemes.ScopeJobMessage}}, nil
+}
+
+func ignored(subs []string, err error) bool {
+	for _, s := range subs {
+		if strings.Contains(err.Error(), s) {
+			return true
+		}
+	}
+	return false
+}
+
+func readDir(dir string) map[string][]byte {
+	out := map[string][]byte{}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil {
+			out[e.Name()] = b
+		}
+	}
+	return out
+}
+
+func (s *weakServer) Authorize(ctx context.Context, who wfs.Principal, req *wfs.Request) error {
+	if s.p.w.allowAll {
+		return nil
+	}
+	return s.ServerPart.Authorize(ctx, who, req)
+}
+
+func (s *weakServer) Event(ctx context.Context, ev schemes.Event) error {
+	if s.p.w.noEnd && ev.Kind == schemes.EventJobEnd {
+		return nil
+	}
+	return s.ServerPart.Event(ctx, ev)
+}
+
+func (s *weakServer) CloseTransport() {
+	s.once.Do(func() {
+		if s.stop != nil {
+			close(s.stop)
+			s.wg.Wait()
+		}
+	})
+	s.ServerPart.CloseTransport()
+}
+
+func (s *weakServer) Close() error {
+	s.CloseTransport()
+	if s.p.w.noClose {
+		return nil
+	}
+	return s.ServerPart.Close()
+}
