@@ -53,6 +53,7 @@ run: build
 # its plots at the repository root (takes tens of minutes).
 report: build
 	./$(BIN) run -quiet -repeat $(REPEAT) $(SUITE) -schemes $(SCHEMES) -out $(OUT)/suite
+	./$(BIN) conform -format json > $(OUT)/suite/conformance.json
 	./$(BIN) report -o REPORT.md $(OUT)/suite
 
 bench: setup

@@ -24,6 +24,9 @@ type ReportOptions struct {
 	// the path the markdown links them by (relative to the report).
 	PlotDir  string
 	PlotLink string
+	// Conformance, when set, is a rendered conformance matrix (markdown,
+	// from `authbench conform`) placed after the scenarios.
+	Conformance string
 }
 
 // reporter renders one report.
@@ -62,6 +65,9 @@ func Report(w io.Writer, runs []*Run, opts ReportOptions) error {
 		if err := rp.scenario(ew, sc); err != nil {
 			return err
 		}
+	}
+	if opts.Conformance != "" {
+		ew.printf("\n%s\n", strings.TrimSpace(opts.Conformance))
 	}
 	rp.environment(ew)
 	rp.commands(ew)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/authbench/authbench/conformance"
 	"github.com/authbench/authbench/results"
 )
 
@@ -20,6 +21,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	out := fs.String("o", "", "write the report to `FILE` (plots go to FILE's directory); default stdout")
 	format := fs.String("format", "md", "output `format`: md (markdown report) or bench (Go benchmark lines for benchstat)")
 	budget := fs.Duration("budget", 0, "p99 `latency` a scheme may add over plain and still be sustainable (default 50ms)")
+	conf := fs.String("conformance", "", "conformance matrix `FILE` (authbench conform -format json) to include; default DIR/conformance.json when present")
 	if err := parse(fs, args, 1<<20); err != nil {
 		return err
 	}
@@ -46,6 +48,11 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	default:
 		opts := results.ReportOptions{Budget: *budget, Command: "authbench report " + strings.Join(args, " ")}
+		md, err := conformanceSection(*conf, fs.Args())
+		if err != nil {
+			return err
+		}
+		opts.Conformance = md
 		if *out != "" {
 			stem := strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out))
 			opts.PlotLink = stem + "-plots"
@@ -116,4 +123,36 @@ func readMerged(dirs []string) ([]*results.Run, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// conformanceSection renders the conformance matrix to include: the -conformance
+// file, else the first DIR/conformance.json found; "" when there is none.
+func conformanceSection(file string, dirs []string) (string, error) {
+	if file == "" {
+		for _, d := range dirs {
+			p := filepath.Join(d, "conformance.json")
+			if _, err := os.Stat(p); err == nil {
+				file = p
+				break
+			}
+		}
+	}
+	if file == "" {
+		return "", nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return "", fmt.Errorf("report: -conformance: %w", err)
+	}
+	defer f.Close()
+	m, err := conformance.ReadMatrix(f)
+	if err != nil {
+		return "", fmt.Errorf("report: %s: %w", file, err)
+	}
+	var b bytes.Buffer
+	if err := m.WriteMarkdown(&b); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(&b, "\nMade by: `authbench conform -format json > %s`\n", file)
+	return b.String(), nil
 }

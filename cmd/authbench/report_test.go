@@ -168,3 +168,29 @@ func TestCompareCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestReportIncludesConformance: a DIR/conformance.json written by
+// `authbench conform -format json` becomes the report's conformance section.
+func TestReportIncludesConformance(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"run", "-quiet", "-schemes", "plain", "-out", dir}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	var js bytes.Buffer
+	if err := run(context.Background(), []string{"conform", "-schemes", "plain,passphrase", "-cases", "transport/no-credential", "-format", "json"}, &js, &stderr); err != nil {
+		t.Fatalf("conform: %v: %s", err, stderr.String())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "conformance.json"), js.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	if err := run(context.Background(), []string{"report", dir}, &md, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Conformance", "transport/no-credential", "authbench conform -format json"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
