@@ -8,23 +8,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 )
 
 // SchemaVersion is the version of the results.json schema.
 const SchemaVersion = 1
-
-// Op kinds recorded per (scheme, scenario).
-const (
-	OpCommand   = "command_total" // a CLI command end to end (acquire + round trip)
-	OpAcquire   = "acquire"       // token or key acquisition
-	OpRoundTrip = "round_trip"    // one request/reply on the wire
-	OpHandshake = "handshake"     // connect to HANDSHAKE_SUCCEEDED
-	OpJobMsg    = "job_message"   // one job message end to end
-	OpPoll      = "uis_poll"      // one UI-server poll
-	OpProcess   = "process_total" // a client process's whole wall time
-)
 
 // Run is one results.json: the environment, the command that produced it,
 // and one Result per (scenario, scheme, round).
@@ -184,22 +172,6 @@ func (r *Result) Op(name string) *Op {
 		}
 	}
 	return nil
-}
-
-// SortOps orders ops by a fixed op order, then name.
-func (r *Result) SortOps() {
-	order := map[string]int{OpCommand: 0, OpAcquire: 1, OpRoundTrip: 2, OpHandshake: 3, OpJobMsg: 4, OpPoll: 5, OpProcess: 6}
-	sort.SliceStable(r.Ops, func(i, j int) bool {
-		oi, iok := order[r.Ops[i].Name]
-		oj, jok := order[r.Ops[j].Name]
-		if iok != jok {
-			return iok
-		}
-		if oi != oj {
-			return oi < oj
-		}
-		return r.Ops[i].Name < r.Ops[j].Name
-	})
 }
 
 // Write writes the run to path atomically (a temp file in the same
