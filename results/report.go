@@ -127,6 +127,7 @@ func (rp *reporter) header(w *errWriter) {
 		w.printf(" (the default; set it with -budget)")
 	}
 	w.printf(".\n")
+	w.printf("Read with care: the WFS and all its clients share this machine's cores (see Environment), so under heavy job loads the clients' own work (CURVE crypto, token handling) competes with the WFS and inflates tails beyond what a WFS with clients on other nodes would see; a p99 from fewer than 100 ops is close to their maximum; one round is one sample of a noisy machine (use -repeat).\n")
 	for _, run := range rp.runs {
 		for _, s := range run.sources() {
 			if s.Partial {
@@ -306,6 +307,7 @@ func (rp *reporter) qAB() *question {
 		problem string
 	}
 	var rowsA, rowsB []planRow
+	fewNoted := false
 	for _, sc := range rp.scenarios {
 		base := sc.baseline
 		if base == nil || len(base.pct(opCLICommand, 99)) == 0 {
@@ -341,6 +343,10 @@ func (rp *reporter) qAB() *question {
 			}
 			q.rows = append(q.rows, []string{sc.name, s.name, plan, fmtDeltaSpread(a50), fmtDeltaSpread(a99), fmtNumSpread(fops, 2),
 				fmt.Sprintf("%d, errors %s", n, fmtErrors(errs, kinds)), v})
+			if n < 100 && !fewNoted {
+				fewNoted = true
+				q.notes = append(q.notes, "Rows from fewer than 100 commands have a p99 that is close to their single worst command: weigh them less than the burst rows, or run longer.")
+			}
 			pr := planRow{plan: plan, scheme: s.name, sc: sc.name, added: a99, fops: fops, problem: settled(s, opCLICommand, "commands")}
 			planName := "Plan A"
 			if plan != "A" {
