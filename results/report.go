@@ -670,7 +670,7 @@ func (rp *reporter) qKeys() *question {
 	q := &question{
 		id: "Q-keys", title: "client keys per job, or per install target (as Cylc 8 ships)?",
 		settles: "files per 1,000 jobs, ZAP allow-list size and lookup cost, handshake rate, revocation at job end",
-		header:  []string{"scenario", "scheme", "key scope", "files created/1k jobs", "peak live files", "ZAP allow-list peak", "ZAP lookup mean", "keygen mean", "job handshake p99", "job.message p99", "added p99", "verdict"},
+		header:  []string{"scenario", "scheme", "key scope", "files created/1k jobs", "peak live files", "left at end over plain", "ZAP allow-list peak", "ZAP lookup mean", "keygen mean", "job handshake p99", "job.message p99", "added p99", "verdict"},
 		need:    "Run a job scenario with both key scopes, `curve` (per install target) and `curve-job` (per job), and `plain`: " + runHint([]string{"job-storm"}, keysSchemes) + ".",
 	}
 	statsSeen := false
@@ -721,8 +721,15 @@ func (rp *reporter) qKeys() *question {
 			if allowPeak.N > 0 {
 				statsSeen = true
 			}
+			liveAtEnd := func(r *Result) (float64, bool) { return float64(r.Files.Live), true }
+			left := SpreadOf(s.roundValues(liveAtEnd))
+			if sc.baseline != nil {
+				// Job scripts and job.status files stay, as in Cylc: count
+				// only what the scheme leaves beyond them.
+				left = SpreadOf(paired(s, sc.baseline, liveAtEnd))
+			}
 			q.rows = append(q.rows, []string{sc.name, s.name, x.scope, fmtNumSpread(f.files, 0), fmtNumSpread(f.peak, 0),
-				fmtNumSpread(allowPeak, 0), fmtDurSpread(lookup), fmtDurSpread(keygen), fmtDurSpread(hs), fmtDurSpread(p99), fmtDeltaSpread(f.added), v})
+				fmtNumSpread(left, 0), fmtNumSpread(allowPeak, 0), fmtDurSpread(lookup), fmtDurSpread(keygen), fmtDurSpread(hs), fmtDurSpread(p99), fmtDeltaSpread(f.added), v})
 		}
 		q.addCommand(sc)
 		ft, fj := figs[target], figs[job]
