@@ -956,7 +956,7 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 	w.table([]string{"scheme", "op", "count", "errors", "p50", "p99", "p99.9", "max", "p99 uncorr.", "ops/s"}, rows)
 
 	w.printf("\n### Resources by scheme\n\n")
-	w.printf("Per round, median over rounds. CPU is the whole authbench process (WFS and in-process clients) per 1,000 WFS requests, and of it the WFS's request-handling threads (libzmq's I/O threads count with the clients); bytes added is per request over the same request under plain; files are those the counted file layer saw.\n")
+	w.printf("Per round, median over rounds. CPU is the whole authbench process (WFS and in-process clients) and any client processes per 1,000 WFS requests, and of it the WFS's request-handling threads (libzmq's I/O threads count with the clients); bytes added is per request over the same request under plain; files are those the counted file layer saw.\n")
 	rows = rows[:0]
 	for _, s := range sc.schemes {
 		rows = append(rows, []string{s.name,

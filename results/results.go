@@ -67,7 +67,8 @@ type Result struct {
 	Jobs      int64         `json:"jobs"`
 	Commands  int64         `json:"commands"`
 	// CPU is the CPU seconds (user+system) of the whole authbench process
-	// during the run: the WFS and its in-process clients together.
+	// during the run, the WFS and its in-process clients together, plus
+	// those of process-mode client processes (RUSAGE_CHILDREN).
 	CPU       float64 `json:"cpu_s"`
 	PeakRSSKB int64   `json:"peak_rss_kb"`
 	// Partial is true when the run was interrupted.

@@ -156,6 +156,10 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 		prog: &progress{}, stateDir: stateDir}
 	var ru0 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	// Process-mode clients (authbench client, Python) are children: their
+	// CPU counts with the clients'.
+	var ch0 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ch0)
 	r.start = time.Now()
 	r.warmEnd = r.start.Add(sc.Warmup.D())
 	if sc.Duration > 0 {
@@ -176,6 +180,8 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 
 	var ru1 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	var ch1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ch1)
 	schemeStats := guard.Stats()
 	stopSrv()
 	serveErr := <-srvDone
@@ -194,7 +200,7 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 	res := &results.Result{
 		Scenario: sc.Name, Scheme: scheme.Name(), Canonical: scheme.Spec().Canonical(), Round: round,
 		Duration: end.Sub(r.warmEnd), Ops: ops, Jobs: r.jobs.Load(), Commands: r.cmds.Load(),
-		CPU:        cpuSeconds(ru1) - cpuSeconds(ru0),
+		CPU:        cpuSeconds(ru1) - cpuSeconds(ru0) + cpuSeconds(ch1) - cpuSeconds(ch0),
 		PeakRSSKB:  ru1.Maxrss,
 		BytesAdded: added,
 		Files: results.FileStats{Created: fs.Created, Written: fs.Written, Appended: fs.Appended, Read: fs.Read,
