@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -119,7 +120,10 @@ func (c *Client) Connect() error {
 		}
 	}
 	if c.cfg.Monitor {
-		addr := fmt.Sprintf("inproc://wfs-mon-%p-%d", c, c.seq.Add(1))
+		// A random name: a Client's address can be reused by the next one
+		// once it is collected, while libzmq may still hold the old
+		// monitor endpoint ("address already in use").
+		addr := fmt.Sprintf("inproc://wfs-mon-%016x-%d", rand.Uint64(), c.seq.Add(1))
 		events := zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH |
 			zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
 		if err := sock.Monitor(addr, events); err != nil {
