@@ -54,8 +54,9 @@ run: build
 # (takes about half an hour on two cores).
 report: build
 	./$(BIN) run -quiet -repeat $(REPEAT) $(SUITE) -schemes $(SCHEMES) -out REPORT-data
+	./$(BIN) run -quiet -repeat $(REPEAT) -scenario python-message -schemes plain,curve,curve-job -out REPORT-data/python-message
 	./$(BIN) conform -format json > REPORT-data/conformance.json
-	./$(BIN) report -o REPORT.md REPORT-data
+	./$(BIN) report -o REPORT.md REPORT-data REPORT-data/python-message
 
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...

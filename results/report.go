@@ -140,7 +140,7 @@ func (rp *reporter) header(w *errWriter) {
 // summary writes one section per design question.
 func (rp *reporter) summary(w *errWriter) {
 	w.printf("\n## Summary\n")
-	for _, q := range []*question{rp.qAB(), rp.qJob(), rp.q10(), rp.qCurve(), rp.qKeys(), rp.qJose(), rp.qWLCG()} {
+	for _, q := range []*question{rp.qAB(), rp.qJob(), rp.q10(), rp.qCurve(), rp.qKeys(), rp.qJose(), rp.qPython(), rp.qWLCG()} {
 		q.write(w)
 	}
 }
@@ -883,6 +883,47 @@ func (rp *reporter) qJose() *question {
 	}
 	if len(miss) > 0 {
 		q.notes = append(q.notes, fmt.Sprintf("To complete: not measured here: %s. Sign/verify and encrypt/decrypt cost per message are read from round-trip time and CPU; they are not timed apart.", strings.Join(miss, ", ")))
+	}
+	return q
+}
+
+// qPython weighs the seed's claim (CurveZMQ issue) that "the Python
+// overheads vastly outstrip the ZMQ overheads": a Python client process's
+// interpreter start and import against its handshake and round trip.
+func (rp *reporter) qPython() *question {
+	q := &question{
+		id: "Q-python", title: "do a Python client's own overheads outstrip the ZMQ (and CURVE) ones, as the CurveZMQ issue says?",
+		settles: "interpreter start and `import zmq`, handshake and round trip of a new Python client process per message, timed separately",
+		header:  []string{"scenario", "scheme", "interpreter+import p50", "handshake p50", "round trip p50", "whole process p50", "import / (handshake+round trip)"},
+		need:    "Run a job scenario with `process: python`: `authbench run -scenario python-message -schemes plain,curve,curve-job`.",
+	}
+	minRatio := 0.0
+	for _, sc := range rp.scenarios {
+		for _, s := range sc.schemes {
+			imp := SpreadOf(s.pct("job.interpreter_import", 50))
+			if imp.N == 0 {
+				continue
+			}
+			hs := SpreadOf(s.pct(opJobHandshake, 50))
+			rt := SpreadOf(s.pct(opJobRoundTrip, 50))
+			whole := SpreadOf(s.pct("job.process_total", 50))
+			ratio := 0.0
+			if zmqCost := hs.Median + rt.Median; zmqCost > 0 {
+				ratio = imp.Median / zmqCost
+			}
+			if minRatio == 0 || ratio < minRatio {
+				minRatio = ratio
+			}
+			q.rows = append(q.rows, []string{sc.name, s.name, fmtDurSpread(imp), fmtDurSpread(hs), fmtDurSpread(rt), fmtDurSpread(whole), fmt.Sprintf("%.0f×", ratio)})
+			q.addCommand(sc)
+		}
+	}
+	if len(q.rows) > 0 {
+		if minRatio >= 10 {
+			q.decision = fmt.Sprintf("the claim holds: starting the interpreter and importing zmq costs at least %.0f× the handshake and round trip together, CURVE included; CURVE's own cost is not what a Python job client waits for.", minRatio)
+		} else {
+			q.decision = fmt.Sprintf("the claim does not hold here: interpreter start and import cost only %.1f× the handshake and round trip in the closest case.", minRatio)
+		}
 	}
 	return q
 }

@@ -198,3 +198,44 @@ func TestReportNotSettled(t *testing.T) {
 		t.Errorf("report lacks %q:\n%s", want, buf.String())
 	}
 }
+
+// TestReportPythonQuestion: interpreter start against handshake and round
+// trip, with the verdict on the seed's claim.
+func TestReportPythonQuestion(t *testing.T) {
+	op := func(name string, d time.Duration) *Op {
+		o := &Op{Name: name, Hist: NewHistogram(), Uncorrected: NewHistogram()}
+		for _, x := range latencies(7, 50, d) {
+			o.Count++
+			o.Hist.Record(x)
+			o.Uncorrected.Record(x)
+		}
+		return o
+	}
+	res := func(scheme string, imp, hs, rt time.Duration) *Result {
+		return &Result{Scenario: "python-message", Scheme: scheme, Canonical: scheme, Round: 1, Duration: time.Second,
+			Ops: []*Op{op("job.message", 200*time.Millisecond), op("job.process_total", 200*time.Millisecond),
+				op("job.interpreter_import", imp), op("job.handshake", hs), op("job.round_trip", rt)}}
+	}
+	cases := []struct {
+		name        string
+		imp, hs, rt time.Duration
+		want        string
+	}{
+		{"holds", 100 * time.Millisecond, 5 * time.Millisecond, time.Millisecond, "the claim holds"},
+		{"does not hold", 10 * time.Millisecond, 5 * time.Millisecond, time.Millisecond, "the claim does not hold"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			run := &Run{Schema: SchemaVersion, Command: "authbench run -scenario python-message", Results: []*Result{
+				res("plain", c.imp, c.hs/2, c.rt), res("curve", c.imp, c.hs, c.rt)}}
+			var buf bytes.Buffer
+			if err := Report(&buf, []*Run{run}, ReportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			if !strings.Contains(out, "### Q-python") || !strings.Contains(out, c.want) {
+				t.Errorf("report lacks %q in Q-python:\n%s", c.want, out)
+			}
+		})
+	}
+}
