@@ -90,34 +90,7 @@ func (h *harness) stop() {
 
 // call runs one command as a fresh CLI client would.
 func (h *harness) call(cmd string, args any) (json.RawMessage, error) {
-	ctx := context.Background()
-	cl, err := h.scheme.Client(ctx, schemes.ClientEnv{Run: h.run, Contact: h.srv.Contact(), Kind: schemes.KindCLI, Identity: "owner"})
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
-	zc := wfs.NewClient(h.zctx, h.srv.Endpoint(), wfs.ClientConfig{Timeout: 2 * time.Second, Configure: cl.Configure})
-	defer zc.Close()
-	if _, err := cl.Begin(ctx, zc.Call); err != nil {
-		return nil, err
-	}
-	body, err := wfs.EncodeRequest(cmd, args, wfs.Meta{Prog: "test"})
-	if err != nil {
-		return nil, err
-	}
-	frames, err := cl.Wrap(body)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := zc.Call(ctx, frames...)
-	if err != nil {
-		return nil, err
-	}
-	rep, err = cl.Unwrap(rep)
-	if err != nil {
-		return nil, err
-	}
-	return wfs.DecodeReply(rep)
+	return h.tkCall(tkCLI(), cmd, args)
 }
 
 func TestRoundTripEachScheme(t *testing.T) {
