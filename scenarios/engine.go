@@ -21,6 +21,9 @@ import (
 	zmq "github.com/pebbe/zmq4"
 )
 
+// clientMaxSockets is the in-process clients' ZMQ context socket limit.
+const clientMaxSockets = 16384
+
 // lateThreshold is how late past its intended time a send may start before
 // it is counted as late.
 const lateThreshold = time.Millisecond
@@ -147,6 +150,16 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 		srv.Close()
 		_ = guard.Close()
 		return nil, fmt.Errorf("client zmq context: %w", err)
+	}
+	// Hundreds of in-process clients, each a fresh REQ socket and its
+	// monitor, open and close sockets faster than libzmq's reaper retires
+	// them under load: lift the default limit of 1023 sockets per context
+	// so a busy run does not fail with "too many open files".
+	if err := zctx.SetMaxSockets(clientMaxSockets); err != nil {
+		srv.Close()
+		_ = guard.Close()
+		_ = zctx.Term()
+		return nil, fmt.Errorf("client zmq context: max sockets: %w", err)
 	}
 	srvCtx, stopSrv := context.WithCancel(context.Background())
 	srvDone := make(chan error, 1)
