@@ -184,27 +184,13 @@ func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
 			out.Duration += r.Duration
 			out.Files.PeakLive = max(out.Files.PeakLive, r.Files.PeakLive)
 		}
-		out.Files.Created += r.Files.Created
-		out.Files.Written += r.Files.Written
-		out.Files.Appended += r.Files.Appended
-		out.Files.Read += r.Files.Read
-		out.Files.Deleted += r.Files.Deleted
-		out.Files.Renamed += r.Files.Renamed
-		out.Files.Fsyncs += r.Files.Fsyncs
-		out.Files.Live += r.Files.Live
+		out.Files.addCounts(r.Files)
 		out.Jobs += r.Jobs
 		out.Commands += r.Commands
 		out.CPU += r.CPU
 		out.PeakRSSKB = max(out.PeakRSSKB, r.PeakRSSKB)
 		out.Partial = out.Partial || r.Partial
-		out.Server.Requests += r.Server.Requests
-		out.Server.OK += r.Server.OK
-		out.Server.Rejected += r.Server.Rejected
-		out.Server.Protocol += r.Server.Protocol
-		out.Server.Unknown += r.Server.Unknown
-		out.Server.Internal += r.Server.Internal
-		out.Server.Malformed += r.Server.Malformed
-		out.Server.CPUSeconds += r.Server.CPUSeconds
+		out.Server.add(r.Server)
 		out.Series = mergeSeries(out.Series, r.Series)
 		out.SchemeStats = mergeStats(out.SchemeStats, r.SchemeStats)
 	}
@@ -276,4 +262,29 @@ func mergeStats(a, b map[string]float64) map[string]float64 {
 		}
 	}
 	return a
+}
+
+// addCounts adds o's counters and live files to f; PeakLive, a level that
+// merges differently for concurrent and sequential runs, is the caller's.
+func (f *FileStats) addCounts(o FileStats) {
+	f.Created += o.Created
+	f.Written += o.Written
+	f.Appended += o.Appended
+	f.Read += o.Read
+	f.Deleted += o.Deleted
+	f.Renamed += o.Renamed
+	f.Fsyncs += o.Fsyncs
+	f.Live += o.Live
+}
+
+// add adds o's counters to s.
+func (s *ServerStats) add(o ServerStats) {
+	s.Requests += o.Requests
+	s.OK += o.OK
+	s.Rejected += o.Rejected
+	s.Protocol += o.Protocol
+	s.Unknown += o.Unknown
+	s.Internal += o.Internal
+	s.Malformed += o.Malformed
+	s.CPUSeconds += o.CPUSeconds
 }
