@@ -42,6 +42,9 @@ type ServerConfig struct {
 	// Workers is the number of goroutines that verify and serve requests so
 	// that one slow verification does not hold up the rest; 0 serves inline
 	// on the socket's goroutine (lowest latency, one request at a time).
+	// With workers, a request that finds MaxInflight requests in flight, or
+	// MaxPeerInflight from its own peer, is shed: refused at once with a
+	// KindBusy reply and counted in OverloadStats.Shed.
 	Workers int
 	// MaxMsgSize is ZMQ_MAXMSGSIZE; 0 means DefaultMaxMsgSize.
 	MaxMsgSize int64
@@ -64,6 +67,53 @@ type ServerStats struct {
 	CPUSeconds float64 `json:"cpu_s"`
 }
 
+// KindBusy is the error kind of the reply to a request the server shed
+// because it was overloaded. The request was not run, so a retry is safe.
+const KindBusy ErrorKind = "busy"
+
+// ErrBusy matches, with errors.Is, the error of a request the server shed.
+var ErrBusy error = &Error{Kind: KindBusy}
+
+// Load-shedding bounds of a server with workers.
+const (
+	// MaxInflight bounds the requests a server with workers holds at once:
+	// queued for a worker, being served, or with their reply on its way back
+	// to the socket goroutine. It bounds the server's own queue (so at most
+	// MaxInflight requests of at most MaxMsgSize each); libzmq holds at most
+	// its HWM (1000 messages) more per connected peer in each direction.
+	MaxInflight = 1024
+	// MaxPeerInflight bounds the requests in flight from one peer (one
+	// connection), so that a few peers that pipeline requests cannot fill
+	// the queue and starve the rest: more than MaxInflight/MaxPeerInflight
+	// such peers must flood before a REQ client (one request at a time) can
+	// be shed.
+	MaxPeerInflight = 64
+	// recvBatch bounds the requests the socket goroutine receives per poll
+	// wake-up before it looks at the workers' replies again.
+	recvBatch = 256
+)
+
+// OverloadStats counts what the server refused or could not deliver. It is
+// apart from ServerStats, which results.ServerStats converts field for field.
+type OverloadStats struct {
+	// Shed is the requests refused unrun with a KindBusy reply because the
+	// server (or the peer's share of it) had MaxInflight (MaxPeerInflight)
+	// requests in flight. Shed requests are not in ServerStats.Requests.
+	Shed int64 `json:"shed"`
+	// DroppedReplies is the replies (busy ones included) not delivered
+	// because the peer's pipe was full (it does not read its replies) or the
+	// peer had gone. Replies are never waited for.
+	DroppedReplies int64 `json:"dropped_replies"`
+	// WorkerSendRetries is the workers' hand-backs of a reply to the socket
+	// goroutine that timed out (1 s) or were interrupted and were tried
+	// again. The inproc pipe has room for every reply in flight, so it
+	// should stay 0.
+	WorkerSendRetries int64 `json:"worker_send_retries"`
+	// PeakInflight is the most requests in flight at once (with workers; at
+	// most MaxInflight).
+	PeakInflight int64 `json:"peak_inflight"`
+}
+
 // Server is the workflow-service stand-in: a ROUTER socket serving Cylc's
 // JSON requests from many concurrent REQ clients.
 type Server struct {
@@ -76,7 +126,11 @@ type Server struct {
 	// pong is the ping reply's data, made once: it is only ever encoded.
 	pong map[string]any
 
+	// busy is the reply to a shed request, made once.
+	busy []byte
+
 	requests, ok, rejected, protocol, unknown, internal, malformed atomic.Int64
+	shed, droppedReplies, workerSendRetries, peakInflight          atomic.Int64
 
 	closed   atomic.Bool
 	cpuNanos atomic.Int64
@@ -103,7 +157,8 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		return nil, fmt.Errorf("wfs: zmq context: %w", err)
 	}
 	s := &Server{cfg: cfg, zctx: zctx, guard: cfg.Guard,
-		pong: map[string]any{"workflow": cfg.Workflow, "pong": true}}
+		pong: map[string]any{"workflow": cfg.Workflow, "pong": true},
+		busy: EncodeError(KindBusy, "server overloaded, request shed")}
 	if err := s.open(); err != nil {
 		_ = zctx.Term()
 		return nil, err
@@ -121,6 +176,7 @@ func (s *Server) open() error {
 	for _, set := range []func() error{
 		func() error { return sock.SetLinger(0) },
 		func() error { return sock.SetMaxmsgsize(s.cfg.MaxMsgSize) },
+		// Replies are sent with DONTWAIT (see send); the timeout is a backstop.
 		func() error { return sock.SetSndtimeo(time.Second) },
 		func() error { return sock.SetRcvtimeo(100 * time.Millisecond) },
 		func() error { return sock.SetRouterMandatory(1) },
@@ -226,6 +282,14 @@ func (s *Server) Stats() ServerStats {
 	}
 }
 
+// Overload returns a snapshot of the server's load-shedding counters.
+func (s *Server) Overload() OverloadStats {
+	return OverloadStats{
+		Shed: s.shed.Load(), DroppedReplies: s.droppedReplies.Load(),
+		WorkerSendRetries: s.workerSendRetries.Load(), PeakInflight: s.peakInflight.Load(),
+	}
+}
+
 type job struct {
 	envelope [][]byte
 	in       Inbound
@@ -279,7 +343,7 @@ func (s *Server) serveInline(ctx context.Context) error {
 			continue
 		}
 		reply := s.handle(ctx, &j.in)
-		s.send(j.envelope, reply)
+		s.send(j.envelope, reply) // never waits: a peer that does not read loses its replies
 	}
 	return nil
 }
@@ -326,20 +390,34 @@ func (s *Server) recv(first zmq.Flag) (*job, error) {
 	return &job{envelope: msg[:2], in: Inbound{Frames: msg[2:], UserID: md["User-Id"], Peer: md["Peer-Address"]}}, nil
 }
 
+// send sends a reply without waiting. With ROUTER_MANDATORY the routing-id
+// frame fails with EAGAIN when the peer's pipe is full (it is not reading its
+// replies) and EHOSTUNREACH when the peer has gone: either way the reply is
+// dropped and counted, so a peer cannot stall the socket goroutine. Once the
+// routing id is taken a ROUTER accepts the rest of the message.
 func (s *Server) send(envelope [][]byte, reply []byte) {
-	// A peer that has gone is not an error for the server: drop the reply.
-	if _, err := s.sock.SendBytes(envelope[0], zmq.SNDMORE); err != nil {
+	if _, err := s.sock.SendBytes(envelope[0], zmq.SNDMORE|zmq.DONTWAIT); err != nil {
+		s.droppedReplies.Add(1)
 		return
 	}
-	if _, err := s.sock.SendBytes(envelope[1], zmq.SNDMORE); err != nil {
+	if _, err := s.sock.SendBytes(envelope[1], zmq.SNDMORE|zmq.DONTWAIT); err != nil {
+		s.droppedReplies.Add(1)
 		return
 	}
-	_, _ = s.sock.SendBytes(reply, 0)
+	if _, err := s.sock.SendBytes(reply, zmq.DONTWAIT); err != nil {
+		s.droppedReplies.Add(1)
+	}
 }
 
 func (s *Server) servePool(ctx context.Context) error {
 	// Workers hand replies back over inproc PUSH sockets to a PULL socket the
 	// socket goroutine polls beside the ROUTER, so replies wake it at once.
+	//
+	// The socket goroutine never blocks: it admits at most MaxInflight
+	// requests (MaxPeerInflight per peer) and sheds the rest, jobs holds
+	// MaxInflight so admitting one never waits, each worker's inproc pipe
+	// holds SNDHWM+RCVHWM = 2*MaxInflight replies so handing one back never
+	// waits, and replies go out with DONTWAIT.
 	addr := fmt.Sprintf("inproc://wfs-replies-%p", s)
 	pull, err := s.zctx.NewSocket(zmq.PULL)
 	if err != nil {
@@ -347,10 +425,13 @@ func (s *Server) servePool(ctx context.Context) error {
 	}
 	defer pull.Close()
 	_ = pull.SetLinger(0)
+	if err := pull.SetRcvhwm(MaxInflight); err != nil {
+		return fmt.Errorf("wfs: reply socket: %w", err)
+	}
 	if err := pull.Bind(addr); err != nil {
 		return fmt.Errorf("wfs: bind %s: %w", addr, err)
 	}
-	jobs := make(chan *job, 1024)
+	jobs := make(chan *job, MaxInflight)
 	var wg sync.WaitGroup
 	for i := 0; i < s.cfg.Workers; i++ {
 		push, err := s.zctx.NewSocket(zmq.PUSH)
@@ -361,7 +442,11 @@ func (s *Server) servePool(ctx context.Context) error {
 		}
 		_ = push.SetLinger(0)
 		_ = push.SetSndtimeo(time.Second)
-		if err := push.Connect(addr); err != nil {
+		err = push.SetSndhwm(MaxInflight)
+		if err == nil {
+			err = push.Connect(addr)
+		}
+		if err != nil {
 			_ = push.Close()
 			close(jobs)
 			wg.Wait()
@@ -373,12 +458,20 @@ func (s *Server) servePool(ctx context.Context) error {
 			defer push.Close()
 			defer s.countThreadCPU()()
 			for j := range jobs {
+				if ctx.Err() != nil {
+					continue // stopping: drop what is still queued
+				}
 				reply := s.handle(ctx, &j.in)
-				_, _ = push.SendMessage(j.envelope[0], j.envelope[1], reply)
+				s.handBack(ctx, push, j.envelope, reply)
 			}
 		}()
 	}
 	defer func() { close(jobs); wg.Wait() }()
+
+	// In flight: admitted requests whose reply the socket goroutine has not
+	// yet taken from pull. Only this goroutine touches these.
+	inflight, peak := 0, 0
+	perPeer := make(map[string]int, 64) // routing id -> in flight; at most MaxInflight entries
 
 	poller := zmq.NewPoller()
 	poller.Add(s.sock, zmq.POLLIN)
@@ -391,37 +484,84 @@ func (s *Server) servePool(ctx context.Context) error {
 			}
 			return fmt.Errorf("wfs: poll: %w", err)
 		}
+		var replies, requests bool
 		for _, p := range polled {
 			switch p.Socket {
 			case pull:
-				for {
-					m, err := pull.RecvMessageBytes(zmq.DONTWAIT)
-					if err != nil {
-						break
-					}
-					if len(m) == 3 {
-						s.send(m[:2], m[2])
-					}
-				}
+				replies = true
 			case s.sock:
-				for {
-					j, err := s.recvDontwait()
-					if err != nil {
-						break
-					}
-					if j == nil {
-						continue
-					}
-					select {
-					case jobs <- j:
-					case <-ctx.Done():
-						return nil
-					}
-				}
+				requests = true
+			}
+		}
+		// Replies first: they free in-flight slots. There are at most
+		// MaxInflight of them.
+		for replies {
+			m, err := pull.RecvMessageBytes(zmq.DONTWAIT)
+			if err != nil {
+				break
+			}
+			if len(m) != 3 {
+				continue // workers send three frames
+			}
+			inflight--
+			if n := perPeer[string(m[0])]; n > 1 {
+				perPeer[string(m[0])] = n - 1
+			} else {
+				delete(perPeer, string(m[0]))
+			}
+			s.send(m[:2], m[2])
+		}
+		// Then at most recvBatch requests, so that a flood cannot keep
+		// replies waiting; the next Poll returns at once if more are queued.
+		for n := 0; requests && n < recvBatch; n++ {
+			j, err := s.recvDontwait()
+			if err != nil {
+				break
+			}
+			if j == nil {
+				continue
+			}
+			id := j.envelope[0]
+			if inflight >= MaxInflight || perPeer[string(id)] >= MaxPeerInflight {
+				s.shed.Add(1)
+				s.send(j.envelope, s.busy)
+				continue
+			}
+			select {
+			case jobs <- j: // len(jobs) <= inflight < cap(jobs): never waits
+			default:
+				s.shed.Add(1)
+				s.send(j.envelope, s.busy)
+				continue
+			}
+			inflight++
+			perPeer[string(id)]++
+			if inflight > peak {
+				peak = inflight
+				s.peakInflight.Store(int64(peak))
 			}
 		}
 	}
 	return nil
+}
+
+// handBack passes a worker's reply to the socket goroutine. The pipe has
+// room for every reply in flight, so the send should not wait; if it times
+// out (1 s) or is interrupted it is counted and tried again, since a reply
+// lost here would also hold its request's in-flight slot for good. It gives
+// up (the reply counted as dropped) when ctx ends or on any other error.
+func (s *Server) handBack(ctx context.Context, push *zmq.Socket, envelope [][]byte, reply []byte) {
+	for {
+		_, err := push.SendMessage(envelope[0], envelope[1], reply)
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil || !(isAgain(err) || zmq.AsErrno(err) == zmq.Errno(4)) { // EAGAIN, EINTR
+			s.droppedReplies.Add(1)
+			return
+		}
+		s.workerSendRetries.Add(1)
+	}
 }
 
 // handle runs one request through the guard and the command table and
