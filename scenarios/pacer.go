@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"math"
+	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -133,11 +135,136 @@ func (p BurstPacer) Rate(elapsed time.Duration) float64 {
 	return float64(p.Size) / p.Within.Seconds()
 }
 
-// cliPacer returns the open-loop pacer of a CLI group, or nil for closed loop.
-func cliPacer(g *CLIGroup) Pacer {
+// PoissonPacer paces hits as a Poisson process of mean rate PerSecond: the
+// gaps between hits are independent and exponential with mean 1/PerSecond,
+// drawn from a PCG generator seeded with (Seed, Stream), so that a seed gives
+// the same arrivals on every run. Hit 0 is due at 0 and hit n at the sum of
+// the first n gaps.
+//
+// Use it by pointer (*PoissonPacer implements Pacer). Pace is a pure function
+// of (elapsed, hits): the pacer keeps the last hit's due time and the
+// generator's state, so the dispatcher's sequential calls (hits = 0, 1, 2,
+// ...) cost one draw each, a repeated call with the same hits costs nothing,
+// and a call with fewer hits than the last replays the sequence from the
+// seed. It is safe for concurrent use.
+type PoissonPacer struct {
+	PerSecond float64
+	Seed      uint64
+	// Stream selects an independent sequence for the same Seed (one per
+	// client group).
+	Stream uint64
+
+	mu      sync.Mutex
+	rng     *rand.Rand
+	key     poissonKey // the parameters rng was seeded for
+	n       uint64     // the last hit asked for
+	due     float64    // its due time in seconds
+	started bool
+}
+
+type poissonKey struct {
+	perSecond    float64
+	seed, stream uint64
+}
+
+// Pace implements Pacer: hit n is due at the sum of the first n exponential
+// gaps; a rate that is not positive stops.
+func (p *PoissonPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	if !(p.PerSecond > 0) {
+		return 0, true
+	}
+	due := seconds(p.dueAt(hits))
+	if due <= elapsed {
+		return 0, false
+	}
+	return due - elapsed, false
+}
+
+// dueAt is hit n's due time in seconds; PerSecond is positive (not NaN).
+func (p *PoissonPacer) dueAt(n uint64) float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := poissonKey{p.PerSecond, p.Seed, p.Stream}
+	if !p.started || n < p.n || key != p.key {
+		p.rng = rand.New(rand.NewPCG(p.Seed, p.Stream))
+		p.key, p.n, p.due, p.started = key, 0, 0, true
+	}
+	for ; p.n < n; p.n++ {
+		// Inverse transform (rather than ExpFloat64's ziggurat) so that
+		// the sequence depends only on PCG's specified output;
+		// 1-Float64() is in (0, 1], so the log is finite.
+		p.due += -math.Log(1-p.rng.Float64()) / p.PerSecond
+	}
+	return p.due
+}
+
+// Rate implements Pacer: the asked mean rate.
+func (p *PoissonPacer) Rate(time.Duration) float64 { return p.PerSecond }
+
+// seconds converts seconds to a Duration, saturating instead of overflowing.
+func seconds(s float64) time.Duration {
+	if ns := s * float64(time.Second); ns < math.MaxInt64 {
+		return time.Duration(ns)
+	}
+	return math.MaxInt64
+}
+
+// Arrival is how an open-loop group's hits arrive at its rate: constant
+// (evenly spaced, the default) or poisson (exponential gaps).
+type Arrival string
+
+// The arrival processes a scenario's arrival field may name.
+const (
+	ArrivalConstant Arrival = "constant"
+	ArrivalPoisson  Arrival = "poisson"
+)
+
+func (a Arrival) valid() bool {
+	switch a {
+	case "", ArrivalConstant, ArrivalPoisson:
+		return true
+	}
+	return false
+}
+
+// Streams of the pacers' generators, apart from the workers' (0, 1, ...
+// and 1000+w), so that the arrivals are not correlated with the mix.
+const (
+	cliPacerStream = 0x636c692d70616365 // "cli-pace"
+	jobPacerStream = 0x6a6f622d70616365 // "job-pace"
+)
+
+// ratePacer paces rate hits/s as arrival asks.
+func ratePacer(rate float64, arrival Arrival, seed int64, stream uint64) Pacer {
+	if arrival == ArrivalPoisson {
+		return &PoissonPacer{PerSecond: rate, Seed: uint64(seed), Stream: stream}
+	}
+	return ConstantPacer{PerSecond: rate}
+}
+
+// jobPacer returns the pacer of a job group's arrivals at its rate (constant
+// or Poisson as its arrival asks, Poisson seeded with seed), or nil when the
+// group has no rate (jobs as fast as concurrency allows, or cycle points).
+func jobPacer(g *JobGroup, seed int64) Pacer {
+	if g == nil || !(g.Rate > 0) {
+		return nil
+	}
+	return ratePacer(g.Rate, g.Arrival, seed, jobPacerStream)
+}
+
+// cliPacer returns the open-loop pacer of a CLI group, or nil for closed
+// loop; Poisson arrivals are seeded with 0 (see cliPacerSeeded).
+func cliPacer(g *CLIGroup) Pacer { return cliPacerSeeded(g, 0) }
+
+// cliPacerSeeded returns the open-loop pacer of a CLI group, or nil for
+// closed loop; Poisson arrivals at its rate are seeded with seed.
+func cliPacerSeeded(g *CLIGroup, seed int64) Pacer {
+	if g == nil {
+		return nil
+	}
 	switch {
 	case g.Rate > 0:
-		return ConstantPacer{PerSecond: g.Rate}
+		return ratePacer(g.Rate, g.Arrival, seed, cliPacerStream)
 	case len(g.Stages) > 0:
 		return RampPacer{Stages: g.Stages}
 	case g.Burst != nil:

@@ -68,6 +68,10 @@ type CLIGroup struct {
 	Connection  string         `yaml:"connection"` // fresh | reuse
 	Mix         map[string]int `yaml:"mix"`
 	Users       int            `yaml:"users"`
+	// Arrival is how commands arrive at Rate: constant (evenly spaced,
+	// the default) or poisson (exponential gaps, seeded by the scenario's
+	// seed). Only with rate.
+	Arrival Arrival `yaml:"arrival"`
 	// Stages ramp the rate linearly from stage to stage (open loop).
 	Stages []Stage `yaml:"stages"`
 	// Burst sends Size commands within Within, every Every (a user's
@@ -125,6 +129,10 @@ type JobGroup struct {
 	CyclePoints   int      `yaml:"cycle_points"`
 	TasksPerCycle int      `yaml:"tasks_per_cycle"`
 	CycleInterval Duration `yaml:"cycle_interval"`
+	// Arrival is how jobs arrive at Rate: constant (the default) or
+	// poisson (exponential gaps, seeded by the scenario's seed). Only with
+	// rate, not with cycle points.
+	Arrival Arrival `yaml:"arrival"`
 	// Process runs each message as a separate process (see ProcessMode).
 	Process ProcessMode `yaml:"process"`
 }
@@ -304,6 +312,12 @@ func (c *CLIGroup) validate() error {
 	if modes == 0 && c.Concurrency == 0 {
 		return ferr("cli", "want rate, stages or burst (open loop) or concurrency (closed loop)")
 	}
+	if !c.Arrival.valid() {
+		return ferr("cli.arrival", "want constant or poisson, got %q", c.Arrival)
+	}
+	if c.Arrival != "" && !(c.Rate > 0) {
+		return ferr("cli.arrival", "applies to rate only: give rate, or drop arrival (stages, burst and concurrency set their own timing)")
+	}
 	for i, st := range c.Stages {
 		if st.Duration <= 0 {
 			return ferr(fmt.Sprintf("cli.stages[%d].duration", i), "must be positive")
@@ -372,6 +386,15 @@ func (j *JobGroup) validate() error {
 		return ferr("job.message_size", "want 0 to 524288 bytes, got %d", j.MessageSize)
 	case j.Think < 0 || j.CycleInterval < 0:
 		return ferr("job.think", "must not be negative")
+	}
+	if !j.Arrival.valid() {
+		return ferr("job.arrival", "want constant or poisson, got %q", j.Arrival)
+	}
+	if j.Arrival != "" && cycles {
+		return ferr("job.arrival", "applies to rate, not to cycle points (their jobs are submitted at once every cycle_interval)")
+	}
+	if j.Arrival != "" && !(j.Rate > 0) {
+		return ferr("job.arrival", "applies to rate only: give rate, or drop arrival")
 	}
 	if !j.Process.valid() {
 		return ferr("job.process", "want false, true (an authbench client process) or python, got %q", j.Process)

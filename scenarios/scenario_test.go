@@ -50,6 +50,13 @@ func TestBadScenarioFiles(t *testing.T) {
 		{"target without name", "name: x\njob:\n  total: 5\n  concurrency: 1\n  messages: 2\n  targets:\n    - {share: 1}\n", 7, 7, "needs a name"},
 		{"bad process mode", "name: x\nduration: 1s\ncli:\n  concurrency: 1\n  process: maybe\n", 5, 12, "want false, true"},
 		{"list expected", "name: x\nduration: 1s\njob:\n  total: 1\n  concurrency: 1\n  messages: 2\n  targets: localhost\n", 7, 12, "want a list"},
+		{"bad cli arrival", "name: x\nduration: 1s\ncli:\n  rate: 5\n  arrival: bursty\n", 5, 12, `cli.arrival: want constant or poisson, got "bursty"`},
+		{"cli arrival without rate", "name: x\nduration: 1s\ncli:\n  concurrency: 1\n  arrival: poisson\n", 5, 12, "cli.arrival: applies to rate only"},
+		{"cli arrival with stages", "name: x\ncli:\n  stages: [{duration: 1s, rate: 5}]\n  arrival: constant\n", 4, 12, "cli.arrival: applies to rate only"},
+		{"cli arrival list", "name: x\nduration: 1s\ncli:\n  rate: 5\n  arrival: [poisson]\n", 5, 12, "cli.arrival: want a string value"},
+		{"bad job arrival", "name: x\njob:\n  total: 5\n  concurrency: 1\n  messages: 2\n  rate: 2\n  arrival: Poisson\n", 7, 12, `job.arrival: want constant or poisson, got "Poisson"`},
+		{"job arrival without rate", "name: x\njob:\n  total: 5\n  concurrency: 1\n  messages: 2\n  arrival: poisson\n", 6, 12, "job.arrival: applies to rate only"},
+		{"job arrival with cycle points", "name: x\njob:\n  cycle_points: 2\n  tasks_per_cycle: 3\n  cycle_interval: 1s\n  concurrency: 1\n  messages: 2\n  arrival: poisson\n", 8, 12, "job.arrival: applies to rate, not to cycle points"},
 		{"no groups", "name: x\nduration: 1s\n", 1, 1, "no client groups"},
 		{"empty", "", 1, 1, "empty scenario"},
 	}
