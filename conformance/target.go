@@ -93,8 +93,7 @@ type Target struct {
 	Clock    *Clock
 
 	zctx   *zmq.Context
-	cancel context.CancelFunc
-	done   chan error
+	wfs    *schemes.WFS
 	mu     sync.Mutex
 	closed bool
 }
@@ -115,28 +114,18 @@ func StartTarget(sc *schemes.Scheme, cfg TargetConfig) (*Target, error) {
 			return nil, fmt.Errorf("plant files: %w", err)
 		}
 	}
-	t := &Target{Scheme: sc, Workflow: cfg.Workflow, Dir: cfg.Dir, Run: run, Clock: &Clock{}, done: make(chan error, 1)}
-	ctx, cancel := context.WithCancel(context.Background())
-	guard, err := sc.Server(ctx, schemes.Env{Run: run, Workflow: cfg.Workflow, Now: t.Clock.Now})
+	t := &Target{Scheme: sc, Workflow: cfg.Workflow, Dir: cfg.Dir, Run: run, Clock: &Clock{}}
+	w, err := schemes.StartWFS(context.Background(), schemes.WFSConfig{Scheme: sc,
+		Env:    schemes.Env{Run: run, Workflow: cfg.Workflow, Now: t.Clock.Now},
+		Server: wfs.ServerConfig{Listen: "tcp://127.0.0.1:*", Workers: 2}})
 	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("%w: %w", ErrProvision, err)
-	}
-	srv, err := wfs.NewServer(wfs.ServerConfig{Run: run, Workflow: cfg.Workflow, Guard: guard, Listen: "tcp://127.0.0.1:*", Workers: 2})
-	if err != nil {
-		cancel()
-		_ = guard.Close()
 		return nil, fmt.Errorf("%w: %w", ErrProvision, err)
 	}
 	zctx, err := zmq.NewContext()
 	if err != nil {
-		cancel()
-		srv.Close()
-		_ = guard.Close()
-		return nil, fmt.Errorf("zmq context: %w", err)
+		return nil, errors.Join(fmt.Errorf("zmq context: %w", err), w.Stop())
 	}
-	t.Server, t.Guard, t.zctx, t.cancel = srv, guard, zctx, cancel
-	go func() { t.done <- srv.Serve(ctx) }()
+	t.Server, t.Guard, t.zctx, t.wfs = w.Server, w.Guard, zctx, w
 	return t, nil
 }
 
@@ -157,10 +146,9 @@ func (t *Target) Stop() error {
 	}
 	t.closed = true
 	t.mu.Unlock()
-	t.cancel()
-	errs := []error{<-t.done, t.Guard.Close()}
+	err := t.wfs.Stop()
 	_ = t.zctx.Term()
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return fmt.Errorf("stop target: %w", err)
 	}
 	return nil
@@ -260,25 +248,15 @@ func (t *Target) callVia(ctx context.Context, zctx *zmq.Context, endpoint string
 	defer cl.Close()
 	zc := wfs.NewClient(zctx, endpoint, wfs.ClientConfig{Timeout: validTimeout, Configure: cl.Configure})
 	defer zc.Close()
-	if _, err := cl.Begin(ctx, zc.Call); err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
-	}
 	body, err := Body(cmd, args)
 	if err != nil {
 		return nil, err
 	}
-	frames, err := cl.Wrap(body)
+	x, err := schemes.Request(ctx, cl, zc, body)
 	if err != nil {
-		return nil, fmt.Errorf("wrap: %w", err)
+		return nil, fmt.Errorf("%s: %w", x.Stage, err)
 	}
-	rep, err := zc.Call(ctx, frames...)
-	if err != nil {
-		return nil, err
-	}
-	if rep, err = cl.Unwrap(rep); err != nil {
-		return nil, fmt.Errorf("unwrap: %w", err)
-	}
-	return wfs.DecodeReply(rep)
+	return x.Reply, nil
 }
 
 // Healthy checks that the WFS still serves a valid client: a CLI ping.

@@ -191,6 +191,7 @@ func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
 		out.PeakRSSKB = max(out.PeakRSSKB, r.PeakRSSKB)
 		out.Partial = out.Partial || r.Partial
 		out.Server.add(r.Server)
+		out.ServerProcess = mergeServerProcess(out.ServerProcess, r.ServerProcess, concurrent)
 		out.Series = mergeSeries(out.Series, r.Series)
 		out.SchemeStats = mergeStats(out.SchemeStats, r.SchemeStats)
 	}
@@ -286,5 +287,41 @@ func (s *ServerStats) add(o ServerStats) {
 	s.Unknown += o.Unknown
 	s.Internal += o.Internal
 	s.Malformed += o.Malformed
+	s.Shed += o.Shed
+	s.DroppedReplies += o.DroppedReplies
 	s.CPUSeconds += o.CPUSeconds
+}
+
+// mergeServerProcess adds b's server cost to a's: CPU and requests sum;
+// windows sum for rounds run one after another and take the longer for
+// results of one run taken concurrently (several loaders, one WFS would
+// each report the same WFS, so only distinct servers should be merged).
+func mergeServerProcess(a, b *ServerProcess, concurrent bool) *ServerProcess {
+	if b == nil {
+		return a
+	}
+	if a == nil {
+		c := *b
+		return &c
+	}
+	out := *a
+	out.UserSeconds += b.UserSeconds
+	out.SysSeconds += b.SysSeconds
+	out.Requests += b.Requests
+	out.Throttled += b.Throttled
+	out.MaxRSSKB = max(out.MaxRSSKB, b.MaxRSSKB)
+	out.Threads = max(out.Threads, b.Threads)
+	if concurrent {
+		out.Window = max(out.Window, b.Window)
+	} else {
+		out.Window += b.Window
+	}
+	if out.CPUs != b.CPUs {
+		out.CPUs = "mixed"
+	}
+	if out.Connection != b.Connection {
+		out.Connection = "mixed"
+	}
+	out.PID = 0
+	return &out
 }

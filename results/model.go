@@ -309,9 +309,13 @@ func cpuPerKReq(r *Result) (float64, bool) {
 // filesPerKJobs is files created per 1,000 jobs.
 func filesPerKJobs(r *Result) (float64, bool) { return perJobs(r.Files.Created, r) }
 
-// serverCPUPerKReq is the WFS's request-handling CPU milliseconds per 1,000
-// requests (absent in results made before authbench recorded it).
+// serverCPUPerKReq is the WFS's CPU milliseconds per 1,000 requests: the
+// whole WFS process (every thread) where it ran as a process of its own,
+// else its request-handling threads (results made before that).
 func serverCPUPerKReq(r *Result) (float64, bool) {
+	if d, ok := r.ServerProcess.CPUPerRequest(); ok {
+		return d.Seconds() * 1e6, true
+	}
 	if r.Server.Requests <= 0 || r.Server.CPUSeconds <= 0 {
 		return 0, false
 	}
@@ -331,3 +335,36 @@ func peakLive(r *Result) (float64, bool) { return float64(r.Files.PeakLive), tru
 
 // bytesAdded is the scheme's bytes added per message.
 func bytesAdded(r *Result) (float64, bool) { return r.BytesAdded, true }
+
+// serverUtilisation is the share of one CPU the WFS process used over the
+// measured window.
+func serverUtilisation(r *Result) (float64, bool) {
+	if r.ServerProcess == nil || r.ServerProcess.Window <= 0 {
+		return 0, false
+	}
+	return r.ServerProcess.Utilisation(), true
+}
+
+// serverPlacement names the CPUs (and quota) the WFS processes of rs ran
+// on, or "in-process" for results made before the WFS had its own.
+func serverPlacement(rs []*Result) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rs {
+		p := "in-process"
+		if sp := r.ServerProcess; sp != nil {
+			p = sp.CPUs
+			if p == "" {
+				p = "unpinned"
+			}
+			if sp.Quota > 0 {
+				p += fmt.Sprintf(" (quota %.2g)", sp.Quota)
+			}
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ", ")
+}

@@ -597,7 +597,7 @@ func (rp *reporter) qCurve() *question {
 	q := &question{
 		id: "Q-curve", title: "what does CurveZMQ cost, and should an unencrypted option stay?",
 		settles: "handshake time per fresh connection, round-trip and throughput ratios CURVE/NULL, CPU per message",
-		header:  []string{"scenario", "scheme", "handshake p50", "handshake p99", "plain handshake p99", "round trip p50 ×plain", "p99 added", "throughput ×plain", "CPU/1k req ×plain", "verdict"},
+		header:  []string{"scenario", "scheme", "handshake p50", "handshake p99", "plain handshake p99", "round trip p50 ×plain", "p99 added", "throughput ×plain", "WFS CPU/1k req ×plain", "verdict"},
 		need:    "Run a CLI scenario with `curve` and `plain`: " + runHint([]string{"cli-interactive", "cli-burst"}, curveScheme) + ".",
 	}
 	var worst *Spread
@@ -626,7 +626,7 @@ func (rp *reporter) qCurve() *question {
 			rt := fmtRatio(SpreadOf(s.pct(rtOp, 50)), SpreadOf(base.pct(rtOp, 50)))
 			added := SpreadOf(paired(s, base, opPct(total, 99)))
 			thr := fmtRatio(SpreadOf(s.rate(total)), SpreadOf(base.rate(total)))
-			cpu := fmtRatio(SpreadOf(s.roundValues(cpuPerKReq)), SpreadOf(base.roundValues(cpuPerKReq)))
+			cpu := fmtRatio(SpreadOf(s.roundValues(serverCPUPerKReq)), SpreadOf(base.roundValues(serverCPUPerKReq)))
 			problem := settled(s, total, what)
 			v := problem
 			if v == "" {
@@ -807,7 +807,7 @@ func (rp *reporter) qJose() *question {
 	q := &question{
 		id: "Q-jose", title: "JWT (signed, payload readable) versus JWE (encrypted) versus CURVE for confidentiality?",
 		settles: "bytes added per message, sign/verify and encrypt/decrypt cost per message, what an eavesdropper on the wire can read",
-		header:  []string{"scenario", "scheme", "bytes added/msg", "round trip p50 added", "command p99 added", "CPU/1k req ×plain", "an eavesdropper reads", "verdict"},
+		header:  []string{"scenario", "scheme", "bytes added/msg", "round trip p50 added", "command p99 added", "WFS CPU/1k req ×plain", "an eavesdropper reads", "verdict"},
 		need:    "Run a CLI scenario with `jwt`, `jwe`, `curve` and `plain`: " + runHint([]string{"cli-interactive"}, joseSchemes) + ".",
 	}
 	type opt struct {
@@ -831,7 +831,7 @@ func (rp *reporter) qJose() *question {
 			bytes := SpreadOf(s.roundValues(bytesAdded))
 			rt := SpreadOf(paired(s, base, opPct(opCLIRoundTrip, 50)))
 			added := SpreadOf(paired(s, base, opPct(opCLICommand, 99)))
-			cpu := fmtRatio(SpreadOf(s.roundValues(cpuPerKReq)), SpreadOf(base.roundValues(cpuPerKReq)))
+			cpu := fmtRatio(SpreadOf(s.roundValues(serverCPUPerKReq)), SpreadOf(base.roundValues(serverCPUPerKReq)))
 			problem := settled(s, opCLICommand, "commands")
 			v := problem
 			if v == "" {
@@ -997,13 +997,15 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 	w.table([]string{"scheme", "op", "count", "errors", "p50", "p99", "p99.9", "max", "p99 uncorr.", "ops/s"}, rows)
 
 	w.printf("\n### Resources by scheme\n\n")
-	w.printf("Per round, median over rounds. CPU is the whole authbench process (WFS and in-process clients) and any client processes per 1,000 WFS requests, and of it the WFS's request-handling threads (libzmq's I/O threads count with the clients); bytes added is per request over the same request under plain; files are those the counted file layer saw.\n")
+	w.printf("Per round, median over rounds. WFS CPU is the WFS process's own CPU (every thread: libzmq's I/O threads, the ZAP handler, the request workers; getrusage(RUSAGE_SELF) in the WFS process) per 1,000 requests it served after the warm-up, with the CPUs it was pinned to and the share of one CPU it used; client CPU is the load generator and its client processes, apart. (In results made before the WFS ran as a process of its own, client CPU is both and WFS CPU is its request threads only.) Bytes added is per request over the same request under plain; files are those the counted file layers (WFS and clients) saw.\n")
 	rows = rows[:0]
 	for _, s := range sc.schemes {
 		rows = append(rows, []string{s.name,
 			fmtNumSpread(SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return float64(r.Server.Requests), true })), 0),
-			fmtNumSpread(SpreadOf(s.roundValues(cpuPerKReq)), 1),
 			fmtNumSpread(SpreadOf(s.roundValues(serverCPUPerKReq)), 1),
+			serverPlacement(s.rounds),
+			fmtNumSpread(SpreadOf(s.roundValues(serverUtilisation)), 2),
+			fmtNumSpread(SpreadOf(s.roundValues(cpuPerKReq)), 1),
 			fmtNumSpread(SpreadOf(s.roundValues(bytesAdded)), 0),
 			fmtNumSpread(SpreadOf(s.roundValues(filesPerKJobs)), 0),
 			fmtNumSpread(SpreadOf(s.roundValues(peakLive)), 0),
@@ -1017,7 +1019,7 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 			fmtNum(SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return float64(r.PeakRSSKB) / 1024, r.PeakRSSKB > 0 })), 0),
 		})
 	}
-	w.table([]string{"scheme", "requests", "CPU ms/1k req", "WFS CPU ms/1k req", "bytes added/msg", "files created/1k jobs", "peak live files", "fsyncs/1k jobs", "file ops/request", "peak RSS MB"}, rows)
+	w.table([]string{"scheme", "requests", "WFS CPU ms/1k req", "WFS CPUs", "WFS CPU share", "client CPU ms/1k req", "bytes added/msg", "files created/1k jobs", "peak live files", "fsyncs/1k jobs", "file ops/request", "peak RSS MB"}, rows)
 
 	base := sc.baseline
 	if base == nil {
@@ -1041,8 +1043,8 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 					fmtRatio(SpreadOf(s.rate(op)), SpreadOf(base.rate(op))),
 				})
 			}
-			rows = append(rows, []string{s.name, "(CPU per request)", "", "", "",
-				fmtRatio(SpreadOf(s.roundValues(cpuPerKReq)), SpreadOf(base.roundValues(cpuPerKReq)))})
+			rows = append(rows, []string{s.name, "(WFS CPU per request)", "", "", "",
+				fmtRatio(SpreadOf(s.roundValues(serverCPUPerKReq)), SpreadOf(base.roundValues(serverCPUPerKReq)))})
 		}
 		w.table([]string{"scheme", "op", "p50 ×plain", "p99 ×plain", "p99 added", "ops/s ×plain"}, rows)
 	}
@@ -1089,7 +1091,23 @@ func (rp *reporter) environment(w *errWriter) {
 		{"go", func(s Source) string { return s.Env.Go }},
 		{"libzmq", func(s Source) string { return s.Env.Libzmq }},
 		{"libsodium", func(s Source) string { return s.Env.Libsodium }},
-		{"pinned CPUs", func(s Source) string { return s.Env.Pin }},
+		{"pinned CPUs (both sides)", func(s Source) string { return s.Env.Pin }},
+		{"WFS process CPUs", func(s Source) string {
+			if s.Env.ServerCPUs == "" && s.Env.ClientCPUs == "" {
+				return ""
+			}
+			if s.Env.ServerCPUs == "" {
+				return "unpinned"
+			}
+			return s.Env.ServerCPUs
+		}},
+		{"WFS CPU quota", func(s Source) string {
+			if s.Env.ServerQuota <= 0 {
+				return ""
+			}
+			return fmt.Sprintf("%.2g CPU (cgroup CFS)", s.Env.ServerQuota)
+		}},
+		{"load generator CPUs", func(s Source) string { return s.Env.ClientCPUs }},
 		{"started", func(s Source) string { return fmtTime(s.Started) }},
 		{"ended", func(s Source) string { return fmtTime(s.Ended) }},
 		{"partial", func(s Source) string {

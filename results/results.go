@@ -53,6 +53,12 @@ type Environment struct {
 	Libzmq     string `json:"libzmq"`
 	Libsodium  string `json:"libsodium,omitempty"`
 	Pin        string `json:"pin,omitempty"`
+	// ServerCPUs and ClientCPUs are the CPUs the WFS processes and the load
+	// generator were pinned to ("" unpinned); ServerQuota is the WFS's CPU
+	// quota in CPUs (0 none).
+	ServerCPUs  string  `json:"server_cpus,omitempty"`
+	ClientCPUs  string  `json:"client_cpus,omitempty"`
+	ServerQuota float64 `json:"server_quota_cpus,omitempty"`
 }
 
 // Result is the measurement of one scheme in one scenario (one round).
@@ -66,15 +72,20 @@ type Result struct {
 	Files     FileStats     `json:"files"`
 	Jobs      int64         `json:"jobs"`
 	Commands  int64         `json:"commands"`
-	// CPU is the CPU seconds (user+system) of the whole authbench process
-	// during the run, the WFS and its in-process clients together, plus
-	// those of process-mode client processes (RUSAGE_CHILDREN).
+	// CPU is the clients' CPU seconds (user+system) during the run: the
+	// load generator's process and its process-mode client processes
+	// (RUSAGE_CHILDREN). The WFS's own CPU is in ServerProcess. (In results
+	// made before the WFS ran as a process of its own, it is both.)
 	CPU       float64 `json:"cpu_s"`
 	PeakRSSKB int64   `json:"peak_rss_kb"`
 	// Partial is true when the run was interrupted.
 	Partial bool `json:"partial,omitempty"`
 	// Server counts the requests the WFS saw.
 	Server ServerStats `json:"server"`
+	// ServerProcess is the WFS process's account of its own cost over the
+	// measured window (after warm-up); nil in results made before the WFS
+	// ran as a process of its own.
+	ServerProcess *ServerProcess `json:"server_process,omitempty"`
 	// BytesAdded is the mean number of bytes the scheme adds to a request
 	// over the same request under plain.
 	BytesAdded float64 `json:"bytes_added_per_msg"`
@@ -112,9 +123,58 @@ type ServerStats struct {
 	Unknown   int64 `json:"unknown"`
 	Internal  int64 `json:"internal"`
 	Malformed int64 `json:"malformed"`
+	// Shed counts requests refused at once because the WFS was overloaded
+	// (its worker queue full); DroppedReplies counts replies it could not
+	// deliver (a peer that stopped reading).
+	Shed           int64 `json:"shed,omitempty"`
+	DroppedReplies int64 `json:"dropped_replies,omitempty"`
 	// CPUSeconds is the CPU time of the WFS's request-handling threads
-	// (not libzmq's I/O threads); the rest of Result.CPU is the clients'.
+	// (not libzmq's I/O threads); ServerProcess has the whole process's.
 	CPUSeconds float64 `json:"cpu_s"`
+}
+
+// ServerProcess is a WFS process's own cost over a run's measured window:
+// its whole CPU (every thread: libzmq's I/O threads, the ZAP handler, the
+// request workers) from getrusage(RUSAGE_SELF) at the window's start and
+// end, and the requests it served in between.
+type ServerProcess struct {
+	PID  int    `json:"pid"`
+	CPUs string `json:"cpus"` // the CPUs it was pinned to
+	// Quota is its CPU quota in CPUs (cgroup CFS), 0 for none.
+	Quota float64 `json:"quota_cpus,omitempty"`
+	// Window is the measured window's wall time.
+	Window      time.Duration `json:"window_ns"`
+	UserSeconds float64       `json:"user_s"`
+	SysSeconds  float64       `json:"sys_s"`
+	// Requests are the requests the WFS counted in the window.
+	Requests int64 `json:"requests"`
+	MaxRSSKB int64 `json:"max_rss_kb"`
+	Threads  int   `json:"threads"`
+	// Throttled is the number of CFS periods the quota throttled it in.
+	Throttled int64 `json:"throttled_periods,omitempty"`
+	// Connection is how its clients connected: fresh (a new connection and
+	// handshake per request), reuse, or mixed.
+	Connection string `json:"connection,omitempty"`
+}
+
+// CPUSeconds is the process's user plus system CPU in the window.
+func (s *ServerProcess) CPUSeconds() float64 { return s.UserSeconds + s.SysSeconds }
+
+// CPUPerRequest is the WFS's whole CPU per request served in the window;
+// ok is false without requests.
+func (s *ServerProcess) CPUPerRequest() (time.Duration, bool) {
+	if s == nil || s.Requests <= 0 {
+		return 0, false
+	}
+	return time.Duration(s.CPUSeconds() / float64(s.Requests) * float64(time.Second)), true
+}
+
+// Utilisation is the share of one CPU the WFS used over the window.
+func (s *ServerProcess) Utilisation() float64 {
+	if s == nil || s.Window <= 0 {
+		return 0
+	}
+	return s.CPUSeconds() / s.Window.Seconds()
 }
 
 // FileStats mirrors the counted file layer's counters.

@@ -426,10 +426,7 @@ func (b *bareLoop) close() {
 //     recorder (two histograms per op): that is what is being measured.
 type engineLoop struct {
 	tmp          string
-	guard        *schemes.Server
-	srv          *wfs.Server
-	stopSrv      context.CancelFunc
-	srvDone      chan error
+	wfs          *schemes.WFS
 	cl           *schemes.Client
 	zc           *wfs.Client
 	body         []byte
@@ -464,22 +461,18 @@ func newEngineLoop(ctx context.Context, cfg CalibrateConfig) (_ *engineLoop, err
 		return nil, fmt.Errorf("calibrate: state dir: %w", err)
 	}
 	const workflow = "authbench/calibrate"
-	if e.guard, err = scheme.Server(ctx, schemes.Env{Run: run, Workflow: workflow}); err != nil {
-		return nil, fmt.Errorf("calibrate: plain server: %w", err)
-	}
-	if e.srv, err = wfs.NewServer(wfs.ServerConfig{Run: run, Workflow: workflow, Guard: e.guard, Workers: 0}); err != nil {
+	if e.wfs, err = schemes.StartWFS(ctx, schemes.WFSConfig{Scheme: scheme,
+		Env: schemes.Env{Run: run, Workflow: workflow}, Server: wfs.ServerConfig{Workers: 0}}); err != nil {
 		return nil, fmt.Errorf("calibrate: %w", err)
 	}
-	srvCtx, stop := context.WithCancel(context.Background())
-	e.stopSrv, e.srvDone = stop, make(chan error, 1)
-	go func() { e.srvDone <- e.srv.Serve(srvCtx) }()
-	if e.cl, err = scheme.Client(ctx, schemes.ClientEnv{Run: run, Contact: e.srv.Contact(), Kind: schemes.KindCLI,
+	srv := e.wfs.Server
+	if e.cl, err = scheme.Client(ctx, schemes.ClientEnv{Run: run, Contact: srv.Contact(), Kind: schemes.KindCLI,
 		Identity: "calibrate", StateDir: stateDir}); err != nil {
 		return nil, fmt.Errorf("calibrate: plain client: %w", err)
 	}
 	// The client shares the server's ZMQ context, as the bare loop's REQ and
 	// REP share one (see engineLoop).
-	e.zc = wfs.NewClient(e.srv.Context(), e.srv.Endpoint(), wfs.ClientConfig{Timeout: cfg.Timeout, Configure: e.cl.Configure})
+	e.zc = wfs.NewClient(srv.Context(), srv.Endpoint(), wfs.ClientConfig{Timeout: cfg.Timeout, Configure: e.cl.Configure})
 	if err := e.zc.Connect(); err != nil {
 		return nil, fmt.Errorf("calibrate: %w", err)
 	}
@@ -524,14 +517,8 @@ func (e *engineLoop) close() {
 	if e.cl != nil {
 		_ = e.cl.Close()
 	}
-	if e.stopSrv != nil {
-		e.stopSrv()
-		<-e.srvDone
-	} else if e.srv != nil {
-		e.srv.Close()
-	}
-	if e.guard != nil {
-		_ = e.guard.Close()
+	if e.wfs != nil {
+		_ = e.wfs.Stop()
 	}
 	if e.tmp != "" {
 		_ = os.RemoveAll(e.tmp)

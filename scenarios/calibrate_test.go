@@ -109,3 +109,56 @@ func TestPinCurrent(t *testing.T) {
 		t.Error(`Pin("x") succeeded`)
 	}
 }
+
+// TestSplitCPUs: the default split gives the WFS the first CPU and the
+// load generator the rest; explicit lists must not overlap, and -pin shares.
+func TestSplitCPUs(t *testing.T) {
+	avail, err := Affinity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, _ := parseCPUList(avail)
+	if len(have) < 2 {
+		t.Skipf("needs 2 CPUs, have %s", avail)
+	}
+	first, second := formatCPUList(have[:1]), formatCPUList(have[1:2])
+	rest := formatCPUList(have[1:])
+	tests := []struct {
+		name, pin, server, client string
+		want                      CPUSplit
+		wantErr                   string
+	}{
+		{"default", "", "", "", CPUSplit{Server: first, Client: rest}, ""},
+		{"pin shares", first, "", "", CPUSplit{Server: first, Client: first}, ""},
+		{"server only", "", second, "", CPUSplit{Server: second, Client: formatCPUList(without(have, have[1]))}, ""},
+		{"client only", "", "", first, CPUSplit{Server: rest, Client: first}, ""},
+		{"overlap", "", first, first, CPUSplit{}, "share CPU"},
+		{"pin and split", first, first, "", CPUSplit{}, "not both"},
+		{"unavailable", "", "1000", "", CPUSplit{}, "not available"},
+		{"garbage", "", "x", "", CPUSplit{}, "-server-cpus"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := SplitCPUs(tc.pin, tc.server, tc.client)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %+v, %v; want error %q", got, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func without(l []int, x int) []int {
+	var out []int
+	for _, y := range l {
+		if y != x {
+			out = append(out, y)
+		}
+	}
+	return out
+}

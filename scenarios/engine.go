@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,8 @@ type Config struct {
 	WorkDir string
 	// ServerWorkers is the WFS's worker pool size (0 serves inline).
 	ServerWorkers int
+	// Server starts each scheme's WFS as a process of its own.
+	Server ServerLauncher
 	// Progress receives a progress line every ProgressEvery; nil is quiet.
 	Progress      io.Writer
 	ProgressEvery time.Duration
@@ -85,12 +88,13 @@ func Run(ctx context.Context, cfg Config) ([]*results.Result, error) {
 
 // runner is one (scheme, round) run.
 type runner struct {
-	cfg      Config
-	sc       *Scenario
-	scheme   *schemes.Scheme
+	cfg    Config
+	sc     *Scenario
+	scheme *schemes.Scheme
+	// run is the run directory as the clients see it (the WFS process owns
+	// it; the clients' file operations are counted in their own layer).
 	run      *wfs.RunDir
-	guard    *schemes.Server
-	srv      *wfs.Server
+	srv      *serverProcess
 	zctx     *zmq.Context
 	start    time.Time
 	warmEnd  time.Time
@@ -123,50 +127,103 @@ func safeName(s string) string {
 	}, s)
 }
 
+// runOne starts the scheme's WFS as a process of its own, drives the
+// scenario's clients against it from this process, and collects both
+// sides' figures: the clients' latencies and CPU here, the WFS's whole CPU
+// and counters from its control channel.
 func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) (*results.Result, error) {
 	sc := cfg.Scenario
 	root := filepath.Join(cfg.WorkDir, fmt.Sprintf("%s-%s-r%d", safeName(sc.Name), safeName(scheme.Name()), round))
+	ss, err := openSession(ctx, cfg, scheme, root, "authbench/"+safeName(sc.Name))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), err)
+	}
+	res, runErr := ss.measure(ctx, sc, fmt.Sprintf("%s %s r%d", sc.Name, scheme.Name(), round))
+	final, closeErr := ss.close()
+	if res != nil {
+		res.Round = round
+		res.Files = addFiles(final, ss.files.Stats())
+	}
+	return res, errors.Join(runErr, closeErr)
+}
+
+// session is one scheme's WFS process and the client side that drives it:
+// one per engine run, or one for a whole capacity search.
+type session struct {
+	cfg      Config
+	scheme   *schemes.Scheme
+	files    *wfs.Files // the clients' counted file layer
+	run      *wfs.RunDir
+	stateDir string
+	statsOut string
+	srv      *serverProcess
+	zctx     *zmq.Context
+	last     ServerReport
+}
+
+// openSession makes root (the run directory, the clients' state) and
+// starts the scheme's WFS process for workflow.
+func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, workflow string) (*session, error) {
 	files := wfs.NewFiles(true)
-	run, err := wfs.NewRunDir(filepath.Join(root, "run"), files)
+	if err := files.MkdirAll(root); err != nil {
+		return nil, err
+	}
+	ss := &session{cfg: cfg, scheme: scheme, files: files, stateDir: filepath.Join(root, "client-state"),
+		statsOut: filepath.Join(root, "wfs-stats.json")}
+	if err := files.MkdirAll(ss.stateDir); err != nil {
+		return nil, err
+	}
+	runRoot := filepath.Join(root, "run")
+	ss.run = &wfs.RunDir{Root: runRoot, Files: files}
+	srv, err := cfg.Server.start(ctx, ServeConfig{Scheme: scheme, RunDir: runRoot, Workflow: workflow,
+		Workers: cfg.ServerWorkers, Leeway: cfg.Leeway, StatsOut: ss.statsOut})
 	if err != nil {
 		return nil, err
 	}
-	stateDir := filepath.Join(root, "client-state")
-	if err := files.MkdirAll(stateDir); err != nil {
-		return nil, err
-	}
-	workflow := "authbench/" + safeName(sc.Name)
-	guard, err := scheme.Server(ctx, schemes.Env{Run: run, Workflow: workflow, Leeway: cfg.Leeway})
-	if err != nil {
-		return nil, err
-	}
-	srv, err := wfs.NewServer(wfs.ServerConfig{Run: run, Workflow: workflow, Guard: guard, Workers: cfg.ServerWorkers})
-	if err != nil {
-		_ = guard.Close()
-		return nil, err
-	}
+	ss.srv = srv
 	zctx, err := zmq.NewContext()
 	if err != nil {
-		srv.Close()
-		_ = guard.Close()
-		return nil, fmt.Errorf("client zmq context: %w", err)
+		return nil, errors.Join(fmt.Errorf("client zmq context: %w", err), srv.stop())
 	}
 	// Hundreds of in-process clients, each a fresh REQ socket and its
 	// monitor, open and close sockets faster than libzmq's reaper retires
 	// them under load: lift the default limit of 1023 sockets per context
 	// so a busy run does not fail with "too many open files".
 	if err := zctx.SetMaxSockets(clientMaxSockets); err != nil {
-		srv.Close()
-		_ = guard.Close()
 		_ = zctx.Term()
-		return nil, fmt.Errorf("client zmq context: max sockets: %w", err)
+		return nil, errors.Join(fmt.Errorf("client zmq context: max sockets: %w", err), srv.stop())
 	}
-	srvCtx, stopSrv := context.WithCancel(context.Background())
-	srvDone := make(chan error, 1)
-	go func() { srvDone <- srv.Serve(srvCtx) }()
+	ss.zctx = zctx
+	return ss, nil
+}
 
-	r := &runner{cfg: cfg, sc: sc, scheme: scheme, run: run, guard: guard, srv: srv, zctx: zctx,
-		prog: &progress{}, stateDir: stateDir}
+// close stops the WFS process and returns its file operations as its final
+// report (written at its exit) gives them: those of its shutdown included.
+func (ss *session) close() (wfs.FileStats, error) {
+	err := ss.srv.stop()
+	_ = ss.zctx.Term()
+	final := ss.last.Files
+	if b, rerr := os.ReadFile(ss.statsOut); rerr == nil {
+		_ = os.Remove(ss.statsOut)
+		var f ServerReport
+		if json.Unmarshal(b, &f) == nil {
+			final = f.Files
+		}
+	}
+	return final, err
+}
+
+// measure drives sc once against the session's WFS: the clients' figures
+// from this process, the WFS's cost over the window after the warm-up from
+// its own reports. The result's Files are left to the caller.
+func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*results.Result, error) {
+	cfg, scheme, srv := ss.cfg, ss.scheme, ss.srv
+	r := &runner{cfg: cfg, sc: sc, scheme: scheme, run: ss.run, srv: srv, zctx: ss.zctx,
+		prog: &progress{}, stateDir: ss.stateDir}
+	s0, err := srv.stats(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var ru0 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	// Process-mode clients (authbench client, Python) are children: their
@@ -179,27 +236,71 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 		r.deadline = r.start.Add(sc.Warmup.D() + sc.Duration.D())
 	}
 	r.series = newSeriesRecorder(r.start, sc.Warmup.D()+sc.Duration.D())
-	loadCtx := ctx
-	var cancel context.CancelFunc = func() {}
+	loadCtx, cancelLoad := context.WithCancelCause(ctx)
 	if !r.deadline.IsZero() {
-		loadCtx, cancel = context.WithDeadline(ctx, r.deadline)
+		var cancel context.CancelFunc
+		loadCtx, cancel = context.WithDeadline(loadCtx, r.deadline)
+		defer cancel()
 	}
-	stopProg := r.prog.start(cfg.Progress, cfg.ProgressEvery, fmt.Sprintf("%s %s r%d", sc.Name, scheme.Name(), round), r.start, r.deadline)
+	// The window the WFS's cost is measured over starts when the warm-up
+	// ends; a WFS process that dies ends the run at once.
+	warm := s0
+	warmTaken := make(chan struct{})
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		var warmC <-chan time.Time
+		if sc.Warmup > 0 {
+			t := time.NewTimer(sc.Warmup.D())
+			defer t.Stop()
+			warmC = t.C
+		} else {
+			close(warmTaken)
+		}
+		for {
+			select {
+			case <-warmC:
+				if s, err := srv.stats(loadCtx); err == nil {
+					warm = s
+				}
+				close(warmTaken)
+				warmC = nil
+			case <-srv.exited:
+				cancelLoad(srv.exitError())
+				return
+			case <-loadCtx.Done():
+				return
+			}
+		}
+	}()
+	stopProg := r.prog.start(cfg.Progress, cfg.ProgressEvery, label, r.start, r.deadline)
 
 	r.drive(loadCtx)
-	cancel()
 	end := time.Now()
 	stopProg()
+	died := context.Cause(loadCtx)
+	cancelLoad(nil)
+	<-watchDone
 
 	var ru1 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	var ch1 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ch1)
-	schemeStats := guard.Stats()
-	stopSrv()
-	serveErr := <-srvDone
-	closeErr := guard.Close()
-	_ = zctx.Term()
+	var runErr error
+	s1, err := srv.stats(context.WithoutCancel(ctx))
+	if err != nil {
+		runErr = fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), err)
+		s1 = warm
+	}
+	select {
+	case <-warmTaken:
+	default: // the run ended inside its warm-up
+		warm = s0
+	}
+	if died != nil && !srv.alive() {
+		runErr = fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), died)
+	}
+	ss.last = s1
 
 	ops, added := merge(r.recs)
 	if sc.CLI != nil {
@@ -209,23 +310,81 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 			}
 		}
 	}
-	fs := files.Stats()
-	res := &results.Result{
-		Scenario: sc.Name, Scheme: scheme.Name(), Canonical: scheme.Spec().Canonical(), Round: round,
-		Duration: end.Sub(r.warmEnd), Ops: ops, Jobs: r.jobs.Load(), Commands: r.cmds.Load(),
-		CPU:        cpuSeconds(ru1) - cpuSeconds(ru0) + cpuSeconds(ch1) - cpuSeconds(ch0),
-		PeakRSSKB:  ru1.Maxrss,
-		BytesAdded: added,
-		Files: results.FileStats{Created: fs.Created, Written: fs.Written, Appended: fs.Appended, Read: fs.Read,
-			Deleted: fs.Deleted, Renamed: fs.Renamed, Fsyncs: fs.Fsyncs, Live: fs.Live, PeakLive: fs.PeakLive},
-		Server:      results.ServerStats(srv.Stats()),
-		Series:      r.series.result(),
-		SchemeStats: schemeStats,
+	dur := end.Sub(r.warmEnd)
+	if dur < 0 {
+		dur = 0
 	}
-	if ctx.Err() != nil {
+	res := &results.Result{
+		Scenario: sc.Name, Scheme: scheme.Name(), Canonical: scheme.Spec().Canonical(),
+		Duration: dur, Ops: ops, Jobs: r.jobs.Load(), Commands: r.cmds.Load(),
+		CPU:           cpuSeconds(ru1) - cpuSeconds(ru0) + cpuSeconds(ch1) - cpuSeconds(ch0),
+		PeakRSSKB:     ru1.Maxrss,
+		BytesAdded:    added,
+		Server:        serverStats(s1.Server, s1.Overload),
+		ServerProcess: serverProcessResult(warm, s1, cfg.Server, connectionOf(sc)),
+		Series:        r.series.result(),
+		SchemeStats:   s1.Scheme,
+	}
+	if srv.quota != nil {
+		res.ServerProcess.Throttled = srv.quota.throttled()
+	}
+	if ctx.Err() != nil || runErr != nil {
 		res.Partial = true
 	}
-	return res, errors.Join(serveErr, closeErr)
+	return res, runErr
+}
+
+// serverStats converts the WFS's counters to the results model.
+func serverStats(s wfs.ServerStats, o wfs.OverloadStats) results.ServerStats {
+	return results.ServerStats{Requests: s.Requests, OK: s.OK, Rejected: s.Rejected, Protocol: s.Protocol,
+		Unknown: s.Unknown, Internal: s.Internal, Malformed: s.Malformed, Shed: o.Shed,
+		DroppedReplies: o.DroppedReplies, CPUSeconds: s.CPUSeconds}
+}
+
+// addFiles sums the WFS's and the clients' file operations. Peak live files
+// are summed too: an upper bound, as the two peaks need not coincide.
+func addFiles(a, b wfs.FileStats) results.FileStats {
+	return results.FileStats{Created: a.Created + b.Created, Written: a.Written + b.Written,
+		Appended: a.Appended + b.Appended, Read: a.Read + b.Read, Deleted: a.Deleted + b.Deleted,
+		Renamed: a.Renamed + b.Renamed, Fsyncs: a.Fsyncs + b.Fsyncs, Live: a.Live + b.Live,
+		PeakLive: a.PeakLive + b.PeakLive}
+}
+
+// serverProcessResult is the WFS process's cost between two of its reports.
+func serverProcessResult(a, b ServerReport, l ServerLauncher, conn string) *results.ServerProcess {
+	return &results.ServerProcess{
+		PID: b.PID, CPUs: b.CPUs, Quota: l.Quota, Window: b.At.Sub(a.At),
+		UserSeconds: b.UserSeconds - a.UserSeconds, SysSeconds: b.SysSeconds - a.SysSeconds,
+		Requests: b.Server.Requests - a.Server.Requests, MaxRSSKB: b.MaxRSSKB, Threads: b.Threads,
+		Connection: conn,
+	}
+}
+
+// connectionOf says how a scenario's clients connect: every job message
+// and process-mode command is a fresh connection, as is a CLI command
+// unless the group reuses one; UI servers keep theirs.
+func connectionOf(sc *Scenario) string {
+	kinds := map[string]bool{}
+	if sc.CLI != nil {
+		if sc.CLI.Connection == "reuse" {
+			kinds["reuse"] = true
+		} else {
+			kinds["fresh"] = true
+		}
+	}
+	if sc.Job != nil {
+		kinds["fresh"] = true
+	}
+	if sc.UIS != nil {
+		kinds["reuse"] = true
+	}
+	if len(kinds) > 1 {
+		return "mixed"
+	}
+	for k := range kinds {
+		return k
+	}
+	return ""
 }
 
 func cpuSeconds(ru syscall.Rusage) float64 {
@@ -316,7 +475,7 @@ type hit struct {
 func (r *runner) cli(ctx context.Context) {
 	g := r.sc.CLI
 	mix := newMixer(g.Mix)
-	pacer := cliPacer(g)
+	pacer := cliPacerSeeded(g, r.sc.Seed)
 	workers := g.Concurrency
 	if workers <= 0 {
 		workers = 32
@@ -445,7 +604,7 @@ func (w *cliWorker) commandErr(ctx context.Context, cmd string) error {
 		if w.cl != nil {
 			_ = w.cl.Close()
 		}
-		cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.Contact(), Kind: schemes.KindCLI,
+		cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.contact, Kind: schemes.KindCLI,
 			Identity: w.user, StateDir: r.stateDir})
 		if err != nil {
 			return err
@@ -454,7 +613,7 @@ func (w *cliWorker) commandErr(ctx context.Context, cmd string) error {
 		if w.zc != nil {
 			w.zc.Close()
 		}
-		w.zc = wfs.NewClient(r.zctx, r.srv.Endpoint(), wfs.ClientConfig{Configure: cl.Configure, Monitor: true})
+		w.zc = wfs.NewClient(r.zctx, r.srv.endpoint, wfs.ClientConfig{Configure: cl.Configure, Monitor: true})
 		t0 := time.Now()
 		if _, err := w.zc.Handshake(ctx); err != nil {
 			w.rec.fail(OpCLIHandshake, t0, err)
@@ -494,43 +653,30 @@ func recordProcess(rec *recorder, rep ClientReport, t0 time.Time, err error, opP
 	rec.wrapped++
 }
 
-// exchange is one credentialed request: Begin (timed as acquisition when the
-// scheme acquires), Wrap, the round trip, Unwrap, End.
+// exchange is one credentialed request (schemes.Request), recorded: the
+// acquisition when the scheme acquired one, the round trip, bytes added.
 func exchange(ctx context.Context, rec *recorder, cl *schemes.Client, zc *wfs.Client, body []byte, opAcquire, opRT string) error {
 	a0 := time.Now()
-	acquired, err := cl.Begin(ctx, zc.Call)
-	if err != nil {
+	x, err := schemes.Request(ctx, cl, zc, body)
+	switch x.Stage {
+	case "acquire":
 		rec.fail(opAcquire, a0, err)
 		return err
-	}
-	if acquired {
-		rec.ok(opAcquire, a0, a0, time.Now())
-	}
-	frames, err := cl.Wrap(body)
-	if err != nil {
+	case "wrap":
 		return err
 	}
-	n := 0
-	for _, f := range frames {
-		n += len(f)
+	if x.Acquired {
+		rec.ok(opAcquire, a0, a0, a0.Add(x.Acquire))
 	}
-	rec.bytesAdded += int64(n - len(body))
+	rec.bytesAdded += int64(x.BytesAdded)
 	rec.wrapped++
-	t0 := time.Now()
-	rep, err := zc.Call(ctx, frames...)
-	if err == nil {
-		rep, err = cl.Unwrap(rep)
-	}
-	if err == nil {
-		_, err = wfs.DecodeReply(rep)
-	}
-	if err != nil {
+	t0 := time.Now().Add(-x.RoundTrip)
+	if x.Stage == "round_trip" {
 		rec.fail(opRT, t0, err)
-		_ = cl.End(ctx)
 		return err
 	}
-	rec.ok(opRT, t0, t0, time.Now())
-	return cl.End(ctx)
+	rec.ok(opRT, t0, t0, t0.Add(x.RoundTrip))
+	return err
 }
 
 // jobGroup submits jobs, at most Concurrency running at once.
@@ -550,10 +696,7 @@ func (r *runner) jobGroup(ctx context.Context) {
 		}()
 	}
 	defer func() { close(ids); wg.Wait() }()
-	var pacer Pacer
-	if g.Rate > 0 {
-		pacer = ConstantPacer{PerSecond: g.Rate}
-	}
+	pacer := jobPacer(g, r.sc.Seed)
 	start := time.Now()
 	for i := 0; i < g.Jobs() && ctx.Err() == nil; i++ {
 		if g.CyclePoints > 0 && i > 0 && i%g.TasksPerCycle == 0 {
@@ -615,24 +758,16 @@ func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, i int) 
 	id := wfs.JobID{Cycle: fmt.Sprint(cycle), Task: fmt.Sprintf("t%05d", i), Submit: 1}
 	target := r.target(rng)
 	now := time.Now()
-	if err := r.run.MakeJobDir(id); err != nil {
-		rec.fail(OpJobMessage, now, err)
-		return
-	}
-	script := filepath.Join(r.run.JobDir(id), "job")
-	if err := r.run.Files.WriteFile(script, []byte("#!/bin/bash\n# authbench job "+id.String()+"\n"), 0o700); err != nil {
-		rec.fail(OpJobMessage, now, err)
-		return
-	}
-	if err := r.guard.Event(ctx, schemes.Event{Kind: schemes.EventJobSubmit, Job: id, Target: target, Now: now}); err != nil {
+	// The WFS makes the job's directory and script and mints its
+	// credential; at job end it revokes it (over its control channel).
+	ev := JobEvent{Job: id.String(), Target: target}
+	if err := r.srv.call(ctx, CtlJobSubmit, ev, nil); err != nil {
 		rec.fail(OpJobMessage, now, err)
 		return
 	}
 	r.jobs.Add(1)
-	defer func() {
-		_ = r.guard.Event(context.WithoutCancel(ctx), schemes.Event{Kind: schemes.EventJobEnd, Job: id, Target: target, Now: time.Now()})
-	}()
-	_ = r.guard.Event(ctx, schemes.Event{Kind: schemes.EventJobStart, Job: id, Target: target, Now: time.Now()})
+	defer func() { _ = r.srv.call(context.WithoutCancel(ctx), CtlJobEnd, ev, nil) }()
+	_ = r.srv.call(ctx, CtlJobStart, ev, nil)
 	final := "succeeded"
 	if rng.Float64() < g.FailRatio {
 		final = "failed"
@@ -688,13 +823,13 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 	err := func() error {
 		// A job keeps client state (plan B1's shared token) in its own job
 		// directory, as a job on a remote host would.
-		cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.Contact(), Kind: schemes.KindJob,
+		cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.contact, Kind: schemes.KindJob,
 			Identity: id.String(), Target: target, StateDir: r.run.JobDir(id)})
 		if err != nil {
 			return err
 		}
 		defer cl.Close()
-		zc := wfs.NewClient(r.zctx, r.srv.Endpoint(), wfs.ClientConfig{Configure: cl.Configure, Monitor: true})
+		zc := wfs.NewClient(r.zctx, r.srv.endpoint, wfs.ClientConfig{Configure: cl.Configure, Monitor: true})
 		defer zc.Close()
 		t0 := time.Now()
 		if _, err := zc.Handshake(ctx); err != nil {
@@ -723,14 +858,14 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 func (r *runner) uis(ctx context.Context, n int) {
 	g := r.sc.UIS
 	rec := r.recorder()
-	cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.Contact(), Kind: schemes.KindUIS,
+	cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.contact, Kind: schemes.KindUIS,
 		Identity: fmt.Sprintf("uis%d", n), StateDir: r.stateDir})
 	if err != nil {
 		rec.fail(OpUISPoll, time.Now(), err)
 		return
 	}
 	defer cl.Close()
-	zc := wfs.NewClient(r.zctx, r.srv.Endpoint(), wfs.ClientConfig{Configure: cl.Configure})
+	zc := wfs.NewClient(r.zctx, r.srv.endpoint, wfs.ClientConfig{Configure: cl.Configure})
 	defer zc.Close()
 	body, err := wfs.EncodeRequest(wfs.CmdData, wfs.DataArgs{Size: g.ReplySize}, wfs.Meta{Prog: "cylc-uiserver", CommsMethod: "zmq"})
 	if err != nil {
@@ -750,23 +885,7 @@ func (r *runner) uis(ctx context.Context, n int) {
 		t0 := time.Now()
 		// A poll in flight when the run ends is drained, not cut.
 		pctx := context.WithoutCancel(ctx)
-		err := func() error {
-			if _, err := cl.Begin(pctx, zc.Call); err != nil {
-				return err
-			}
-			frames, err := cl.Wrap(body)
-			if err != nil {
-				return err
-			}
-			rep, err := zc.Call(pctx, frames...)
-			if err == nil {
-				rep, err = cl.Unwrap(rep)
-			}
-			if err == nil {
-				_, err = wfs.DecodeReply(rep)
-			}
-			return errors.Join(err, cl.End(pctx))
-		}()
+		_, err := schemes.Request(pctx, cl, zc, body)
 		if err != nil {
 			if ctx.Err() == nil {
 				rec.fail(OpUISPoll, intended, err)

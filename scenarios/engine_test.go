@@ -44,10 +44,7 @@ func (s *stallServer) Verify(context.Context, *wfs.Inbound) (wfs.Principal, erro
 }
 
 func stallScheme(t *testing.T) *schemes.Scheme {
-	reg := schemes.Builtin()
-	reg.Register(schemes.PartInfo{Name: "stall", Kind: schemes.Credential, Policies: []string{"workflow"},
-		New: func(schemes.Spec) (schemes.Part, error) { return stallPart{stall: time.Second}, nil }})
-	sc, err := reg.Parse("null+stall")
+	sc, err := testRegistry().Parse("null+stall")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +72,7 @@ func TestCoordinatedOmission(t *testing.T) {
 			if err := sc.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			res, err := Run(context.Background(), Config{Scenario: sc, Schemes: []*schemes.Scheme{stallScheme(t)}, WorkDir: t.TempDir()})
+			res, err := Run(context.Background(), Config{Scenario: sc, Schemes: []*schemes.Scheme{stallScheme(t)}, WorkDir: t.TempDir(), Server: testLauncher(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +110,7 @@ func TestFileLayerMatchesDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	work := t.TempDir()
-	res, err := Run(context.Background(), Config{Scenario: sc, Schemes: []*schemes.Scheme{plain}, WorkDir: work})
+	res, err := Run(context.Background(), Config{Scenario: sc, Schemes: []*schemes.Scheme{plain}, WorkDir: work, Server: testLauncher(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,15 +132,16 @@ func TestFileLayerMatchesDisk(t *testing.T) {
 	}
 	f := r.Files
 	// Each message is one fsynced append to its job's job.status; each job
-	// also has its job script written; the contact file is written once.
+	// also has its job script written; the contact file and the control
+	// channel's file are written once each, and removed at shutdown.
 	want := results.FileStats{
-		Created:  1 + 2*jobs,
-		Written:  1 + jobs,
+		Created:  2 + 2*jobs,
+		Written:  2 + jobs,
 		Appended: jobs * msgs,
-		Deleted:  1, // the contact file, at shutdown
-		Fsyncs:   1 + jobs + jobs*msgs,
+		Deleted:  2,
+		Fsyncs:   2 + jobs + jobs*msgs,
 		Live:     2 * jobs,
-		PeakLive: 1 + 2*jobs,
+		PeakLive: 2 + 2*jobs,
 	}
 	if f != want {
 		t.Errorf("file stats\n got  %+v\n want %+v", f, want)

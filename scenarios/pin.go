@@ -134,3 +134,95 @@ func formatCPUList(cpus []int) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// CPUSplit is where the WFS processes and the load generator run.
+type CPUSplit struct {
+	Server, Client string // CPU lists; "" leaves that side unpinned
+}
+
+// SplitCPUs decides the CPU split of a run: -pin puts both sides on the
+// same CPUs; -server-cpus and -client-cpus set each side. By default, on a
+// machine (affinity) with two or more CPUs the WFS gets the first and the
+// load generator the rest; with one CPU neither is pinned. The two sides
+// may not overlap unless -pin asked for it.
+func SplitCPUs(pin, server, client string) (CPUSplit, error) {
+	if pin != "" {
+		if server != "" || client != "" {
+			return CPUSplit{}, fmt.Errorf("-pin %q: give -pin or -server-cpus/-client-cpus, not both", pin)
+		}
+		if _, err := parseCPUList(pin); err != nil {
+			return CPUSplit{}, err
+		}
+		return CPUSplit{Server: pin, Client: pin}, nil
+	}
+	avail, err := Affinity()
+	if err != nil {
+		return CPUSplit{}, err
+	}
+	have, err := parseCPUList(avail)
+	if err != nil {
+		return CPUSplit{}, err
+	}
+	if server == "" && client == "" {
+		if len(have) < 2 {
+			return CPUSplit{}, nil
+		}
+		return CPUSplit{Server: formatCPUList(have[:1]), Client: formatCPUList(have[1:])}, nil
+	}
+	parse := func(flag, v string) ([]int, error) {
+		l, err := parseCPUList(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flag, err)
+		}
+		for _, c := range l {
+			if !contains(have, c) {
+				return nil, fmt.Errorf("%s %q: CPU %d is not available to this process (have %s)", flag, v, c, avail)
+			}
+		}
+		return l, nil
+	}
+	var s, c []int
+	if server != "" {
+		if s, err = parse("-server-cpus", server); err != nil {
+			return CPUSplit{}, err
+		}
+	}
+	if client != "" {
+		if c, err = parse("-client-cpus", client); err != nil {
+			return CPUSplit{}, err
+		}
+	}
+	rest := func(of []int) []int {
+		var out []int
+		for _, x := range have {
+			if !contains(of, x) {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	if s == nil {
+		s = rest(c)
+	}
+	if c == nil {
+		c = rest(s)
+	}
+	if len(s) == 0 || len(c) == 0 {
+		return CPUSplit{}, fmt.Errorf("-server-cpus %q -client-cpus %q: each side needs at least one CPU of %s", server, client, avail)
+	}
+	for _, x := range s {
+		if contains(c, x) {
+			return CPUSplit{}, fmt.Errorf("-server-cpus %q and -client-cpus %q share CPU %d; the WFS must have its own (use -pin to share on purpose)", server, client, x)
+		}
+	}
+	return CPUSplit{Server: formatCPUList(s), Client: formatCPUList(c)}, nil
+}
+
+func contains(l []int, x int) bool {
+	for _, y := range l {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

@@ -34,7 +34,7 @@ func (r *runner) pythonRequest(ctx context.Context, kind schemes.ClientKind, ide
 	if r.cfg.PythonClient == "" {
 		return pythonReport{}, errors.New("process: python needs scripts/cylc_message.py (Config.PythonClient)")
 	}
-	keys, err := r.scheme.ExternalClientArgs(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.Contact(), Kind: kind,
+	keys, err := r.scheme.ExternalClientArgs(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.contact, Kind: kind,
 		Identity: identity, Target: target, StateDir: r.stateDir})
 	if err != nil {
 		return pythonReport{}, err

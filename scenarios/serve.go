@@ -2,30 +2,109 @@ package scenarios
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
+	"golang.org/x/sys/unix"
 )
 
-// ServeConfig is a standalone WFS (`authbench serve`).
+// ServeConfig is a standalone WFS (`authbench serve`): the process every
+// engine run starts for each scheme, or one an operator starts on a node.
 type ServeConfig struct {
-	Scheme  *schemes.Scheme
-	RunDir  string
-	Listen  string
-	Workers int
+	Scheme *schemes.Scheme
+	RunDir string
+	// Workflow is the workflow id (credentials' audience); "" means the run
+	// directory's base name.
+	Workflow string
+	Listen   string
+	Workers  int
 	// Leeway is the token schemes' clock-skew allowance (0: their default).
 	Leeway time.Duration
-	// Ready is called once the contact file is written.
-	Ready func(contactPath, endpoint string)
+	// Control is the control channel's listen endpoint; "" means a free
+	// loopback port.
+	Control string
+	// Pin restricts the process to these CPUs ("" leaves it unpinned).
+	Pin string
+	// StatsOut, if set, is where the process writes its final ServerReport
+	// (JSON) once it has shut down: the file operations of its teardown
+	// included.
+	StatsOut string
+	// Ready is called once the contact and control files are written.
+	Ready func(contactPath, endpoint, controlPath string)
+}
+
+// ServeFlags defines serve's flags on fs and returns a function that,
+// after fs.Parse, checks them and returns the config. cmd/authbench's serve
+// and the engine's own server processes in tests share it, so the flags the
+// engine passes (ServeArgs) are the flags serve reads.
+// reg is the registry -scheme is parsed in (schemes.Builtin() for the CLI).
+func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, error) {
+	spec := fs.String("scheme", "", "scheme `SPEC` (see authbench list)")
+	runDir := fs.String("run-dir", "", "workflow run `DIR` (made 0700 if missing)")
+	workflow := fs.String("workflow", "", "workflow `ID`, the audience of its credentials (default: the run directory's name)")
+	listen := fs.String("listen", "", "`ENDPOINT` to bind (tcp://*:PORT or ipc://PATH); default a free port in 43001-43101 on 127.0.0.1")
+	workers := fs.Int("server-workers", 2, "verification worker `goroutines` (0 serves inline)")
+	leeway := fs.Duration("leeway", 0, "token schemes' clock-skew allowance on exp, nbf and iat (default 30s)")
+	control := fs.String("control", "", "control channel `ENDPOINT` (job lifecycle and stats, owner-only); default a free loopback port")
+	pin := fs.String("pin", "", "pin the WFS process to `CPUS` (e.g. 0 or 0-1)")
+	statsOut := fs.String("stats-out", "", "write the final server report (JSON: CPU, counters, files) to `FILE` at exit")
+	return func() (ServeConfig, error) {
+		switch {
+		case *spec == "":
+			return ServeConfig{}, errors.New("serve: -scheme is required")
+		case *runDir == "":
+			return ServeConfig{}, errors.New("serve: -run-dir is required")
+		case *leeway < 0:
+			return ServeConfig{}, fmt.Errorf("serve: -leeway %s: must not be negative", *leeway)
+		case *workers < 0:
+			return ServeConfig{}, fmt.Errorf("serve: -server-workers %d: want 0 or more", *workers)
+		}
+		sc, err := reg.Parse(*spec)
+		if err != nil {
+			return ServeConfig{}, fmt.Errorf("-scheme: %w", err)
+		}
+		return ServeConfig{Scheme: sc, RunDir: *runDir, Workflow: *workflow, Listen: *listen, Workers: *workers,
+			Leeway: *leeway, Control: *control, Pin: *pin, StatsOut: *statsOut}, nil
+	}
+}
+
+// ServeArgs is the argument list (after "serve") that makes ServeFlags
+// return cfg (less Ready).
+func ServeArgs(cfg ServeConfig) []string {
+	args := []string{"-scheme", cfg.Scheme.Name(), "-run-dir", cfg.RunDir, "-server-workers", fmt.Sprint(cfg.Workers)}
+	add := func(flag, v string) {
+		if v != "" {
+			args = append(args, flag, v)
+		}
+	}
+	add("-workflow", cfg.Workflow)
+	add("-listen", cfg.Listen)
+	add("-control", cfg.Control)
+	add("-pin", cfg.Pin)
+	add("-stats-out", cfg.StatsOut)
+	if cfg.Leeway > 0 {
+		args = append(args, "-leeway", cfg.Leeway.String())
+	}
+	return args
 }
 
 // Serve runs a WFS for one scheme until ctx is cancelled, then removes its
-// contact file and the scheme's credentials.
+// contact and control files and the scheme's credentials. Beside the WFS it
+// serves the owner-only control channel (see ControlOps).
 func Serve(ctx context.Context, cfg ServeConfig) error {
+	if cfg.Pin != "" {
+		if err := Pin(cfg.Pin); err != nil {
+			return err
+		}
+	}
 	root, err := filepath.Abs(cfg.RunDir)
 	if err != nil {
 		return fmt.Errorf("-run-dir: %w", err)
@@ -34,18 +113,168 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	if err != nil {
 		return fmt.Errorf("-run-dir: %w", err)
 	}
-	workflow := filepath.Base(root)
-	guard, err := cfg.Scheme.Server(ctx, schemes.Env{Run: run, Workflow: workflow, Leeway: cfg.Leeway})
+	workflow := cfg.Workflow
+	if workflow == "" {
+		workflow = filepath.Base(root)
+	}
+	w, err := schemes.StartWFS(ctx, schemes.WFSConfig{Scheme: cfg.Scheme,
+		Env:    schemes.Env{Run: run, Workflow: workflow, Leeway: cfg.Leeway},
+		Server: wfs.ServerConfig{Listen: cfg.Listen, Workers: cfg.Workers}})
 	if err != nil {
 		return err
 	}
-	srv, err := wfs.NewServer(wfs.ServerConfig{Run: run, Workflow: workflow, Listen: cfg.Listen, Guard: guard, Workers: cfg.Workers})
+	p := &serverProc{run: run, wfs: w, pin: cfg.Pin, start: time.Now()}
+	ctl, err := wfs.NewControlServer(run, cfg.Control, p.control)
 	if err != nil {
-		return errors.Join(err, guard.Close())
+		return errors.Join(err, w.Stop())
 	}
+	cctx, stopCtl := context.WithCancel(context.WithoutCancel(ctx))
+	ctlDone := make(chan error, 1)
+	go func() { ctlDone <- ctl.Serve(cctx) }()
 	if cfg.Ready != nil {
-		cfg.Ready(run.ContactPath(), srv.Endpoint())
+		cfg.Ready(run.ContactPath(), w.Server.Endpoint(), ctl.Path())
 	}
-	serveErr := srv.Serve(ctx)
-	return errors.Join(serveErr, guard.Close())
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-w.Done():
+		serveErr = fmt.Errorf("wfs stopped: %w", serveErr)
+	case serveErr = <-ctlDone:
+		ctlDone <- serveErr
+	}
+	stopCtl()
+	err = errors.Join(serveErr, <-ctlDone, w.Stop())
+	if cfg.StatsOut != "" {
+		b, jerr := json.Marshal(p.report())
+		if jerr == nil {
+			jerr = os.WriteFile(cfg.StatsOut, b, 0o600)
+		}
+		if jerr != nil {
+			err = errors.Join(err, fmt.Errorf("-stats-out: %w", jerr))
+		}
+	}
+	return err
 }
+
+// Control operations a WFS process serves on its control channel.
+const (
+	CtlJobSubmit = "job-submit" // make the job's directory and script, mint its credential
+	CtlJobStart  = "job-start"
+	CtlJobEnd    = "job-end" // revoke the job's credential
+	CtlTick      = "tick"    // rotate timed credentials
+	CtlStats     = "stats"   // the process's ServerReport
+)
+
+// JobEvent is the argument of the job control operations.
+type JobEvent struct {
+	Job    string `json:"job"`
+	Target string `json:"target,omitempty"`
+}
+
+// ServerReport is a WFS process's account of itself, from the stats control
+// operation: its whole CPU (every thread: libzmq's I/O threads, the ZAP
+// handler, the request workers, the control channel), the server's request
+// counters, its file operations and its scheme's figures.
+type ServerReport struct {
+	PID  int    `json:"pid"`
+	CPUs string `json:"cpus"`
+	// At is when the report was taken (process-local wall clock).
+	At time.Time `json:"at"`
+	// UserSeconds and SysSeconds are getrusage(RUSAGE_SELF): all threads.
+	UserSeconds float64            `json:"user_s"`
+	SysSeconds  float64            `json:"sys_s"`
+	MaxRSSKB    int64              `json:"max_rss_kb"`
+	Threads     int                `json:"threads"`
+	Server      wfs.ServerStats    `json:"server"`
+	Overload    wfs.OverloadStats  `json:"overload"`
+	Files       wfs.FileStats      `json:"files"`
+	Scheme      map[string]float64 `json:"scheme,omitempty"`
+}
+
+// CPUSeconds is the process's user plus system CPU.
+func (r ServerReport) CPUSeconds() float64 { return r.UserSeconds + r.SysSeconds }
+
+// serverProc is the serve process's state for its control handler.
+type serverProc struct {
+	run   *wfs.RunDir
+	wfs   *schemes.WFS
+	pin   string
+	start time.Time
+}
+
+func (p *serverProc) control(ctx context.Context, op string, args json.RawMessage) (any, error) {
+	switch op {
+	case CtlStats:
+		return p.report(), nil
+	case CtlTick:
+		return nil, p.wfs.Guard.Event(ctx, schemes.Event{Kind: schemes.EventTick, Now: time.Now()})
+	case CtlJobSubmit, CtlJobStart, CtlJobEnd:
+		var ev JobEvent
+		if err := json.Unmarshal(args, &ev); err != nil {
+			return nil, &wfs.Error{Kind: wfs.KindProtocol, Msg: op + ": " + err.Error()}
+		}
+		id, err := wfs.ParseJobID(ev.Job)
+		if err != nil {
+			return nil, &wfs.Error{Kind: wfs.KindProtocol, Msg: op + ": " + err.Error()}
+		}
+		return nil, p.jobEvent(ctx, op, id, ev.Target)
+	}
+	return nil, &wfs.Error{Kind: wfs.KindUnknown, Msg: fmt.Sprintf("control: unknown operation %q", op)}
+}
+
+// jobEvent is what the scheduler does at a job's submit, start and end: at
+// submit it makes the job's log directory and writes its job script (as
+// cylc-flow's job file writer does), then the scheme mints the job's
+// credential; at end the scheme revokes it.
+func (p *serverProc) jobEvent(ctx context.Context, op string, id wfs.JobID, target string) error {
+	now := time.Now()
+	switch op {
+	case CtlJobSubmit:
+		if err := p.run.MakeJobDir(id); err != nil {
+			return err
+		}
+		script := filepath.Join(p.run.JobDir(id), "job")
+		if err := p.run.Files.WriteFile(script, []byte("#!/bin/bash\n# authbench job "+id.String()+"\n"), 0o700); err != nil {
+			return err
+		}
+		return p.wfs.Guard.Event(ctx, schemes.Event{Kind: schemes.EventJobSubmit, Job: id, Target: target, Now: now})
+	case CtlJobStart:
+		return p.wfs.Guard.Event(ctx, schemes.Event{Kind: schemes.EventJobStart, Job: id, Target: target, Now: now})
+	default:
+		return p.wfs.Guard.Event(ctx, schemes.Event{Kind: schemes.EventJobEnd, Job: id, Target: target, Now: now})
+	}
+}
+
+func (p *serverProc) report() ServerReport {
+	var ru unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	cpus, _ := Affinity()
+	return ServerReport{
+		PID: os.Getpid(), CPUs: cpus, At: time.Now(),
+		UserSeconds: time.Duration(ru.Utime.Nano()).Seconds(),
+		SysSeconds:  time.Duration(ru.Stime.Nano()).Seconds(),
+		MaxRSSKB:    ru.Maxrss, Threads: threadCount(),
+		Server: p.wfs.Server.Stats(), Overload: p.wfs.Server.Overload(), Files: p.run.Files.Stats(), Scheme: p.wfs.Guard.Stats(),
+	}
+}
+
+// threadCount is the process's number of threads (/proc/self/status).
+func threadCount() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+			var n int
+			fmt.Sscan(strings.TrimSpace(v), &n)
+			return n
+		}
+	}
+	return 0
+}
+
+// ControlLinePrefix starts the line of serve's output that names the
+// control file; it is the last line serve prints once it is ready, and the
+// engine waits for it.
+const ControlLinePrefix = "control file: "

@@ -36,7 +36,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	workers := fs.Int("server-workers", 2, "WFS verification worker `goroutines` (0 serves inline)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	keep := fs.Bool("keep", false, "keep the run directories under -out/work")
-	pin := fs.String("pin", "", "pin the WFS and its clients to `CPUS` (e.g. 0, 0-1)")
+	pin := fs.String("pin", "", "pin the WFS and its clients both to `CPUS` (e.g. 0, 0-1); prefer -server-cpus and -client-cpus")
+	serverCPUs := fs.String("server-cpus", "", "pin each WFS process to `CPUS` (default 0 on a machine with 2 or more CPUs)")
+	clientCPUs := fs.String("client-cpus", "", "pin the load generator to `CPUS` (default every CPU but the server's)")
+	quota := fs.Float64("server-quota", 0, "cap each WFS process at `CPUS` of CPU time (cgroup CFS quota, e.g. 0.5; needs root)")
 	format := fs.String("format", "md", "stdout `FORMAT`: md (a table) or bench (Go benchmark lines for benchstat)")
 	leeway := fs.Duration("leeway", 0, "token schemes' clock-skew allowance on exp, nbf and iat (default 30s)")
 	pyClient := fs.String("python-client", "", "`PATH` of scripts/cylc_message.py for process: python (default: found beside the binary or in ./scripts)")
@@ -70,9 +73,16 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		scs = append(scs, sc)
 	}
-	if *pin != "" {
-		if err := scenarios.Pin(*pin); err != nil {
-			return err
+	if *quota < 0 {
+		return fmt.Errorf("-server-quota %g: want a positive number of CPUs (or 0 for none)", *quota)
+	}
+	split, err := scenarios.SplitCPUs(*pin, *serverCPUs, *clientCPUs)
+	if err != nil {
+		return err
+	}
+	if split.Client != "" {
+		if err := scenarios.Pin(split.Client); err != nil {
+			return fmt.Errorf("-client-cpus: %w", err)
 		}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -102,14 +112,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Command: "authbench run " + strings.Join(args, " "),
 		Env:     scenarios.Environment(),
 	}
-	if *pin != "" {
-		runRec.Env.Pin = *pin
-	}
+	runRec.Env.Pin = *pin
+	runRec.Env.ServerCPUs, runRec.Env.ClientCPUs, runRec.Env.ServerQuota = split.Server, split.Client, *quota
 	var runErr error
 	for _, sc := range scs {
 		res, err := scenarios.Run(ctx, scenarios.Config{
 			Scenario: sc, Schemes: schs, Repeat: *repeat, WorkDir: work,
 			ServerWorkers: *workers, Progress: progress, ClientBinary: self,
+			Server:       serverLauncher(self, split.Server, *quota),
 			PythonClient: findPythonClient(*pyClient, self), Leeway: *leeway,
 		})
 		runRec.Results = append(runRec.Results, res...)
@@ -174,4 +184,12 @@ func findPythonClient(flagValue, self string) string {
 		}
 	}
 	return ""
+}
+
+// serverLauncher runs each scheme's WFS as `authbench serve` from this
+// binary. (AUTHBENCH_AS_MAIN makes a test binary act as authbench; the real
+// binary ignores it.)
+func serverLauncher(self, cpus string, quota float64) scenarios.ServerLauncher {
+	return scenarios.ServerLauncher{Command: []string{self, "serve"}, Env: []string{"AUTHBENCH_AS_MAIN=1"},
+		CPUs: cpus, Quota: quota}
 }

@@ -1,0 +1,225 @@
+package scenarios
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/authbench/authbench/wfs"
+)
+
+// readyTimeout bounds how long a WFS process may take to bind and write its
+// contact and control files.
+const readyTimeout = 30 * time.Second
+
+// stopTimeout is how long a WFS process has to exit after SIGTERM before it
+// is killed.
+const stopTimeout = 15 * time.Second
+
+// ServerLauncher starts each scheme's WFS as a process of its own (the
+// `authbench serve` code path), so that its CPU is its own: pinned to its
+// own CPUs, optionally under a CPU quota, and measured across all of its
+// threads apart from the load generator's.
+type ServerLauncher struct {
+	// Command runs `authbench serve`: the program and its leading arguments,
+	// for example {"/usr/local/bin/authbench", "serve"}. ServeArgs follow.
+	Command []string
+	// Env is added to the process's environment.
+	Env []string
+	// CPUs pins the WFS process ("" leaves it unpinned).
+	CPUs string
+	// Quota caps the WFS process's CPU (in CPUs: 0.5 is half of one) with a
+	// cgroup v1 CPU controller; 0 means no cap.
+	Quota float64
+}
+
+// serverProcess is a running WFS process and its control channel.
+type serverProcess struct {
+	cmd         *exec.Cmd
+	ctl         *wfs.ControlClient
+	contact     wfs.Contact
+	contactPath string
+	endpoint    string
+	quota       *cpuQuota
+
+	exited  chan struct{} // closed when the process has exited
+	waitErr error
+	stderr  *tailBuffer
+}
+
+// start runs the WFS process for cfg and waits until it is ready (its
+// contact and control files written), then connects the control channel.
+func (l ServerLauncher) start(ctx context.Context, cfg ServeConfig) (*serverProcess, error) {
+	if len(l.Command) == 0 {
+		return nil, errors.New("wfs process: no serve command (ServerLauncher.Command)")
+	}
+	cfg.Pin = l.CPUs
+	args := append(append([]string{}, l.Command[1:]...), ServeArgs(cfg)...)
+	cmd := exec.Command(l.Command[0], args...)
+	cmd.Env = append(os.Environ(), l.Env...)
+	// Its own process group: a terminal's SIGINT reaches the engine, which
+	// stops the WFS itself after collecting its figures.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("wfs process: %w", err)
+	}
+	p := &serverProcess{cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{max: 4096}}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("wfs process: start %s: %w", l.Command[0], err)
+	}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if path, ok := strings.CutPrefix(sc.Text(), ControlLinePrefix); ok {
+				ready <- path
+			}
+		}
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	if l.Quota > 0 {
+		q, err := newCPUQuota(cmd.Process.Pid, l.Quota)
+		if err != nil {
+			p.kill()
+			return nil, err
+		}
+		p.quota = q
+	}
+	var ctlPath string
+	select {
+	case ctlPath = <-ready:
+	case <-p.exited:
+		return nil, fmt.Errorf("wfs process exited before it was ready: %v: %s", p.waitErr, p.stderr.String())
+	case <-time.After(readyTimeout):
+		p.kill()
+		return nil, fmt.Errorf("wfs process not ready within %s: %s", readyTimeout, p.stderr.String())
+	case <-ctx.Done():
+		p.kill()
+		return nil, ctx.Err()
+	}
+	fail := func(err error) (*serverProcess, error) {
+		p.kill()
+		return nil, fmt.Errorf("wfs process: %w", err)
+	}
+	runDir := cfg.RunDir
+	p.contactPath = (&wfs.RunDir{Root: runDir}).ContactPath()
+	if p.contact, err = wfs.ReadContact(p.contactPath); err != nil {
+		return fail(err)
+	}
+	if p.endpoint, err = p.contact.Endpoint(); err != nil {
+		return fail(err)
+	}
+	if p.ctl, err = wfs.DialControl(ctlPath); err != nil {
+		return fail(err)
+	}
+	return p, nil
+}
+
+// pid is the WFS process's pid.
+func (p *serverProcess) pid() int { return p.cmd.Process.Pid }
+
+// alive reports whether the process is still running.
+func (p *serverProcess) alive() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// exitError describes how the process ended (for a run it died in).
+func (p *serverProcess) exitError() error {
+	return fmt.Errorf("wfs process %d exited mid-run (%v): %s", p.pid(), p.waitErr, strings.TrimSpace(p.stderr.String()))
+}
+
+// call makes a control request, failing fast if the process has died.
+func (p *serverProcess) call(ctx context.Context, op string, args, out any) error {
+	if !p.alive() {
+		return p.exitError()
+	}
+	return p.ctl.Call(ctx, op, args, out)
+}
+
+// stats asks the WFS process for its ServerReport.
+func (p *serverProcess) stats(ctx context.Context) (ServerReport, error) {
+	var r ServerReport
+	err := p.call(ctx, CtlStats, nil, &r)
+	return r, err
+}
+
+// stop sends SIGTERM, waits for the process to exit (killing it after
+// stopTimeout) and releases the control channel and CPU quota. It returns
+// the process's error if it did not exit cleanly.
+func (p *serverProcess) stop() error {
+	if p.ctl != nil {
+		p.ctl.Close()
+		p.ctl = nil
+	}
+	var err error
+	if p.alive() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+			if p.waitErr != nil {
+				err = fmt.Errorf("wfs process: %v: %s", p.waitErr, strings.TrimSpace(p.stderr.String()))
+			}
+		case <-time.After(stopTimeout):
+			p.kill()
+			err = fmt.Errorf("wfs process %d did not stop within %s of SIGTERM; killed", p.pid(), stopTimeout)
+		}
+	}
+	if p.quota != nil {
+		err = errors.Join(err, p.quota.remove())
+	}
+	return err
+}
+
+func (p *serverProcess) kill() {
+	if p.ctl != nil {
+		p.ctl.Close()
+		p.ctl = nil
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+	if p.quota != nil {
+		_ = p.quota.remove()
+	}
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
