@@ -159,6 +159,9 @@ type session struct {
 	srv      *serverProcess
 	zctx     *zmq.Context
 	last     ServerReport
+	// idle is the WFS's CPU share with no load (measureIdle), 0 if not
+	// measured.
+	idle float64
 }
 
 // openSession makes root (the run directory, the clients' state) and
@@ -499,6 +502,7 @@ func (r *runner) cli(ctx context.Context) {
 					if now.Sub(h.intended) > lateThreshold {
 						rec.late(OpCLICommand)
 					}
+					rec.ok(OpCLISendLag, h.intended, h.intended, now)
 					cw.command(context.WithoutCancel(ctx), mix.pick(rng), h.intended, now)
 				}
 				return
@@ -682,7 +686,7 @@ func exchange(ctx context.Context, rec *recorder, cl *schemes.Client, zc *wfs.Cl
 // jobGroup submits jobs, at most Concurrency running at once.
 func (r *runner) jobGroup(ctx context.Context) {
 	g := r.sc.Job
-	ids := make(chan int)
+	ids := make(chan jobHit)
 	var wg sync.WaitGroup
 	for w := 0; w < g.Concurrency; w++ {
 		rec := r.recorder()
@@ -690,8 +694,14 @@ func (r *runner) jobGroup(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range ids {
-				r.job(ctx, rec, rng, i)
+			for h := range ids {
+				// How far behind its arrival time the job started: the
+				// load generator's own lag (all workers busy, or itself
+				// short of CPU).
+				if h.paced {
+					rec.ok(OpJobSendLag, h.intended, h.intended, time.Now())
+				}
+				r.job(ctx, rec, rng, h)
 			}
 		}()
 	}
@@ -720,7 +730,7 @@ func (r *runner) jobGroup(ctx context.Context) {
 			}
 		}
 		select {
-		case ids <- i:
+		case ids <- jobHit{i: i, intended: r.arrival(start, pacer, i), paced: pacer != nil}:
 		case <-ctx.Done():
 			return
 		}
@@ -749,7 +759,26 @@ func (r *runner) target(rng *rand.Rand) string {
 // job runs one job: submit (the WFS writes the job script and mints
 // credentials), its messages (each a fresh client, as `cylc message` is),
 // then job end (credentials revoked).
-func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, i int) {
+// jobHit is one job's arrival: its index and when it was due.
+type jobHit struct {
+	i        int
+	intended time.Time
+	paced    bool
+}
+
+// arrival is when job i was due: its pacer's time when the group is paced
+// (open loop), else now (jobs start as fast as concurrency allows).
+func (r *runner) arrival(start time.Time, p Pacer, i int) time.Time {
+	now := time.Now()
+	if p == nil {
+		return now
+	}
+	wait, _ := p.Pace(now.Sub(start), uint64(i))
+	return now.Add(wait)
+}
+
+func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, h jobHit) {
+	i := h.i
 	g := r.sc.Job
 	cycle := 1
 	if g.CyclePoints > 0 {
@@ -793,11 +822,17 @@ func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, i int) 
 		}
 		// A message in flight is drained, not cut, when the run ends; the
 		// client's own timeout bounds it.
-		r.message(context.WithoutCancel(ctx), rec, id, target, sev, text)
+		// The first message is due at the job's arrival (open loop: its
+		// latency counts any wait for a free worker); later ones when sent.
+		intended := time.Now()
+		if m == 0 {
+			intended = h.intended
+		}
+		r.message(context.WithoutCancel(ctx), rec, id, target, sev, text, intended)
 	}
 }
 
-func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, target, sev, text string) {
+func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, target, sev, text string, intended time.Time) {
 	start := time.Now()
 	if r.sc.Job.Process.Mode() == "python" {
 		rep, err := r.pythonRequest(ctx, schemes.KindJob, id.String(), target, "--job", id.String(), "--severity", sev, "--text", text)
@@ -806,7 +841,7 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 			rec.fail(OpJobMessage, start, err)
 			return
 		}
-		rec.ok(OpJobMessage, start, start, time.Now())
+		rec.ok(OpJobMessage, intended, start, time.Now())
 		return
 	}
 	if r.sc.Job.Process.Mode() == "go" {
@@ -817,7 +852,7 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 			rec.fail(OpJobMessage, start, err)
 			return
 		}
-		rec.ok(OpJobMessage, start, start, time.Now())
+		rec.ok(OpJobMessage, intended, start, time.Now())
 		return
 	}
 	err := func() error {
@@ -850,7 +885,7 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 		rec.fail(OpJobMessage, start, err)
 		return
 	}
-	rec.ok(OpJobMessage, start, start, time.Now())
+	rec.ok(OpJobMessage, intended, start, time.Now())
 }
 
 // uis polls the WFS for data every interval on one long-lived connection,

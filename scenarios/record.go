@@ -23,12 +23,17 @@ const (
 	OpJobProcess   = "job.process_total"
 	OpCLIInterp    = "cli.interpreter_import"
 	OpJobInterp    = "job.interpreter_import"
+	// OpCLISendLag and OpJobSendLag are how far behind their intended time
+	// open-loop sends started: the load generator's own lag, not the WFS's.
+	OpCLISendLag = "cli.send_lag"
+	OpJobSendLag = "job.send_lag"
 )
 
 // opOrder is the order ops appear in results.
 func opOrder() []string {
 	return []string{OpCLICommand, OpCLIProcess, OpCLIInterp, OpCLIAcquire, OpCLIRoundTrip, OpCLIHandshake,
-		OpJobMessage, OpJobProcess, OpJobInterp, OpJobAcquire, OpJobRoundTrip, OpJobHandshake, OpUISPoll}
+		OpJobMessage, OpJobProcess, OpJobInterp, OpJobAcquire, OpJobRoundTrip, OpJobHandshake, OpUISPoll,
+		OpCLISendLag, OpJobSendLag}
 }
 
 // recorder holds one worker's histograms; workers never share one, and the

@@ -51,7 +51,9 @@ const usage = `authbench: benchmark and attack WFS authentication schemes over r
 
 usage:
   authbench run     [-scenario NAME|FILE] [-schemes SPEC,...] [-out DIR] [-repeat N] [-quiet]
-  authbench serve   -scheme SPEC -run-dir DIR [-listen tcp://*:PORT]
+                    [-server-cpus CPUS] [-client-cpus CPUS] [-server-quota CPUS]
+  authbench capacity [-schemes SPEC,...] [-op command|message|handshake] [-server-quota CPUS] [-out DIR]
+  authbench serve   -scheme SPEC -run-dir DIR [-listen tcp://*:PORT] [-control ENDPOINT] [-pin CPUS]
   authbench report  [-o FILE] [-format md|bench] [-budget 50ms] DIR...
   authbench compare [-fail-on-regression PCT] OLD NEW
   authbench list
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stdout, stderr)
 	case "list":
 		return runList(ctx, rest, stdout, stderr)
+	case "capacity":
+		return runCapacity(ctx, rest, stdout, stderr)
 	case "report":
 		return runReport(ctx, rest, stdout, stderr)
 	case "compare":

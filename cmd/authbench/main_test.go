@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -61,6 +63,18 @@ func TestRunEndToEnd(t *testing.T) {
 		if res.Files.Appended != 150 {
 			t.Errorf("%s: %d appends, want 150", res.Scheme, res.Files.Appended)
 		}
+		// The WFS ran as a process of its own, on the CPUs the run names,
+		// and accounted for its own CPU.
+		sp := res.ServerProcess
+		if sp == nil || sp.PID <= 0 || sp.PID == os.Getpid() || sp.Requests <= 0 || sp.CPUSeconds() <= 0 {
+			t.Fatalf("%s: server process %+v", res.Scheme, sp)
+		}
+		if sp.CPUs != r.Env.ServerCPUs && r.Env.ServerCPUs != "" {
+			t.Errorf("%s: WFS ran on CPUs %q, environment says %q", res.Scheme, sp.CPUs, r.Env.ServerCPUs)
+		}
+	}
+	if runtime.NumCPU() >= 2 && (r.Env.ServerCPUs == "" || r.Env.ClientCPUs == "" || r.Env.ServerCPUs == r.Env.ClientCPUs) {
+		t.Errorf("default CPU split on %d CPUs: server %q clients %q", runtime.NumCPU(), r.Env.ServerCPUs, r.Env.ClientCPUs)
 	}
 	if !strings.Contains(stdout.String(), "| passphrase") || !strings.Contains(stdout.String(), "cli.command_total") {
 		t.Errorf("table missing rows:\n%s", stdout.String())
@@ -238,5 +252,60 @@ func TestKeys(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"keys", dir}, &stdout, &stderr); err == nil {
 		t.Error("keys with one argument succeeded")
+	}
+}
+
+// TestCapacityEndToEnd: a short capacity search writes capacity.json with a
+// curve per scheme, its steps measured by the WFS process (CPU per op), a
+// markdown table and the plots; with root and a cgroup CPU controller it
+// runs the WFS under a quota.
+func TestCapacityEndToEnd(t *testing.T) {
+	out := t.TempDir()
+	quota := "0"
+	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"); err == nil && os.Geteuid() == 0 {
+		quota = "0.5"
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"capacity", "-quiet", "-schemes", "plain,curve", "-start", "40", "-factor", "2",
+		"-max-steps", "2", "-step", "1s", "-max-step", "1s", "-server-quota", quota, "-out", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("capacity: %v\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(filepath.Join(out, "capacity.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c results.CapacityRun
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Curves) != 2 {
+		t.Fatalf("%d curves, want 2", len(c.Curves))
+	}
+	for _, cv := range c.Curves {
+		if len(cv.Steps) == 0 {
+			t.Fatalf("%s: no steps", cv.Scheme)
+		}
+		s := cv.Steps[0]
+		if s.Offered != 40 || s.Count == 0 || s.ServerCPUPerOp <= 0 || s.ServerUtil <= 0 {
+			t.Errorf("%s: first step %+v", cv.Scheme, s)
+		}
+		if quota != "0" && cv.Quota != 0.5 {
+			t.Errorf("%s: quota %g, want 0.5", cv.Scheme, cv.Quota)
+		}
+	}
+	for _, f := range []string{"CAPACITY.md", "capacity-plots/capacity-latency.svg", "capacity-plots/capacity-cpu.svg"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if !strings.Contains(stdout.String(), "`curve`") {
+		t.Errorf("no table on stdout:\n%s", stdout.String())
+	}
+	if m, _ := filepath.Glob(filepath.Join(out, "work-*")); len(m) != 0 {
+		t.Errorf("scratch left behind: %v", m)
+	}
+	if m, _ := filepath.Glob("/sys/fs/cgroup/cpu/authbench-wfs-*"); len(m) != 0 {
+		t.Errorf("cgroups left behind: %v", m)
 	}
 }
