@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -367,4 +368,76 @@ func serverPlacement(rs []*Result) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// closedLoop reports whether op came from a closed-loop group in any round.
+func (s *schemeData) closedLoop(op string) bool {
+	group, _, _ := strings.Cut(op, ".")
+	for _, r := range s.rounds {
+		if containsString(r.ClosedLoop, group) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyClosedLoop reports whether any scheme ran a closed-loop group.
+func (sc *scenarioData) anyClosedLoop() bool {
+	for _, s := range sc.schemes {
+		for _, r := range s.rounds {
+			if len(r.ClosedLoop) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// saturatedShare is the share of its CPUs past which a side of a run is
+// called saturated.
+const saturatedShare = 0.9
+
+// saturation names the schemes whose WFS used more than saturatedShare of
+// the CPU it was allowed (its quota, else one CPU per pinned CPU) in their
+// median round.
+func saturation(sc *scenarioData) []string {
+	var out []string
+	for _, s := range sc.schemes {
+		v := SpreadOf(s.roundValues(func(r *Result) (float64, bool) {
+			sp := r.ServerProcess
+			if sp == nil || sp.Window <= 0 {
+				return 0, false
+			}
+			allowed := sp.Quota
+			if allowed <= 0 {
+				allowed = float64(max(1, cpuCount(sp.CPUs)))
+			}
+			return sp.Utilisation() / allowed, true
+		}))
+		if v.N > 0 && v.Median > saturatedShare {
+			out = append(out, fmt.Sprintf("%s's WFS used %.0f%% of its CPU", code(s.name), 100*v.Median))
+		}
+	}
+	return out
+}
+
+// cpuCount counts the CPUs in a list such as "0", "0-1" or "0,2-3" (0 when
+// it cannot tell).
+func cpuCount(list string) int {
+	n := 0
+	for _, part := range strings.Split(list, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return 0
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return 0
+			}
+		}
+		n += b - a + 1
+	}
+	return n
 }

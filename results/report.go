@@ -989,12 +989,22 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 				}
 				return float64(o.Uncorrected.Percentile(99))
 			}))
-			rows = append(rows, []string{s.name, op, fmt.Sprint(n), fmtErrors(errs, kinds),
+			label := op
+			if s.closedLoop(op) {
+				label += " (closed loop: throughput)"
+			}
+			rows = append(rows, []string{s.name, label, fmt.Sprint(n), fmtErrors(errs, kinds),
 				fmtDurSpread(SpreadOf(s.pct(op, 50))), fmtDurSpread(SpreadOf(s.pct(op, 99))), fmtDur(SpreadOf(s.pct(op, 99.9)).Median),
 				fmtDur(maxs.Max), fmtDur(unc.Median), fmtNumSpread(SpreadOf(s.rate(op)), 1)})
 		}
 	}
 	w.table([]string{"scheme", "op", "count", "errors", "p50", "p99", "p99.9", "max", "p99 uncorr.", "ops/s"}, rows)
+	if sc.anyClosedLoop() {
+		w.printf("\nOps marked closed loop come from a group whose workers send as soon as their last request returns: their latencies follow Little's law (wait = concurrency ÷ throughput) and measure throughput at saturation, not the cost of one request.\n")
+	}
+	if notes := saturation(sc); len(notes) > 0 {
+		w.printf("\n**Saturated:** %s. Latencies taken while a side was saturated describe the machine, not the scheme's cost: judge these schemes by WFS CPU per request (below) and the capacity search (`authbench capacity`).\n", strings.Join(notes, "; "))
+	}
 
 	w.printf("\n### Resources by scheme\n\n")
 	w.printf("Per round, median over rounds. WFS CPU is the WFS process's own CPU (every thread: libzmq's I/O threads, the ZAP handler, the request workers; getrusage(RUSAGE_SELF) in the WFS process) per 1,000 requests it served after the warm-up, with the CPUs it was pinned to and the share of one CPU it used; client CPU is the load generator and its client processes, apart. (In results made before the WFS ran as a process of its own, client CPU is both and WFS CPU is its request threads only.) Bytes added is per request over the same request under plain; files are those the counted file layers (WFS and clients) saw.\n")

@@ -86,6 +86,15 @@ type Result struct {
 	// measured window (after warm-up); nil in results made before the WFS
 	// ran as a process of its own.
 	ServerProcess *ServerProcess `json:"server_process,omitempty"`
+	// ServerModel is the WFS's serving model (fast or cylc) and
+	// ServerModelStats its figures at the end of the run (under cylc:
+	// drains, main loops, messages queued, processed and shed).
+	ServerModel      string             `json:"server_model,omitempty"`
+	ServerModelStats map[string]float64 `json:"server_model_stats,omitempty"`
+	// ClosedLoop names the client groups that ran closed loop (each worker
+	// sends as soon as its last request returns): their latencies measure
+	// throughput at saturation, not the cost of one request.
+	ClosedLoop []string `json:"closed_loop,omitempty"`
 	// BytesAdded is the mean number of bytes the scheme adds to a request
 	// over the same request under plain.
 	BytesAdded float64 `json:"bytes_added_per_msg"`

@@ -44,6 +44,8 @@ type CapacityConfig struct {
 	ServerWorkers int
 	Leeway        time.Duration
 	Progress      io.Writer
+	// Model is the WFS's model (nil: fast).
+	Model *ServerModel
 }
 
 // CapacityDefaults fills cfg's zero fields.
@@ -107,7 +109,7 @@ func capacityCurve(ctx context.Context, cfg CapacityConfig, scheme *schemes.Sche
 	root := filepath.Join(cfg.WorkDir, "capacity-"+safeName(scheme.Name()))
 	ecfg := Config{Server: cfg.Server, ServerWorkers: cfg.ServerWorkers, Leeway: cfg.Leeway, Progress: cfg.Progress,
 		ProgressEvery: 5 * time.Second}
-	ss, err := openSession(ctx, ecfg, scheme, root, "authbench/capacity")
+	ss, err := openSession(ctx, ecfg, scheme, root, "authbench-capacity", cfg.Model)
 	if err != nil {
 		return nil, fmt.Errorf("capacity %s: %w", scheme.Name(), err)
 	}
@@ -219,7 +221,7 @@ func capacityLagOp(op string) string {
 // a one-second warm-up.
 func capacityScenario(cfg CapacityConfig, rate float64, d time.Duration, step int, conn string) *Scenario {
 	sc := &Scenario{Name: "capacity-" + cfg.Op, Seed: int64(1000 + step), Warmup: Duration(time.Second),
-		Duration: Duration(d)}
+		Duration: Duration(d), Server: cfg.Model}
 	switch cfg.Op {
 	case CapMessage:
 		// Each job sends started then succeeded back to back: two messages.

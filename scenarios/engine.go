@@ -25,6 +25,9 @@ import (
 // clientMaxSockets is the in-process clients' ZMQ context socket limit.
 const clientMaxSockets = 16384
 
+// maxJobRecorders bounds the recorders a job group's workers share.
+const maxJobRecorders = 32
+
 // lateThreshold is how late past its intended time a send may start before
 // it is counted as late.
 const lateThreshold = time.Millisecond
@@ -96,12 +99,16 @@ type runner struct {
 	run      *wfs.RunDir
 	srv      *serverProcess
 	zctx     *zmq.Context
-	start    time.Time
-	warmEnd  time.Time
-	deadline time.Time
-	prog     *progress
-	stateDir string
-	series   *seriesRecorder
+	workflow string
+	// statusFiles counts the job clients' own job.status appends (no
+	// fsync), made against the cylc model.
+	statusFiles *wfs.Files
+	start       time.Time
+	warmEnd     time.Time
+	deadline    time.Time
+	prog        *progress
+	stateDir    string
+	series      *seriesRecorder
 
 	mu   sync.Mutex
 	recs []*recorder
@@ -134,7 +141,7 @@ func safeName(s string) string {
 func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) (*results.Result, error) {
 	sc := cfg.Scenario
 	root := filepath.Join(cfg.WorkDir, fmt.Sprintf("%s-%s-r%d", safeName(sc.Name), safeName(scheme.Name()), round))
-	ss, err := openSession(ctx, cfg, scheme, root, "authbench/"+safeName(sc.Name))
+	ss, err := openSession(ctx, cfg, scheme, root, "authbench-"+safeName(sc.Name), sc.Server)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), err)
 	}
@@ -142,7 +149,7 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 	final, closeErr := ss.close()
 	if res != nil {
 		res.Round = round
-		res.Files = addFiles(final, ss.files.Stats())
+		res.Files = addFiles(final, ss.files.Stats(), ss.statusFiles.Stats())
 	}
 	return res, errors.Join(runErr, closeErr)
 }
@@ -158,7 +165,11 @@ type session struct {
 	statsOut string
 	srv      *serverProcess
 	zctx     *zmq.Context
-	last     ServerReport
+	workflow string
+	// statusFiles is the job clients' layer for their own job.status
+	// appends (cylc model): counted, never fsynced, as cylc message does.
+	statusFiles *wfs.Files
+	last        ServerReport
 	// idle is the WFS's CPU share with no load (measureIdle), 0 if not
 	// measured.
 	idle float64
@@ -166,20 +177,30 @@ type session struct {
 
 // openSession makes root (the run directory, the clients' state) and
 // starts the scheme's WFS process for workflow.
-func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, workflow string) (*session, error) {
+func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, workflow string, model *ServerModel) (*session, error) {
 	files := wfs.NewFiles(true)
 	if err := files.MkdirAll(root); err != nil {
 		return nil, err
 	}
 	ss := &session{cfg: cfg, scheme: scheme, files: files, stateDir: filepath.Join(root, "client-state"),
-		statsOut: filepath.Join(root, "wfs-stats.json")}
+		statsOut: filepath.Join(root, "wfs-stats.json"), workflow: workflow, statusFiles: wfs.NewFiles(false)}
 	if err := files.MkdirAll(ss.stateDir); err != nil {
 		return nil, err
 	}
 	runRoot := filepath.Join(root, "run")
 	ss.run = &wfs.RunDir{Root: runRoot, Files: files}
-	srv, err := cfg.Server.start(ctx, ServeConfig{Scheme: scheme, RunDir: runRoot, Workflow: workflow,
-		Workers: cfg.ServerWorkers, Leeway: cfg.Leeway, StatsOut: ss.statsOut})
+	scfg := ServeConfig{Scheme: scheme, RunDir: runRoot, Workflow: workflow,
+		Workers: cfg.ServerWorkers, Leeway: cfg.Leeway, StatsOut: ss.statsOut}
+	if model != nil {
+		scfg.Model = model.Model
+		if model.ServiceCPU != nil {
+			scfg.ServiceCPU = model.ServiceCPU.D()
+			if scfg.ServiceCPU == 0 {
+				scfg.ServiceCPU = -1 // none, explicitly
+			}
+		}
+	}
+	srv, err := cfg.Server.start(ctx, scfg)
 	if err != nil {
 		return nil, err
 	}
@@ -221,8 +242,8 @@ func (ss *session) close() (wfs.FileStats, error) {
 // its own reports. The result's Files are left to the caller.
 func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*results.Result, error) {
 	cfg, scheme, srv := ss.cfg, ss.scheme, ss.srv
-	r := &runner{cfg: cfg, sc: sc, scheme: scheme, run: ss.run, srv: srv, zctx: ss.zctx,
-		prog: &progress{}, stateDir: ss.stateDir}
+	r := &runner{cfg: cfg, sc: sc, scheme: scheme, run: ss.run, srv: srv, zctx: ss.zctx, workflow: ss.workflow,
+		statusFiles: ss.statusFiles, prog: &progress{}, stateDir: ss.stateDir}
 	s0, err := srv.stats(ctx)
 	if err != nil {
 		return nil, err
@@ -327,6 +348,11 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 		ServerProcess: serverProcessResult(warm, s1, cfg.Server, connectionOf(sc)),
 		Series:        r.series.result(),
 		SchemeStats:   s1.Scheme,
+		ServerModel:   s1.Model,
+		ClosedLoop:    closedLoop(sc),
+	}
+	if s1.Model == wfs.ModelCylc {
+		res.ServerModelStats = cylcStats(s1.Cylc)
 	}
 	if srv.quota != nil {
 		res.ServerProcess.Throttled = srv.quota.throttled()
@@ -344,13 +370,23 @@ func serverStats(s wfs.ServerStats, o wfs.OverloadStats) results.ServerStats {
 		DroppedReplies: o.DroppedReplies, CPUSeconds: s.CPUSeconds}
 }
 
-// addFiles sums the WFS's and the clients' file operations. Peak live files
-// are summed too: an upper bound, as the two peaks need not coincide.
-func addFiles(a, b wfs.FileStats) results.FileStats {
-	return results.FileStats{Created: a.Created + b.Created, Written: a.Written + b.Written,
-		Appended: a.Appended + b.Appended, Read: a.Read + b.Read, Deleted: a.Deleted + b.Deleted,
-		Renamed: a.Renamed + b.Renamed, Fsyncs: a.Fsyncs + b.Fsyncs, Live: a.Live + b.Live,
-		PeakLive: a.PeakLive + b.PeakLive}
+// addFiles sums file layers' operations: the WFS's and the clients'. Peak
+// live files are summed too: an upper bound, as the peaks need not
+// coincide.
+func addFiles(fs ...wfs.FileStats) results.FileStats {
+	var o results.FileStats
+	for _, a := range fs {
+		o.Created += a.Created
+		o.Written += a.Written
+		o.Appended += a.Appended
+		o.Read += a.Read
+		o.Deleted += a.Deleted
+		o.Renamed += a.Renamed
+		o.Fsyncs += a.Fsyncs
+		o.Live += a.Live
+		o.PeakLive += a.PeakLive
+	}
+	return o
 }
 
 // serverProcessResult is the WFS process's cost between two of its reports.
@@ -360,6 +396,29 @@ func serverProcessResult(a, b ServerReport, l ServerLauncher, conn string) *resu
 		UserSeconds: b.UserSeconds - a.UserSeconds, SysSeconds: b.SysSeconds - a.SysSeconds,
 		Requests: b.Server.Requests - a.Server.Requests, MaxRSSKB: b.MaxRSSKB, Threads: b.Threads,
 		Connection: conn,
+	}
+}
+
+// closedLoop names sc's client groups that run closed loop: a CLI group
+// with no pacer, a job group with neither a rate nor cycle points.
+func closedLoop(sc *Scenario) []string {
+	var out []string
+	if sc.CLI != nil && cliPacer(sc.CLI) == nil {
+		out = append(out, "cli")
+	}
+	if sc.Job != nil && sc.Job.Rate <= 0 && sc.Job.CyclePoints == 0 {
+		out = append(out, "job")
+	}
+	return out
+}
+
+// cylcStats turns the cylc model's counters into results' figures.
+func cylcStats(c wfs.CylcStats) map[string]float64 {
+	return map[string]float64{
+		"wakes": float64(c.Wakes), "drains": float64(c.Drains), "max_drain": float64(c.MaxDrain),
+		"drains_capped": float64(c.DrainsCapped), "main_loops": float64(c.MainLoops),
+		"messages_queued": float64(c.MessagesQueued), "messages_processed": float64(c.MessagesProcessed),
+		"messages_shed": float64(c.MessagesShed), "queue_peak": float64(c.QueuePeak),
 	}
 }
 
@@ -653,8 +712,7 @@ func recordProcess(rec *recorder, rep ClientReport, t0 time.Time, err error, opP
 	at(opAcq, rep.AcquireNS)
 	at(opHS, rep.HandshakeNS)
 	at(opRT, rep.RoundTripNS)
-	rec.bytesAdded += int64(rep.BytesAdded)
-	rec.wrapped++
+	rec.added(rep.BytesAdded)
 }
 
 // exchange is one credentialed request (schemes.Request), recorded: the
@@ -672,8 +730,7 @@ func exchange(ctx context.Context, rec *recorder, cl *schemes.Client, zc *wfs.Cl
 	if x.Acquired {
 		rec.ok(opAcquire, a0, a0, a0.Add(x.Acquire))
 	}
-	rec.bytesAdded += int64(x.BytesAdded)
-	rec.wrapped++
+	rec.added(x.BytesAdded)
 	t0 := time.Now().Add(-x.RoundTrip)
 	if x.Stage == "round_trip" {
 		rec.fail(opRT, t0, err)
@@ -688,8 +745,12 @@ func (r *runner) jobGroup(ctx context.Context) {
 	g := r.sc.Job
 	ids := make(chan jobHit)
 	var wg sync.WaitGroup
+	shared := make([]*recorder, min(g.Concurrency, maxJobRecorders))
+	for i := range shared {
+		shared[i] = r.recorder()
+	}
 	for w := 0; w < g.Concurrency; w++ {
-		rec := r.recorder()
+		rec := shared[w%len(shared)]
 		rng := rand.New(rand.NewPCG(uint64(r.sc.Seed), uint64(1000+w)))
 		wg.Add(1)
 		go func() {
@@ -872,10 +933,7 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 			return err
 		}
 		rec.ok(OpJobHandshake, t0, t0, time.Now())
-		body, err := wfs.EncodeRequest(wfs.CmdMessage, wfs.MessageArgs{
-			TaskJob: id.String(), EventTime: time.Now().UTC().Format(time.RFC3339),
-			Messages: [][2]string{{sev, text}},
-		}, wfs.Meta{Prog: "cylc-message", Host: "localhost", CommsMethod: "zmq"})
+		body, err := r.messageBody(id, sev, text)
 		if err != nil {
 			return err
 		}
@@ -886,6 +944,25 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 		return
 	}
 	rec.ok(OpJobMessage, intended, start, time.Now())
+}
+
+// messageBody is a job message as the WFS's model takes it. Against the
+// cylc model it is what `cylc message` does (cylc-flow
+// cylc/flow/task_message.py, record_messages): append the message to the
+// job's job.status itself, without fsync (_append_job_status_file), then
+// send it as the GraphQL mutation (MUTATION, through the graphql endpoint).
+// Against the fast model it is the message command, and the WFS appends.
+func (r *runner) messageBody(id wfs.JobID, sev, text string) ([]byte, error) {
+	a := wfs.MessageArgs{Workflow: r.workflow, TaskJob: id.String(), EventTime: time.Now().UTC().Format(time.RFC3339),
+		Messages: [][2]string{{sev, text}}}
+	meta := wfs.Meta{Prog: "cylc-message", Host: "localhost", CommsMethod: "zmq"}
+	if r.sc.Server.ModelName() != wfs.ModelCylc {
+		return wfs.EncodeRequest(wfs.CmdMessage, a, meta)
+	}
+	if err := r.statusFiles.AppendFile(r.run.JobStatusPath(id), wfs.JobStatusLines(a), 0o600); err != nil {
+		return nil, fmt.Errorf("append job.status: %w", err)
+	}
+	return wfs.EncodeMessageMutation(a, meta)
 }
 
 // uis polls the WFS for data every interval on one long-lived connection,

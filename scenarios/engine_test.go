@@ -160,3 +160,44 @@ func TestFileLayerMatchesDisk(t *testing.T) {
 		t.Errorf("walk found %d files, layer says %d live", n, f.Live)
 	}
 }
+
+// TestCylcModelRun: against the cylc model, job clients append to
+// job.status themselves (counted, never fsynced) and send GraphQL message
+// mutations, which the WFS queues for its main loop; per-job CURVE keys
+// authorise the mutation for their own job.
+func TestCylcModelRun(t *testing.T) {
+	const jobs, msgs = 20, 2
+	sc := &Scenario{Name: "cylc-small", Server: &ServerModel{Model: "cylc"},
+		Job: &JobGroup{Total: jobs, Rate: 40, Arrival: ArrivalPoisson, Concurrency: jobs, Messages: msgs}}
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var schs []*schemes.Scheme
+	for _, spec := range []string{"plain", "curve-job"} {
+		s, err := schemes.Builtin().Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schs = append(schs, s)
+	}
+	res, err := Run(context.Background(), Config{Scenario: sc, Schemes: schs, WorkDir: t.TempDir(), Server: testLauncher(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if m := r.Op(OpJobMessage); m == nil || m.Count != jobs*msgs || m.ErrorCount() != 0 {
+			t.Fatalf("%s: job messages %+v", r.Scheme, m)
+		}
+		if r.ServerModel != "cylc" || r.ServerModelStats["messages_queued"] != jobs*msgs {
+			t.Errorf("%s: model %q stats %v, want cylc with %d messages queued", r.Scheme, r.ServerModel, r.ServerModelStats, jobs*msgs)
+		}
+		if r.Files.Appended != jobs*msgs {
+			t.Errorf("%s: %d job.status appends, want %d (one per message, by the client)", r.Scheme, r.Files.Appended, jobs*msgs)
+		}
+	}
+	// Under plain nothing else is fsynced: the contact and control files
+	// and the job scripts; the clients' appends are not.
+	if f := res[0].Files; f.Fsyncs != 2+jobs {
+		t.Errorf("plain: %d fsyncs, want %d (appends unsynced)", f.Fsyncs, 2+jobs)
+	}
+}

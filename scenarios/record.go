@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/authbench/authbench/results"
@@ -36,10 +37,13 @@ func opOrder() []string {
 		OpCLISendLag, OpJobSendLag}
 }
 
-// recorder holds one worker's histograms; workers never share one, and the
-// engine merges them at the end, so memory stays flat and recording takes no
-// lock.
+// recorder holds a worker's histograms; the engine merges every recorder at
+// the end. A CLI worker has one of its own; the many job workers of a large
+// job group (10,000 live jobs are 10,000 workers) share a few, since each
+// recorder's HDR histograms take hundreds of kilobytes. Its mutex is
+// uncontended for a recorder of its own.
 type recorder struct {
+	mu         sync.Mutex
 	ops        map[string]*results.Op
 	warmupEnd  time.Time
 	bytesAdded int64
@@ -68,6 +72,8 @@ func (r *recorder) ok(name string, intended, start, end time.Time) {
 	if intended.Before(r.warmupEnd) {
 		return
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	o := r.op(name)
 	o.Count++
 	o.Hist.Record(end.Sub(intended))
@@ -83,15 +89,34 @@ func (r *recorder) fail(name string, intended time.Time, err error) {
 	if intended.Before(r.warmupEnd) {
 		return
 	}
+	r.mu.Lock()
 	r.op(name).Errors[errKind(err)]++
+	r.mu.Unlock()
 	r.series.fail(name, time.Now())
 	if r.progress != nil {
 		r.progress.errs.Add(1)
 	}
 }
 
-func (r *recorder) late(name string)    { r.op(name).Late++ }
-func (r *recorder) dropped(name string) { r.op(name).Dropped++ }
+func (r *recorder) late(name string) {
+	r.mu.Lock()
+	r.op(name).Late++
+	r.mu.Unlock()
+}
+
+func (r *recorder) dropped(name string) {
+	r.mu.Lock()
+	r.op(name).Dropped++
+	r.mu.Unlock()
+}
+
+// added counts one wrapped request and the bytes its scheme added.
+func (r *recorder) added(n int) {
+	r.mu.Lock()
+	r.bytesAdded += int64(n)
+	r.wrapped++
+	r.mu.Unlock()
+}
 
 func errKind(err error) string {
 	switch {

@@ -48,10 +48,12 @@ type Scenario struct {
 	Seed        int64    `yaml:"seed"`
 	Warmup      Duration `yaml:"warmup"`
 	// Duration bounds the run; Count (per group) ends it earlier.
-	Duration   Duration            `yaml:"duration"`
-	CLI        *CLIGroup           `yaml:"cli"`
-	Job        *JobGroup           `yaml:"job"`
-	UIS        *UISGroup           `yaml:"uis"`
+	Duration Duration  `yaml:"duration"`
+	CLI      *CLIGroup `yaml:"cli"`
+	Job      *JobGroup `yaml:"job"`
+	UIS      *UISGroup `yaml:"uis"`
+	// Server chooses the WFS model the scenario runs against.
+	Server     *ServerModel        `yaml:"server"`
 	Budgets    map[string]Duration `yaml:"budgets"`
 	Thresholds map[string]string   `yaml:"thresholds"`
 
@@ -149,6 +151,39 @@ type UISGroup struct {
 	Pollers   int      `yaml:"pollers"`
 	Interval  Duration `yaml:"interval"`
 	ReplySize int      `yaml:"reply_size"`
+}
+
+// ServerModel is the WFS a scenario runs against: "fast" (a ROUTER with a
+// worker pool, the default) or "cylc" (one request at a time, drained then
+// a 0.2 s sleep, job messages as GraphQL mutations queued for the main
+// loop, as cylc-flow serves), with ServiceCPU burned per request to stand
+// for the Python scheduler's own work (default 2 ms in the cylc model).
+type ServerModel struct {
+	Model      string    `yaml:"model"`
+	ServiceCPU *Duration `yaml:"service_cpu"`
+}
+
+// MaxServiceCPU bounds server.service_cpu.
+const MaxServiceCPU = time.Second
+
+// ModelName is the model, "fast" when unset.
+func (m *ServerModel) ModelName() string {
+	if m == nil || m.Model == "" {
+		return "fast"
+	}
+	return m.Model
+}
+
+func (m *ServerModel) validate() error {
+	switch m.Model {
+	case "", "fast", "cylc":
+	default:
+		return ferr("server.model", "want fast or cylc, got %q", m.Model)
+	}
+	if m.ServiceCPU != nil && (*m.ServiceCPU < 0 || m.ServiceCPU.D() > MaxServiceCPU) {
+		return ferr("server.service_cpu", "want 0 to %s, got %s", MaxServiceCPU, m.ServiceCPU.D())
+	}
+	return nil
 }
 
 // Builtins lists the built-in scenarios, sorted by name.
@@ -274,6 +309,11 @@ func (s *Scenario) Validate() error {
 		}
 		if u.ReplySize < 0 || u.ReplySize > 1<<20 {
 			return ferr("uis.reply_size", "want 0 to 1048576 bytes, got %d", u.ReplySize)
+		}
+	}
+	if s.Server != nil {
+		if err := s.Server.validate(); err != nil {
+			return err
 		}
 	}
 	for name, d := range s.Budgets {

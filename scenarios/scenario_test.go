@@ -12,12 +12,19 @@ func TestBuiltinsParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"cli-burst", "cli-interactive", "cycle-point", "job-storm", "python-message", "smoke", "uis-poll"}
+	want := []string{"cli-burst", "cli-interactive", "cycle-point", "dispatch-burst", "job-storm", "live-jobs-10k",
+		"python-message", "site-day", "smoke", "uis-poll", "uis-session", "user-loop"}
 	var got []string
 	for _, s := range all {
 		got = append(got, s.Name)
 		if s.Description == "" {
 			t.Errorf("%s: no description", s.Name)
+		}
+		// Design-review scenarios arrive open loop at stated rates; the
+		// rest say they are stress or closed loop.
+		open := (s.CLI == nil || cliPacer(s.CLI) != nil) && (s.Job == nil || s.Job.Rate > 0)
+		if !open && !strings.Contains(s.Description, "stress") && !strings.Contains(s.Description, "closed loop") && s.Name != "smoke" && s.Name != "python-message" {
+			t.Errorf("%s: closed-loop groups but the description says neither stress nor closed loop", s.Name)
 		}
 	}
 	if strings.Join(got, ",") != strings.Join(want, ",") {

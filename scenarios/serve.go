@@ -26,6 +26,16 @@ type ServeConfig struct {
 	Workflow string
 	Listen   string
 	Workers  int
+	// Model is the WFS's serving model: "" or wfs.ModelFast, or
+	// wfs.ModelCylc (cylc-flow 8's: serial drain then 0.2 s sleep, job
+	// messages queued for a 1 s main loop, job.status left to the client,
+	// and the CURVE schemes' ZAP allow-list reloaded from the key directory
+	// on every key change). See wfs.ServerConfig.Model.
+	Model string
+	// ServiceCPU is the CPU the WFS burns per request: 0 means the model's
+	// default (2 ms for cylc, none for fast), a negative value none. See
+	// wfs.ServerConfig.ServiceCPU.
+	ServiceCPU time.Duration
 	// Leeway is the token schemes' clock-skew allowance (0: their default).
 	Leeway time.Duration
 	// Control is the control channel's listen endpoint; "" means a free
@@ -52,6 +62,9 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 	workflow := fs.String("workflow", "", "workflow `ID`, the audience of its credentials (default: the run directory's name)")
 	listen := fs.String("listen", "", "`ENDPOINT` to bind (tcp://*:PORT or ipc://PATH); default a free port in 43001-43101 on 127.0.0.1")
 	workers := fs.Int("server-workers", 2, "verification worker `goroutines` (0 serves inline)")
+	model := fs.String("model", "", "serving `MODEL`: fast (authbench's own server) or cylc (as cylc-flow 8 serves: serial drain then 0.2s sleep, job messages queued for a 1s main loop, ZAP keys reloaded from the directory) (default fast)")
+	var serviceCPU optDuration
+	fs.Var(&serviceCPU, "service-cpu", "CPU `D` the WFS burns per request, a stand-in for the Python server's work; 0 for none (default 2ms with -model cylc, none with fast)")
 	leeway := fs.Duration("leeway", 0, "token schemes' clock-skew allowance on exp, nbf and iat (default 30s)")
 	control := fs.String("control", "", "control channel `ENDPOINT` (job lifecycle and stats, owner-only); default a free loopback port")
 	pin := fs.String("pin", "", "pin the WFS process to `CPUS` (e.g. 0 or 0-1)")
@@ -66,14 +79,46 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 			return ServeConfig{}, fmt.Errorf("serve: -leeway %s: must not be negative", *leeway)
 		case *workers < 0:
 			return ServeConfig{}, fmt.Errorf("serve: -server-workers %d: want 0 or more", *workers)
+		case *model != "" && *model != wfs.ModelFast && *model != wfs.ModelCylc:
+			return ServeConfig{}, fmt.Errorf("serve: -model %q: want %s", *model, strings.Join(wfs.Models, " or "))
+		case serviceCPU.d < 0:
+			return ServeConfig{}, fmt.Errorf("serve: -service-cpu %s: must not be negative", serviceCPU.d)
+		}
+		cpu := serviceCPU.d
+		if serviceCPU.set && cpu == 0 {
+			cpu = -1 // none, explicitly
 		}
 		sc, err := reg.Parse(*spec)
 		if err != nil {
 			return ServeConfig{}, fmt.Errorf("-scheme: %w", err)
 		}
 		return ServeConfig{Scheme: sc, RunDir: *runDir, Workflow: *workflow, Listen: *listen, Workers: *workers,
+			Model: *model, ServiceCPU: cpu,
 			Leeway: *leeway, Control: *control, Pin: *pin, StatsOut: *statsOut}, nil
 	}
+}
+
+// optDuration is a duration flag that knows whether it was given, so that
+// "-service-cpu 0" (none) differs from leaving it out (the model's default).
+type optDuration struct {
+	d   time.Duration
+	set bool
+}
+
+func (o *optDuration) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return o.d.String()
+}
+
+func (o *optDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("want a duration such as 2ms")
+	}
+	o.d, o.set = d, true
+	return nil
 }
 
 // ServeArgs is the argument list (after "serve") that makes ServeFlags
@@ -87,6 +132,13 @@ func ServeArgs(cfg ServeConfig) []string {
 	}
 	add("-workflow", cfg.Workflow)
 	add("-listen", cfg.Listen)
+	add("-model", cfg.Model)
+	switch {
+	case cfg.ServiceCPU > 0:
+		args = append(args, "-service-cpu", cfg.ServiceCPU.String())
+	case cfg.ServiceCPU < 0:
+		args = append(args, "-service-cpu", "0")
+	}
 	add("-control", cfg.Control)
 	add("-pin", cfg.Pin)
 	add("-stats-out", cfg.StatsOut)
@@ -117,13 +169,21 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	if workflow == "" {
 		workflow = filepath.Base(root)
 	}
+	// The cylc model's CURVE allow-list is reloaded from the key directory
+	// on every key change, as Cylc 8's pyzmq authenticator is.
 	w, err := schemes.StartWFS(ctx, schemes.WFSConfig{Scheme: cfg.Scheme,
-		Env:    schemes.Env{Run: run, Workflow: workflow, Leeway: cfg.Leeway},
-		Server: wfs.ServerConfig{Listen: cfg.Listen, Workers: cfg.Workers}})
+		Env: schemes.Env{Run: run, Workflow: workflow, Leeway: cfg.Leeway,
+			ReloadAllKeys: cfg.Model == wfs.ModelCylc},
+		Server: wfs.ServerConfig{Listen: cfg.Listen, Workers: cfg.Workers,
+			Model: cfg.Model, ServiceCPU: cfg.ServiceCPU}})
 	if err != nil {
 		return err
 	}
-	p := &serverProc{run: run, wfs: w, pin: cfg.Pin, start: time.Now()}
+	model := cfg.Model
+	if model == "" {
+		model = wfs.ModelFast
+	}
+	p := &serverProc{run: run, wfs: w, pin: cfg.Pin, model: model, start: time.Now()}
 	ctl, err := wfs.NewControlServer(run, cfg.Control, p.control)
 	if err != nil {
 		return errors.Join(err, w.Stop())
@@ -181,14 +241,17 @@ type ServerReport struct {
 	// At is when the report was taken (process-local wall clock).
 	At time.Time `json:"at"`
 	// UserSeconds and SysSeconds are getrusage(RUSAGE_SELF): all threads.
-	UserSeconds float64            `json:"user_s"`
-	SysSeconds  float64            `json:"sys_s"`
-	MaxRSSKB    int64              `json:"max_rss_kb"`
-	Threads     int                `json:"threads"`
-	Server      wfs.ServerStats    `json:"server"`
-	Overload    wfs.OverloadStats  `json:"overload"`
-	Files       wfs.FileStats      `json:"files"`
-	Scheme      map[string]float64 `json:"scheme,omitempty"`
+	UserSeconds float64           `json:"user_s"`
+	SysSeconds  float64           `json:"sys_s"`
+	MaxRSSKB    int64             `json:"max_rss_kb"`
+	Threads     int               `json:"threads"`
+	Server      wfs.ServerStats   `json:"server"`
+	Overload    wfs.OverloadStats `json:"overload"`
+	// Model is the serving model; Cylc its figures under the cylc model.
+	Model  string             `json:"model"`
+	Cylc   wfs.CylcStats      `json:"cylc"`
+	Files  wfs.FileStats      `json:"files"`
+	Scheme map[string]float64 `json:"scheme,omitempty"`
 }
 
 // CPUSeconds is the process's user plus system CPU.
@@ -199,6 +262,7 @@ type serverProc struct {
 	run   *wfs.RunDir
 	wfs   *schemes.WFS
 	pin   string
+	model string
 	start time.Time
 }
 
@@ -254,7 +318,7 @@ func (p *serverProc) report() ServerReport {
 		UserSeconds: time.Duration(ru.Utime.Nano()).Seconds(),
 		SysSeconds:  time.Duration(ru.Stime.Nano()).Seconds(),
 		MaxRSSKB:    ru.Maxrss, Threads: threadCount(),
-		Server: p.wfs.Server.Stats(), Overload: p.wfs.Server.Overload(), Files: p.run.Files.Stats(), Scheme: p.wfs.Guard.Stats(),
+		Server: p.wfs.Server.Stats(), Overload: p.wfs.Server.Overload(), Model: p.model, Cylc: p.wfs.Server.CylcStats(), Files: p.run.Files.Stats(), Scheme: p.wfs.Guard.Stats(),
 	}
 }
 

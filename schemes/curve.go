@@ -2,9 +2,9 @@ package schemes
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -65,6 +65,15 @@ func CurveClientPublicKeyPath(run *wfs.RunDir, target string) string {
 	return filepath.Join(run.Service(CurveClientPublicKeys), "client_"+target+wfs.PublicKeySuffix)
 }
 
+// CurveJobPublicKeyPath is where curve-job installs a job's public key in
+// reload mode (Env.ReloadAllKeys), so that a directory reload finds it:
+// .service/client_public_keys/job_<id>.key, the job id with '%' and '/'
+// escaped as %25 and %2F (no install target's key is named job_*).
+func CurveJobPublicKeyPath(run *wfs.RunDir, id wfs.JobID) string {
+	name := strings.NewReplacer("%", "%25", "/", "%2F").Replace(id.String())
+	return filepath.Join(run.Service(CurveClientPublicKeys), "job_"+name+wfs.PublicKeySuffix)
+}
+
 // curve is the CurveZMQ transport with a ZAP allow-list. With perJob false
 // it is Cylc 8's scheme (a client keypair per install target); with perJob
 // true it is curve-job (a keypair per job, allowed at submit and revoked at
@@ -117,6 +126,13 @@ type curveServer struct {
 	closed  bool
 
 	keygens, keygenNanos atomic.Int64
+
+	// reload is Env.ReloadAllKeys: every key added or removed re-reads the
+	// whole client_public_keys directory (reloadKeys). reloadMu serialises
+	// reloads, so that the last one to finish read the directory last.
+	reload                                          bool
+	reloadMu                                        sync.Mutex
+	reloads, reloadFiles, reloadNanos, reloadErrors atomic.Int64
 }
 
 // Server makes the server keypair in .service/, and the WFS host's client
@@ -124,9 +140,10 @@ type curveServer struct {
 // client_public_keys/client_localhost.key), and allows that key.
 func (c curve) Server(_ context.Context, env Env) (ServerPart, error) {
 	s := &curveServer{
-		perJob: c.perJob, run: env.Run, allow: newAllowList(),
+		perJob: c.perJob, run: env.Run, allow: newAllowList(), reload: env.ReloadAllKeys,
 		created: map[string]struct{}{}, targets: map[string]bool{}, jobs: map[wfs.JobID]struct{}{},
 	}
+	s.allow.reloading = env.ReloadAllKeys
 	svc := env.Run.ServiceDir()
 	kp, err := wfs.GenerateKeyPair()
 	if err != nil {
@@ -156,7 +173,61 @@ func (c curve) Server(_ context.Context, env Env) (ServerPart, error) {
 	}
 	s.targets[LocalTarget] = true
 	s.allow.allow(kp.Public, curveTargetPrefix+LocalTarget)
+	if s.reload {
+		// WorkflowRuntimeServer.start: "Initial load for the localhost
+		// key", self.configure_curve() (cylc/flow/network/server.py).
+		s.reloadKeys()
+	}
 	return s, nil
+}
+
+// reloadKeys is what Cylc 8 does whenever a client key is added or removed
+// (cylc/flow/task_remote_mgr.py, _remote_init_callback: "configure_curve
+// must be called every time certificates are added or removed"):
+// WorkflowRuntimeServer.configure_curve (cylc/flow/network/server.py) calls
+// pyzmq's Authenticator.configure_curve(domain='*', location=
+// client_public_keys) (zmq/auth/base.py), which loads every certificate in
+// the directory (zmq/auth/certs.py, load_certificates: glob "*.key", then
+// load_certificate on each) and makes them the allowed set. The files are
+// read through the counted file layer. As in pyzmq, a file that fails to
+// load fails the whole reload (pyzmq logs it) and the previous set stays;
+// failures are counted (zap.reload_errors). Keys keep the name they were
+// allowed under; a key file no event installed is named by its Z85 text,
+// as pyzmq's curve_user_id names every key.
+func (s *curveServer) reloadKeys() {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	t0 := time.Now()
+	defer func() {
+		s.reloads.Add(1)
+		s.reloadNanos.Add(int64(time.Since(t0)))
+	}()
+	dir := s.run.Service(CurveClientPublicKeys)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		s.reloadErrors.Add(1)
+		return
+	}
+	keys := make(map[wfs.CurveKey]string, len(entries))
+	for _, e := range entries {
+		name := e.Name()
+		// Python's glob "*.key" skips dot files.
+		if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, wfs.PublicKeySuffix) {
+			continue
+		}
+		c, err := wfs.ReadCertificate(s.run.Files, filepath.Join(dir, name))
+		s.reloadFiles.Add(1)
+		if err != nil {
+			s.reloadErrors.Add(1)
+			return
+		}
+		user, ok := s.allow.nameOf(c.Public)
+		if !ok {
+			user = c.Public.Z85()
+		}
+		keys[c.Public] = user
+	}
+	s.allow.replace(keys)
 }
 
 // note records key files this part made, for removal at Close.
@@ -243,13 +314,13 @@ func (s *curveServer) Authorize(_ context.Context, who wfs.Principal, req *wfs.R
 	if err != nil {
 		return nil // not a job key: the WFS host's key
 	}
-	switch req.Command {
-	case wfs.CmdPing:
+	if req.Command == wfs.CmdPing {
 		return nil
-	case wfs.CmdMessage:
-		var a wfs.MessageArgs
-		if err := json.Unmarshal(req.Args, &a); err != nil {
-			return &wfs.Error{Kind: wfs.KindProtocol, Msg: "message args: " + err.Error()}
+	}
+	// A job message, as the message command or as cylc's GraphQL mutation.
+	if a, ok, err := wfs.JobMessage(req); ok {
+		if err != nil {
+			return err
 		}
 		got, err := wfs.ParseJobID(a.TaskJob)
 		if err != nil || got != job {
@@ -342,6 +413,9 @@ func (s *curveServer) ensureTarget(target string) error {
 			return fmt.Errorf("curve: target %s: %w", target, err)
 		}
 		s.allow.allow(c.Public, curveTargetPrefix+target)
+		if s.reload {
+			s.reloadKeys()
+		}
 	}
 	s.targets[target] = true
 	return nil
@@ -357,21 +431,33 @@ func (s *curveServer) submitJob(id wfs.JobID) error {
 		return err
 	}
 	pub, sec, err := wfs.WriteKeyPairFiles(s.run.Files, s.run.JobDir(id), CurveClientKey, kp)
+	installed := ""
+	if err == nil && s.reload {
+		// Reload mode: the ZAP handler allows what is in
+		// client_public_keys/, so the job's public key goes there too.
+		installed = CurveJobPublicKeyPath(s.run, id)
+		err = wfs.WritePublicKey(s.run.Files, installed, kp.Public)
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range []string{pub, sec} {
+	for _, p := range []string{pub, sec, installed} {
 		if p != "" {
 			s.created[p] = struct{}{}
 		}
 	}
 	if err != nil {
+		s.mu.Unlock()
 		return fmt.Errorf("curve-job: %w", err)
 	}
 	if s.closed {
+		s.mu.Unlock()
 		return errors.New("curve-job: server part is closed")
 	}
 	s.jobs[id] = struct{}{}
 	s.allow.allow(kp.Public, id.String())
+	s.mu.Unlock()
+	if s.reload {
+		s.reloadKeys()
+	}
 	return nil
 }
 
@@ -384,8 +470,19 @@ func (s *curveServer) endJob(id wfs.JobID) error {
 	pub, sec := wfs.KeyPaths(s.run.JobDir(id), CurveClientKey)
 	delete(s.created, pub)
 	delete(s.created, sec)
+	installed := ""
+	if s.reload {
+		installed = CurveJobPublicKeyPath(s.run, id)
+		delete(s.created, installed)
+	}
 	s.mu.Unlock()
-	return errors.Join(s.run.Files.Remove(pub), s.run.Files.Remove(sec))
+	err := errors.Join(s.run.Files.Remove(pub), s.run.Files.Remove(sec))
+	if s.reload {
+		// The key leaves the directory, then the handler reloads it.
+		err = errors.Join(err, s.run.Files.Remove(installed))
+		s.reloadKeys()
+	}
+	return err
 }
 
 // CloseTransport stops the ZAP handler (the server calls it before it
@@ -435,7 +532,9 @@ func (s *curveServer) ZAPStats() ZAPStats {
 
 // Stats reports the allow-list and key-generation figures for results:
 // the allow-list's peak and final size, ZAP requests answered, the mean
-// allow-list lookup time, and keypairs generated with their mean cost.
+// allow-list lookup time, and keypairs generated with their mean cost; in
+// reload mode also the directory reloads, the key files they read, their
+// failures and their mean time.
 func (s *curveServer) Stats() map[string]float64 {
 	z := s.ZAPStats()
 	out := map[string]float64{
@@ -452,6 +551,16 @@ func (s *curveServer) Stats() map[string]float64 {
 	}
 	if n := s.allow.lookups.Load(); n > 0 {
 		out["zap.lookup_ns_mean"] = float64(s.allow.lookupNanos.Load()) / float64(n)
+	}
+	if s.reload {
+		n := s.reloads.Load()
+		out["zap.reloads"] = float64(n)
+		out["zap.reload_files_read"] = float64(s.reloadFiles.Load())
+		out["zap.reload_errors"] = float64(s.reloadErrors.Load())
+		out["zap.reload_ns_mean"] = 0
+		if n > 0 {
+			out["zap.reload_ns_mean"] = float64(s.reloadNanos.Load()) / float64(n)
+		}
 	}
 	return out
 }

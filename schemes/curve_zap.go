@@ -21,13 +21,22 @@ const CurveZAPDomain = "authbench"
 const zapPoll = 50 * time.Millisecond
 
 // allowList is the ZAP handler's set of allowed client public keys, each
-// with the User-Id the handler gives it. Lookups are O(1) map reads; keys
-// are added and removed one at a time, never by reloading a directory.
+// with the User-Id the handler gives it. Lookups are O(1) map reads. By
+// default keys are added and removed one at a time (allow, revoke). In
+// reload mode (Env.ReloadAllKeys) allow and revoke only record whose key is
+// whose; the handler allows the set last read from the key directory
+// (replace), as pyzmq's Authenticator allows the certs its configure_curve
+// last loaded.
 type allowList struct {
 	mu     sync.RWMutex
 	byKey  map[wfs.CurveKey]string
 	byName map[string]wfs.CurveKey
 	peak   int // largest size reached
+
+	// reloading selects reload mode; loaded is the set last read from the
+	// directory, each key with its name (see curveServer.reloadKeys).
+	reloading bool
+	loaded    map[wfs.CurveKey]string
 
 	lookups, lookupNanos atomic.Int64
 }
@@ -48,7 +57,25 @@ func (a *allowList) allow(key wfs.CurveKey, name string) {
 	}
 	a.byKey[key] = name
 	a.byName[name] = key
-	a.peak = max(a.peak, len(a.byKey))
+	if !a.reloading {
+		a.peak = max(a.peak, len(a.byKey))
+	}
+}
+
+// replace makes keys the allowed set (reload mode).
+func (a *allowList) replace(keys map[wfs.CurveKey]string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.loaded = keys
+	a.peak = max(a.peak, len(keys))
+}
+
+// nameOf is the name key was allowed under, if any.
+func (a *allowList) nameOf(key wfs.CurveKey) (string, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	name, ok := a.byKey[key]
+	return name, ok
 }
 
 // peakLen is the largest number of keys the list has held.
@@ -73,7 +100,11 @@ func (a *allowList) revoke(name string) bool {
 // lookup returns the name of an allowed key.
 func (a *allowList) lookup(key wfs.CurveKey) (string, bool) {
 	a.mu.RLock()
-	name, ok := a.byKey[key]
+	set := a.byKey
+	if a.reloading {
+		set = a.loaded
+	}
+	name, ok := set[key]
 	a.mu.RUnlock()
 	return name, ok
 }
@@ -86,9 +117,13 @@ func (a *allowList) allowed(name string) bool {
 	return ok
 }
 
+// len is the number of keys the handler allows.
 func (a *allowList) len() int {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
+	if a.reloading {
+		return len(a.loaded)
+	}
 	return len(a.byKey)
 }
 
@@ -97,6 +132,7 @@ func (a *allowList) clear() {
 	defer a.mu.Unlock()
 	clear(a.byKey)
 	clear(a.byName)
+	a.loaded = nil
 }
 
 // ZAPStats counts the ZAP handler's answers.

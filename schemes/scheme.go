@@ -50,6 +50,14 @@ type Env struct {
 	// Leeway is the clock-skew allowance token schemes give exp, nbf and
 	// iat; 0 means DefaultLeeway.
 	Leeway time.Duration
+	// ReloadAllKeys makes the CURVE schemes update their ZAP allow-list as
+	// Cylc 8's pyzmq ThreadAuthenticator does: every key added or removed
+	// re-reads every *.key file in .service/client_public_keys/ (through
+	// Run.Files, so the reads are counted) and the list becomes what was
+	// read (curve-job then installs each job's public key there too).
+	// Otherwise keys are added and removed one at a time. Set it for the
+	// cylc server model (wfs.ModelCylc).
+	ReloadAllKeys bool
 }
 
 // ClientEnv is what a client starts from: the run directory as it sees it

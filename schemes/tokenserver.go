@@ -325,10 +325,12 @@ func (s *tokenServer) Authorize(_ context.Context, who wfs.Principal, req *wfs.R
 			return wfs.Rejectf("%s token of %s lacks %s", who.Kind, who.Name, ScopeRead)
 		}
 		return nil
-	case req.Command == wfs.CmdMessage:
-		var a wfs.MessageArgs
-		if err := json.Unmarshal(req.Args, &a); err != nil {
-			return &wfs.Error{Kind: wfs.KindProtocol, Msg: "message args: " + err.Error()}
+	case req.Command == wfs.CmdMessage || req.Command == wfs.CmdGraphQL:
+		// A job message, as the message command or as cylc's GraphQL
+		// mutation (any other graphql request is a protocol error).
+		a, _, err := wfs.JobMessage(req)
+		if err != nil {
+			return err
 		}
 		if hasScope(who.Scopes, ScopeJobMessage+":"+a.TaskJob) || hasScope(who.Scopes, ScopeJobMessage) {
 			return nil

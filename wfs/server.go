@@ -50,6 +50,35 @@ type ServerConfig struct {
 	MaxMsgSize int64
 	// Contact holds extra contact-file entries (no secrets).
 	Contact map[string]string
+
+	// Model is the serving model: "" or ModelFast for authbench's own
+	// server (ROUTER front end, inline or with Workers; the server appends
+	// job messages to job.status), ModelCylc for cylc-flow 8's (see
+	// cylc.go: one request at a time, drain then sleep OperateSleep; job
+	// messages queued for a main loop every MessageInterval; job.status left
+	// to the client, as `cylc message` writes it itself). The cylc model
+	// ignores Workers.
+	Model string
+	// ServiceCPU is the CPU time the thread handling a request burns on it
+	// (busy on CLOCK_THREAD_CPUTIME_ID), a stand-in for the work of
+	// cylc-flow's Python server on each request. 0 means the model's
+	// default (DefaultCylcServiceCPU for ModelCylc, none for ModelFast); a
+	// negative value means none.
+	ServiceCPU time.Duration
+	// OperateSleep is the cylc model's sleep after each drain of the socket
+	// (cylc-flow's OPERATE_SLEEP_INTERVAL). 0 means CylcOperateSleep; a
+	// negative value means no sleep: the loop then waits for the next
+	// request instead. The fast model ignores it.
+	OperateSleep time.Duration
+	// MessageInterval is the cylc model's main-loop period: queued job
+	// messages are processed once per interval (cylc-flow's
+	// INTERVAL_MAIN_LOOP). 0 means CylcMainLoopInterval.
+	MessageInterval time.Duration
+	// MessageQueueMax bounds the job messages the cylc model holds queued;
+	// a request whose messages do not fit is refused with a KindBusy reply
+	// and its messages are counted in CylcStats.MessagesShed. 0 means
+	// DefaultMessageQueueMax.
+	MessageQueueMax int
 }
 
 // ServerStats counts what the server saw.
@@ -62,8 +91,11 @@ type ServerStats struct {
 	Internal  int64 `json:"internal"`
 	Malformed int64 `json:"malformed"` // envelopes dropped without a reply
 	// CPUSeconds is the CPU time of the threads that ran the server's
-	// request handling (its socket goroutine and workers, each locked to
-	// its OS thread); libzmq's own I/O threads are not in it.
+	// request handling (its socket goroutine and workers, and the cylc
+	// model's main loop, each locked to its OS thread), service CPU
+	// included; libzmq's own I/O threads are not in it. The fast model
+	// adds it as Serve returns; the cylc model also after every drain and
+	// main-loop tick, so it grows while the server runs.
 	CPUSeconds float64 `json:"cpu_s"`
 }
 
@@ -134,6 +166,12 @@ type Server struct {
 
 	closed   atomic.Bool
 	cpuNanos atomic.Int64
+
+	// cylc is set for ModelCylc; serviceCPU is the resolved ServiceCPU (0:
+	// none).
+	cylc       bool
+	serviceCPU time.Duration
+	cylcState
 }
 
 // NewServer creates the server's ZMQ context and socket, lets the guard
@@ -152,6 +190,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.Workflow == "" {
 		cfg.Workflow = "authbench"
 	}
+	if err := resolveModel(&cfg); err != nil {
+		return nil, err
+	}
 	zctx, err := zmq.NewContext()
 	if err != nil {
 		return nil, fmt.Errorf("wfs: zmq context: %w", err)
@@ -159,6 +200,11 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s := &Server{cfg: cfg, zctx: zctx, guard: cfg.Guard,
 		pong: map[string]any{"workflow": cfg.Workflow, "pong": true},
 		busy: EncodeError(KindBusy, "server overloaded, request shed")}
+	s.cylc = cfg.Model == ModelCylc
+	if cfg.ServiceCPU > 0 {
+		s.serviceCPU = cfg.ServiceCPU
+	}
+	s.initCylc()
 	if err := s.open(); err != nil {
 		_ = zctx.Term()
 		return nil, err
@@ -299,24 +345,49 @@ type job struct {
 // removes the contact file and terminates the context. It is called once.
 func (s *Server) Serve(ctx context.Context) error {
 	defer s.close()
-	defer s.countThreadCPU()()
-	if s.cfg.Workers <= 0 {
+	m := s.meterThread()
+	defer m.stop()
+	switch {
+	case s.cylc:
+		return s.serveCylc(ctx, m)
+	case s.cfg.Workers <= 0:
 		return s.serveInline(ctx)
 	}
 	return s.servePool(ctx)
 }
 
+// threadMeter adds one OS thread's CPU time to the server's count.
+type threadMeter struct {
+	s    *Server
+	last time.Duration
+}
+
+// meterThread locks the calling goroutine to its OS thread and starts
+// counting the thread's CPU time.
+func (s *Server) meterThread() *threadMeter {
+	runtime.LockOSThread()
+	return &threadMeter{s: s, last: threadCPU()}
+}
+
+// flush adds the thread's CPU time since the last flush to the server's
+// count, so that Stats sees it while the server runs. Only the metered
+// goroutine calls it.
+func (m *threadMeter) flush() {
+	now := threadCPU()
+	m.s.cpuNanos.Add(int64(now - m.last))
+	m.last = now
+}
+
+// stop flushes and unlocks the goroutine from its thread.
+func (m *threadMeter) stop() {
+	m.flush()
+	runtime.UnlockOSThread()
+}
+
 // countThreadCPU locks the calling goroutine to its OS thread and returns
 // a func that adds the thread's CPU time since then to the server's count
 // and unlocks it.
-func (s *Server) countThreadCPU() func() {
-	runtime.LockOSThread()
-	start := threadCPU()
-	return func() {
-		s.cpuNanos.Add(int64(threadCPU() - start))
-		runtime.UnlockOSThread()
-	}
-}
+func (s *Server) countThreadCPU() func() { return s.meterThread().stop }
 
 // threadCPU is the calling thread's user and system CPU time.
 func threadCPU() time.Duration {
@@ -568,6 +639,11 @@ func (s *Server) handBack(ctx context.Context, push *zmq.Socket, envelope [][]by
 // returns the reply frame. It never panics on bad input.
 func (s *Server) handle(ctx context.Context, in *Inbound) (reply []byte) {
 	s.requests.Add(1)
+	if s.serviceCPU > 0 {
+		// Burnt after the request is served (deferred calls run last in,
+		// first out: after the recover below), on every request counted.
+		defer burnThreadCPU(s.serviceCPU)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			s.internal.Add(1)
@@ -630,7 +706,20 @@ func (s *Server) builtin(req *Request) (any, error) {
 	case CmdTrigger, CmdHold, CmdRelease, CmdStop:
 		return map[string]any{"command": req.Command, "queued": true}, nil
 	case CmdMessage:
-		return s.message(req)
+		var a MessageArgs
+		if err := json.Unmarshal(req.Args, &a); err != nil {
+			return nil, &Error{Kind: KindProtocol, Msg: "message args: " + err.Error()}
+		}
+		if s.cylc {
+			n, err := s.queueMessages(a)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"received": n}, nil
+		}
+		return s.message(a)
+	case CmdGraphQL:
+		return s.graphQLMessage(req)
 	case CmdData:
 		var a DataArgs
 		if len(req.Args) > 0 {
@@ -649,13 +738,22 @@ func (s *Server) builtin(req *Request) (any, error) {
 	return nil, &Error{Kind: KindUnknown, Msg: fmt.Sprintf("unknown command %q", req.Command)}
 }
 
-// message appends each message to the job's job.status as Cylc does:
-// CYLC_MESSAGE=<time>|<severity>|<text>.
-func (s *Server) message(req *Request) (any, error) {
-	var a MessageArgs
-	if err := json.Unmarshal(req.Args, &a); err != nil {
-		return nil, &Error{Kind: KindProtocol, Msg: "message args: " + err.Error()}
+// JobStatusLines are a's messages as job.status lines, as cylc-flow's
+// task_message.py (_append_job_status_file) writes them:
+// CYLC_MESSAGE=<time>|<severity>|<text>, newlines in the text flattened.
+func JobStatusLines(a MessageArgs) []byte {
+	var b strings.Builder
+	for _, m := range a.Messages {
+		text := strings.ReplaceAll(m[1], "\n", " ")
+		fmt.Fprintf(&b, "CYLC_MESSAGE=%s|%s|%s\n", a.EventTime, m[0], text)
 	}
+	return []byte(b.String())
+}
+
+// message appends each message to the job's job.status as Cylc does:
+// CYLC_MESSAGE=<time>|<severity>|<text>. Only the fast model does; in the
+// cylc model the client appends (see cylc.go).
+func (s *Server) message(a MessageArgs) (any, error) {
 	id, err := ParseJobID(a.TaskJob)
 	if err != nil {
 		return nil, &Error{Kind: KindProtocol, Msg: err.Error()}
@@ -663,16 +761,11 @@ func (s *Server) message(req *Request) (any, error) {
 	if len(a.Messages) == 0 {
 		return nil, &Error{Kind: KindProtocol, Msg: "message args: no messages"}
 	}
-	var b strings.Builder
-	for _, m := range a.Messages {
-		text := strings.ReplaceAll(m[1], "\n", " ")
-		fmt.Fprintf(&b, "CYLC_MESSAGE=%s|%s|%s\n", a.EventTime, m[0], text)
-	}
 	path := s.cfg.Run.JobStatusPath(id)
 	if _, err := os.Stat(s.cfg.Run.JobDir(id)); err != nil {
 		return nil, &Error{Kind: KindProtocol, Msg: fmt.Sprintf("no such job %s", id)}
 	}
-	if err := s.cfg.Run.Files.AppendFile(path, []byte(b.String()), 0o600); err != nil {
+	if err := s.cfg.Run.Files.AppendFile(path, JobStatusLines(a), 0o600); err != nil {
 		return nil, err
 	}
 	return map[string]any{"received": len(a.Messages)}, nil
