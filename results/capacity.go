@@ -355,17 +355,24 @@ func PlotCapacity(dir string, c *CapacityRun) error {
 		p.X.Label.Text = "offered rate (ops/s)"
 		p.Y.Label.Text = pl.y
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 		p.Y.Min = 0
 		p.Legend.Top = true
 		p.Legend.Left = true
 		p.Add(plotter.NewGrid())
+		var ticks []plot.Tick
+		seen := map[float64]bool{}
+		ymax := 0.0
 		for i, cv := range c.Curves {
 			var pts plotter.XYs
 			for _, s := range cv.Steps {
 				v := pl.get(s)
 				if s.Offered > 0 && !math.IsNaN(v) {
 					pts = append(pts, plotter.XY{X: s.Offered, Y: v})
+					ymax = max(ymax, v)
+					if !seen[s.Offered] {
+						seen[s.Offered] = true
+						ticks = append(ticks, plot.Tick{Value: s.Offered, Label: fmt.Sprintf("%.0f", s.Offered)})
+					}
 				}
 			}
 			if len(pts) == 0 {
@@ -381,6 +388,16 @@ func PlotCapacity(dir string, c *CapacityRun) error {
 			p.Add(l, sc)
 			p.Legend.Add(cv.Scheme+" ("+cv.Op+")", l, sc)
 		}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+		if len(ticks) > 0 {
+			lo, hi := ticks[0].Value, ticks[0].Value
+			for _, t := range ticks {
+				lo, hi = min(lo, t.Value), max(hi, t.Value)
+			}
+			p.X.Min, p.X.Max = lo/1.1, hi*1.1 // room for the end labels
+		}
+		// Head room above the highest point for the legend.
+		p.Y.Max = ymax * (1.15 + 0.08*float64(len(c.Curves)))
 		if err := savePlot(p, filepath.Join(dir, pl.file), 8*vg.Inch, 5*vg.Inch); err != nil {
 			return err
 		}
