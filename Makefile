@@ -9,7 +9,7 @@ SCENARIO ?= smoke
 SUITE ?= -scenario cli-interactive -scenario cli-burst -scenario job-storm -scenario cycle-point
 REPEAT ?= 1
 
-.PHONY: setup build test run report bench lint fuzz conform clean
+.PHONY: setup build test run report bench lint fuzz conform capacity scale clean
 
 setup:
 	@bash scripts/setup.sh
@@ -30,6 +30,7 @@ FUZZ_TARGETS := \
 	FuzzDecodeRequest:./wfs \
 	FuzzDecodeReply:./wfs \
 	FuzzWireDecode:./wfs \
+	FuzzDecodeMessageMutation:./wfs \
 	FuzzParseContact:./wfs \
 	FuzzParseCertificate:./wfs \
 	FuzzParse:./scenarios \
@@ -69,6 +70,17 @@ lint: setup
 # declared claim fails).
 conform: build
 	./$(BIN) conform
+
+# Each scheme's capacity knee: a WFS under a 0.5-CPU quota offered rising
+# Poisson loads (about 3 minutes for three schemes on 2 CPUs).
+CAP_SCHEMES ?= plain,curve,jwt:command
+capacity: build
+	./$(BIN) capacity -schemes $(CAP_SCHEMES) -out $(OUT)/capacity
+
+# The scale check: 10,000 live jobs; must end with 0 errors, <= 2 GiB peak
+# RSS and within its duration + 10 % (see the README).
+scale: build
+	/usr/bin/time -v ./$(BIN) run -quiet -scenario live-jobs-10k -schemes plain -out $(OUT)/scale
 
 clean:
 	rm -rf bin $(OUT)

@@ -52,5 +52,33 @@ func WriteSummary(w io.Writer, run *Run) error {
 			}
 		}
 	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	// The WFS's own cost, apart from the clients'.
+	var rows [][]string
+	for _, r := range run.Results {
+		sp := r.ServerProcess
+		d, ok := sp.CPUPerRequest()
+		if !ok {
+			continue
+		}
+		client := ""
+		if sp.Requests > 0 {
+			client = FormatDuration(time.Duration(r.CPU / float64(sp.Requests) * float64(time.Second)))
+		}
+		rows = append(rows, []string{r.Scenario, r.Scheme, sp.CPUs, strconv.FormatInt(sp.Requests, 10), FormatDuration(d),
+			fmt.Sprintf("%.2f", sp.Utilisation()), client})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	t = Markdown(w, "scenario", "scheme", "WFS CPUs", "requests", "WFS CPU/request", "WFS CPU share", "client CPU/request")
+	for _, row := range rows {
+		if err := t.Append(row); err != nil {
+			return err
+		}
+	}
 	return t.Render()
 }
