@@ -192,6 +192,9 @@ func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
 		out.Partial = out.Partial || r.Partial
 		out.Server.add(r.Server)
 		out.ServerProcess = mergeServerProcess(out.ServerProcess, r.ServerProcess, concurrent)
+		if out.ServerCPU == nil {
+			out.ServerCPU = r.ServerCPU // indicative, as Series: the first's
+		}
 		out.Series = mergeSeries(out.Series, r.Series)
 		out.SchemeStats = mergeStats(out.SchemeStats, r.SchemeStats)
 	}

@@ -58,6 +58,11 @@ func writeScenarioPlots(dir string, sc *scenarioData) ([]plotFile, error) {
 		return nil, err
 	}
 	out = append(out, tps...)
+	cpu, err := writeServerCPUPlot(dir, sc)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, cpu...)
 	var names []string
 	var values plotter.Values
 	for _, s := range sc.schemes {

@@ -91,6 +91,9 @@ type Result struct {
 	// drains, main loops, messages queued, processed and shed).
 	ServerModel      string             `json:"server_model,omitempty"`
 	ServerModelStats map[string]float64 `json:"server_model_stats,omitempty"`
+	// ServerCPU is the WFS process's CPU over time (warm-up included): its
+	// share of one CPU and the requests it served, per interval.
+	ServerCPU *ServerCPUSeries `json:"server_cpu_series,omitempty"`
 	// ClosedLoop names the client groups that ran closed loop (each worker
 	// sends as soon as its last request returns): their latencies measure
 	// throughput at saturation, not the cost of one request.
@@ -164,6 +167,15 @@ type ServerProcess struct {
 	// Connection is how its clients connected: fresh (a new connection and
 	// handshake per request), reuse, or mixed.
 	Connection string `json:"connection,omitempty"`
+}
+
+// ServerCPUSeries is a WFS process's CPU per interval from the start of a
+// run: Share[i] is the share of one CPU it used in interval i, Requests[i]
+// the requests it counted.
+type ServerCPUSeries struct {
+	Interval time.Duration `json:"interval_ns"`
+	Share    []float64     `json:"share"`
+	Requests []int64       `json:"requests"`
 }
 
 // CPUSeconds is the process's user plus system CPU in the window.

@@ -95,6 +95,47 @@ func writeTimePlots(dir string, sc *scenarioData) ([]plotFile, error) {
 	return out, nil
 }
 
+// writeServerCPUPlot writes the WFS's CPU share over time (one line per
+// scheme, from its first round), or nothing when no result has it.
+func writeServerCPUPlot(dir string, sc *scenarioData) ([]plotFile, error) {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("%s: WFS process CPU over time (round 1)", sc.name)
+	p.X.Label.Text = "time since start (s)"
+	p.Y.Label.Text = "share of one CPU"
+	p.Y.Min = 0
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	n := 0
+	for i, s := range sc.schemes {
+		if len(s.rounds) == 0 || s.rounds[0].ServerCPU == nil || len(s.rounds[0].ServerCPU.Share) == 0 {
+			continue
+		}
+		sr := s.rounds[0].ServerCPU
+		var pts plotter.XYs
+		for k, v := range sr.Share {
+			pts = append(pts, plotter.XY{X: (float64(k) + 1) * sr.Interval.Seconds(), Y: v})
+		}
+		ln, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, fmt.Errorf("plot %s: %w", s.name, err)
+		}
+		ln.Color = plotutil.Color(i)
+		ln.Dashes = plotutil.Dashes(i / 7)
+		ln.Width = vg.Points(1.2)
+		p.Add(ln)
+		p.Legend.Add(s.name, ln)
+		n++
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	pf := plotFile{file: fileSafe(sc.name + "-wfs-cpu.svg"), title: p.Title.Text}
+	if err := savePlot(p, filepath.Join(dir, pf.file), 8*vg.Inch, 4*vg.Inch); err != nil {
+		return nil, err
+	}
+	return []plotFile{pf}, nil
+}
+
 // mergeSeries folds b into a: counts and errors add up, the p99 of an
 // interval is the larger of the two (an upper bound, not exact).
 func mergeSeries(a, b []*Series) []*Series {

@@ -299,7 +299,11 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	}()
 	stopProg := r.prog.start(cfg.Progress, cfg.ProgressEvery, label, r.start, r.deadline)
 
+	sampleCtx, stopSampling := context.WithCancel(loadCtx)
+	cpuSeries := make(chan *results.ServerCPUSeries, 1)
+	go func() { cpuSeries <- sampleServerCPU(sampleCtx, srv, s0, r.series.interval) }()
 	r.drive(loadCtx)
+	stopSampling()
 	end := time.Now()
 	stopProg()
 	died := context.Cause(loadCtx)
@@ -350,6 +354,7 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 		SchemeStats:   s1.Scheme,
 		ServerModel:   s1.Model,
 		ClosedLoop:    closedLoop(sc),
+		ServerCPU:     <-cpuSeries,
 	}
 	if s1.Model == wfs.ModelCylc {
 		res.ServerModelStats = cylcStats(s1.Cylc)
@@ -361,6 +366,33 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 		res.Partial = true
 	}
 	return res, runErr
+}
+
+// sampleServerCPU asks the WFS for its CPU every interval from the start
+// of the run (warm-up included) until ctx ends: its CPU share and requests
+// per interval, for the over-time plots. At most maxPoints intervals.
+func sampleServerCPU(ctx context.Context, srv *serverProcess, from ServerReport, interval time.Duration) *results.ServerCPUSeries {
+	out := &results.ServerCPUSeries{Interval: interval}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	prev := from
+	for len(out.Share) < maxPoints {
+		select {
+		case <-ctx.Done():
+			return out
+		case <-t.C:
+		}
+		cur, err := srv.stats(ctx)
+		if err != nil {
+			return out
+		}
+		if w := cur.At.Sub(prev.At).Seconds(); w > 0 {
+			out.Share = append(out.Share, (cur.CPUSeconds()-prev.CPUSeconds())/w)
+			out.Requests = append(out.Requests, cur.Server.Requests-prev.Server.Requests)
+		}
+		prev = cur
+	}
+	return out
 }
 
 // serverStats converts the WFS's counters to the results model.
@@ -454,19 +486,26 @@ func cpuSeconds(ru syscall.Rusage) float64 {
 }
 
 // drive runs every client group of the scenario until each is done or ctx
-// ends. Groups with a natural end (a job group, a CLI count or ramp) define
-// the run; open-ended groups (a CLI at a rate with no count, the UI pollers)
-// run beside them and stop when they are done.
+// ends (DESIGN.md: a run ends when every group is done or the duration is
+// reached; one group finishing early never cuts the others short). Groups
+// with a natural end (a job group, a CLI count or ramp) end on their own;
+// open-ended groups (a CLI at a rate with no count, the UI pollers) run to
+// the scenario's duration. A scenario with no duration is bounded by its
+// counted groups alone, so its open-ended groups stop when those are done.
 func (r *runner) drive(ctx context.Context) {
 	var wg sync.WaitGroup
 	others, stopOthers := context.WithCancel(ctx)
 	defer stopOthers()
-	var bwg sync.WaitGroup // background groups
+	openEnded := ctx
+	if r.sc.Duration <= 0 {
+		openEnded = others
+	}
+	var bwg sync.WaitGroup // open-ended groups
 	if c := r.sc.CLI; c != nil {
 		background := r.sc.Job != nil && c.Count == 0 && len(c.Stages) == 0
 		if background {
 			bwg.Add(1)
-			go func() { defer bwg.Done(); r.cli(others) }()
+			go func() { defer bwg.Done(); r.cli(openEnded) }()
 		} else {
 			wg.Add(1)
 			go func() { defer wg.Done(); r.cli(ctx) }()
@@ -480,7 +519,7 @@ func (r *runner) drive(ctx context.Context) {
 	if r.sc.UIS != nil {
 		uisCtx := ctx
 		if r.sc.CLI != nil || r.sc.Job != nil {
-			uisCtx = others
+			uisCtx = openEnded
 		}
 		for i := 0; i < r.sc.UIS.Pollers; i++ {
 			uwg.Add(1)

@@ -201,3 +201,32 @@ func TestCylcModelRun(t *testing.T) {
 		t.Errorf("plain: %d fsyncs, want %d (appends unsynced)", f.Fsyncs, 2+jobs)
 	}
 }
+
+// TestGroupFinishingEarly: a job group that finishes early does not cut a
+// CLI group at a rate short; both run to the duration, after the warm-up,
+// and the result's duration is the measured window.
+func TestGroupFinishingEarly(t *testing.T) {
+	const rate, warm, dur = 20, time.Second, 3 * time.Second
+	sc := &Scenario{Name: "early", Warmup: Duration(warm), Duration: Duration(dur),
+		CLI: &CLIGroup{Rate: rate, Concurrency: 2, Connection: "reuse"},
+		Job: &JobGroup{Total: 5, Concurrency: 5, Messages: 2}}
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := schemes.Builtin().Parse("plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), Config{Scenario: sc, Schemes: []*schemes.Scheme{plain}, WorkDir: t.TempDir(), Server: testLauncher(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if r.Duration < dur*9/10 {
+		t.Errorf("measured window %s, want about %s (the job group finished early)", r.Duration, dur)
+	}
+	c := r.Op(OpCLICommand)
+	if c == nil || c.Count < int64(rate*dur.Seconds()*0.8) {
+		t.Fatalf("CLI commands %+v, want about %.0f after the warm-up", c, rate*dur.Seconds())
+	}
+}
