@@ -333,7 +333,7 @@ func fmtCPUPerOp(s CapacityStep) string {
 
 // PlotCapacity writes capacity-latency.svg (tail latency by offered rate,
 // one line per scheme) and capacity-cpu.svg (WFS CPU per operation) into
-// dir.
+// dir; with no step measured it writes neither.
 func PlotCapacity(dir string, c *CapacityRun) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("plots: %w", err)
@@ -388,14 +388,15 @@ func PlotCapacity(dir string, c *CapacityRun) error {
 			p.Add(l, sc)
 			p.Legend.Add(cv.Scheme+" ("+cv.Op+")", l, sc)
 		}
-		p.X.Tick.Marker = plot.ConstantTicks(ticks)
-		if len(ticks) > 0 {
-			lo, hi := ticks[0].Value, ticks[0].Value
-			for _, t := range ticks {
-				lo, hi = min(lo, t.Value), max(hi, t.Value)
-			}
-			p.X.Min, p.X.Max = lo/1.1, hi*1.1 // room for the end labels
+		if len(ticks) == 0 {
+			continue // nothing measured: no plot (a log axis needs points)
 		}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+		lo, hi := ticks[0].Value, ticks[0].Value
+		for _, t := range ticks {
+			lo, hi = min(lo, t.Value), max(hi, t.Value)
+		}
+		p.X.Min, p.X.Max = lo/1.1, hi*1.1 // room for the end labels
 		// Head room above the highest point for the legend.
 		p.Y.Max = ymax * (1.15 + 0.08*float64(len(c.Curves)))
 		if err := savePlot(p, filepath.Join(dir, pl.file), 8*vg.Inch, 5*vg.Inch); err != nil {

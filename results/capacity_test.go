@@ -170,3 +170,16 @@ func TestCapacityRender(t *testing.T) {
 		}
 	}
 }
+
+// TestPlotCapacityEmpty: a run that measured nothing writes no plot and
+// does not panic (a log axis needs points).
+func TestPlotCapacityEmpty(t *testing.T) {
+	dir := t.TempDir()
+	c := &CapacityRun{Rule: DefaultKneeRule, Curves: []*CapacityCurve{{Scheme: "plain", Op: "command"}}}
+	if err := PlotCapacity(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.svg")); len(m) != 0 {
+		t.Errorf("plots written with no data: %v", m)
+	}
+}

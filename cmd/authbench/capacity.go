@@ -33,6 +33,7 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	clientCPUs := fs.String("client-cpus", "", "pin the load generator to `CPUS` (default the rest)")
 	quota := fs.Float64("server-quota", 0.5, "cap each WFS process at `CPUS` of CPU time (cgroup; 0 for none) so that the load generator can saturate it")
 	serverWorkers := fs.Int("server-workers", 2, "WFS verification worker `goroutines`")
+	model := fs.String("model", "fast", "the WFS's serving `MODEL`: fast, or cylc (serial drain, 0.2 s sleep, 2 ms service CPU per request)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -54,6 +55,12 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("-server-quota %g: want a positive number of CPUs (or 0 for none)", *quota)
 	case *serverWorkers < 0:
 		return fmt.Errorf("-server-workers %d: want 0 or more", *serverWorkers)
+	case *op != scenarios.CapCommand && *op != scenarios.CapMessage && *op != scenarios.CapHandshake:
+		return fmt.Errorf("-op %q: want command, message or handshake", *op)
+	}
+	sm := &scenarios.ServerModel{Model: *model}
+	if *model != "fast" && *model != "cylc" {
+		return fmt.Errorf("-model %q: want fast or cylc", *model)
 	}
 	schs, err := schemes.Builtin().ParseList(*list)
 	if err != nil {
@@ -94,7 +101,7 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	curves, capErr := scenarios.Capacity(ctx, scenarios.CapacityConfig{
 		Schemes: schs, Op: *op, Start: *start, Factor: *factor, StepTime: *stepTime, MaxStepTime: *maxStep, MaxSteps: *maxSteps,
 		Workers: *workers, Rule: run.Rule, WorkDir: work, ServerWorkers: *serverWorkers, Progress: progress,
-		Server: serverLauncher(self, split.Server, *quota),
+		Server: serverLauncher(self, split.Server, *quota), Model: sm,
 	})
 	run.Curves, run.Ended, run.Partial = curves, time.Now().UTC(), ctx.Err() != nil || capErr != nil
 	if err := run.Write(filepath.Join(*out, "capacity.json")); err != nil {
@@ -104,11 +111,15 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := results.PlotCapacity(plots, run); err != nil {
 		return errors.Join(capErr, err)
 	}
+	plotLink := "capacity-plots"
+	if len(curves) == 0 {
+		plotLink = ""
+	}
 	md, err := os.Create(filepath.Join(*out, "CAPACITY.md"))
 	if err != nil {
 		return errors.Join(capErr, err)
 	}
-	werr := results.WriteCapacity(io.MultiWriter(md, stdout), run, "capacity-plots")
+	werr := results.WriteCapacity(io.MultiWriter(md, stdout), run, plotLink)
 	if err := errors.Join(werr, md.Close()); err != nil {
 		return errors.Join(capErr, err)
 	}

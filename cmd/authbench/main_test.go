@@ -99,6 +99,16 @@ func TestBadInput(t *testing.T) {
 		{"stray argument", []string{"run", "extra"}, []string{"extra"}},
 		{"serve without scheme", []string{"serve", "-run-dir", "x"}, []string{"-scheme"}},
 		{"unknown command", []string{"frob"}, []string{"frob"}},
+		{"overlapping CPUs", []string{"run", "-server-cpus", "0", "-client-cpus", "0"}, []string{"-server-cpus", "share CPU 0"}},
+		{"pin and split", []string{"run", "-pin", "0", "-server-cpus", "0"}, []string{"-pin", "not both"}},
+		{"bad server CPUs", []string{"run", "-server-cpus", "x"}, []string{"-server-cpus"}},
+		{"negative quota", []string{"run", "-server-quota", "-1"}, []string{"-server-quota"}},
+		{"bad serve model", []string{"serve", "-scheme", "plain", "-run-dir", "x", "-model", "slow"}, []string{"-model", "slow"}},
+		{"negative service CPU", []string{"serve", "-scheme", "plain", "-run-dir", "x", "-service-cpu", "-1ms"}, []string{"-service-cpu"}},
+		{"bad capacity op", []string{"capacity", "-op", "frob", "-schemes", "plain"}, []string{"-op", "frob"}},
+		{"bad capacity model", []string{"capacity", "-model", "bogus"}, []string{"-model"}},
+		{"bad capacity factor", []string{"capacity", "-factor", "1"}, []string{"-factor"}},
+		{"bad capacity step", []string{"capacity", "-step", "10ms"}, []string{"-step"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
