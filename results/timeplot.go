@@ -72,15 +72,9 @@ func writeTimePlots(dir string, sc *scenarioData) ([]plotFile, error) {
 				if len(pts) == 0 {
 					continue
 				}
-				ln, err := plotter.NewLine(pts)
-				if err != nil {
-					return nil, fmt.Errorf("plot %s: %w", l.name, err)
+				if err := addLine(p, l.name, pts, i); err != nil {
+					return nil, err
 				}
-				ln.Color = plotutil.Color(i)
-				ln.Dashes = plotutil.Dashes(i / 7)
-				ln.Width = vg.Points(1.2)
-				p.Add(ln)
-				p.Legend.Add(l.name, ln)
 			}
 			pf := plotFile{
 				file:  fileSafe(sc.name + "-" + op + "-" + kind.suffix + ".svg"),
@@ -93,6 +87,21 @@ func writeTimePlots(dir string, sc *scenarioData) ([]plotFile, error) {
 		}
 	}
 	return out, nil
+}
+
+// addLine adds a legend-named line, the i-th of its plot, in the i-th
+// colour.
+func addLine(p *plot.Plot, name string, pts plotter.XYs, i int) error {
+	ln, err := plotter.NewLine(pts)
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", name, err)
+	}
+	ln.Color = plotutil.Color(i)
+	ln.Dashes = plotutil.Dashes(i / 7)
+	ln.Width = vg.Points(1.2)
+	p.Add(ln)
+	p.Legend.Add(name, ln)
+	return nil
 }
 
 // writeServerCPUPlot writes the WFS's CPU share over time (one line per
@@ -115,15 +124,9 @@ func writeServerCPUPlot(dir string, sc *scenarioData) ([]plotFile, error) {
 		for k, v := range sr.Share {
 			pts = append(pts, plotter.XY{X: (float64(k) + 1) * sr.Interval.Seconds(), Y: v})
 		}
-		ln, err := plotter.NewLine(pts)
-		if err != nil {
-			return nil, fmt.Errorf("plot %s: %w", s.name, err)
+		if err := addLine(p, s.name, pts, i); err != nil {
+			return nil, err
 		}
-		ln.Color = plotutil.Color(i)
-		ln.Dashes = plotutil.Dashes(i / 7)
-		ln.Width = vg.Points(1.2)
-		p.Add(ln)
-		p.Legend.Add(s.name, ln)
 		n++
 	}
 	if n == 0 {

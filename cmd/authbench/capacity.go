@@ -66,30 +66,16 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("-schemes: %w", err)
 	}
-	split, err := scenarios.SplitCPUs("", *serverCPUs, *clientCPUs)
-	if err != nil {
-		return err
-	}
-	if split.Client != "" {
-		if err := scenarios.Pin(split.Client); err != nil {
-			return fmt.Errorf("-client-cpus: %w", err)
-		}
-	}
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("capacity: locate the authbench binary: %w", err)
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return fmt.Errorf("-out: %w", err)
-	}
-	work, err := os.MkdirTemp(*out, "work-")
+	split, work, unpin, err := prepareLoad("", *serverCPUs, *clientCPUs, *out)
 	if err != nil {
-		return fmt.Errorf("-out: %w", err)
+		return err
 	}
+	defer unpin()
 	defer os.RemoveAll(work)
-	if err := os.Chmod(work, 0o700); err != nil {
-		return fmt.Errorf("-out: %w", err)
-	}
 	var progress io.Writer
 	if !*quiet {
 		progress = stderr

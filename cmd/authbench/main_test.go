@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/results"
+	"golang.org/x/sys/unix"
 )
 
 // TestMain lets tests run this binary as the real authbench (to send it
@@ -75,6 +76,11 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if runtime.NumCPU() >= 2 && (r.Env.ServerCPUs == "" || r.Env.ClientCPUs == "" || r.Env.ServerCPUs == r.Env.ClientCPUs) {
 		t.Errorf("default CPU split on %d CPUs: server %q clients %q", runtime.NumCPU(), r.Env.ServerCPUs, r.Env.ClientCPUs)
+	}
+	// run pinned itself to the clients' CPUs for the run only.
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil || set.Count() != runtime.NumCPU() {
+		t.Errorf("after run the process may use %d CPUs, want all %d back (%v)", set.Count(), runtime.NumCPU(), err)
 	}
 	if !strings.Contains(stdout.String(), "| passphrase") || !strings.Contains(stdout.String(), "cli.command_total") {
 		t.Errorf("table missing rows:\n%s", stdout.String())

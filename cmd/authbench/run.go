@@ -76,25 +76,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *quota < 0 {
 		return fmt.Errorf("-server-quota %g: want a positive number of CPUs (or 0 for none)", *quota)
 	}
-	split, err := scenarios.SplitCPUs(*pin, *serverCPUs, *clientCPUs)
+	split, work, unpin, err := prepareLoad(*pin, *serverCPUs, *clientCPUs, *out)
 	if err != nil {
 		return err
 	}
-	if split.Client != "" {
-		if err := scenarios.Pin(split.Client); err != nil {
-			return fmt.Errorf("-client-cpus: %w", err)
-		}
-	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return fmt.Errorf("-out: %w", err)
-	}
-	work, err := os.MkdirTemp(*out, "work-")
-	if err != nil {
-		return fmt.Errorf("-out: %w", err)
-	}
-	if err := os.Chmod(work, 0o700); err != nil {
-		return fmt.Errorf("-out: %w", err)
-	}
+	defer unpin()
 	if !*keep {
 		defer os.RemoveAll(work)
 	}
@@ -192,4 +178,43 @@ func findPythonClient(flagValue, self string) string {
 func serverLauncher(self, cpus string, quota float64) scenarios.ServerLauncher {
 	return scenarios.ServerLauncher{Command: []string{self, "serve"}, Env: []string{"AUTHBENCH_AS_MAIN=1"},
 		CPUs: cpus, Quota: quota}
+}
+
+// prepareLoad splits the CPUs between the WFS processes and this load
+// generator, pins this process to its share, and makes a private (0700)
+// scratch directory under out for the run directories. unpin restores the
+// process's CPU affinity (run is an entry point: a caller in the same
+// process, a test say, keeps its CPUs).
+func prepareLoad(pin, serverCPUs, clientCPUs, out string) (split scenarios.CPUSplit, work string, unpin func(), err error) {
+	unpin = func() {}
+	split, err = scenarios.SplitCPUs(pin, serverCPUs, clientCPUs)
+	if err != nil {
+		return split, "", unpin, err
+	}
+	if split.Client != "" {
+		orig, err := scenarios.Affinity()
+		if err != nil {
+			return split, "", unpin, err
+		}
+		if err := scenarios.Pin(split.Client); err != nil {
+			return split, "", unpin, fmt.Errorf("-client-cpus: %w", err)
+		}
+		unpin = func() { _ = scenarios.Pin(orig) }
+	}
+	fail := func(err error) (scenarios.CPUSplit, string, func(), error) {
+		unpin()
+		return split, "", func() {}, fmt.Errorf("-out: %w", err)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fail(err)
+	}
+	work, err = os.MkdirTemp(out, "work-")
+	if err != nil {
+		return fail(err)
+	}
+	if err := os.Chmod(work, 0o700); err != nil {
+		_ = os.RemoveAll(work)
+		return fail(err)
+	}
+	return split, work, unpin, nil
 }
