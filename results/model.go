@@ -441,3 +441,12 @@ func cpuCount(list string) int {
 	}
 	return n
 }
+
+// handshakeCPU is the WFS's CPU milliseconds per handshake from the probe
+// after the load (fresh minus reused).
+func handshakeCPU(r *Result) (float64, bool) {
+	if r.ServerProcess == nil || r.ServerProcess.Handshake == nil {
+		return 0, false
+	}
+	return float64(r.ServerProcess.Handshake.PerHandshake()) / 1e6, true
+}

@@ -1007,7 +1007,7 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 	}
 
 	w.printf("\n### Resources by scheme\n\n")
-	w.printf("Per round, median over rounds. WFS CPU is the WFS process's own CPU (every thread: libzmq's I/O threads, the ZAP handler, the request workers; getrusage(RUSAGE_SELF) in the WFS process) per 1,000 requests it served after the warm-up, with the CPUs it was pinned to and the share of one CPU it used; client CPU is the load generator and its client processes, apart. (In results made before the WFS ran as a process of its own, client CPU is both and WFS CPU is its request threads only.) Bytes added is per request over the same request under plain; files are those the counted file layers (WFS and clients) saw.\n")
+	w.printf("Per round, median over rounds. WFS CPU is the WFS process's own CPU (every thread: libzmq's I/O threads, the ZAP handler, the request workers; getrusage(RUSAGE_SELF) in the WFS process) per 1,000 requests it served after the warm-up, with the CPUs it was pinned to and the share of one CPU it used; its CPU per handshake is a probe after the load (100 pings one after another on a fresh connection each, less 100 on one reused connection, on the idle WFS); client CPU is the load generator and its client processes, apart. (In results made before the WFS ran as a process of its own, client CPU is both and WFS CPU is its request threads only.) Bytes added is per request over the same request under plain; files are those the counted file layers (WFS and clients) saw.\n")
 	rows = rows[:0]
 	for _, s := range sc.schemes {
 		rows = append(rows, []string{s.name,
@@ -1015,6 +1015,7 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 			fmtNumSpread(SpreadOf(s.roundValues(serverCPUPerKReq)), 1),
 			serverPlacement(s.rounds),
 			fmtNumSpread(SpreadOf(s.roundValues(serverUtilisation)), 2),
+			fmtNumSpread(SpreadOf(s.roundValues(handshakeCPU)), 2),
 			fmtNumSpread(SpreadOf(s.roundValues(cpuPerKReq)), 1),
 			fmtNumSpread(SpreadOf(s.roundValues(bytesAdded)), 0),
 			fmtNumSpread(SpreadOf(s.roundValues(filesPerKJobs)), 0),
@@ -1029,7 +1030,7 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 			fmtNum(SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return float64(r.PeakRSSKB) / 1024, r.PeakRSSKB > 0 })), 0),
 		})
 	}
-	w.table([]string{"scheme", "requests", "WFS CPU ms/1k req", "WFS CPUs", "WFS CPU share", "client CPU ms/1k req", "bytes added/msg", "files created/1k jobs", "peak live files", "fsyncs/1k jobs", "file ops/request", "peak RSS MB"}, rows)
+	w.table([]string{"scheme", "requests", "WFS CPU ms/1k req", "WFS CPUs", "WFS CPU share", "WFS CPU ms/handshake (probe)", "client CPU ms/1k req", "bytes added/msg", "files created/1k jobs", "peak live files", "fsyncs/1k jobs", "file ops/request", "peak RSS MB"}, rows)
 
 	base := sc.baseline
 	if base == nil {

@@ -167,6 +167,27 @@ type ServerProcess struct {
 	// Connection is how its clients connected: fresh (a new connection and
 	// handshake per request), reuse, or mixed.
 	Connection string `json:"connection,omitempty"`
+	// Handshake is the WFS's CPU per operation on reused and on fresh
+	// connections, probed after the load.
+	Handshake *HandshakeProbe `json:"handshake_probe,omitempty"`
+}
+
+// HandshakeProbe is the WFS's CPU per CLI operation (a ping through the
+// scheme) made one after another: Ops on one reused connection, then Ops
+// each on a fresh connection, on the idle WFS after a run's load.
+// Fresh minus Reused is the WFS's CPU per handshake.
+type HandshakeProbe struct {
+	Ops    int           `json:"ops"`
+	Fresh  time.Duration `json:"fresh_cpu_per_op_ns"`
+	Reused time.Duration `json:"reused_cpu_per_op_ns"`
+}
+
+// PerHandshake is the WFS's CPU per handshake: fresh minus reused.
+func (h *HandshakeProbe) PerHandshake() time.Duration {
+	if h == nil {
+		return 0
+	}
+	return h.Fresh - h.Reused
 }
 
 // ServerCPUSeries is a WFS process's CPU per interval from the start of a

@@ -67,14 +67,19 @@ func WriteSummary(w io.Writer, run *Run) error {
 		if sp.Requests > 0 {
 			client = FormatDuration(time.Duration(r.CPU / float64(sp.Requests) * float64(time.Second)))
 		}
+		fresh, reused, hs := "", "", ""
+		if h := sp.Handshake; h != nil {
+			fresh, reused, hs = FormatDuration(h.Fresh), FormatDuration(h.Reused), FormatDuration(h.PerHandshake())
+		}
 		rows = append(rows, []string{r.Scenario, r.Scheme, sp.CPUs, strconv.FormatInt(sp.Requests, 10), FormatDuration(d),
-			fmt.Sprintf("%.2f", sp.Utilisation()), client})
+			fmt.Sprintf("%.2f", sp.Utilisation()), client, fresh, reused, hs})
 	}
 	if len(rows) == 0 {
 		return nil
 	}
 	fmt.Fprintln(w)
-	t = Markdown(w, "scenario", "scheme", "WFS CPUs", "requests", "WFS CPU/request", "WFS CPU share", "client CPU/request")
+	t = Markdown(w, "scenario", "scheme", "WFS CPUs", "requests", "WFS CPU/request", "WFS CPU share", "client CPU/request",
+		"probe: WFS CPU/op fresh", "reused", "per handshake")
 	for _, row := range rows {
 		if err := t.Append(row); err != nil {
 			return err

@@ -45,6 +45,10 @@ type Config struct {
 	ServerWorkers int
 	// Server starts each scheme's WFS as a process of its own.
 	Server ServerLauncher
+	// HandshakeProbe, if positive, is how many pings each half of the
+	// handshake probe makes after each run's load (reused connection,
+	// then fresh ones): the WFS's CPU per handshake.
+	HandshakeProbe int
 	// Progress receives a progress line every ProgressEvery; nil is quiet.
 	Progress      io.Writer
 	ProgressEvery time.Duration
@@ -146,10 +150,23 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) 
 		return nil, fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), err)
 	}
 	res, runErr := ss.measure(ctx, sc, fmt.Sprintf("%s %s r%d", sc.Name, scheme.Name(), round))
+	// The handshake probe runs after the load (its requests and files are
+	// kept out of the run's figures), unless the run failed or was cut.
+	var probeFiles []wfs.FileStats
+	if cfg.HandshakeProbe > 0 && runErr == nil && ctx.Err() == nil && res != nil && res.ServerProcess != nil {
+		probe, pf, err := ss.probeHandshake(ctx, cfg.HandshakeProbe)
+		if err != nil {
+			runErr = fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), err)
+		}
+		res.ServerProcess.Handshake, probeFiles = probe, pf
+	}
 	final, closeErr := ss.close()
 	if res != nil {
 		res.Round = round
 		res.Files = addFiles(final, ss.files.Stats(), ss.statusFiles.Stats())
+		for _, pf := range probeFiles {
+			res.Files = subtractFiles(res.Files, pf)
+		}
 	}
 	return res, errors.Join(runErr, closeErr)
 }
@@ -419,6 +436,19 @@ func addFiles(fs ...wfs.FileStats) results.FileStats {
 		o.PeakLive += a.PeakLive
 	}
 	return o
+}
+
+// subtractFiles takes d's counts (not peak live files) out of f.
+func subtractFiles(f results.FileStats, d wfs.FileStats) results.FileStats {
+	f.Created -= d.Created
+	f.Written -= d.Written
+	f.Appended -= d.Appended
+	f.Read -= d.Read
+	f.Deleted -= d.Deleted
+	f.Renamed -= d.Renamed
+	f.Fsyncs -= d.Fsyncs
+	f.Live -= d.Live
+	return f
 }
 
 // serverProcessResult is the WFS process's cost between two of its reports.

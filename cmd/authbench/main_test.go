@@ -70,6 +70,9 @@ func TestRunEndToEnd(t *testing.T) {
 		if sp == nil || sp.PID <= 0 || sp.PID == os.Getpid() || sp.Requests <= 0 || sp.CPUSeconds() <= 0 {
 			t.Fatalf("%s: server process %+v", res.Scheme, sp)
 		}
+		if h := sp.Handshake; h == nil || h.Ops != 100 || h.Fresh <= 0 || h.Reused <= 0 {
+			t.Errorf("%s: handshake probe %+v", res.Scheme, h)
+		}
 		if sp.CPUs != r.Env.ServerCPUs && r.Env.ServerCPUs != "" {
 			t.Errorf("%s: WFS ran on CPUs %q, environment says %q", res.Scheme, sp.CPUs, r.Env.ServerCPUs)
 		}

@@ -39,6 +39,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	pin := fs.String("pin", "", "pin the WFS and its clients both to `CPUS` (e.g. 0, 0-1); prefer -server-cpus and -client-cpus")
 	serverCPUs := fs.String("server-cpus", "", "pin each WFS process to `CPUS` (default 0 on a machine with 2 or more CPUs)")
 	clientCPUs := fs.String("client-cpus", "", "pin the load generator to `CPUS` (default every CPU but the server's)")
+	probe := fs.Int("probe", 100, "after each run's load, `N` pings on a reused connection then N on fresh ones, for the WFS's CPU per handshake (0: none)")
 	quota := fs.Float64("server-quota", 0, "cap each WFS process at `CPUS` of CPU time (cgroup CFS quota, e.g. 0.5; needs root)")
 	format := fs.String("format", "md", "stdout `FORMAT`: md (a table) or bench (Go benchmark lines for benchstat)")
 	leeway := fs.Duration("leeway", 0, "token schemes' clock-skew allowance on exp, nbf and iat (default 30s)")
@@ -73,6 +74,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		scs = append(scs, sc)
 	}
+	if *probe < 0 || *probe > 100000 {
+		return fmt.Errorf("-probe %d: want 0 to 100000", *probe)
+	}
 	if *quota < 0 {
 		return fmt.Errorf("-server-quota %g: want a positive number of CPUs (or 0 for none)", *quota)
 	}
@@ -105,7 +109,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		res, err := scenarios.Run(ctx, scenarios.Config{
 			Scenario: sc, Schemes: schs, Repeat: *repeat, WorkDir: work,
 			ServerWorkers: *workers, Progress: progress, ClientBinary: self,
-			Server:       serverLauncher(self, split.Server, *quota),
+			Server: serverLauncher(self, split.Server, *quota), HandshakeProbe: *probe,
 			PythonClient: findPythonClient(*pyClient, self), Leeway: *leeway,
 		})
 		runRec.Results = append(runRec.Results, res...)
