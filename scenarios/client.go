@@ -82,8 +82,11 @@ func RunClient(ctx context.Context, req ClientRequest) ClientReport {
 		rep.HandshakeNS = int64(hs)
 		var body []byte
 		if req.Kind == schemes.KindJob {
-			body, err = wfs.EncodeRequest(wfs.CmdMessage, wfs.MessageArgs{TaskJob: req.Identity,
-				EventTime: time.Now().UTC().Format(time.RFC3339), Messages: [][2]string{{req.Severity, req.Text}}},
+			// As the contact file's model takes it: against cylc, append
+			// to job.status (unsynced) and send the GraphQL mutation.
+			body, err = wfs.JobMessageRequest(contact[wfs.ContactModel], run, wfs.NewFiles(false),
+				wfs.MessageArgs{Workflow: contact[wfs.ContactWorkflow], TaskJob: req.Identity,
+					EventTime: time.Now().UTC().Format(time.RFC3339), Messages: [][2]string{{req.Severity, req.Text}}},
 				wfs.Meta{Prog: "cylc-message", CommsMethod: "zmq"})
 		} else {
 			body, err = wfs.EncodeRequest(req.Command, nil, wfs.Meta{Prog: "cylc-" + req.Command, CommsMethod: "zmq"})

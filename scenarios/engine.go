@@ -1015,23 +1015,14 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 	rec.ok(OpJobMessage, intended, start, time.Now())
 }
 
-// messageBody is a job message as the WFS's model takes it. Against the
-// cylc model it is what `cylc message` does (cylc-flow
-// cylc/flow/task_message.py, record_messages): append the message to the
-// job's job.status itself, without fsync (_append_job_status_file), then
-// send it as the GraphQL mutation (MUTATION, through the graphql endpoint).
-// Against the fast model it is the message command, and the WFS appends.
+// messageBody is a job message as the WFS's model takes it (see
+// wfs.JobMessageRequest: against the cylc model the client appends to
+// job.status itself, unsynced, and sends cylc's GraphQL mutation).
 func (r *runner) messageBody(id wfs.JobID, sev, text string) ([]byte, error) {
 	a := wfs.MessageArgs{Workflow: r.workflow, TaskJob: id.String(), EventTime: time.Now().UTC().Format(time.RFC3339),
 		Messages: [][2]string{{sev, text}}}
 	meta := wfs.Meta{Prog: "cylc-message", Host: "localhost", CommsMethod: "zmq"}
-	if r.sc.Server.ModelName() != wfs.ModelCylc {
-		return wfs.EncodeRequest(wfs.CmdMessage, a, meta)
-	}
-	if err := r.statusFiles.AppendFile(r.run.JobStatusPath(id), wfs.JobStatusLines(a), 0o600); err != nil {
-		return nil, fmt.Errorf("append job.status: %w", err)
-	}
-	return wfs.EncodeMessageMutation(a, meta)
+	return wfs.JobMessageRequest(r.sc.Server.ModelName(), r.run, r.statusFiles, a, meta)
 }
 
 // uis polls the WFS for data every interval on one long-lived connection,

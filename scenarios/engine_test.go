@@ -3,7 +3,10 @@ package scenarios
 import (
 	"context"
 	"io/fs"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -228,5 +231,59 @@ func TestGroupFinishingEarly(t *testing.T) {
 	c := r.Op(OpCLICommand)
 	if c == nil || c.Count < int64(rate*dur.Seconds()*0.8) {
 		t.Fatalf("CLI commands %+v, want about %.0f after the warm-up", c, rate*dur.Seconds())
+	}
+}
+
+// TestCylcModelProcessClients: client processes (Debian's Python with
+// python3-zmq, and authbench's own client) read the cylc model from the
+// contact file, append to job.status themselves and send cylc's GraphQL
+// mutation, which the WFS queues.
+func TestCylcModelProcessClients(t *testing.T) {
+	if out, err := exec.Command("/usr/bin/python3", "-c", "import zmq").CombinedOutput(); err != nil {
+		t.Skipf("/usr/bin/python3 cannot import zmq (install python3-zmq): %v: %s", err, out)
+	}
+	script, err := filepath.Abs("../scripts/cylc_message.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const jobs, msgs = 3, 2
+	sc := &Scenario{Name: "cylc-python", Server: &ServerModel{Model: "cylc"},
+		Job: &JobGroup{Total: jobs, Concurrency: jobs, Messages: msgs, Process: "python"}}
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	curve, err := schemes.Builtin().Parse("curve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	res, err := Run(context.Background(), Config{Scenario: sc, Schemes: []*schemes.Scheme{curve}, WorkDir: work,
+		Server: testLauncher(t), PythonClient: script})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if m := r.Op(OpJobMessage); m == nil || m.Count != jobs*msgs || m.ErrorCount() != 0 {
+		t.Fatalf("job messages %+v", m)
+	}
+	if r.ServerModelStats["messages_queued"] != jobs*msgs {
+		t.Errorf("WFS queued %v messages, want %d (as GraphQL mutations)", r.ServerModelStats["messages_queued"], jobs*msgs)
+	}
+	var lines int
+	err = filepath.WalkDir(work, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "job.status" {
+			b, rerr := os.ReadFile(p)
+			if rerr != nil {
+				return rerr
+			}
+			lines += strings.Count(string(b), "CYLC_MESSAGE=")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines != jobs*msgs {
+		t.Errorf("job.status files hold %d messages, want %d (appended by the Python client)", lines, jobs*msgs)
 	}
 }

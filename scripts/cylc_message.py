@@ -4,7 +4,9 @@
 A fresh interpreter imports zmq (Debian's python3-zmq), loads two ZeroMQ
 certificate files (the server's public key and the client's secret key),
 makes a CURVE handshake with the WFS and does one REQ/REP round trip of a
-wfs "message" request. It prints one JSON object on stdout:
+wfs "message" request; against a WFS whose contact file names the cylc
+model, it appends the message to job.status itself and sends cylc's GraphQL
+mutation instead, as `cylc message` does. It prints one JSON object on stdout:
 
     {"start_import_ms": ..., "handshake_ms": ..., "round_trip_ms": ...,
      "ok": true, "reply": {...}}
@@ -52,6 +54,27 @@ def process_start_ns():
     return boot_ns + start_ticks * 1_000_000_000 // hz
 
 
+# cylc-flow cylc/flow/task_message.py MUTATION: the GraphQL mutation
+# `cylc message` sends through the scheduler's graphql endpoint.
+MUTATION = """
+mutation (
+  $wFlows: [WorkflowID]!,
+  $taskJob: String!,
+  $eventTime: String,
+  $messages: [[String]]
+) {
+  message (
+    workflows: $wFlows,
+    taskJob: $taskJob,
+    eventTime: $eventTime,
+    messages: $messages
+  ) {
+    result
+  }
+}
+"""
+
+
 def ms(ns):
     return round(ns / 1e6, 3)
 
@@ -78,7 +101,7 @@ def parse_args(argv):
     return a
 
 
-def endpoint_from_contact(path):
+def read_contact(path):
     c = {}
     with open(path) as f:
         for line in f:
@@ -86,9 +109,23 @@ def endpoint_from_contact(path):
             if line and not line.startswith("#") and "=" in line:
                 k, v = line.split("=", 1)
                 c[k.strip()] = v.strip()
+    return c
+
+
+def endpoint_from_contact(c):
     if c.get("AUTHBENCH_ENDPOINT"):
         return c["AUTHBENCH_ENDPOINT"]
     return "tcp://%s:%s" % (c["CYLC_WORKFLOW_HOST"], c["CYLC_WORKFLOW_PORT"])
+
+
+def append_job_status(run_dir, job, event_time, severity, text):
+    """Append the message to the job's job.status, without fsync, as
+    cylc-flow's task_message.py (_append_job_status_file) does."""
+    cycle, task, submit = job.split("/")
+    path = os.path.join(run_dir, "log", "job", cycle, task, "%02d" % int(submit), "job.status")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a") as f:
+        f.write("CYLC_MESSAGE=%s|%s|%s\n" % (event_time, severity, text.replace("\n", " ")))
 
 
 def main(argv):
@@ -99,7 +136,11 @@ def main(argv):
         t0 = a.t0_ns or process_start_ns()
         out["start_import_ms"] = ms(_T_IMPORTED - t0)
         out["import_ms"] = ms(_T_IMPORTED - _T_SCRIPT)
-        endpoint = a.endpoint or endpoint_from_contact(a.contact)
+        contact = read_contact(a.contact) if a.contact else {}
+        endpoint = a.endpoint or endpoint_from_contact(contact)
+        # Against the cylc model a job message is what cylc message sends
+        # (task_message.py): job.status appended here, then the mutation.
+        cylc_model = contact.get("AUTHBENCH_SERVER_MODEL") == "cylc"
 
         curve = bool(a.server_key)
         if curve:
@@ -135,14 +176,30 @@ def main(argv):
             out["handshake_ms"] = ms(time.time_ns() - t_connect)
 
             meta = {"host": socket.gethostname(), "comms_method": "zmq"}
+            event_time = datetime.now(timezone.utc).isoformat()
             if a.command:
                 request = {"command": a.command, "meta": dict(meta, prog=a.command)}
+            elif cylc_model:
+                append_job_status(contact["CYLC_WORKFLOW_RUN_DIR"], a.job, event_time, a.severity, a.text)
+                request = {
+                    "command": "graphql",
+                    "args": {
+                        "request_string": MUTATION,
+                        "variables": {
+                            "wFlows": [contact["CYLC_WORKFLOW_ID"]],
+                            "taskJob": a.job,
+                            "eventTime": event_time,
+                            "messages": [[a.severity, a.text]],
+                        },
+                    },
+                    "meta": dict(meta, prog="message"),
+                }
             else:
                 request = {
                     "command": "message",
                     "args": {
                         "task_job": a.job,
-                        "event_time": datetime.now(timezone.utc).isoformat(),
+                        "event_time": event_time,
                         "messages": [[a.severity, a.text]],
                     },
                     "meta": dict(meta, prog="message"),

@@ -99,6 +99,9 @@ const (
 	ContactEndpoint = "AUTHBENCH_ENDPOINT"
 	ContactScheme   = "AUTHBENCH_SCHEME"
 	ContactRunDir   = "CYLC_WORKFLOW_RUN_DIR"
+	// ContactModel is the WFS's serving model (fast or cylc): clients in
+	// other processes send job messages as that model takes them.
+	ContactModel = "AUTHBENCH_SERVER_MODEL"
 )
 
 // Endpoint returns the ZMQ endpoint recorded in the contact file.

@@ -277,6 +277,7 @@ func (s *Server) writeContact() error {
 		ContactPID:      strconv.Itoa(os.Getpid()),
 		ContactWorkflow: s.cfg.Workflow,
 		ContactRunDir:   s.cfg.Run.Root,
+		ContactModel:    s.cfg.Model,
 	}
 	if h, port, ok := splitTCP(s.endpoint); ok {
 		if h == "0.0.0.0" || h == "*" || h == "[::]" {

@@ -923,3 +923,24 @@ func JobMessage(req *Request) (a MessageArgs, ok bool, err error) {
 	}
 	return MessageArgs{}, false, nil
 }
+
+// JobMessageRequest is a job message as a client sends it to a WFS of the
+// given model. Against the cylc model it does what `cylc message` does
+// (cylc-flow cylc/flow/task_message.py, record_messages): it appends the
+// message to the job's job.status itself through files, without fsync
+// (_append_job_status_file), then encodes the GraphQL mutation
+// (send_messages, MUTATION); a.Workflow must be set. Against the fast model
+// it encodes the message command, and the WFS appends.
+func JobMessageRequest(model string, run *RunDir, files *Files, a MessageArgs, meta Meta) ([]byte, error) {
+	if model != ModelCylc {
+		return EncodeRequest(CmdMessage, a, meta)
+	}
+	id, err := ParseJobID(a.TaskJob)
+	if err != nil {
+		return nil, err
+	}
+	if err := files.AppendFile(run.JobStatusPath(id), JobStatusLines(a), 0o600); err != nil {
+		return nil, fmt.Errorf("append job.status: %w", err)
+	}
+	return EncodeMessageMutation(a, meta)
+}
