@@ -6,7 +6,7 @@ OUT ?= out
 # job stores, encryption, and CurveZMQ as Cylc 8 ships it and per job.
 SCHEMES ?= plain,passphrase,jwt,jwt:command,jwt:shared=10s,jwt:timed=60s/6s,jwt:job=file,jwt:job=combined,jwt:job=status,jwe,jwe/ECDH-ES:job=file,curve,curve-job,curve+jwt:command
 SCENARIO ?= smoke
-SUITE ?= -scenario cli-interactive -scenario cli-burst -scenario job-storm -scenario cycle-point
+SUITE ?= -scenario cli-interactive -scenario cli-burst -scenario job-storm -scenario cycle-point -scenario dispatch-burst
 REPEAT ?= 1
 
 .PHONY: setup build test run report bench lint fuzz conform capacity scale clean
