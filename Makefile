@@ -8,6 +8,8 @@ SCHEMES ?= plain,passphrase,jwt,jwt:command,jwt:shared=10s,jwt:timed=60s/6s,jwt:
 SCENARIO ?= smoke
 SUITE ?= -scenario cli-interactive -scenario cli-burst -scenario job-storm -scenario cycle-point -scenario dispatch-burst
 REPEAT ?= 1
+# The schemes whose capacity knee `make capacity` and `make report` find.
+CAP_SCHEMES ?= plain,curve,jwt:command
 
 .PHONY: setup build test run report bench lint fuzz conform capacity scale clean
 
@@ -56,6 +58,7 @@ run: build
 report: build
 	./$(BIN) run -quiet -repeat $(REPEAT) $(SUITE) -schemes $(SCHEMES) -out REPORT-data
 	./$(BIN) run -quiet -repeat $(REPEAT) -scenario python-message -schemes plain,curve,curve-job -out REPORT-data/python-message
+	./$(BIN) capacity -quiet -schemes $(CAP_SCHEMES) -out REPORT-data
 	./$(BIN) conform -format json > REPORT-data/conformance.json
 	./$(BIN) report -o REPORT.md REPORT-data REPORT-data/python-message
 
@@ -73,7 +76,6 @@ conform: build
 
 # Each scheme's capacity knee: a WFS under a 0.5-CPU quota offered rising
 # Poisson loads (about 3 minutes for three schemes on 2 CPUs).
-CAP_SCHEMES ?= plain,curve,jwt:command
 capacity: build
 	./$(BIN) capacity -schemes $(CAP_SCHEMES) -out $(OUT)/capacity
 

@@ -27,6 +27,9 @@ type ReportOptions struct {
 	// Conformance, when set, is a rendered conformance matrix (markdown,
 	// from `authbench conform`) placed after the scenarios.
 	Conformance string
+	// Capacity, when set, is a rendered capacity search (markdown, from
+	// WriteCapacity) placed after the scenarios, before the conformance.
+	Capacity string
 }
 
 // reporter renders one report.
@@ -65,6 +68,9 @@ func Report(w io.Writer, runs []*Run, opts ReportOptions) error {
 		if err := rp.scenario(ew, sc); err != nil {
 			return err
 		}
+	}
+	if opts.Capacity != "" {
+		ew.printf("\n%s\n", strings.TrimSpace(opts.Capacity))
 	}
 	if opts.Conformance != "" {
 		ew.printf("\n%s\n", strings.TrimSpace(opts.Conformance))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +22,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	out := fs.String("o", "", "write the report to `FILE` (plots go to FILE's directory); default stdout")
 	format := fs.String("format", "md", "output `format`: md (markdown report) or bench (Go benchmark lines for benchstat)")
 	budget := fs.Duration("budget", 0, "p99 `latency` a scheme may add over plain and still be sustainable (default 50ms)")
+	capFile := fs.String("capacity", "", "capacity `FILE` (authbench capacity's capacity.json) to include; default DIR/capacity.json when present")
 	conf := fs.String("conformance", "", "conformance matrix `FILE` (authbench conform -format json) to include; default DIR/conformance.json when present")
 	if err := parse(fs, args, 1<<20); err != nil {
 		return err
@@ -57,6 +59,9 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 			stem := strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out))
 			opts.PlotLink = stem + "-plots"
 			opts.PlotDir = filepath.Join(filepath.Dir(*out), opts.PlotLink)
+		}
+		if opts.Capacity, err = capacitySection(*capFile, fs.Args(), opts.PlotDir, opts.PlotLink); err != nil {
+			return err
 		}
 		if err := results.Report(&buf, runs, opts); err != nil {
 			return err
@@ -155,4 +160,45 @@ func conformanceSection(file string, dirs []string) (string, error) {
 	}
 	fmt.Fprintf(&b, "\nMade by: `authbench conform -format json > %s`\n", file)
 	return b.String(), nil
+}
+
+// capacitySection renders the capacity search to include: the -capacity
+// file, else the first DIR/capacity.json found; "" when there is none. Its
+// plots go to plotDir (none when plotDir is "").
+func capacitySection(file string, dirs []string, plotDir, plotLink string) (string, error) {
+	if file == "" {
+		for _, d := range dirs {
+			p := filepath.Join(d, "capacity.json")
+			if _, err := os.Stat(p); err == nil {
+				file = p
+				break
+			}
+		}
+	}
+	if file == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("report: -capacity: %w", err)
+	}
+	var c results.CapacityRun
+	if err := json.Unmarshal(b, &c); err != nil {
+		return "", fmt.Errorf("report: %s: %w", file, err)
+	}
+	if c.Schema != results.SchemaVersion {
+		return "", fmt.Errorf("report: %s: schema %d, want %d", file, c.Schema, results.SchemaVersion)
+	}
+	if plotDir != "" {
+		if err := results.PlotCapacity(plotDir, &c); err != nil {
+			return "", err
+		}
+	} else {
+		plotLink = ""
+	}
+	var md bytes.Buffer
+	if err := results.WriteCapacity(&md, &c, plotLink); err != nil {
+		return "", err
+	}
+	return md.String(), nil
 }

@@ -194,3 +194,45 @@ func TestReportIncludesConformance(t *testing.T) {
 		}
 	}
 }
+
+// TestReportIncludesCapacity: DIR/capacity.json is rendered into the
+// report with its plots; a capacity file of another schema is refused.
+func TestReportIncludesCapacity(t *testing.T) {
+	dir := writeRun(t, nil)
+	steps := []results.CapacityStep{
+		{Offered: 50, Count: 1000, P90: time.Millisecond, P99: 2 * time.Millisecond, ServerCPUPerOp: time.Millisecond},
+		{Offered: 75, Count: 1100, P90: 5 * time.Millisecond, P99: 9 * time.Millisecond, ServerCPUPerOp: time.Millisecond},
+		{Offered: 112, Count: 1200, P90: 9 * time.Millisecond, P99: 20 * time.Millisecond, ServerCPUPerOp: time.Millisecond},
+	}
+	c := &results.CapacityRun{Schema: results.SchemaVersion, Command: "authbench capacity -schemes curve", Rule: results.DefaultKneeRule,
+		Curves: []*results.CapacityCurve{{Scheme: "curve", Op: "command", ServerCPUs: "0", Quota: 0.5, Steps: steps,
+			Knee: results.FindKnee(steps, results.DefaultKneeRule, 0.5)}}}
+	if err := c.Write(filepath.Join(dir, "capacity.json")); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "REPORT.md")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"report", "-o", out, dir}, &stdout, &stderr); err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Capacity: command", "**75** (knee)", "REPORT-plots/capacity-latency.svg"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(out), "REPORT-plots", "capacity-cpu.svg")); err != nil {
+		t.Error(err)
+	}
+	c.Schema = 999
+	if err := c.Write(filepath.Join(dir, "capacity.json")); err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"report", "-o", out, dir}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "capacity.json") || !strings.Contains(err.Error(), "schema 999") {
+		t.Fatalf("got %v, want a schema error naming the file", err)
+	}
+}
