@@ -126,8 +126,17 @@ func positiveDuration(what, s string) (time.Duration, error) {
 	if d < time.Second {
 		return 0, fmt.Errorf("policy %s: %s is under 1s, the resolution of exp", what, d)
 	}
+	if d > MaxPolicyDuration {
+		return 0, fmt.Errorf("policy %s: %s is over %s (a token that outlives any run is a workflow token: use the workflow policy)", what, d, MaxPolicyDuration)
+	}
 	return d, nil
 }
+
+// MaxPolicyDuration bounds a shared window and a timed token's lifetime:
+// 30 days, the WLCG profile's longest refresh-token lifetime. A token that
+// lives longer outlives any run, and near the largest time.Duration
+// (timed=2562047h) exp overflowed and every verifier rejected the tokens.
+const MaxPolicyDuration = 30 * 24 * time.Hour
 
 // policyClaims are the claims a token credential gives under a policy. Every
 // token is signed for one audience (the workflow) and carries capability

@@ -173,6 +173,10 @@ func TestRegistryParseErrors(t *testing.T) {
 		{"null:workflow", []string{"needs a credential"}},
 		{"", []string{"empty", "plain", "passphrase"}},
 		{"a,b", []string{"comma", "plain"}},
+		// Near the largest time.Duration, exp overflowed and every token
+		// was rejected while the run passed.
+		{"jwt:timed=2562047h/1h", []string{"timed", "2562047h", "over 720h"}},
+		{"jwt:shared=10000h", []string{"shared", "over 720h"}},
 	}
 	reg := schemes.Builtin()
 	for _, tc := range cases {
