@@ -60,8 +60,8 @@ func NewControlServer(run *RunDir, listen string, h ControlHandler) (*ControlSer
 	if listen == "" {
 		listen = "tcp://127.0.0.1:*"
 	}
-	if !strings.HasPrefix(listen, "tcp://") && !strings.HasPrefix(listen, "ipc://") {
-		return nil, fmt.Errorf("control: listen %q: want tcp://ADDR:PORT or ipc://PATH", listen)
+	if err := CheckEndpoint("-control", listen); err != nil {
+		return nil, fmt.Errorf("control: %w", err)
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {

@@ -243,8 +243,8 @@ func (s *Server) open() error {
 
 func (s *Server) bind() error {
 	if s.cfg.Listen != "" {
-		if !strings.HasPrefix(s.cfg.Listen, "tcp://") && !strings.HasPrefix(s.cfg.Listen, "ipc://") {
-			return fmt.Errorf("wfs: -listen %q: want tcp://ADDR:PORT or ipc://PATH", s.cfg.Listen)
+		if err := CheckEndpoint("-listen", s.cfg.Listen); err != nil {
+			return fmt.Errorf("wfs: %w", err)
 		}
 		if err := s.sock.Bind(s.cfg.Listen); err != nil {
 			return fmt.Errorf("wfs: bind %s: %w", s.cfg.Listen, err)
@@ -297,6 +297,27 @@ func (s *Server) writeContact() error {
 	}
 	s.contact = c
 	return s.cfg.Run.Files.WriteFile(s.cfg.Run.ContactPath(), c.Marshal(), 0o600)
+}
+
+// CheckEndpoint checks a bind endpoint given as flag: tcp://ADDR:PORT with
+// PORT 1-65535 or * (a free port), or ipc://PATH. libzmq itself takes a
+// port past 65535 modulo 65536 and binds somewhere else.
+func CheckEndpoint(flag, ep string) error {
+	if strings.HasPrefix(ep, "ipc://") && len(ep) > len("ipc://") {
+		return nil
+	}
+	_, port, ok := splitTCP(ep)
+	if !ok {
+		return fmt.Errorf("%s %q: want tcp://ADDR:PORT or ipc://PATH", flag, ep)
+	}
+	if port == "*" {
+		return nil
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%s %q: port %q: want 1-65535 or *", flag, ep, port)
+	}
+	return nil
 }
 
 func splitTCP(ep string) (host, port string, ok bool) {
@@ -742,13 +763,37 @@ func (s *Server) builtin(req *Request) (any, error) {
 // JobStatusLines are a's messages as job.status lines, as cylc-flow's
 // task_message.py (_append_job_status_file) writes them:
 // CYLC_MESSAGE=<time>|<severity>|<text>, newlines in the text flattened.
+//
+// The text's line breaks are flattened; the event time and severity go in
+// as they are, so CheckJobStatusFields must have passed them first, or a
+// line break in them would forge lines (CYLC_JOB_TOKEN=..., a fake
+// "succeeded").
 func JobStatusLines(a MessageArgs) []byte {
 	var b strings.Builder
 	for _, m := range a.Messages {
-		text := strings.ReplaceAll(m[1], "\n", " ")
+		text := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(m[1])
 		fmt.Fprintf(&b, "CYLC_MESSAGE=%s|%s|%s\n", a.EventTime, m[0], text)
 	}
 	return []byte(b.String())
+}
+
+// CheckJobStatusFields refuses a job message whose event time or severity
+// could forge job.status lines or fields: control characters (line breaks
+// among them) or the field separator '|'. The text may hold anything; its
+// line breaks are flattened when it is written.
+func CheckJobStatusFields(a MessageArgs) error {
+	bad := func(s string) bool {
+		return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '|' })
+	}
+	if bad(a.EventTime) {
+		return protocolf("message args: event time %q holds a control character or '|'", a.EventTime)
+	}
+	for _, m := range a.Messages {
+		if bad(m[0]) {
+			return protocolf("message args: severity %q holds a control character or '|'", m[0])
+		}
+	}
+	return nil
 }
 
 // message appends each message to the job's job.status as Cylc does:
@@ -761,6 +806,9 @@ func (s *Server) message(a MessageArgs) (any, error) {
 	}
 	if len(a.Messages) == 0 {
 		return nil, &Error{Kind: KindProtocol, Msg: "message args: no messages"}
+	}
+	if err := CheckJobStatusFields(a); err != nil {
+		return nil, err
 	}
 	path := s.cfg.Run.JobStatusPath(id)
 	if _, err := os.Stat(s.cfg.Run.JobDir(id)); err != nil {

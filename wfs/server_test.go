@@ -282,6 +282,50 @@ func TestMessageAppends(t *testing.T) {
 	}
 }
 
+// TestJobStatusInjection: a job message cannot forge job.status lines.
+// Line breaks or the field separator in the event time or severity are
+// refused; line breaks in the text are flattened.
+func TestJobStatusInjection(t *testing.T) {
+	ts := startServer(t, wfs.ServerConfig{})
+	id, err := wfs.ParseJobID("1/inj/01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.run.MakeJobDir(id); err != nil {
+		t.Fatal(err)
+	}
+	c := ts.client(2 * time.Second)
+	tests := []struct {
+		name, time, sev, text string
+		wantErr               bool
+	}{
+		{"newline in event time", "2025-01-01T00:00:00Z\nCYLC_JOB_TOKEN=forged", "INFO", "started", true},
+		{"carriage return in event time", "2025-01-01T00:00:00Z\rx", "INFO", "started", true},
+		{"newline in severity", "2025-01-01T00:00:00Z", "INFO\nCYLC_MESSAGE=2025|INFO|succeeded", "started", true},
+		{"separator in severity", "2025-01-01T00:00:00Z", "INFO|x", "started", true},
+		{"newlines in text flattened", "2025-01-01T00:00:01Z", "INFO", "a\r\nCYLC_JOB_TOKEN=forged\nb", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := call(c, wfs.CmdMessage, wfs.MessageArgs{TaskJob: id.String(), EventTime: tc.time, Messages: [][2]string{{tc.sev, tc.text}}})
+			if tc.wantErr != (err != nil) {
+				t.Fatalf("err %v, want error %v", err, tc.wantErr)
+			}
+			if err != nil && !errors.Is(err, wfs.ErrProtocol) {
+				t.Fatalf("err %v, want a protocol error", err)
+			}
+		})
+	}
+	got, err := os.ReadFile(ts.run.JobStatusPath(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "CYLC_MESSAGE=2025-01-01T00:00:01Z|INFO|a CYLC_JOB_TOKEN=forged b\n"
+	if string(got) != want {
+		t.Fatalf("job.status %q, want one line %q", got, want)
+	}
+}
+
 func queued(cmd string) func(*testing.T, []byte) {
 	return func(t *testing.T, data []byte) {
 		var got struct {
@@ -596,7 +640,11 @@ func TestListen(t *testing.T) {
 		}},
 		{name: "ipc", listen: func(t *testing.T) string { return "ipc://" + filepath.Join(t.TempDir(), "wfs.sock") }},
 		{name: "http", listen: func(*testing.T) string { return "http://127.0.0.1:8080" }, wantErr: "want tcp://"},
-		{name: "bad tcp", listen: func(*testing.T) string { return "tcp://no-such-host.invalid:x" }, wantErr: "bind"},
+		// libzmq would bind 99999 - 65536 = 34463.
+		{name: "port past 65535", listen: func(*testing.T) string { return "tcp://127.0.0.1:99999" }, wantErr: "want 1-65535"},
+		{name: "port 0", listen: func(*testing.T) string { return "tcp://127.0.0.1:0" }, wantErr: "want 1-65535"},
+		{name: "bad tcp", listen: func(*testing.T) string { return "tcp://no-such-host.invalid:5555" }, wantErr: "bind"},
+		{name: "bad port", listen: func(*testing.T) string { return "tcp://127.0.0.1:x" }, wantErr: "want 1-65535"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

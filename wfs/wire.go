@@ -939,6 +939,9 @@ func JobMessageRequest(model string, run *RunDir, files *Files, a MessageArgs, m
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckJobStatusFields(a); err != nil {
+		return nil, err
+	}
 	if err := files.AppendFile(run.JobStatusPath(id), JobStatusLines(a), 0o600); err != nil {
 		return nil, fmt.Errorf("append job.status: %w", err)
 	}
