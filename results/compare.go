@@ -104,6 +104,15 @@ func Compare(old, new *Run, opts CompareOptions) (*Comparison, error) {
 		return nil
 	}
 	for _, osc := range oldSc {
+		for _, nsc := range newSc {
+			if nsc.name == osc.name {
+				if err := sameScenario(osc, nsc); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	for _, osc := range oldSc {
 		for _, os := range osc.schemes {
 			ns := find(newSc, osc.name, os.name)
 			for _, op := range os.ops {
@@ -128,7 +137,44 @@ func Compare(old, new *Run, opts CompareOptions) (*Comparison, error) {
 			}
 		}
 	}
+	if len(c.Changes) == 0 {
+		return nil, fmt.Errorf("compare: OLD and NEW share no (scenario, scheme, op), so nothing was compared: OLD has %s; NEW has %s",
+			scenarioList(oldSc), scenarioList(newSc))
+	}
 	return c, nil
+}
+
+// sameScenario refuses to compare two runs of one scenario name whose
+// scenarios differ (their YAML hashes), naming both sources. Results made
+// before scenarios were hashed carry none and pass.
+func sameScenario(a, b *scenarioData) error {
+	src := func(sc *scenarioData) (string, string) {
+		for _, s := range sc.schemes {
+			for _, r := range s.rounds {
+				if r.ScenarioHash != "" {
+					return r.ScenarioSource, r.ScenarioHash
+				}
+			}
+		}
+		return "", ""
+	}
+	as, ah := src(a)
+	bs, bh := src(b)
+	if ah != "" && bh != "" && ah != bh {
+		return fmt.Errorf("compare: scenario %q differs: OLD ran %s (%.19s), NEW ran %s (%.19s); compare runs of one scenario", a.name, as, ah, bs, bh)
+	}
+	return nil
+}
+
+func scenarioList(scs []*scenarioData) string {
+	var names []string
+	for _, sc := range scs {
+		names = append(names, sc.name)
+	}
+	if len(names) == 0 {
+		return "no scenarios"
+	}
+	return "scenarios " + strings.Join(names, ", ")
 }
 
 // change compares one metric; higherBetter is true for throughput.
@@ -229,6 +275,9 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	if len(c.OnlyNew) > 0 {
 		ew.printf("\nOnly in NEW: %s.\n", strings.Join(c.OnlyNew, ", "))
 	}
+	if c.New.Partial || c.Old.Partial {
+		ew.printf("\n**Partial:** %s was interrupted; its figures cover only the rounds it finished.\n", partialSide(c))
+	}
 	if untestable {
 		ew.printf("\nToo few rounds for the test to reach α = %g on some rows (3 against 3 gives p ≥ 0.1): run with -repeat 5 or more.\n", c.Alpha)
 	}
@@ -255,4 +304,14 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 		return fmt.Errorf("compare: %w", ew.err)
 	}
 	return nil
+}
+
+func partialSide(c *Comparison) string {
+	switch {
+	case c.Old.Partial && c.New.Partial:
+		return "each run"
+	case c.Old.Partial:
+		return "OLD"
+	}
+	return "NEW"
 }

@@ -1,6 +1,9 @@
 package results
 
 import (
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +136,26 @@ func TestMergeSingleKeepsResults(t *testing.T) {
 	}
 	if len(m.Results) != len(r.Results) || m.Command != r.Command || len(m.Sources) != 1 {
 		t.Fatalf("merged single run differs: %d results, %q, %d sources", len(m.Results), m.Command, len(m.Sources))
+	}
+}
+
+// TestReadRefusesEmpty: results with no results (or null ones) are one
+// clear error naming the file, not an empty report.
+func TestReadRefusesEmpty(t *testing.T) {
+	for _, tc := range []struct{ name, body, want string }{
+		{"null", `{"schema":` + strconv.Itoa(SchemaVersion) + `,"results":null}`, "no results"},
+		{"empty", `{"schema":` + strconv.Itoa(SchemaVersion) + `,"results":[]}`, "no results"},
+		{"null entry", `{"schema":` + strconv.Itoa(SchemaVersion) + `,"results":[null]}`, "result 1 is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "results.json")
+			if err := os.WriteFile(p, []byte(tc.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Read(p)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
+				t.Fatalf("got %v, want %q naming %s", err, tc.want, p)
+			}
+		})
 	}
 }

@@ -63,15 +63,20 @@ type Environment struct {
 
 // Result is the measurement of one scheme in one scenario (one round).
 type Result struct {
-	Scenario  string        `json:"scenario"`
-	Scheme    string        `json:"scheme"`    // as the user wrote it
-	Canonical string        `json:"canonical"` // the parsed full form
-	Round     int           `json:"round"`
-	Duration  time.Duration `json:"duration_ns"`
-	Ops       []*Op         `json:"ops"`
-	Files     FileStats     `json:"files"`
-	Jobs      int64         `json:"jobs"`
-	Commands  int64         `json:"commands"`
+	Scenario string `json:"scenario"`
+	// ScenarioSource is where the scenario came from ("built-in NAME" or
+	// its file) and ScenarioHash the SHA-256 of its YAML: compare refuses
+	// to compare unlike scenarios of one name.
+	ScenarioSource string        `json:"scenario_source,omitempty"`
+	ScenarioHash   string        `json:"scenario_hash,omitempty"`
+	Scheme         string        `json:"scheme"`    // as the user wrote it
+	Canonical      string        `json:"canonical"` // the parsed full form
+	Round          int           `json:"round"`
+	Duration       time.Duration `json:"duration_ns"`
+	Ops            []*Op         `json:"ops"`
+	Files          FileStats     `json:"files"`
+	Jobs           int64         `json:"jobs"`
+	Commands       int64         `json:"commands"`
 	// CPU is the clients' CPU seconds (user+system) during the run: the
 	// load generator's process and its process-mode client processes
 	// (RUSAGE_CHILDREN). The WFS's own CPU is in ServerProcess. (In results
@@ -329,6 +334,14 @@ func Read(path string) (*Run, error) {
 	}
 	if r.Schema != SchemaVersion {
 		return nil, fmt.Errorf("%s: results schema %d, this authbench reads %d", path, r.Schema, SchemaVersion)
+	}
+	if len(r.Results) == 0 {
+		return nil, fmt.Errorf("%s: no results (the run made none, or it was cut before its first)", path)
+	}
+	for i, res := range r.Results {
+		if res == nil || res.Scenario == "" || res.Scheme == "" {
+			return nil, fmt.Errorf("%s: result %d is empty or names no scenario and scheme", path, i+1)
+		}
 	}
 	return &r, nil
 }
