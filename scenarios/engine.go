@@ -360,7 +360,8 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 		dur = 0
 	}
 	res := &results.Result{
-		Scenario: sc.Name, Scheme: scheme.Name(), Canonical: scheme.Spec().Canonical(),
+		Scenario: sc.Name, ScenarioSource: sc.Source, ScenarioHash: sc.Hash,
+		Scheme: scheme.Name(), Canonical: scheme.Spec().Canonical(),
 		Duration: dur, Ops: ops, Jobs: r.jobs.Load(), Commands: r.cmds.Load(),
 		CPU:           cpuSeconds(ru1) - cpuSeconds(ru0) + cpuSeconds(ch1) - cpuSeconds(ch0),
 		PeakRSSKB:     ru1.Maxrss,

@@ -4,10 +4,14 @@
 package scenarios
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"reflect"
@@ -57,8 +61,11 @@ type Scenario struct {
 	Budgets    map[string]Duration `yaml:"budgets"`
 	Thresholds map[string]string   `yaml:"thresholds"`
 
-	// Source is where the scenario came from (built-in name or file path).
+	// Source is where the scenario came from (built-in name or file path)
+	// and Hash the SHA-256 of its YAML, so that runs of unlike scenarios
+	// of one name are told apart.
 	Source string `yaml:"-"`
+	Hash   string `yaml:"-"`
 }
 
 // CLIGroup is interactive CLI commands: open loop at Rate, or closed loop
@@ -217,7 +224,8 @@ func Load(nameOrFile string) (*Scenario, error) {
 	if !strings.ContainsAny(nameOrFile, "/.") {
 		sc, err := loadBuiltin(nameOrFile)
 		if err == nil {
-			sc.Source = nameOrFile
+			b, _ := builtinFS.ReadFile(path.Join("builtin", nameOrFile+".yaml"))
+			sc.Source, sc.Hash = "built-in "+nameOrFile, hashYAML(b)
 			return sc, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
@@ -230,16 +238,81 @@ func Load(nameOrFile string) (*Scenario, error) {
 		}
 		return nil, fmt.Errorf("-scenario %q: no such built-in scenario (have %s) and not a file path", nameOrFile, strings.Join(names, ", "))
 	}
-	b, err := os.ReadFile(nameOrFile)
+	b, err := readScenarioFile(nameOrFile)
 	if err != nil {
-		return nil, fmt.Errorf("-scenario: %w", err)
+		return nil, err
 	}
 	sc, err := Parse(nameOrFile, b)
 	if err != nil {
 		return nil, err
 	}
-	sc.Source = nameOrFile
+	sc.Source, sc.Hash = nameOrFile, hashYAML(b)
 	return sc, nil
+}
+
+// hashYAML is "sha256:" and the hex SHA-256 of a scenario's YAML.
+func hashYAML(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// CheckUnique refuses two scenarios of one name in one run: a file named
+// like a built-in, or one file given twice, would otherwise be recorded as
+// one scenario and compared as the other.
+func CheckUnique(scs []*Scenario) error {
+	seen := map[string]*Scenario{}
+	for _, sc := range scs {
+		if prev, ok := seen[sc.Name]; ok {
+			return fmt.Errorf("-scenario: %s and %s are both named %q; give each scenario once, with a name of its own", prev.Source, sc.Source, sc.Name)
+		}
+		seen[sc.Name] = sc
+	}
+	return nil
+}
+
+// Limits on what a scenario may ask for: past them a setting means nothing a
+// machine can do (each live job or CLI worker holds a goroutine and, while
+// it talks, a ZMQ socket; 10,000 live jobs take about 170 MB), and an
+// absurd value would exhaust memory or flood before the run could fail.
+const (
+	MaxConcurrency = 20000
+	MaxRate        = 100000 // requests (or jobs) per second
+	MaxCount       = 10000000
+	MaxPollers     = 1000
+)
+
+// MaxScenarioFile bounds a scenario file's size: the largest built-in is
+// under 2 kB.
+const MaxScenarioFile = 1 << 20
+
+// readScenarioFile reads a scenario file: a regular file (not a FIFO, a
+// device or a directory, which could block or never end) of at most
+// MaxScenarioFile bytes.
+func readScenarioFile(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("-scenario: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("-scenario %s: not a regular file (%s)", path, info.Mode().Type())
+	}
+	if info.Size() > MaxScenarioFile {
+		return nil, fmt.Errorf("-scenario %s: %d bytes, more than the %d a scenario may have", path, info.Size(), MaxScenarioFile)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("-scenario: %w", err)
+	}
+	defer f.Close()
+	// The file may have grown since Stat: read one byte past the limit.
+	b, err := io.ReadAll(io.LimitReader(f, MaxScenarioFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("-scenario %s: %w", path, err)
+	}
+	if len(b) > MaxScenarioFile {
+		return nil, fmt.Errorf("-scenario %s: more than the %d bytes a scenario may have", path, MaxScenarioFile)
+	}
+	return b, nil
 }
 
 // Parse decodes and validates a scenario strictly: an unknown key, a wrong
@@ -301,8 +374,8 @@ func (s *Scenario) Validate() error {
 		return ferr("duration", "neither duration nor count: give duration, cli.count or a job group")
 	}
 	if u := s.UIS; u != nil {
-		if u.Pollers <= 0 {
-			return ferr("uis.pollers", "must be positive, got %d", u.Pollers)
+		if u.Pollers <= 0 || u.Pollers > MaxPollers {
+			return ferr("uis.pollers", "want 1 to %d, got %d", MaxPollers, u.Pollers)
 		}
 		if u.Interval <= 0 {
 			return ferr("uis.interval", "must be positive")
@@ -331,6 +404,12 @@ func (s *Scenario) Validate() error {
 
 func (c *CLIGroup) validate() error {
 	switch {
+	case c.Count > MaxCount:
+		return ferr("cli.count", "at most %d, got %d", MaxCount, c.Count)
+	case c.Concurrency > MaxConcurrency:
+		return ferr("cli.concurrency", "at most %d, got %d", MaxConcurrency, c.Concurrency)
+	case math.IsNaN(c.Rate) || c.Rate > MaxRate:
+		return ferr("cli.rate", "at most %d commands per second, got %g", MaxRate, c.Rate)
 	case c.Count < 0:
 		return ferr("cli.count", "must not be negative, got %d", c.Count)
 	case c.Rate < 0:
@@ -362,8 +441,8 @@ func (c *CLIGroup) validate() error {
 		if st.Duration <= 0 {
 			return ferr(fmt.Sprintf("cli.stages[%d].duration", i), "must be positive")
 		}
-		if st.Rate < 0 {
-			return ferr(fmt.Sprintf("cli.stages[%d].rate", i), "must not be negative")
+		if st.Rate < 0 || math.IsNaN(st.Rate) || st.Rate > MaxRate {
+			return ferr(fmt.Sprintf("cli.stages[%d].rate", i), "want 0 to %d commands per second, got %g", MaxRate, st.Rate)
 		}
 	}
 	if b := c.Burst; b != nil {
@@ -372,6 +451,9 @@ func (c *CLIGroup) validate() error {
 		}
 		if b.Within <= 0 || b.Every <= 0 || b.Within > b.Every {
 			return ferr("cli.burst", "want 0 < within <= every")
+		}
+		if b.Size > MaxCount || float64(b.Size)/b.Within.D().Seconds() > MaxRate {
+			return ferr("cli.burst.size", "%d within %s is past %d commands per second", b.Size, b.Within.D(), MaxRate)
 		}
 	}
 	if !c.Process.valid() {
@@ -406,6 +488,16 @@ func (c *CLIGroup) validate() error {
 func (j *JobGroup) validate() error {
 	cycles := j.CyclePoints > 0 || j.TasksPerCycle > 0
 	switch {
+	case j.Total > MaxCount:
+		return ferr("job.total", "at most %d, got %d", MaxCount, j.Total)
+	case cycles && j.CyclePoints > 0 && j.TasksPerCycle > MaxCount/max(1, j.CyclePoints):
+		return ferr("job.tasks_per_cycle", "cycle_points x tasks_per_cycle at most %d", MaxCount)
+	case j.Concurrency > MaxConcurrency:
+		return ferr("job.concurrency", "at most %d, got %d", MaxConcurrency, j.Concurrency)
+	case math.IsNaN(j.Rate) || j.Rate > MaxRate:
+		return ferr("job.rate", "at most %d jobs per second, got %g", MaxRate, j.Rate)
+	case j.Messages > 10000:
+		return ferr("job.messages", "at most 10000 per job, got %d", j.Messages)
 	case cycles && (j.CyclePoints <= 0 || j.TasksPerCycle <= 0):
 		return ferr("job.cycle_points", "cycle_points and tasks_per_cycle go together, both positive")
 	case cycles && j.Total > 0:

@@ -1,10 +1,16 @@
 package scenarios
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/authbench/authbench/results"
 )
 
 func TestBuiltinsParse(t *testing.T) {
@@ -57,6 +63,11 @@ func TestBadScenarioFiles(t *testing.T) {
 		{"target without name", "name: x\njob:\n  total: 5\n  concurrency: 1\n  messages: 2\n  targets:\n    - {share: 1}\n", 7, 7, "needs a name"},
 		{"bad process mode", "name: x\nduration: 1s\ncli:\n  concurrency: 1\n  process: maybe\n", 5, 12, "want false, true"},
 		{"list expected", "name: x\nduration: 1s\njob:\n  total: 1\n  concurrency: 1\n  messages: 2\n  targets: localhost\n", 7, 12, "want a list"},
+		{"absurd concurrency", "name: x\nduration: 1s\ncli:\n  concurrency: 100000000\n", 4, 16, "at most 20000"},
+		{"absurd rate", "name: x\nduration: 1s\ncli:\n  rate: 1e300\n", 4, 9, "at most 100000"},
+		{"absurd job total", "name: x\njob:\n  total: 100000000\n  concurrency: 1\n  messages: 2\n", 3, 10, "at most 10000000"},
+		{"absurd job concurrency", "name: x\njob:\n  total: 10\n  concurrency: 30000\n  messages: 2\n", 4, 16, "at most 20000"},
+		{"absurd pollers", "name: x\nduration: 1s\nuis: {pollers: 5000, interval: 1s}\n", 3, 16, "want 1 to 1000"},
 		{"bad cli arrival", "name: x\nduration: 1s\ncli:\n  rate: 5\n  arrival: bursty\n", 5, 12, `cli.arrival: want constant or poisson, got "bursty"`},
 		{"cli arrival without rate", "name: x\nduration: 1s\ncli:\n  concurrency: 1\n  arrival: poisson\n", 5, 12, "cli.arrival: applies to rate only"},
 		{"cli arrival with stages", "name: x\ncli:\n  stages: [{duration: 1s, rate: 5}]\n  arrival: constant\n", 4, 12, "cli.arrival: applies to rate only"},
@@ -105,5 +116,91 @@ func TestThresholdParse(t *testing.T) {
 		if _, err := ParseThreshold(k, v); err == nil {
 			t.Errorf("%s: %s accepted", k, v)
 		}
+	}
+}
+
+// TestScenarioFileKinds: only a regular file of at most MaxScenarioFile
+// bytes is read; a FIFO (which would block), a device (which never ends), a
+// directory or a large file is one clear error, at once.
+func TestScenarioFileKinds(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxScenarioFile + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	tests := []struct{ name, path, want string }{
+		{"fifo", fifo, "not a regular file"},
+		{"device", "/dev/zero", "not a regular file"},
+		{"directory", dir + "/.", "not a regular file"},
+		{"too big", big, "more than the 1048576"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { _, err := Load(tc.path); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("got %v, want one line with %q", err, tc.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Load blocked")
+			}
+		})
+	}
+}
+
+// TestCheckUnique: two scenarios of one name in one run are refused, naming
+// both sources.
+func TestCheckUnique(t *testing.T) {
+	a, b := &Scenario{Name: "smoke", Source: "built-in smoke"}, &Scenario{Name: "smoke", Source: "mine.yaml"}
+	err := CheckUnique([]*Scenario{a, &Scenario{Name: "other"}, b})
+	if err == nil || !strings.Contains(err.Error(), "built-in smoke") || !strings.Contains(err.Error(), "mine.yaml") {
+		t.Fatalf("got %v", err)
+	}
+	if err := CheckUnique([]*Scenario{a, {Name: "other"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestThresholdNoData: a threshold evaluated on zero operations fails; it
+// never passes (every request rejected left no latency to judge).
+func TestThresholdNoData(t *testing.T) {
+	sc := &Scenario{Name: "x", Thresholds: map[string]string{"cli.command_total.p99": "50ms", "errors": "0"}}
+	res := []*results.Result{{Scenario: "x", Scheme: "jwt"}}
+	cs, err := CheckThresholds(sc, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 {
+		t.Fatalf("crossings %v, want both thresholds failed for want of data", cs)
+	}
+	for _, c := range cs {
+		if !c.NoData || !strings.Contains(c.String(), "no operations") {
+			t.Errorf("%s: %+v", c.String(), c)
+		}
+	}
+	// All rejected: the latency has no data; the error count does.
+	res[0].Ops = []*results.Op{{Name: OpCLICommand, Errors: map[string]int64{"rejected": 40}, Hist: results.NewHistogram()}}
+	cs, _ = CheckThresholds(sc, res)
+	var noData, errs int
+	for _, c := range cs {
+		if c.NoData {
+			noData++
+		} else if c.Threshold.Stat == "errors" && c.Got == 40 {
+			errs++
+		}
+	}
+	if noData != 1 || errs != 1 {
+		t.Fatalf("crossings %v: want the p99 without data and 40 errors", cs)
 	}
 }

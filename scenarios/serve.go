@@ -6,9 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/authbench/authbench/schemes"
@@ -49,6 +52,8 @@ type ServeConfig struct {
 	StatsOut string
 	// Ready is called once the contact and control files are written.
 	Ready func(contactPath, endpoint, controlPath string)
+	// Log, if set, receives notices (a stale contact file cleaned up).
+	Log io.Writer
 }
 
 // ServeFlags defines serve's flags on fs and returns a function that,
@@ -165,6 +170,9 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	if err != nil {
 		return fmt.Errorf("-run-dir: %w", err)
 	}
+	if err := claimRunDir(run, cfg.Log); err != nil {
+		return err
+	}
 	workflow := cfg.Workflow
 	if workflow == "" {
 		workflow = filepath.Base(root)
@@ -214,6 +222,43 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		}
 	}
 	return err
+}
+
+// claimRunDir refuses a run directory a live WFS serves, as Cylc refuses
+// to start a workflow whose contact file names a running scheduler
+// (cylc-flow cylc/flow/workflow_files.py, detect_old_contact_file): a
+// second server would overwrite the first's contact file and keys, and
+// delete them at its exit. A contact file left by a dead server is removed,
+// with a notice.
+func claimRunDir(run *wfs.RunDir, log io.Writer) error {
+	path := run.ContactPath()
+	c, err := wfs.ReadContact(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("-run-dir: %w", err)
+	}
+	pid, _ := strconv.Atoi(c[wfs.ContactPID])
+	if pid > 0 && processAlive(pid) && pid != os.Getpid() {
+		return fmt.Errorf("-run-dir %s: a WFS (pid %d, %s) already serves it (contact file %s); stop it first", run.Root, pid, c[wfs.ContactEndpoint], path)
+	}
+	for _, p := range []string{path, run.Service(wfs.ControlFile)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("-run-dir: remove stale %s: %w", p, err)
+		}
+	}
+	if log != nil {
+		fmt.Fprintf(log, "removed the stale contact file %s of pid %d, which is no longer running\n", path, pid)
+	}
+	return nil
+}
+
+// processAlive reports whether a process with pid exists (kill 0: no
+// error, or EPERM for another user's).
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // Control operations a WFS process serves on its control channel.

@@ -60,14 +60,20 @@ func ParseThreshold(key, value string) (Threshold, error) {
 	return t, nil
 }
 
-// Crossing is a threshold a result crossed.
+// Crossing is a threshold a result crossed, or could not be judged on:
+// NoData marks a threshold evaluated on zero operations, which fails (it
+// never passes).
 type Crossing struct {
 	Threshold Threshold
 	Scheme    string
 	Got       float64
+	NoData    bool
 }
 
 func (c Crossing) String() string {
+	if c.NoData {
+		return fmt.Sprintf("%s: %s has no operations to judge (a threshold on no data fails)", c.Scheme, c.Threshold.Key)
+	}
 	if c.Threshold.Stat == "errors" {
 		return fmt.Sprintf("%s: %s has %.0f errors, limit %.0f", c.Scheme, c.Threshold.Key, c.Got, c.Threshold.Limit)
 	}
@@ -92,6 +98,7 @@ func CheckThresholds(sc *Scenario, res []*results.Result) ([]Crossing, error) {
 			if r.Scenario != sc.Name {
 				continue
 			}
+			judged := false
 			for _, o := range r.Ops {
 				if t.Op != "" && o.Name != t.Op {
 					continue
@@ -101,6 +108,11 @@ func CheckThresholds(sc *Scenario, res []*results.Result) ([]Crossing, error) {
 				if t.Op == "" && !topLevel(o.Name) {
 					continue
 				}
+				// A latency needs successes; an error count, attempts.
+				if o.Count == 0 && (t.Stat != "errors" || o.ErrorCount() == 0) {
+					continue
+				}
+				judged = true
 				var got float64
 				switch t.Stat {
 				case "errors":
@@ -114,6 +126,9 @@ func CheckThresholds(sc *Scenario, res []*results.Result) ([]Crossing, error) {
 				if got > t.Limit {
 					out = append(out, Crossing{Threshold: t, Scheme: r.Scheme, Got: got})
 				}
+			}
+			if !judged {
+				out = append(out, Crossing{Threshold: t, Scheme: r.Scheme, NoData: true})
 			}
 		}
 	}
