@@ -22,3 +22,9 @@ func WriteKeyPair(dir, name string) (public, secret, z85 string, err error) {
 	public, secret = wfs.KeyPaths(dir, name)
 	return public, secret, kp.Public.Z85(), nil
 }
+
+// KeyPairPaths are the public and secret key files WriteKeyPair writes.
+func KeyPairPaths(dir, name string) []string {
+	public, secret := wfs.KeyPaths(dir, name)
+	return []string{public, secret}
+}

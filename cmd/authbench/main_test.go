@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -118,6 +119,8 @@ func TestBadInput(t *testing.T) {
 		{"bad capacity model", []string{"capacity", "-model", "bogus"}, []string{"-model"}},
 		{"bad capacity factor", []string{"capacity", "-factor", "1"}, []string{"-factor"}},
 		{"bad capacity step", []string{"capacity", "-step", "10ms"}, []string{"-step"}},
+		{"scenario named twice", []string{"run", "-scenario", "smoke", "-scenario", "smoke"}, []string{`"smoke"`, "built-in smoke"}},
+		{"serve port past 65535", []string{"serve", "-scheme", "plain", "-run-dir", "x", "-listen", "tcp://127.0.0.1:99999"}, []string{"99999", "1-65535"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -154,9 +157,17 @@ func TestList(t *testing.T) {
 	}
 }
 
-// TestServeSIGINT runs `authbench serve` as a real process, stops it with
-// SIGINT, and checks that no contact or passphrase file is left.
-func TestServeSIGINT(t *testing.T) {
+// TestServeSignals: serve stops cleanly on SIGINT, SIGTERM and SIGHUP and
+// leaves nothing in .service; while it serves, a second serve on the same
+// run directory is refused (it would overwrite and later delete the first's
+// contact file and keys).
+func TestServeSignals(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) { testServeSignal(t, sig) })
+	}
+}
+
+func testServeSignal(t *testing.T, sig syscall.Signal) {
 	dir := filepath.Join(t.TempDir(), "wf")
 	cmd := exec.Command(os.Args[0], "serve", "-scheme", "passphrase", "-run-dir", dir)
 	cmd.Env = append(os.Environ(), "AUTHBENCH_AS_MAIN=1")
@@ -191,7 +202,15 @@ func TestServeSIGINT(t *testing.T) {
 			t.Fatalf("while serving: %v", err)
 		}
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	var out2, err2 bytes.Buffer
+	second := run(context.Background(), []string{"serve", "-scheme", "plain", "-run-dir", dir}, &out2, &err2)
+	if second == nil || !strings.Contains(second.Error(), "already serves it") {
+		t.Fatalf("a second serve on a served run dir: %v", second)
+	}
+	if _, err := os.Stat(contact); err != nil {
+		t.Fatalf("the refused second serve disturbed the first's contact file: %v", err)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -203,7 +222,7 @@ func TestServeSIGINT(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatal("serve did not stop on SIGINT")
+		t.Fatalf("serve did not stop on %s", sig)
 	}
 	left, _ := os.ReadDir(filepath.Join(dir, ".service"))
 	if len(left) != 0 {
@@ -212,6 +231,35 @@ func TestServeSIGINT(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Fatalf("left behind in .service: %v", names)
+	}
+}
+
+// TestServeStaleContact: a contact file left by a dead server is removed,
+// with a notice, and the new server starts.
+func TestServeStaleContact(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "wf")
+	if err := os.MkdirAll(filepath.Join(dir, ".service"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// A pid past pid_max is no live process.
+	stale := "CYLC_WORKFLOW_PID=4194399\nAUTHBENCH_ENDPOINT=tcp://127.0.0.1:43001\n"
+	if err := os.WriteFile(filepath.Join(dir, ".service", "contact"), []byte(stale), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "-scheme", "plain", "-run-dir", dir}, &stdout, &stderr) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stdout.String(), "control file:") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve over a stale contact file: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "stale contact file") || !strings.Contains(stderr.String(), "4194399") {
+		t.Errorf("no notice of the stale contact file: %q", stderr.String())
 	}
 }
 
@@ -272,6 +320,21 @@ func TestKeys(t *testing.T) {
 	if err := run(context.Background(), []string{"keys", dir}, &stdout, &stderr); err == nil {
 		t.Error("keys with one argument succeeded")
 	}
+	// A second keys of the same name would replace the secret key.
+	secret, _ := os.ReadFile(filepath.Join(dir, "client.key_secret"))
+	err = run(context.Background(), []string{"keys", dir, "client"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "-force") {
+		t.Fatalf("keys over an existing keypair: %v, want a refusal naming -force", err)
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, "client.key_secret")); !bytes.Equal(again, secret) {
+		t.Fatal("the refused keys replaced the secret key")
+	}
+	if err := run(context.Background(), []string{"keys", "-force", dir, "client"}, &stdout, &stderr); err != nil {
+		t.Fatalf("keys -force: %v", err)
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, "client.key_secret")); bytes.Equal(again, secret) {
+		t.Fatal("keys -force kept the old secret key")
+	}
 }
 
 // TestCapacityEndToEnd: a short capacity search writes capacity.json with a
@@ -327,4 +390,23 @@ func TestCapacityEndToEnd(t *testing.T) {
 	if m, _ := filepath.Glob("/sys/fs/cgroup/cpu/authbench-wfs-*"); len(m) != 0 {
 		t.Errorf("cgroups left behind: %v", m)
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to write from one goroutine while
+// another reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -131,6 +131,20 @@ func TestCompareCommand(t *testing.T) {
 			}
 		}
 	})
+	otherScenario := writeRun(t, func(r *results.Run) {
+		for _, res := range r.Results {
+			res.Scenario = "other"
+		}
+	})
+	hashed := func(src, hash string) string {
+		return writeRun(t, func(r *results.Run) {
+			for _, res := range r.Results {
+				res.ScenarioSource, res.ScenarioHash = src, hash
+			}
+		})
+	}
+	builtin, unlike := hashed("built-in smoke", "sha256:aaaa"), hashed("mine.yaml", "sha256:bbbb")
+	partial := writeRun(t, func(r *results.Run) { r.Partial = true })
 	tests := []struct {
 		name     string
 		args     []string
@@ -138,6 +152,10 @@ func TestCompareCommand(t *testing.T) {
 		wantOut  string
 	}{
 		{"self", []string{"compare", "-fail-on-regression", "5", fixture, fixture}, 0, "no significant change"},
+		// Nothing in common is no verdict: an error, gated or not.
+		{"nothing matched", []string{"compare", "-fail-on-regression", "5", fixture, otherScenario}, 1, ""},
+		{"unlike scenarios of one name", []string{"compare", builtin, unlike}, 1, ""},
+		{"partial NEW flagged", []string{"compare", fixture, partial}, 0, "**Partial:** NEW"},
 		{"self no flag", []string{"compare", fixture, fixture}, 0, "no significant change"},
 		// Twice as slow in both rounds: 2 against 2 rounds cannot be
 		// significant, but every round is worse.
@@ -152,12 +170,7 @@ func TestCompareCommand(t *testing.T) {
 			err := run(ctx, tc.args, &stdout, &stderr)
 			code := 0
 			if err != nil {
-				code = 1
-				var ee *exitError
-				if !errors.As(err, &ee) {
-					t.Fatalf("error %v is not an exitError", err)
-				}
-				code = ee.code
+				code = exitCode(err, io.Discard)
 			}
 			if code != tc.wantCode {
 				t.Errorf("exit %d (%v), want %d", code, err, tc.wantCode)

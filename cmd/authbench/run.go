@@ -74,6 +74,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		scs = append(scs, sc)
 	}
+	if err := scenarios.CheckUnique(scs); err != nil {
+		return err
+	}
 	if *probe < 0 || *probe > 100000 {
 		return fmt.Errorf("-probe %d: want 0 to 100000", *probe)
 	}
@@ -104,24 +107,42 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	runRec.Env.Pin = *pin
 	runRec.Env.ServerCPUs, runRec.Env.ClientCPUs, runRec.Env.ServerQuota = split.Server, split.Client, *quota
-	var runErr error
+	// Each finished (scheme, round) is written at once, atomically, marked
+	// partial until the run ends: a run cut short (a signal, a full disk)
+	// keeps every round it finished.
+	var runErr, saveErr error
+	saved := 0
+	save := func(partial bool) error {
+		runRec.Ended, runRec.Partial = time.Now().UTC(), partial
+		if err := runRec.Write(resPath); err != nil {
+			return fmt.Errorf("%w; %s", err, keptText(resPath, saved))
+		}
+		saved = len(runRec.Results)
+		return nil
+	}
 	for _, sc := range scs {
-		res, err := scenarios.Run(ctx, scenarios.Config{
+		_, err := scenarios.Run(ctx, scenarios.Config{
 			Scenario: sc, Schemes: schs, Repeat: *repeat, WorkDir: work,
 			ServerWorkers: *workers, Progress: progress, ClientBinary: self,
 			Server: serverLauncher(self, split.Server, *quota), HandshakeProbe: *probe,
 			PythonClient: findPythonClient(*pyClient, self), Leeway: *leeway,
+			OnResult: func(r *results.Result) {
+				runRec.Results = append(runRec.Results, r)
+				if saveErr == nil {
+					saveErr = save(true)
+				}
+			},
 		})
-		runRec.Results = append(runRec.Results, res...)
-		if err != nil || ctx.Err() != nil {
+		if err != nil || ctx.Err() != nil || saveErr != nil {
 			runErr = err
 			break
 		}
 	}
-	runRec.Ended = time.Now().UTC()
 	interrupted := ctx.Err() != nil
-	runRec.Partial = interrupted
-	if err := runRec.Write(resPath); err != nil {
+	if saveErr != nil {
+		return errors.Join(runErr, saveErr)
+	}
+	if err := save(interrupted || runErr != nil); err != nil {
 		return errors.Join(runErr, err)
 	}
 	if *format == "bench" {
@@ -221,4 +242,12 @@ func prepareLoad(pin, serverCPUs, clientCPUs, out string) (split scenarios.CPUSp
 		return fail(err)
 	}
 	return split, work, unpin, nil
+}
+
+// keptText says what a failed results write left behind.
+func keptText(path string, saved int) string {
+	if saved == 0 {
+		return "no results were kept"
+	}
+	return fmt.Sprintf("%s still holds the %d result(s) finished before it", path, saved)
 }

@@ -22,6 +22,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	spec := cfg.Scheme.Name()
+	cfg.Log = stderr
 	cfg.Ready = func(contact, endpoint, control string) {
 		fmt.Fprintf(stdout, "serving %s on %s\ncontact file: %s\n%s%s\n", spec, endpoint, contact, scenarios.ControlLinePrefix, control)
 	}
