@@ -36,6 +36,11 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if *budget < 0 {
 		return fmt.Errorf("report: -budget %v: want a positive duration", *budget)
 	}
+	if *out != "" {
+		if err := checkReportOut(*out, fs.Args()); err != nil {
+			return err
+		}
+	}
 	runs, err := readMerged(fs.Args())
 	if err != nil {
 		return err
@@ -201,4 +206,30 @@ func capacitySection(file string, dirs []string, plotDir, plotLink string) (stri
 		return "", err
 	}
 	return md.String(), nil
+}
+
+// checkReportOut refuses a report path that would destroy data or fail
+// half-way: a directory, one of the input files, or any results, capacity
+// or conformance file (report -o out/results.json out overwrote the results
+// with markdown). It runs before anything is written.
+func checkReportOut(out string, dirs []string) error {
+	if info, err := os.Stat(out); err == nil && info.IsDir() {
+		return fmt.Errorf("report: -o %s is a directory; give a file such as %s", out, filepath.Join(out, "REPORT.md"))
+	}
+	switch filepath.Base(out) {
+	case "results.json", "capacity.json", "conformance.json":
+		return fmt.Errorf("report: -o %s would overwrite a data file; give a markdown file such as REPORT.md", out)
+	}
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("report: -o: %w", err)
+	}
+	for _, d := range dirs {
+		for _, in := range []string{d, filepath.Join(d, "results.json")} {
+			if a, err := filepath.Abs(in); err == nil && a == abs {
+				return fmt.Errorf("report: -o %s is an input (%s); write the report elsewhere", out, d)
+			}
+		}
+	}
+	return nil
 }

@@ -83,6 +83,10 @@ func TestReportCommandBadInput(t *testing.T) {
 		extra.Scenario = "cli-burst"
 		r.Results = append(r.Results, &extra)
 	})
+	copied := writeRun(t, nil)
+	if err := os.WriteFile(filepath.Join(copied, "x"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	schemaDir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(schemaDir, "results.json"), []byte(`{"schema": 99, "results": []}`), 0o644); err != nil {
 		t.Fatal(err)
@@ -99,6 +103,10 @@ func TestReportCommandBadInput(t *testing.T) {
 		{"format", []string{"report", "-format", "html", fixture}, "want md or bench"},
 		{"compare one arg", []string{"compare", fixture}, "want OLD and NEW"},
 		{"compare missing", []string{"compare", fixture, missing}, "no such file or directory"},
+		// report -o DIR/results.json DIR destroyed its own input.
+		{"output is the input", []string{"report", "-o", filepath.Join(copied, "results.json"), copied}, "overwrite a data file"},
+		{"output is an input file", []string{"report", "-o", filepath.Join(copied, "x"), filepath.Join(copied, "x")}, "is an input"},
+		{"output is a directory", []string{"report", "-o", copied, copied}, "is a directory"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,6 +121,14 @@ func TestReportCommandBadInput(t *testing.T) {
 				t.Errorf("want one line on stderr, got %q", line.String())
 			}
 		})
+	}
+	// The refused reports touched nothing: the input is intact and no
+	// plot directory was made beside it.
+	if _, err := results.Read(copied); err != nil {
+		t.Errorf("input damaged: %v", err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(filepath.Dir(copied), "*-plots")); len(m) != 0 {
+		t.Errorf("plot directories made: %v", m)
 	}
 }
 
