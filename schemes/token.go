@@ -186,6 +186,9 @@ func (k *signingKit) verify(tok string, r tokenRules, now time.Time) (*TokenClai
 	if tok[0] == '{' || strings.Count(tok, ".") != 2 {
 		return nil, wfs.Rejectf("token: not a compact JWS")
 	}
+	if err := strictJWS(tok, k.alg); err != nil {
+		return nil, err
+	}
 	t, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{k.alg})
 	if err != nil {
 		return nil, wfs.Rejectf("token: %v", err)
@@ -300,4 +303,54 @@ func (rc *replayCache) size() int {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	return len(rc.seen)
+}
+
+// strictCompact checks that every segment of a compact JWS or JWE is the
+// one canonical unpadded base64url spelling of its bytes. go-jose's decoder
+// (like Go's) skips line breaks and ignores the unused low bits of the last
+// character, so two token strings could carry one signature; authbench
+// refuses every spelling but the canonical one (Wycheproof JWS tc374,
+// "ModifiedUnusedBitsInPayload"). It returns the decoded segments.
+func strictCompact(what, tok string) ([][]byte, error) {
+	segs := strings.Split(tok, ".")
+	out := make([][]byte, len(segs))
+	for i, seg := range segs {
+		for j := 0; j < len(seg); j++ {
+			c := seg[j]
+			if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return nil, wfs.Rejectf("%s: segment %d holds %q, not base64url", what, i+1, c)
+			}
+		}
+		b, err := base64.RawURLEncoding.Strict().DecodeString(seg)
+		if err != nil {
+			return nil, wfs.Rejectf("%s: segment %d: not canonical base64url: %v", what, i+1, err)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// strictJWS adds to strictCompact what go-jose lets through for a JWS: a
+// b64 header (RFC 7797 §6 requires it listed in crit, and authbench signs
+// no unencoded payloads, so it is refused either way).
+//
+// The "high-S" twin of an ES256 signature (S replaced by n - S) verifies
+// too. It is not refused: signers, go-jose and python-jose among them, do
+// not normalise S, so half of all genuine ES256 tokens are high-S. What
+// the twin could gain, a second use of one token, the replay cache denies:
+// it keys on jti, never on the token's bytes, so a twin is a replay of the
+// same jti (TestES256HighSTwin).
+func strictJWS(tok string, _ jose.SignatureAlgorithm) error {
+	segs, err := strictCompact("token", tok)
+	if err != nil {
+		return err
+	}
+	var h map[string]json.RawMessage
+	if err := json.Unmarshal(segs[0], &h); err != nil {
+		return wfs.Rejectf("token: header: %v", err)
+	}
+	if _, ok := h["b64"]; ok {
+		return wfs.Rejectf("token: a b64 header is refused (unencoded payloads are not signed here; RFC 7797 requires b64 in crit)")
+	}
+	return nil
 }
