@@ -29,6 +29,28 @@ func jweCases() []Case {
 		tamperCase("jwe/tampered-iv", jweIV, "initialisation vector"),
 		tamperCase("jwe/tampered-ciphertext", jweCiphertext, "ciphertext"),
 		{
+			ID: "jwe/dir-encrypted-key", Claim: "authn", Applies: func(sc *schemes.Scheme) bool { return isJWE(sc) && !isECDHES(sc) },
+			Title: "a genuine dir envelope with bytes in its encrypted-key segment (RFC 7516 section 5.2 step 10: it must be empty)",
+			Run: func(ctx context.Context, e *Env) Result {
+				t, err := e.Start(TargetConfig{})
+				if err != nil {
+					return broken("start", err)
+				}
+				p, err := t.Prepare(ctx, CLI(), wfs.CmdStop, nil)
+				if err != nil {
+					return broken("genuine client", err)
+				}
+				defer p.Close()
+				parts := strings.Split(string(p.Frames[len(p.Frames)-1]), ".")
+				if len(parts) != 5 || parts[1] != "" {
+					return broken("envelope", fmt.Errorf("want a dir JWE with an empty encrypted key, got %d parts", len(parts)))
+				}
+				parts[1] = b64([]byte("authbench-conform"))
+				data, err := t.Send(ctx, p.Client.Configure, append(p.Frames[:len(p.Frames)-1:len(p.Frames)-1], []byte(strings.Join(parts, ".")))...)
+				return expectRejectedReply("dir envelope with an encrypted key", data, err)
+			},
+		},
+		{
 			ID: "jwe/zip-bomb", Claim: "authn", Applies: isJWE,
 			Title: `a valid envelope (genuine token, real key) with "zip":"DEF" inflating to 16 MiB`,
 			Run: func(ctx context.Context, e *Env) Result {

@@ -209,6 +209,23 @@ func tokenCases() []Case {
 			}),
 		keyURLCase("token/jku", "jku"),
 		keyURLCase("token/x5u", "x5u"),
+		tokenCase("token/noncanonical", "authn", "a genuine token spelled otherwise: a trailing newline, a CRLF in its signature, base64 padding, changed unused bits (one token string per signature)", nil,
+			func(_ *Target, genuine string) ([]string, error) {
+				parts := strings.Split(genuine, ".")
+				if len(parts) != 3 || len(parts[2]) < 8 {
+					return nil, fmt.Errorf("not a compact JWS")
+				}
+				twins := []string{genuine + "\n", parts[0] + "." + parts[1] + "." + parts[2][:4] + "\r\n" + parts[2][4:], genuine + "=="}
+				if m := malleate(genuine); m != genuine {
+					twins = append(twins, m)
+				}
+				return twins, nil
+			}),
+		tokenCase("token/b64-header", "authn", `signed with the real key, header "b64": true without crit (RFC 7797 section 6 requires it in crit)`, nil,
+			func(t *Target, genuine string) ([]string, error) {
+				tok, err := withHeader(t, genuine, "", nil, map[string]any{"b64": true})
+				return []string{tok}, err
+			}),
 		tokenCase("token/crit-unknown", "authn", "signed with the real key, header crit naming an extension the WFS does not know", nil,
 			func(t *Target, genuine string) ([]string, error) {
 				tok, err := withHeader(t, genuine, "", nil, map[string]any{"crit": []string{"urn:authbench:conform"}, "urn:authbench:conform": true})
