@@ -219,6 +219,20 @@ func loadBuiltin(name string) (*Scenario, error) {
 	return Parse(name+".yaml (built-in)", b)
 }
 
+// BuiltinYAML returns a built-in scenario's YAML, comments and all.
+func BuiltinYAML(name string) ([]byte, error) {
+	b, err := builtinFS.ReadFile(path.Join("builtin", name+".yaml"))
+	if err != nil || strings.ContainsAny(name, "/.") {
+		var names []string
+		all, _ := Builtins()
+		for _, s := range all {
+			names = append(names, s.Name)
+		}
+		return nil, fmt.Errorf("no built-in scenario %q (have %s)", name, strings.Join(names, ", "))
+	}
+	return b, nil
+}
+
 // Load returns a built-in scenario by name, or loads a YAML file.
 func Load(nameOrFile string) (*Scenario, error) {
 	if !strings.ContainsAny(nameOrFile, "/.") {

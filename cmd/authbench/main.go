@@ -56,6 +56,7 @@ usage:
   authbench serve   -scheme SPEC -run-dir DIR [-listen tcp://*:PORT] [-control ENDPOINT] [-pin CPUS]
   authbench report  [-o FILE] [-format md|bench] [-budget 50ms] DIR...
   authbench compare [-fail-on-regression PCT] OLD NEW
+  authbench show    NAME   (print a built-in scenario's YAML, to start a new one from)
   authbench list
   authbench keys    DIR NAME   (a CURVE keypair in the ZeroMQ certificate format)
   authbench calibrate [-n N] [-rounds R] [-pin CPUS]
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCapacity(ctx, rest, stdout, stderr)
 	case "report":
 		return runReport(ctx, rest, stdout, stderr)
+	case "show":
+		return runShow(ctx, rest, stdout, stderr)
 	case "compare":
 		return runCompare(ctx, rest, stdout, stderr)
 	case "client":
@@ -97,5 +100,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q; want run, serve, list, client or help", cmd)
+	return fmt.Errorf("unknown command %q; want run, capacity, serve, report, compare, conform, calibrate, keys, client, list, show or help", cmd)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/scenarios"
 	"golang.org/x/sys/unix"
 )
 
@@ -119,6 +120,8 @@ func TestBadInput(t *testing.T) {
 		{"bad capacity model", []string{"capacity", "-model", "bogus"}, []string{"-model"}},
 		{"bad capacity factor", []string{"capacity", "-factor", "1"}, []string{"-factor"}},
 		{"bad capacity step", []string{"capacity", "-step", "10ms"}, []string{"-step"}},
+		{"show unknown", []string{"show", "nope"}, []string{`"nope"`, "smoke"}},
+		{"show no name", []string{"show"}, []string{"NAME"}},
 		{"scenario named twice", []string{"run", "-scenario", "smoke", "-scenario", "smoke"}, []string{`"smoke"`, "built-in smoke"}},
 		{"serve port past 65535", []string{"serve", "-scheme", "plain", "-run-dir", "x", "-listen", "tcp://127.0.0.1:99999"}, []string{"99999", "1-65535"}},
 	}
@@ -409,4 +412,21 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestShow: show prints a built-in scenario that parses back to itself, so
+// a user can start a scenario of their own from it.
+func TestShow(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"show", "site-day"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "mine.yaml")
+	if err := os.WriteFile(f, stdout.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Load(f)
+	if err != nil || sc.Name != "site-day" || sc.Job == nil {
+		t.Fatalf("shown scenario: %+v, %v", sc, err)
+	}
 }
