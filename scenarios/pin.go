@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -29,6 +30,9 @@ func Pin(cpus string) error {
 	// sched_setaffinity(0) moves only the calling thread; new threads inherit
 	// their creator's mask, so set it on every thread the process has.
 	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		if errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("-pin %q: no such CPU here; this machine has CPUs %s", cpus, onlineCPUs())
+		}
 		return fmt.Errorf("-pin %q: %w", cpus, err)
 	}
 	tids, err := os.ReadDir("/proc/self/task")
@@ -45,6 +49,15 @@ func Pin(cpus string) error {
 		}
 	}
 	return nil
+}
+
+// onlineCPUs is the machine's online CPU list, as the kernel prints it.
+func onlineCPUs() string {
+	b, err := os.ReadFile("/sys/devices/system/cpu/online")
+	if err != nil {
+		return fmt.Sprintf("0-%d", runtime.NumCPU()-1)
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // Affinity returns the CPUs the calling thread may run on, as a list Pin

@@ -4,6 +4,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -15,7 +16,9 @@ import (
 	"os"
 	"path"
 	"reflect"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -333,9 +336,16 @@ func readScenarioFile(path string) ([]byte, error) {
 // type or an impossible value is one error line "file:line:column: message",
 // and nothing runs.
 func Parse(file string, data []byte) (*Scenario, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(file, data, err)
+	}
+	var second yaml.Node
+	if err := dec.Decode(&second); err == nil {
+		return nil, fmt.Errorf("%s:%d:1: a second YAML document; a scenario file holds one", file, max(1, second.Line))
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(file, data, err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s:1:1: empty scenario; want a mapping with name, duration and client groups", file)
@@ -346,7 +356,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	}
 	var sc Scenario
 	if err := doc.Content[0].Decode(&sc); err != nil {
-		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, yamlError(file, data, err)
 	}
 	if err := sc.Validate(); err != nil {
 		var fe *fieldError
@@ -354,9 +364,39 @@ func Parse(file string, data []byte) (*Scenario, error) {
 			p := ps.where(fe.path)
 			return nil, fmt.Errorf("%s:%d:%d: %s", file, p.line, p.col, fe.Error())
 		}
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s:1:1: %w", file, err)
 	}
 	return &sc, nil
+}
+
+// yamlLine matches the line yaml.v3 names in a syntax error.
+var yamlLine = regexp.MustCompile(`line (\d+): (.*)$`)
+
+// yamlError turns a YAML syntax error into one line "file:line:column:
+// message": yaml.v3 names the line only, so the column is that of the
+// line's first tab when there is one (tabs cannot indent YAML), else 1.
+// A duplicate key gives a one-line message too.
+func yamlError(file string, data []byte, err error) error {
+	msg := strings.TrimSpace(err.Error())
+	if i := strings.IndexByte(msg, '\n'); i >= 0 { // unmarshal errors: the first
+		msg = strings.TrimSpace(msg[i+1:])
+		if j := strings.IndexByte(msg, '\n'); j >= 0 {
+			msg = msg[:j]
+		}
+	}
+	m := yamlLine.FindStringSubmatch(msg)
+	if m == nil {
+		return fmt.Errorf("%s:1:1: %s", file, strings.TrimPrefix(msg, "yaml: "))
+	}
+	line, _ := strconv.Atoi(m[1])
+	col := 1
+	if lines := strings.Split(string(data), "\n"); line >= 1 && line <= len(lines) {
+		if i := strings.IndexByte(lines[line-1], '\t'); i >= 0 {
+			col = i + 1
+			m[2] += " (a tab: indent YAML with spaces)"
+		}
+	}
+	return fmt.Errorf("%s:%d:%d: %s", file, line, col, m[2])
 }
 
 // Validate checks the scenario for values no run could honour. Errors name

@@ -204,3 +204,26 @@ func TestThresholdNoData(t *testing.T) {
 		t.Fatalf("crossings %v: want the p99 without data and 40 errors", cs)
 	}
 }
+
+// TestYAMLErrorsOneLine: syntax errors, a duplicate key, a tab and a second
+// document are each one line with file:line:column.
+func TestYAMLErrorsOneLine(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"duplicate key", "name: x\nduration: 1s\nduration: 2s\ncli: {concurrency: 1}\n", `f.yaml:3:1: `},
+		{"tab", "name: x\nduration: 1s\ncli:\n\tconcurrency: 1\n", "f.yaml:4:1: "},
+		{"second document", "name: x\nduration: 1s\ncli: {concurrency: 1}\n---\nname: y\n", "f.yaml:4:1: a second YAML document"},
+		{"no client groups", "name: x\nduration: 1s\n", "f.yaml:1:1: "},
+		{"unclosed flow", "name: x\ncli: {concurrency: 1\n", "f.yaml:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("f.yaml", []byte(tc.yaml))
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %q, want one line starting %q", err, tc.want)
+			}
+			if !regexp.MustCompile(`^f\.yaml:\d+:\d+: `).MatchString(err.Error()) {
+				t.Fatalf("got %q, want file:line:column", err)
+			}
+		})
+	}
+}

@@ -147,17 +147,21 @@ func (r *Registry) ParseList(list string) ([]*Scheme, error) {
 	if len(items) == 0 {
 		return nil, fmt.Errorf("no schemes given; %s", r.validHint())
 	}
-	seen := map[string]bool{}
+	seen := map[string]string{} // canonical form -> as written
 	var out []*Scheme
 	for _, it := range items {
-		if seen[it] {
-			return nil, fmt.Errorf("scheme %q given twice", it)
-		}
-		seen[it] = true
 		s, err := r.Parse(it)
 		if err != nil {
 			return nil, err
 		}
+		c := s.Spec().Canonical()
+		if prev, ok := seen[c]; ok {
+			if prev == it {
+				return nil, fmt.Errorf("scheme %q given twice", it)
+			}
+			return nil, fmt.Errorf("schemes %q and %q are the same scheme (%s); give it once", prev, it, c)
+		}
+		seen[c] = it
 		out = append(out, s)
 	}
 	return out, nil

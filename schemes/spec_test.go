@@ -200,7 +200,7 @@ func TestRegistryParseErrors(t *testing.T) {
 
 func TestRegistryParseList(t *testing.T) {
 	reg := schemes.Builtin()
-	got, err := reg.ParseList("plain, passphrase,null")
+	got, err := reg.ParseList("plain, passphrase,jwt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestRegistryParseList(t *testing.T) {
 	for _, s := range got {
 		names = append(names, s.Name())
 	}
-	if want := []string{"plain", "passphrase", "null"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"plain", "passphrase", "jwt"}; !reflect.DeepEqual(names, want) {
 		t.Fatalf("ParseList names %q, want %q", names, want)
 	}
 
@@ -217,6 +217,9 @@ func TestRegistryParseList(t *testing.T) {
 		want []string
 	}{
 		{"plain,plain", []string{`"plain"`, "twice"}},
+		// One scheme under two spellings would run twice and be reported as two.
+		{"plain,null", []string{`"plain"`, `"null"`, "same scheme"}},
+		{"jwt,null+jwt:workflow", []string{`"jwt"`, "same scheme"}},
 		{"passphrase, plain, passphrase", []string{`"passphrase"`, "twice"}},
 		{"plain,bogus", []string{"bogus", "plain", "passphrase"}},
 		{"", []string{"no schemes", "plain"}},

@@ -33,6 +33,9 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *contact == "" {
 		return errors.New("client: -contact is required")
 	}
+	if *timeout <= 0 {
+		return fmt.Errorf("client: -timeout %s: want a positive duration (Cylc's is 5s)", *timeout)
+	}
 	sc, err := schemes.Builtin().Parse(*spec)
 	if err != nil {
 		return fmt.Errorf("-scheme: %w", err)

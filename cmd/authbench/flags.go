@@ -13,13 +13,32 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and refuses stray positional arguments.
+// parse parses args and refuses stray positional arguments and flags
+// given after them (Go's flag package stops at the first argument, so
+// `report DIR -o F` would read "-o" as a DIR).
 func parse(fs *flag.FlagSet, args []string, positional int) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	for _, a := range fs.Args() {
+		if len(a) > 1 && a[0] == '-' {
+			return fmt.Errorf("%s: flag %s after an argument: flags come before arguments (%s -h lists them)", fs.Name(), a, fs.Name())
+		}
+	}
 	if fs.NArg() > positional {
-		return fmt.Errorf("%s: unexpected argument %q (flags come before arguments)", fs.Name(), fs.Arg(positional))
+		return fmt.Errorf("%s: unexpected argument %q: it takes %s", fs.Name(), fs.Arg(positional), argCount(positional))
 	}
 	return nil
+}
+
+func argCount(n int) string {
+	switch n {
+	case 0:
+		return "no arguments"
+	case 1:
+		return "one argument"
+	case 2:
+		return "two arguments"
+	}
+	return fmt.Sprintf("%d arguments", n)
 }
