@@ -183,7 +183,8 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		Env: schemes.Env{Run: run, Workflow: workflow, Leeway: cfg.Leeway,
 			ReloadAllKeys: cfg.Model == wfs.ModelCylc},
 		Server: wfs.ServerConfig{Listen: cfg.Listen, Workers: cfg.Workers,
-			Model: cfg.Model, ServiceCPU: cfg.ServiceCPU}})
+			Contact: map[string]string{wfs.ContactScheme: cfg.Scheme.Name()},
+			Model:   cfg.Model, ServiceCPU: cfg.ServiceCPU}})
 	if err != nil {
 		return err
 	}

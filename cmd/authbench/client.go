@@ -11,6 +11,7 @@ import (
 
 	"github.com/authbench/authbench/scenarios"
 	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
 )
 
 // runClient is `authbench client`: one request as a separate process (the
@@ -19,9 +20,9 @@ import (
 func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("client", stderr)
 	contact := fs.String("contact", "", "the WFS's contact `FILE`")
-	spec := fs.String("scheme", "plain", "scheme `SPEC`")
+	spec := fs.String("scheme", "", "scheme `SPEC` (default: the one the contact file names, else plain)")
 	kind := fs.String("kind", "cli", "client `KIND`: cli or job")
-	id := fs.String("id", "owner", "user name, or job id cycle/task/NN for -kind job")
+	id := fs.String("id", "owner", "user name, or job id cycle/task/NN for -kind job (a job the WFS submitted: its log/job directory must exist)")
 	target := fs.String("target", "localhost", "install target (job clients)")
 	stateDir := fs.String("state-dir", "", "client state `DIR` (plan B1 shared tokens)")
 	command := fs.String("command", "ping", "CLI command: ping, trigger, hold, release, stop")
@@ -35,6 +36,12 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *timeout <= 0 {
 		return fmt.Errorf("client: -timeout %s: want a positive duration (Cylc's is 5s)", *timeout)
+	}
+	if *spec == "" {
+		*spec = "plain"
+		if c, err := wfs.ReadContact(*contact); err == nil && c[wfs.ContactScheme] != "" {
+			*spec = c[wfs.ContactScheme]
+		}
 	}
 	sc, err := schemes.Builtin().Parse(*spec)
 	if err != nil {

@@ -210,6 +210,12 @@ func testServeSignal(t *testing.T, sig syscall.Signal) {
 			t.Fatalf("while serving: %v", err)
 		}
 	}
+	// A client with no -scheme takes the one the contact file names
+	// (passphrase): with plain it would be refused.
+	var cout, cerr bytes.Buffer
+	if err := run(context.Background(), []string{"client", "-contact", contact}, &cout, &cerr); err != nil {
+		t.Fatalf("client without -scheme: %v: %s %s", err, cout.String(), cerr.String())
+	}
 	var out2, err2 bytes.Buffer
 	second := run(context.Background(), []string{"serve", "-scheme", "plain", "-run-dir", dir}, &out2, &err2)
 	if second == nil || !strings.Contains(second.Error(), "already serves it") {
