@@ -226,8 +226,12 @@ func (ch Change) cellText() string {
 		return fmtDur(s.Median)
 	}
 	delta := fmt.Sprintf("%+.2f%%", ch.DeltaPct)
-	if !ch.Significant {
+	if !ch.Significant && !ch.Regression {
 		delta = "~"
+	} else if !ch.Significant {
+		// Too few rounds for the test, every new round worse than every
+		// old one: show the change, not "~" beside "regression".
+		delta += " (every round)"
 	}
 	mark := ""
 	if ch.Regression {
