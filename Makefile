@@ -17,7 +17,7 @@ setup:
 	@bash scripts/setup.sh
 
 build: setup
-	$(GO) build -o $(BIN) ./cmd/authbench
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/authbench
 
 test: setup
 	$(GO) vet ./...

@@ -6,10 +6,25 @@ import (
 	"io"
 )
 
-// newFlags returns a FlagSet that reports errors rather than exiting.
+// newFlags returns a FlagSet that reports errors rather than exiting; its
+// -h prints the command's synopsis, summary and example (from commands())
+// before its flags.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("authbench "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		for _, c := range commands() {
+			if c.name == name {
+				fmt.Fprintf(stderr, "usage: %s\n\n%s\n\nexample: %s\n", c.synopsis(), c.summary, c.example)
+			}
+		}
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(stderr, "\nflags:")
+			fs.PrintDefaults()
+		}
+	}
 	return fs
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -47,58 +48,93 @@ func exitCode(err error, stderr io.Writer) int {
 	return code
 }
 
-const usage = `authbench: benchmark and attack WFS authentication schemes over real ZeroMQ
+// command is one subcommand: its entry point and the help that usage,
+// each command's -h and the README's command list all print.
+type command struct {
+	name    string
+	args    string // the synopsis after the name
+	summary string
+	example string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
 
-usage:
-  authbench run     [-scenario NAME|FILE] [-schemes SPEC,...] [-out DIR] [-repeat N] [-quiet]
-                    [-server-cpus CPUS] [-client-cpus CPUS] [-server-quota CPUS]
-  authbench capacity [-schemes SPEC,...] [-op command|message|handshake] [-server-quota CPUS] [-out DIR]
-  authbench serve   -scheme SPEC -run-dir DIR [-listen tcp://*:PORT] [-control ENDPOINT] [-pin CPUS]
-  authbench report  [-o FILE] [-format md|bench] [-budget 50ms] DIR...
-  authbench compare [-fail-on-regression PCT] OLD NEW
-  authbench show    NAME   (print a built-in scenario's YAML, to start a new one from)
-  authbench list
-  authbench keys    DIR NAME   (a CURVE keypair in the ZeroMQ certificate format)
-  authbench calibrate [-n N] [-rounds R] [-pin CPUS]
-  authbench client  -contact FILE [-scheme SPEC] [-kind cli|job] [-id ID] [-command CMD | -message SEV|TEXT]
-  authbench conform [-schemes SPEC,...] [-format md|json] [-cases ID,...] [-list]
-  authbench help
+// commands is the CLI's catalogue, in the order help lists it.
+func commands() []command {
+	return []command{
+		{"run", "[-scenario NAME|FILE]... [-schemes SPEC,...] [-out DIR] [-repeat N] [-server-cpus CPUS] [-client-cpus CPUS] [-server-quota CPUS] [-probe N] [-format md|bench] [-quiet]",
+			"run scenarios over schemes, each WFS in a pinned process of its own; results.json in -out",
+			"authbench run -scenario smoke -schemes plain,curve -out out", runRun},
+		{"capacity", "[-schemes SPEC,...] [-op command|message|handshake] [-model fast|cylc] [-server-quota CPUS] [-start RATE] [-factor F] [-step TIME] [-max-steps N] [-out DIR]",
+			"find each scheme's capacity knee under rising Poisson load",
+			"authbench capacity -schemes plain,curve,jwt:command", runCapacity},
+		{"serve", "-scheme SPEC -run-dir DIR [-listen ENDPOINT] [-control ENDPOINT] [-model fast|cylc] [-service-cpu D] [-pin CPUS] [-stats-out FILE] [-leeway D]",
+			"a WFS for one scheme, with its owner-only control channel, until SIGINT, SIGTERM or SIGHUP",
+			"authbench serve -scheme curve -run-dir /tmp/wf", runServe},
+		{"report", "[-o FILE] [-format md|bench] [-budget D] [-conformance FILE] [-capacity FILE] DIR...",
+			"a markdown design-review report (with plots) of one or more results DIRs",
+			"authbench report -o out/REPORT.md out", runReport},
+		{"compare", "[-fail-on-regression PCT] [-alpha A] OLD NEW",
+			"compare two runs' results DIRs per (scenario, scheme, op)",
+			"authbench compare REPORT-data out", runCompare},
+		{"conform", "[-schemes SPEC,...] [-format md|json] [-cases ID,...] [-list]",
+			"attack a live WFS per scheme with the conformance catalogue; a failed declared claim exits non-zero",
+			"authbench conform -schemes jwt,curve", runConform},
+		{"calibrate", "[-n N] [-rounds R] [-pin CPUS]",
+			"the engine's overhead against a bare zmq4 loop and pyzmq, in one run",
+			"authbench calibrate -pin 0", runCalibrate},
+		{"keys", "[-force] DIR NAME",
+			"a CURVE keypair in the ZeroMQ certificate format (refuses to replace one without -force)",
+			"authbench keys /tmp/keys client", runKeys},
+		{"client", "-contact FILE [-scheme SPEC] [-kind cli|job] [-id ID] [-command CMD | -message SEV|TEXT] [-timeout D]",
+			"one request as a separate process (the scheme defaults to the contact file's)",
+			"authbench client -contact /tmp/wf/.service/contact -command ping", runClient},
+		{"list", "", "the schemes with their claims, and the built-in scenarios", "authbench list", runList},
+		{"show", "NAME", "a built-in scenario's YAML, to start a new one from (docs/scenarios.md)", "authbench show site-day > mine.yaml", runShow},
+		{"version", "", "authbench's version, commit and Go, libzmq and libsodium", "authbench version", runVersion},
+	}
+}
 
-Flags come before positional arguments.`
+// synopsis is a command's usage line.
+func (c command) synopsis() string {
+	return strings.TrimSpace("authbench " + c.name + " " + c.args)
+}
+
+// usageText is the top-level help: every command's synopsis and summary.
+func usageText() string {
+	var b strings.Builder
+	b.WriteString("authbench: benchmark and attack WFS authentication schemes over real ZeroMQ\n\nusage:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %s\n      %s\n", c.synopsis(), c.summary)
+	}
+	b.WriteString("  authbench help\n\nFlags come before positional arguments; authbench COMMAND -h lists a command's flags.")
+	return b.String()
+}
+
+// commandNames lists the commands for error messages.
+func commandNames() string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, ", ") + " or help"
+}
 
 // run dispatches a subcommand.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, usage)
+		fmt.Fprintln(stderr, usageText())
 		return errUsage
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "run":
-		return runRun(ctx, rest, stdout, stderr)
-	case "serve":
-		return runServe(ctx, rest, stdout, stderr)
-	case "list":
-		return runList(ctx, rest, stdout, stderr)
-	case "capacity":
-		return runCapacity(ctx, rest, stdout, stderr)
-	case "report":
-		return runReport(ctx, rest, stdout, stderr)
-	case "show":
-		return runShow(ctx, rest, stdout, stderr)
-	case "compare":
-		return runCompare(ctx, rest, stdout, stderr)
-	case "client":
-		return runClient(ctx, rest, stdout, stderr)
-	case "keys":
-		return runKeys(ctx, rest, stdout, stderr)
-	case "calibrate":
-		return runCalibrate(ctx, rest, stdout, stderr)
-	case "conform":
-		return runConform(ctx, rest, stdout, stderr)
+	name, rest := args[0], args[1:]
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, rest, stdout, stderr)
+		}
+	}
+	switch name {
 	case "help", "-h", "-help", "--help":
-		fmt.Fprintln(stdout, usage)
+		fmt.Fprintln(stdout, usageText())
 		return nil
 	}
-	return fmt.Errorf("unknown command %q; want run, capacity, serve, report, compare, conform, calibrate, keys, client, list, show or help", cmd)
+	return fmt.Errorf("unknown command %q; want %s", name, commandNames())
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -439,5 +440,39 @@ func TestShow(t *testing.T) {
 	sc, err := scenarios.Load(f)
 	if err != nil || sc.Name != "site-day" || sc.Job == nil {
 		t.Fatalf("shown scenario: %+v, %v", sc, err)
+	}
+}
+
+// TestHelpAgrees: the README's command list is the commands' synopses,
+// every flag a synopsis names exists in that command's -h, and every
+// command answers -h with its synopsis and an example.
+func TestHelpAgrees(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagRE := regexp.MustCompile(`\[?(-[a-z][a-z0-9-]*)`)
+	for _, c := range commands() {
+		t.Run(c.name, func(t *testing.T) {
+			if !strings.Contains(string(readme), c.synopsis()+"\n") {
+				t.Errorf("README lacks the line %q", c.synopsis())
+			}
+			var stdout, stderr bytes.Buffer
+			err := c.run(context.Background(), []string{"-h"}, &stdout, &stderr)
+			if err == nil && c.name != "version" && c.name != "list" {
+				t.Errorf("-h: want the usage error, got nil")
+			}
+			help := stderr.String()
+			for _, want := range []string{"usage: " + c.synopsis(), "example: authbench " + c.name} {
+				if !strings.Contains(help, want) {
+					t.Errorf("-h lacks %q:\n%s", want, help)
+				}
+			}
+			for _, m := range flagRE.FindAllStringSubmatch(c.args, -1) {
+				if !strings.Contains(help, "  "+m[1]+" ") && !strings.Contains(help, "  "+m[1]+"\n") {
+					t.Errorf("synopsis names %s, which -h does not list", m[1])
+				}
+			}
+		})
 	}
 }
