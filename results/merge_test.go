@@ -159,3 +159,19 @@ func TestReadRefusesEmpty(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryRoundColumn: with several rounds the stdout table says which
+// round each row is (it repeated rows without one).
+func TestSummaryRoundColumn(t *testing.T) {
+	r, err := Read("testdata/smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := WriteSummary(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(strings.TrimSpace(b.String()), "| round ") || !strings.Contains(b.String(), "| 2     |") {
+		t.Fatalf("no round column:\n%.600s", b.String())
+	}
+}

@@ -39,15 +39,27 @@ func Markdown(w io.Writer, header ...string) *tablewriter.Table {
 // WriteSummary writes the run's per-(scheme, op) markdown table: scheme, op,
 // count, errors, p50, p99, max, ops/s.
 func WriteSummary(w io.Writer, run *Run) error {
-	t := Markdown(w, "scenario", "scheme", "op", "count", "errors", "p50", "p99", "max", "ops/s")
+	rounds := false
+	for _, r := range run.Results {
+		rounds = rounds || r.Round > 1
+	}
+	header := []string{"scenario", "scheme", "op", "count", "errors", "p50", "p99", "max", "ops/s"}
+	if rounds {
+		header = append([]string{"round"}, header...)
+	}
+	t := Markdown(w, header...)
 	for _, r := range run.Results {
 		for _, o := range r.Ops {
-			if err := t.Append([]string{
+			var lead []string
+			if rounds {
+				lead = []string{strconv.Itoa(r.Round)}
+			}
+			if err := t.Append(append(lead,
 				r.Scenario, r.Scheme, o.Name,
 				strconv.FormatInt(o.Count, 10), strconv.FormatInt(o.ErrorCount(), 10),
 				FormatDuration(o.Hist.Percentile(50)), FormatDuration(o.Hist.Percentile(99)),
 				FormatDuration(o.Hist.Max()), fmt.Sprintf("%.1f", o.Rate(r.Duration)),
-			}); err != nil {
+			)); err != nil {
 				return err
 			}
 		}

@@ -74,8 +74,9 @@ func Run(ctx context.Context, cfg Config) ([]*results.Result, error) {
 	}
 	var out []*results.Result
 	for round := 1; round <= cfg.Repeat; round++ {
-		for _, sc := range cfg.Schemes {
-			r, err := runOne(ctx, cfg, sc, round)
+		for i, sc := range cfg.Schemes {
+			label := fmt.Sprintf("%s %s (scheme %d of %d, round %d of %d)", cfg.Scenario.Name, sc.Name(), i+1, len(cfg.Schemes), round, cfg.Repeat)
+			r, err := runOne(ctx, cfg, sc, round, label)
 			if r != nil {
 				out = append(out, r)
 				if cfg.OnResult != nil {
@@ -142,14 +143,14 @@ func safeName(s string) string {
 // scenario's clients against it from this process, and collects both
 // sides' figures: the clients' latencies and CPU here, the WFS's whole CPU
 // and counters from its control channel.
-func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int) (*results.Result, error) {
+func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int, label string) (*results.Result, error) {
 	sc := cfg.Scenario
 	root := filepath.Join(cfg.WorkDir, fmt.Sprintf("%s-%s-r%d", safeName(sc.Name), safeName(scheme.Name()), round))
 	ss, err := openSession(ctx, cfg, scheme, root, "authbench-"+safeName(sc.Name), sc.Server)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), err)
 	}
-	res, runErr := ss.measure(ctx, sc, fmt.Sprintf("%s %s r%d", sc.Name, scheme.Name(), round))
+	res, runErr := ss.measure(ctx, sc, label)
 	// The handshake probe runs after the load (its requests and files are
 	// kept out of the run's figures), unless the run failed or was cut.
 	var probeFiles []wfs.FileStats

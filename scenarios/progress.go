@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,9 +12,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// progress counts a run's ops and errors and reports them while it goes: on
-// a terminal a live line, rewritten twice a second and kept when the
-// scheme's run ends; otherwise one line every interval (5 s by default).
+// progress counts a run's top-level operations (commands, job messages,
+// polls: not their handshakes and round trips) and errors and reports them
+// while it goes: on a terminal a live line, rewritten twice a second;
+// otherwise one line every interval (5 s by default). Either way a final
+// line is kept when the scheme's run ends, however short.
 type progress struct {
 	ops, errs atomic.Int64
 }
@@ -39,7 +42,7 @@ func (p *progress) line(label string, start, deadline, now time.Time) string {
 	if !deadline.IsZero() {
 		eta = "at most " + max(0, deadline.Sub(now)).Round(time.Second).String() + " left"
 	}
-	return fmt.Sprintf("%s: %d ops (%.0f/s), %d errors, %s elapsed, %s",
+	return fmt.Sprintf("%s: %d operations (%.0f/s), %d errors, %s elapsed, %s",
 		label, n, rate, p.errs.Load(), el.Round(time.Second), eta)
 }
 
@@ -61,8 +64,11 @@ func (p *progress) start(w io.Writer, every time.Duration, label string, start, 
 		for {
 			select {
 			case <-done:
+				final := strings.Replace(p.line(label, start, time.Time{}, time.Now()), "until done", "done", 1)
 				if tty {
-					fmt.Fprintf(w, "\r\033[K%s\n", p.line(label, start, time.Time{}, time.Now()))
+					fmt.Fprintf(w, "\r\033[K%s\n", final)
+				} else {
+					fmt.Fprintln(w, final)
 				}
 				return
 			case now := <-t.C:

@@ -79,7 +79,7 @@ func (r *recorder) ok(name string, intended, start, end time.Time) {
 	o.Hist.Record(end.Sub(intended))
 	o.Uncorrected.Record(end.Sub(start))
 	r.series.ok(name, end, end.Sub(intended))
-	if r.progress != nil {
+	if r.progress != nil && topLevel(name) {
 		r.progress.ops.Add(1)
 	}
 }
@@ -93,7 +93,7 @@ func (r *recorder) fail(name string, intended time.Time, err error) {
 	r.op(name).Errors[errKind(err)]++
 	r.mu.Unlock()
 	r.series.fail(name, time.Now())
-	if r.progress != nil {
+	if r.progress != nil && topLevel(name) {
 		r.progress.errs.Add(1)
 	}
 }
