@@ -350,15 +350,11 @@ func PlotCapacity(dir string, c *CapacityRun) error {
 			return float64(s.ServerCPUPerOp) / 1e6
 		}},
 	} {
-		p := plot.New()
-		p.Title.Text = pl.title
-		p.X.Label.Text = "offered rate (ops/s)"
-		p.Y.Label.Text = pl.y
+		p := newPlot(pl.title, "offered rate (ops/s)", pl.y)
 		p.X.Scale = plot.LogScale{}
 		p.Y.Min = 0
-		p.Legend.Top = true
-		p.Legend.Left = true
 		p.Add(plotter.NewGrid())
+		var names []string
 		var ticks []plot.Tick
 		seen := map[float64]bool{}
 		ymax := 0.0
@@ -382,11 +378,14 @@ func PlotCapacity(dir string, c *CapacityRun) error {
 			if err != nil {
 				return fmt.Errorf("plot %s: %w", cv.Scheme, err)
 			}
-			l.Color, sc.Color = plotutil.Color(i), plotutil.Color(i)
+			l.Color, sc.Color = seriesColor(i), seriesColor(i)
+			l.Dashes = seriesDashes(i)
 			sc.Shape = plotutil.Shape(i)
 			l.Width = vg.Points(1.5)
 			p.Add(l, sc)
-			p.Legend.Add(cv.Scheme+" ("+cv.Op+")", l, sc)
+			name := cv.Scheme + " (" + cv.Op + ")"
+			p.Legend.Add(name, l, sc)
+			names = append(names, name)
 		}
 		if len(ticks) == 0 {
 			continue // nothing measured: no plot (a log axis needs points)
@@ -397,9 +396,8 @@ func PlotCapacity(dir string, c *CapacityRun) error {
 			lo, hi = min(lo, t.Value), max(hi, t.Value)
 		}
 		p.X.Min, p.X.Max = lo/1.1, hi*1.1 // room for the end labels
-		// Head room above the highest point for the legend.
-		p.Y.Max = ymax * (1.15 + 0.08*float64(len(c.Curves)))
-		if err := savePlot(p, filepath.Join(dir, pl.file), 8*vg.Inch, 5*vg.Inch); err != nil {
+		p.Y.Max = ymax * 1.1
+		if err := savePlotLegendRight(p, names, filepath.Join(dir, pl.file), 8*vg.Inch, 5*vg.Inch); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -181,5 +182,22 @@ func TestPlotCapacityEmpty(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "*.svg")); len(m) != 0 {
 		t.Errorf("plots written with no data: %v", m)
+	}
+}
+
+// TestPaletteDistinct: the first 14 series (the default suite's schemes)
+// get 14 different colours.
+func TestPaletteDistinct(t *testing.T) {
+	seen := map[string]int{}
+	for i := 0; i < 14; i++ {
+		r, g, b, _ := seriesColor(i).RGBA()
+		k := fmt.Sprint(r, g, b)
+		if j, ok := seen[k]; ok {
+			t.Fatalf("series %d and %d share a colour", j, i)
+		}
+		seen[k] = i
+	}
+	if seriesDashes(0) != nil || seriesDashes(14) == nil {
+		t.Fatal("want solid lines for the palette's first round, dashed after")
 	}
 }

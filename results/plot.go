@@ -1,7 +1,6 @@
 package results
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -10,7 +9,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -143,70 +141,74 @@ func (percentileTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// writeSpectrum writes a percentile-spectrum SVG to path.
+// writeSpectrum writes a percentile-spectrum SVG to path: a log latency
+// axis (so schemes a few milliseconds apart are not squashed near zero by
+// one slow one), a colour per scheme, the legend beside the plot.
 func writeSpectrum(path, title string, series []spectrumSeries) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "percentile"
-	p.Y.Label.Text = "latency (ms)"
+	p := newPlot(title, "percentile", "latency (ms, log)")
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = percentileTicks{}
 	p.X.Min = 1
-	p.Legend.Top = true
-	p.Legend.Left = true
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = logTicks{}
 	p.Add(plotter.NewGrid())
+	var names []string
 	for i, s := range series {
 		pts := spectrumPoints(s.h)
 		if len(pts) < 2 {
 			continue
 		}
+		for k := range pts {
+			pts[k].Y = math.Max(pts[k].Y, 0.001) // a log axis needs > 0
+		}
 		l, err := plotter.NewLine(pts)
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", s.name, err)
 		}
-		l.Color = plotutil.Color(i)
-		l.Dashes = plotutil.Dashes(i / 7)
+		l.Color = seriesColor(i)
+		l.Dashes = seriesDashes(i)
 		l.Width = vg.Points(1.5)
 		p.Add(l)
 		p.Legend.Add(s.name, l)
+		names = append(names, s.name)
 	}
-	return savePlot(p, path, 8*vg.Inch, 5*vg.Inch)
+	return savePlotLegendRight(p, names, path, 8*vg.Inch, 5*vg.Inch)
 }
 
-// writeBars writes a bar chart SVG, one named bar per value.
+// writeBars writes a bar chart SVG, one named bar per value, its names
+// upright so that long ones do not collide.
 func writeBars(path, title, ylabel string, names []string, values plotter.Values) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.Y.Label.Text = ylabel
+	p := newPlot(title, "", ylabel)
 	p.Y.Min = 0
+	top := 0.0
+	for _, v := range values {
+		top = math.Max(top, v)
+	}
+	p.Y.Max = top * 1.1 // room above the tallest bar
 	bars, err := plotter.NewBarChart(values, vg.Points(18))
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", title, err)
 	}
-	bars.Color = plotutil.Color(0)
+	bars.Color = seriesColor(0)
 	bars.LineStyle.Width = 0
 	p.Add(plotter.NewGrid(), bars)
 	p.NominalX(names...)
-	p.X.Tick.Label.Rotation = math.Pi / 5
-	p.X.Tick.Label.XAlign = draw.XRight
+	p.X.Tick.Label.Rotation = -math.Pi / 2 // upright names hanging from their bars: none overlaps
+	p.X.Tick.Label.XAlign = draw.XLeft
 	p.X.Tick.Label.YAlign = draw.YCenter
+	// gonum leaves too little room under rotated tick labels: pad the
+	// axis label by the longest name's length.
+	long := 0
+	for _, n := range names {
+		long = max(long, len(n))
+	}
+	p.X.Label.Text = "scheme"
+	p.X.Label.Padding = vg.Length(long) * vg.Points(1.2)
 	w := max(6*vg.Inch, vg.Length(len(names))*0.6*vg.Inch)
-	return savePlot(p, path, w, 5*vg.Inch)
+	return savePlot(p, path, w, 6.5*vg.Inch)
 }
 
-// savePlot renders p in the format of path's extension (SVG for the
-// report) and writes it to path.
+// savePlot writes p as SVG to path, with room above its title.
 func savePlot(p *plot.Plot, path string, w, h vg.Length) error {
-	wt, err := p.WriterTo(w, h, strings.TrimPrefix(filepath.Ext(path), "."))
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	return nil
+	return savePlotLegendRight(p, nil, path, w, h)
 }

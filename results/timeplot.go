@@ -6,7 +6,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -37,7 +36,7 @@ func writeTimePlots(dir string, sc *scenarioData) ([]plotFile, error) {
 		}
 		var lines []line
 		for _, s := range sc.schemes {
-			if sr := s.firstSeries(op); sr != nil {
+			if sr := s.firstSeries(op); sr != nil && len(sr.Points) >= minTimePoints {
 				lines = append(lines, line{s.name, sr})
 			}
 		}
@@ -55,13 +54,11 @@ func writeTimePlots(dir string, sc *scenarioData) ([]plotFile, error) {
 				return float64(p.P99) / 1e6, p.Count > 0
 			}},
 		} {
-			p := plot.New()
-			p.Title.Text = fmt.Sprintf("%s: %s %s (round 1)", sc.name, op, kind.title)
-			p.X.Label.Text = "time since start (s)"
-			p.Y.Label.Text = kind.ylabel
+			p := newPlot(fmt.Sprintf("%s: %s %s (round 1)", sc.name, op, kind.title), "time since start (s)", kind.ylabel)
+			p.X.Tick.Marker = cleanTicks{plot.DefaultTicks{}}
 			p.Y.Min = 0
-			p.Legend.Top = true
 			p.Add(plotter.NewGrid())
+			var names []string
 			for i, l := range lines {
 				var pts plotter.XYs
 				for k, pt := range l.sr.Points {
@@ -75,12 +72,13 @@ func writeTimePlots(dir string, sc *scenarioData) ([]plotFile, error) {
 				if err := addLine(p, l.name, pts, i); err != nil {
 					return nil, err
 				}
+				names = append(names, l.name)
 			}
 			pf := plotFile{
 				file:  fileSafe(sc.name + "-" + op + "-" + kind.suffix + ".svg"),
 				title: p.Title.Text,
 			}
-			if err := savePlot(p, filepath.Join(dir, pf.file), 8*vg.Inch, 4*vg.Inch); err != nil {
+			if err := savePlotLegendRight(p, names, filepath.Join(dir, pf.file), 8*vg.Inch, 4*vg.Inch); err != nil {
 				return nil, err
 			}
 			out = append(out, pf)
@@ -96,27 +94,28 @@ func addLine(p *plot.Plot, name string, pts plotter.XYs, i int) error {
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", name, err)
 	}
-	ln.Color = plotutil.Color(i)
-	ln.Dashes = plotutil.Dashes(i / 7)
+	ln.Color = seriesColor(i)
+	ln.Dashes = seriesDashes(i)
 	ln.Width = vg.Points(1.2)
 	p.Add(ln)
 	p.Legend.Add(name, ln)
 	return nil
 }
 
+// minTimePoints is the fewest intervals an over-time plot needs: a short
+// run's one or two points drew no lines beside a full legend.
+const minTimePoints = 3
+
 // writeServerCPUPlot writes the WFS's CPU share over time (one line per
 // scheme, from its first round), or nothing when no result has it.
 func writeServerCPUPlot(dir string, sc *scenarioData) ([]plotFile, error) {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s: WFS process CPU over time (round 1)", sc.name)
-	p.X.Label.Text = "time since start (s)"
-	p.Y.Label.Text = "share of one CPU"
+	p := newPlot(fmt.Sprintf("%s: WFS process CPU over time (round 1)", sc.name), "time since start (s)", "share of one CPU")
+	p.X.Tick.Marker = cleanTicks{plot.DefaultTicks{}}
 	p.Y.Min = 0
-	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
-	n := 0
+	var names []string
 	for i, s := range sc.schemes {
-		if len(s.rounds) == 0 || s.rounds[0].ServerCPU == nil || len(s.rounds[0].ServerCPU.Share) == 0 {
+		if len(s.rounds) == 0 || s.rounds[0].ServerCPU == nil || len(s.rounds[0].ServerCPU.Share) < minTimePoints {
 			continue
 		}
 		sr := s.rounds[0].ServerCPU
@@ -127,13 +126,13 @@ func writeServerCPUPlot(dir string, sc *scenarioData) ([]plotFile, error) {
 		if err := addLine(p, s.name, pts, i); err != nil {
 			return nil, err
 		}
-		n++
+		names = append(names, s.name)
 	}
-	if n == 0 {
+	if len(names) == 0 {
 		return nil, nil
 	}
 	pf := plotFile{file: fileSafe(sc.name + "-wfs-cpu.svg"), title: p.Title.Text}
-	if err := savePlot(p, filepath.Join(dir, pf.file), 8*vg.Inch, 4*vg.Inch); err != nil {
+	if err := savePlotLegendRight(p, names, filepath.Join(dir, pf.file), 8*vg.Inch, 4*vg.Inch); err != nil {
 		return nil, err
 	}
 	return []plotFile{pf}, nil
