@@ -46,6 +46,9 @@ type ServeConfig struct {
 	Control string
 	// Pin restricts the process to these CPUs ("" leaves it unpinned).
 	Pin string
+	// KeysDir, if set, holds the token schemes' keys to use instead of
+	// fresh ones (schemes.KeyFileName names the files).
+	KeysDir string
 	// StatsOut, if set, is where the process writes its final ServerReport
 	// (JSON) once it has shut down: the file operations of its teardown
 	// included.
@@ -73,6 +76,7 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 	leeway := fs.Duration("leeway", 0, "token schemes' clock-skew allowance on exp, nbf and iat (default 30s)")
 	control := fs.String("control", "", "control channel `ENDPOINT` (job lifecycle and stats, owner-only); default a free loopback port")
 	pin := fs.String("pin", "", "pin the WFS process to `CPUS` (e.g. 0 or 0-1)")
+	keysDir := fs.String("keys", "", "use the token keys in `DIR` (jwt-HS256.key, jwt-ES256.pem, jwt-EdDSA.pem, jwe-dir.key, jwe-ECDH-ES.pem) instead of fresh ones")
 	statsOut := fs.String("stats-out", "", "write the final server report (JSON: CPU, counters, files) to `FILE` at exit")
 	return func() (ServeConfig, error) {
 		switch {
@@ -99,7 +103,7 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 		}
 		return ServeConfig{Scheme: sc, RunDir: *runDir, Workflow: *workflow, Listen: *listen, Workers: *workers,
 			Model: *model, ServiceCPU: cpu,
-			Leeway: *leeway, Control: *control, Pin: *pin, StatsOut: *statsOut}, nil
+			Leeway: *leeway, Control: *control, Pin: *pin, StatsOut: *statsOut, KeysDir: *keysDir}, nil
 	}
 }
 
@@ -147,6 +151,7 @@ func ServeArgs(cfg ServeConfig) []string {
 	add("-control", cfg.Control)
 	add("-pin", cfg.Pin)
 	add("-stats-out", cfg.StatsOut)
+	add("-keys", cfg.KeysDir)
 	if cfg.Leeway > 0 {
 		args = append(args, "-leeway", cfg.Leeway.String())
 	}
@@ -180,7 +185,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	// The cylc model's CURVE allow-list is reloaded from the key directory
 	// on every key change, as Cylc 8's pyzmq authenticator is.
 	w, err := schemes.StartWFS(ctx, schemes.WFSConfig{Scheme: cfg.Scheme,
-		Env: schemes.Env{Run: run, Workflow: workflow, Leeway: cfg.Leeway,
+		Env: schemes.Env{Run: run, Workflow: workflow, Leeway: cfg.Leeway, KeysDir: cfg.KeysDir,
 			ReloadAllKeys: cfg.Model == wfs.ModelCylc},
 		Server: wfs.ServerConfig{Listen: cfg.Listen, Workers: cfg.Workers,
 			Contact: map[string]string{wfs.ContactScheme: cfg.Scheme.Name()},

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/authbench/authbench/wfs"
@@ -160,7 +162,15 @@ func (p *jwePart) Server(_ context.Context, env Env) (ServerPart, error) {
 	switch ev.alg {
 	case jose.DIRECT:
 		k := make([]byte, 32)
-		if _, err := rand.Read(k); err != nil {
+		if env.KeysDir != "" {
+			path := filepath.Join(env.KeysDir, KeyFileName("jwe", "dir"))
+			if k, err = os.ReadFile(path); err != nil {
+				return nil, fmt.Errorf("jwe: -keys: %w", err)
+			}
+			if len(k) != 32 {
+				return nil, fmt.Errorf("jwe: -keys: %s: %d bytes, want 32 for A256GCM", path, len(k))
+			}
+		} else if _, err := rand.Read(k); err != nil {
 			return nil, fmt.Errorf("jwe: key: %w", err)
 		}
 		ev.decrypt = k
@@ -169,8 +179,19 @@ func (p *jwePart) Server(_ context.Context, env Env) (ServerPart, error) {
 			return nil, fmt.Errorf("jwe: %w", err)
 		}
 	case jose.ECDH_ES:
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
+		var k *ecdsa.PrivateKey
+		if env.KeysDir != "" {
+			path := filepath.Join(env.KeysDir, KeyFileName("jwe", "ECDH-ES"))
+			key, err := loadPrivatePEM(path)
+			if err != nil {
+				return nil, fmt.Errorf("jwe: -keys: %w", err)
+			}
+			ek, ok := key.(*ecdsa.PrivateKey)
+			if !ok || ek.Curve != elliptic.P256() {
+				return nil, fmt.Errorf("jwe: -keys: %s: want a P-256 key for ECDH-ES", path)
+			}
+			k = ek
+		} else if k, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 			return nil, fmt.Errorf("jwe: key: %w", err)
 		}
 		ev.decrypt = k

@@ -58,7 +58,7 @@ type jwtServer struct {
 // Server makes the signing key, writes it (and the public key) to .service/
 // and provisions the policy.
 func (p *jwtPart) Server(_ context.Context, env Env) (ServerPart, error) {
-	kit, priv, pub, err := newSigningKit(p.alg)
+	kit, priv, pub, err := signingKitFrom(p.alg, env.KeysDir)
 	if err != nil {
 		return nil, fmt.Errorf("jwt: %w", err)
 	}

@@ -50,6 +50,10 @@ type Env struct {
 	// Leeway is the clock-skew allowance token schemes give exp, nbf and
 	// iat; 0 means DefaultLeeway.
 	Leeway time.Duration
+	// KeysDir, when set, holds the token schemes' keys to use instead of
+	// fresh ones (file names: KeyFileName), so that long-lived test keys
+	// and third-party vectors can be run against a live WFS.
+	KeysDir string
 	// ReloadAllKeys makes the CURVE schemes update their ZAP allow-list as
 	// Cylc 8's pyzmq ThreadAuthenticator does: every key added or removed
 	// re-reads every *.key file in .service/client_public_keys/ (through

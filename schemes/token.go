@@ -11,6 +11,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +81,56 @@ func randomID(n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
+// loadSigningKit makes a kit from the key in path.
+func loadSigningKit(alg, path string) (*signingKit, []byte, []byte, error) {
+	var signKey, verifyKey any
+	var priv []byte
+	switch jose.SignatureAlgorithm(alg) {
+	case jose.HS256:
+		k, err := os.ReadFile(path)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("-keys: %w", err)
+		}
+		if len(k) < 32 {
+			return nil, nil, nil, fmt.Errorf("-keys: %s: %d bytes, want at least 32 for HS256", path, len(k))
+		}
+		signKey, verifyKey, priv = k, k, k
+	case jose.ES256, jose.EdDSA:
+		k, err := loadPrivatePEM(path)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("-keys: %w", err)
+		}
+		switch key := k.(type) {
+		case *ecdsa.PrivateKey:
+			if alg != string(jose.ES256) {
+				return nil, nil, nil, fmt.Errorf("-keys: %s: an ECDSA key, but EdDSA wants an Ed25519 key", path)
+			}
+			if key.Curve != elliptic.P256() {
+				return nil, nil, nil, fmt.Errorf("-keys: %s: an ECDSA key not on P-256, which ES256 wants", path)
+			}
+			signKey, verifyKey = key, &key.PublicKey
+		case ed25519.PrivateKey:
+			if alg != string(jose.EdDSA) {
+				return nil, nil, nil, fmt.Errorf("-keys: %s: an Ed25519 key, but %s wants a P-256 key", path, alg)
+			}
+			signKey, verifyKey = key, key.Public()
+		default:
+			return nil, nil, nil, fmt.Errorf("-keys: %s: a %T, not a key for %s", path, k, alg)
+		}
+	default:
+		return nil, nil, nil, fmt.Errorf("unsupported signature algorithm %q", alg)
+	}
+	var pub []byte
+	if priv == nil {
+		var err error
+		if priv, pub, err = pemPair(signKey, verifyKey); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	kit, err := makeSigningKit(jose.SignatureAlgorithm(alg), signKey, verifyKey)
+	return kit, priv, pub, err
+}
+
 // signingKit signs and verifies tokens with exactly one algorithm and key.
 type signingKit struct {
 	alg       jose.SignatureAlgorithm
@@ -90,6 +142,44 @@ type signingKit struct {
 // material in PEM (or raw bytes for HS256): priv is secret, pub is "" for
 // HS256.
 func newSigningKit(alg string) (kit *signingKit, priv []byte, pub []byte, err error) {
+	return signingKitFrom(alg, "")
+}
+
+// KeyFileName is the file Env.KeysDir holds a part's key in: raw bytes for
+// HS256 (at least 32) and dir JWE (32), a PKCS #8 "PRIVATE KEY" PEM for
+// ES256, EdDSA and ECDH-ES.
+func KeyFileName(part, alg string) string {
+	switch alg {
+	case "HS256", "dir":
+		return part + "-" + alg + ".key"
+	}
+	return part + "-" + alg + ".pem"
+}
+
+// loadPrivatePEM reads a PKCS #8 private key PEM.
+func loadPrivatePEM(path string) (any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("%s: not a PEM PRIVATE KEY (PKCS #8)", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// signingKitFrom is newSigningKit with the key read from keysDir (see
+// KeyFileName) instead of made, when keysDir is not "": long-lived test
+// keys and third-party vectors can then be run against a live WFS.
+func signingKitFrom(alg, keysDir string) (kit *signingKit, priv []byte, pub []byte, err error) {
+	if keysDir != "" {
+		return loadSigningKit(alg, filepath.Join(keysDir, KeyFileName("jwt", alg)))
+	}
 	var signKey, verifyKey any
 	switch jose.SignatureAlgorithm(alg) {
 	case jose.HS256:

@@ -67,7 +67,7 @@ func commands() []command {
 		{"capacity", "[-schemes SPEC,...] [-op command|message|handshake] [-model fast|cylc] [-server-quota CPUS] [-start RATE] [-factor F] [-step TIME] [-max-steps N] [-out DIR]",
 			"find each scheme's capacity knee under rising Poisson load",
 			"authbench capacity -schemes plain,curve,jwt:command", runCapacity},
-		{"serve", "-scheme SPEC -run-dir DIR [-listen ENDPOINT] [-control ENDPOINT] [-model fast|cylc] [-service-cpu D] [-pin CPUS] [-stats-out FILE] [-leeway D]",
+		{"serve", "-scheme SPEC -run-dir DIR [-listen ENDPOINT] [-control ENDPOINT] [-model fast|cylc] [-service-cpu D] [-keys DIR] [-pin CPUS] [-stats-out FILE] [-leeway D]",
 			"a WFS for one scheme, with its owner-only control channel, until SIGINT, SIGTERM or SIGHUP",
 			"authbench serve -scheme curve -run-dir /tmp/wf", runServe},
 		{"report", "[-o FILE] [-format md|bench] [-budget D] [-conformance FILE] [-capacity FILE] DIR...",
