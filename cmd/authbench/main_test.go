@@ -476,3 +476,27 @@ func TestHelpAgrees(t *testing.T) {
 		})
 	}
 }
+
+// TestRunCannotWriteResults: when results.json cannot be written (here a
+// directory stands in its way; a full disk behaves alike) run fails at the
+// first finished round with one line saying what was kept, and leaves no
+// temporary file or work directory behind.
+func TestRunCannotWriteResults(t *testing.T) {
+	out := t.TempDir()
+	if err := os.Mkdir(filepath.Join(out, "results.json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sc := filepath.Join(t.TempDir(), "tiny.yaml")
+	if err := os.WriteFile(sc, []byte("name: tiny\ncli:\n  count: 5\n  concurrency: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"run", "-quiet", "-probe", "0", "-scenario", sc, "-schemes", "plain,passphrase", "-out", out}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "no results were kept") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("got %v, want one line saying no results were kept", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(out, "*"))
+	if len(left) != 1 {
+		t.Errorf("left in -out: %v, want only the blocking results.json", left)
+	}
+}
