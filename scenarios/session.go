@@ -1,0 +1,358 @@
+package scenarios
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
+	zmq "github.com/pebbe/zmq4"
+)
+
+// session is one scheme's WFS process and the client side that drives it:
+// one per engine run, or one for a whole capacity search.
+type session struct {
+	cfg      Config
+	scheme   *schemes.Scheme
+	files    *wfs.Files // the clients' counted file layer
+	run      *wfs.RunDir
+	stateDir string
+	statsOut string
+	srv      *serverProcess
+	zctx     *zmq.Context
+	workflow string
+	// statusFiles is the job clients' layer for their own job.status
+	// appends (cylc model): counted, never fsynced, as cylc message does.
+	statusFiles *wfs.Files
+	last        ServerReport
+	// idle is the WFS's CPU share with no load (measureIdle), 0 if not
+	// measured.
+	idle float64
+}
+
+// openSession makes root (the run directory, the clients' state) and
+// starts the scheme's WFS process for workflow.
+func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, workflow string, model *ServerModel) (*session, error) {
+	files := wfs.NewFiles(true)
+	if err := files.MkdirAll(root); err != nil {
+		return nil, err
+	}
+	ss := &session{cfg: cfg, scheme: scheme, files: files, stateDir: filepath.Join(root, "client-state"),
+		statsOut: filepath.Join(root, "wfs-stats.json"), workflow: workflow, statusFiles: wfs.NewFiles(false)}
+	if err := files.MkdirAll(ss.stateDir); err != nil {
+		return nil, err
+	}
+	runRoot := filepath.Join(root, "run")
+	ss.run = &wfs.RunDir{Root: runRoot, Files: files}
+	scfg := ServeConfig{Scheme: scheme, RunDir: runRoot, Workflow: workflow,
+		Workers: cfg.ServerWorkers, Leeway: cfg.Leeway, StatsOut: ss.statsOut}
+	if model != nil {
+		scfg.Model = model.Model
+		if model.ServiceCPU != nil {
+			scfg.ServiceCPU = model.ServiceCPU.D()
+			if scfg.ServiceCPU == 0 {
+				scfg.ServiceCPU = -1 // none, explicitly
+			}
+		}
+	}
+	srv, err := cfg.Server.start(ctx, scfg)
+	if err != nil {
+		return nil, err
+	}
+	ss.srv = srv
+	zctx, err := zmq.NewContext()
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("client zmq context: %w", err), srv.stop())
+	}
+	// Hundreds of in-process clients, each a fresh REQ socket and its
+	// monitor, open and close sockets faster than libzmq's reaper retires
+	// them under load: lift the default limit of 1023 sockets per context
+	// so a busy run does not fail with "too many open files".
+	if err := zctx.SetMaxSockets(clientMaxSockets); err != nil {
+		_ = zctx.Term()
+		return nil, errors.Join(fmt.Errorf("client zmq context: max sockets: %w", err), srv.stop())
+	}
+	ss.zctx = zctx
+	return ss, nil
+}
+
+// close stops the WFS process and returns its file operations as its final
+// report (written at its exit) gives them: those of its shutdown included.
+func (ss *session) close() (wfs.FileStats, error) {
+	err := ss.srv.stop()
+	_ = ss.zctx.Term()
+	final := ss.last.Files
+	if b, rerr := os.ReadFile(ss.statsOut); rerr == nil {
+		_ = os.Remove(ss.statsOut)
+		var f ServerReport
+		if json.Unmarshal(b, &f) == nil {
+			final = f.Files
+		}
+	}
+	return final, err
+}
+
+// measure drives sc once against the session's WFS: the clients' figures
+// from this process, the WFS's cost over the window after the warm-up from
+// its own reports. The result's Files are left to the caller.
+func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*results.Result, error) {
+	cfg, scheme, srv := ss.cfg, ss.scheme, ss.srv
+	r := &runner{cfg: cfg, sc: sc, scheme: scheme, run: ss.run, srv: srv, zctx: ss.zctx, workflow: ss.workflow,
+		statusFiles: ss.statusFiles, prog: &progress{}, stateDir: ss.stateDir}
+	s0, err := srv.stats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ru0 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	// Process-mode clients (authbench client, Python) are children: their
+	// CPU counts with the clients'.
+	var ch0 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ch0)
+	r.start = time.Now()
+	r.warmEnd = r.start.Add(sc.Warmup.D())
+	if sc.Duration > 0 {
+		r.deadline = r.start.Add(sc.Warmup.D() + sc.Duration.D())
+	}
+	r.series = newSeriesRecorder(r.start, sc.Warmup.D()+sc.Duration.D())
+	loadCtx, cancelLoad := context.WithCancelCause(ctx)
+	if !r.deadline.IsZero() {
+		var cancel context.CancelFunc
+		loadCtx, cancel = context.WithDeadline(loadCtx, r.deadline)
+		defer cancel()
+	}
+	// The window the WFS's cost is measured over starts when the warm-up
+	// ends; a WFS process that dies ends the run at once.
+	warm := s0
+	warmTaken := make(chan struct{})
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		var warmC <-chan time.Time
+		if sc.Warmup > 0 {
+			t := time.NewTimer(sc.Warmup.D())
+			defer t.Stop()
+			warmC = t.C
+		} else {
+			close(warmTaken)
+		}
+		for {
+			select {
+			case <-warmC:
+				if s, err := srv.stats(loadCtx); err == nil {
+					warm = s
+				}
+				close(warmTaken)
+				warmC = nil
+			case <-srv.exited:
+				cancelLoad(srv.exitError())
+				return
+			case <-loadCtx.Done():
+				return
+			}
+		}
+	}()
+	stopProg := r.prog.start(cfg.Progress, cfg.ProgressEvery, label, r.start, r.deadline)
+
+	sampleCtx, stopSampling := context.WithCancel(loadCtx)
+	cpuSeries := make(chan *results.ServerCPUSeries, 1)
+	go func() { cpuSeries <- sampleServerCPU(sampleCtx, srv, s0, r.series.interval) }()
+	r.drive(loadCtx)
+	stopSampling()
+	end := time.Now()
+	stopProg()
+	died := context.Cause(loadCtx)
+	cancelLoad(nil)
+	<-watchDone
+
+	var ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	var ch1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ch1)
+	var runErr error
+	s1, err := srv.stats(context.WithoutCancel(ctx))
+	if err != nil {
+		runErr = fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), err)
+		s1 = warm
+	}
+	select {
+	case <-warmTaken:
+	default: // the run ended inside its warm-up
+		warm = s0
+	}
+	if died != nil && !srv.alive() {
+		runErr = fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), died)
+	}
+	ss.last = s1
+
+	ops, added := merge(r.recs)
+	if sc.CLI != nil {
+		for _, o := range ops {
+			if o.Name == OpCLICommand {
+				o.Asked = askedRate(cliPacer(sc.CLI), end.Sub(r.start))
+			}
+		}
+	}
+	dur := end.Sub(r.warmEnd)
+	if dur < 0 {
+		dur = 0
+	}
+	res := &results.Result{
+		Scenario: sc.Name, ScenarioSource: sc.Source, ScenarioHash: sc.Hash,
+		Scheme: scheme.Name(), Canonical: scheme.Spec().Canonical(),
+		Duration: dur, Ops: ops, Jobs: r.jobs.Load(), Commands: r.cmds.Load(),
+		CPU:           cpuSeconds(ru1) - cpuSeconds(ru0) + cpuSeconds(ch1) - cpuSeconds(ch0),
+		PeakRSSKB:     ru1.Maxrss,
+		BytesAdded:    added,
+		Server:        serverStats(s1.Server, s1.Overload),
+		ServerProcess: serverProcessResult(warm, s1, cfg.Server, connectionOf(sc)),
+		Series:        r.series.result(),
+		SchemeStats:   s1.Scheme,
+		ServerModel:   s1.Model,
+		ClosedLoop:    closedLoop(sc),
+		ServerCPU:     <-cpuSeries,
+	}
+	if s1.Model == wfs.ModelCylc {
+		res.ServerModelStats = cylcStats(s1.Cylc)
+	}
+	if srv.quota != nil {
+		res.ServerProcess.Throttled = srv.quota.throttled()
+	}
+	if ctx.Err() != nil || runErr != nil {
+		res.Partial = true
+	}
+	return res, runErr
+}
+
+// sampleServerCPU asks the WFS for its CPU every interval from the start
+// of the run (warm-up included) until ctx ends: its CPU share and requests
+// per interval, for the over-time plots. At most maxPoints intervals.
+func sampleServerCPU(ctx context.Context, srv *serverProcess, from ServerReport, interval time.Duration) *results.ServerCPUSeries {
+	out := &results.ServerCPUSeries{Interval: interval}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	prev := from
+	for len(out.Share) < maxPoints {
+		select {
+		case <-ctx.Done():
+			return out
+		case <-t.C:
+		}
+		cur, err := srv.stats(ctx)
+		if err != nil {
+			return out
+		}
+		if w := cur.At.Sub(prev.At).Seconds(); w > 0 {
+			out.Share = append(out.Share, (cur.CPUSeconds()-prev.CPUSeconds())/w)
+			out.Requests = append(out.Requests, cur.Server.Requests-prev.Server.Requests)
+		}
+		prev = cur
+	}
+	return out
+}
+
+// serverStats converts the WFS's counters to the results model.
+func serverStats(s wfs.ServerStats, o wfs.OverloadStats) results.ServerStats {
+	return results.ServerStats{Requests: s.Requests, OK: s.OK, Rejected: s.Rejected, Protocol: s.Protocol,
+		Unknown: s.Unknown, Internal: s.Internal, Malformed: s.Malformed, Shed: o.Shed,
+		DroppedReplies: o.DroppedReplies, CPUSeconds: s.CPUSeconds}
+}
+
+// addFiles sums file layers' operations: the WFS's and the clients'. Peak
+// live files are summed too: an upper bound, as the peaks need not
+// coincide.
+func addFiles(fs ...wfs.FileStats) results.FileStats {
+	var o results.FileStats
+	for _, a := range fs {
+		o.Created += a.Created
+		o.Written += a.Written
+		o.Appended += a.Appended
+		o.Read += a.Read
+		o.Deleted += a.Deleted
+		o.Renamed += a.Renamed
+		o.Fsyncs += a.Fsyncs
+		o.Live += a.Live
+		o.PeakLive += a.PeakLive
+	}
+	return o
+}
+
+// subtractFiles takes d's counts (not peak live files) out of f.
+func subtractFiles(f results.FileStats, d wfs.FileStats) results.FileStats {
+	f.Created -= d.Created
+	f.Written -= d.Written
+	f.Appended -= d.Appended
+	f.Read -= d.Read
+	f.Deleted -= d.Deleted
+	f.Renamed -= d.Renamed
+	f.Fsyncs -= d.Fsyncs
+	f.Live -= d.Live
+	return f
+}
+
+// serverProcessResult is the WFS process's cost between two of its reports.
+func serverProcessResult(a, b ServerReport, l ServerLauncher, conn string) *results.ServerProcess {
+	return &results.ServerProcess{
+		PID: b.PID, CPUs: b.CPUs, Quota: l.Quota, Window: b.At.Sub(a.At),
+		UserSeconds: b.UserSeconds - a.UserSeconds, SysSeconds: b.SysSeconds - a.SysSeconds,
+		Requests: b.Server.Requests - a.Server.Requests, MaxRSSKB: b.MaxRSSKB, Threads: b.Threads,
+		Connection: conn,
+	}
+}
+
+// closedLoop names sc's client groups that run closed loop: a CLI group
+// with no pacer, a job group with neither a rate nor cycle points.
+func closedLoop(sc *Scenario) []string {
+	var out []string
+	if sc.CLI != nil && cliPacer(sc.CLI) == nil {
+		out = append(out, "cli")
+	}
+	if sc.Job != nil && sc.Job.Rate <= 0 && sc.Job.CyclePoints == 0 {
+		out = append(out, "job")
+	}
+	return out
+}
+
+// cylcStats turns the cylc model's counters into results' figures.
+func cylcStats(c wfs.CylcStats) map[string]float64 {
+	return map[string]float64{
+		"wakes": float64(c.Wakes), "drains": float64(c.Drains), "max_drain": float64(c.MaxDrain),
+		"drains_capped": float64(c.DrainsCapped), "main_loops": float64(c.MainLoops),
+		"messages_queued": float64(c.MessagesQueued), "messages_processed": float64(c.MessagesProcessed),
+		"messages_shed": float64(c.MessagesShed), "queue_peak": float64(c.QueuePeak),
+	}
+}
+
+// connectionOf says how a scenario's clients connect: every job message
+// and process-mode command is a fresh connection, as is a CLI command
+// unless the group reuses one; UI servers keep theirs.
+func connectionOf(sc *Scenario) string {
+	kinds := map[string]bool{}
+	if sc.CLI != nil {
+		if sc.CLI.Connection == "reuse" {
+			kinds["reuse"] = true
+		} else {
+			kinds["fresh"] = true
+		}
+	}
+	if sc.Job != nil {
+		kinds["fresh"] = true
+	}
+	if sc.UIS != nil {
+		kinds["reuse"] = true
+	}
+	if len(kinds) > 1 {
+		return "mixed"
+	}
+	for k := range kinds {
+		return k
+	}
+	return ""
+}
