@@ -3,11 +3,13 @@ package conformance
 import (
 	"context"
 	"crypto"
+	"crypto/elliptic"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -304,6 +306,12 @@ func tokenCases() []Case {
 			ID: "token/replay-twin", Claim: "replay-proof", Applies: isToken,
 			Title: "a genuine token used as a non-canonical base64 twin of itself (padding bit flipped), then as itself",
 			Run:   runReplayTwin,
+		},
+		{
+			ID: "token/es256-high-s-twin", Claim: "replay-proof",
+			Applies: func(sc *schemes.Scheme) bool { return sc.Spec().Credential == "jwt" && sc.Spec().Alg == "ES256" },
+			Title:   "a genuine ES256 token used, then its high-S twin (S replaced by n - S: the same claims, a signature that also verifies)",
+			Run:     runHighSTwin,
 		},
 		{
 			ID: "token/other-workflow", Claim: "audience", Applies: anyScheme,
@@ -611,4 +619,51 @@ func runSharedWindowOver(ctx context.Context, e *Env) Result {
 	t.Clock.Advance(window + time.Second)
 	data, err := t.SendPrepared(ctx, p)
 	return expectRefused(fmt.Sprintf("token %s after minting (window %s)", window+time.Second, window), data, err)
+}
+
+// runHighSTwin uses a genuine ES256 token, then sends its high-S twin: a
+// second valid signature over the same claims. authbench does not refuse
+// high S (signers do not normalise it); the twin must be refused as a
+// replay of the token's jti.
+func runHighSTwin(ctx context.Context, e *Env) Result {
+	t, err := e.Start(TargetConfig{})
+	if err != nil {
+		return broken("start", err)
+	}
+	tok, err := t.StealToken(ctx, CLI())
+	if err != nil {
+		return broken("steal a genuine token", err)
+	}
+	_, _, sig, err := decodeToken(tok)
+	if err != nil {
+		return broken("token", err)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || len(raw) != 64 {
+		return broken("signature", fmt.Errorf("want 64 bytes of r||s, got %d (%v)", len(raw), err))
+	}
+	n := elliptic.P256().Params().N
+	twinS := new(big.Int).Sub(n, new(big.Int).SetBytes(raw[32:])).FillBytes(make([]byte, 32))
+	twin := tok[:strings.LastIndexByte(tok, '.')+1] + base64.RawURLEncoding.EncodeToString(append(append([]byte{}, raw[:32]...), twinS...))
+	configure, done, err := t.transport(CLI())
+	if err != nil {
+		return broken("client", err)
+	}
+	defer done()
+	body, err := Body(wfs.CmdHold, nil)
+	if err != nil {
+		return broken("body", err)
+	}
+	send := func(tk string) (json.RawMessage, error) {
+		frames, err := t.TokenFrames(tk, body)
+		if err != nil {
+			return nil, err
+		}
+		return t.Send(ctx, configure, frames...)
+	}
+	if _, err := send(tok); classify(err) != accepted {
+		return broken("the genuine token", err)
+	}
+	data, err := send(twin)
+	return expectRefused("its high-S twin after the token was used", data, err)
 }

@@ -102,6 +102,7 @@ func proofs() map[string]struct {
 		"token/replay-sequential":            {ignore("replay cache off", "replayed"), "jwt:command"},
 		"token/replay-concurrent":            {ignore("replay cache off", "replayed"), "jwe:command"},
 		"token/replay-twin":                  {ignore("replay cache off, lax base64", "replayed", "not canonical", "not base64url"), "jwt:command"},
+		"token/es256-high-s-twin":            {ignore("replay cache off", "replayed"), "jwt/ES256:command"},
 		"token/other-workflow":               {accept, "jwt"},
 		"token/rotated-out":                  {ignore("overlap not enforced", "no longer accepted"), "jwt:timed=60s/6s"},
 		"token/shared-window-over":           {ignore("window not enforced", "no longer accepted"), "jwt:shared=10s"},
