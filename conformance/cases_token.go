@@ -496,14 +496,11 @@ func runReplayConcurrent(ctx context.Context, e *Env) Result {
 }
 
 func runReplayTwin(ctx context.Context, e *Env) Result {
-	t, err := e.Start(TargetConfig{})
-	if err != nil {
-		return broken("start", err)
+	tok, send, done, bad := stolenHold(ctx, e)
+	if bad != nil {
+		return *bad
 	}
-	tok, err := t.StealToken(ctx, CLI())
-	if err != nil {
-		return broken("steal a genuine token", err)
-	}
+	defer done()
 	twin := malleate(tok)
 	_, _, sig, err := decodeToken(tok)
 	if err != nil {
@@ -514,22 +511,6 @@ func runReplayTwin(ctx context.Context, e *Env) Result {
 	if twin == tok || errA != nil || errB != nil || string(a) != string(b) {
 		return broken("malleate", errors.New("no non-canonical twin of this signature"))
 	}
-	configure, done, err := t.transport(CLI())
-	if err != nil {
-		return broken("client", err)
-	}
-	defer done()
-	body, err := Body(wfs.CmdHold, nil)
-	if err != nil {
-		return broken("body", err)
-	}
-	send := func(tk string) (json.RawMessage, error) {
-		frames, err := t.TokenFrames(tk, body)
-		if err != nil {
-			return nil, err
-		}
-		return t.Send(ctx, configure, frames...)
-	}
 	data, err := send(twin)
 	switch classify(err) {
 	case refused:
@@ -539,6 +520,41 @@ func runReplayTwin(ctx context.Context, e *Env) Result {
 	}
 	data, err = send(tok)
 	return expectRefused("the token itself after its twin was accepted", data, err)
+}
+
+// stolenHold starts a target, steals a genuine CLI token and returns it
+// with send, which presents a token with a hold request over a valid
+// transport; done releases the client. A non-nil Result is a broken setup.
+func stolenHold(ctx context.Context, e *Env) (string, func(string) (json.RawMessage, error), func(), *Result) {
+	bad := func(what string, err error) (string, func(string) (json.RawMessage, error), func(), *Result) {
+		r := broken(what, err)
+		return "", nil, nil, &r
+	}
+	t, err := e.Start(TargetConfig{})
+	if err != nil {
+		return bad("start", err)
+	}
+	tok, err := t.StealToken(ctx, CLI())
+	if err != nil {
+		return bad("steal a genuine token", err)
+	}
+	configure, done, err := t.transport(CLI())
+	if err != nil {
+		return bad("client", err)
+	}
+	body, err := Body(wfs.CmdHold, nil)
+	if err != nil {
+		done()
+		return bad("body", err)
+	}
+	send := func(tk string) (json.RawMessage, error) {
+		frames, err := t.TokenFrames(tk, body)
+		if err != nil {
+			return nil, err
+		}
+		return t.Send(ctx, configure, frames...)
+	}
+	return tok, send, done, nil
 }
 
 func runOtherWorkflow(ctx context.Context, e *Env) Result {
@@ -626,14 +642,11 @@ func runSharedWindowOver(ctx context.Context, e *Env) Result {
 // high S (signers do not normalise it); the twin must be refused as a
 // replay of the token's jti.
 func runHighSTwin(ctx context.Context, e *Env) Result {
-	t, err := e.Start(TargetConfig{})
-	if err != nil {
-		return broken("start", err)
+	tok, send, done, bad := stolenHold(ctx, e)
+	if bad != nil {
+		return *bad
 	}
-	tok, err := t.StealToken(ctx, CLI())
-	if err != nil {
-		return broken("steal a genuine token", err)
-	}
+	defer done()
 	_, _, sig, err := decodeToken(tok)
 	if err != nil {
 		return broken("token", err)
@@ -645,22 +658,6 @@ func runHighSTwin(ctx context.Context, e *Env) Result {
 	n := elliptic.P256().Params().N
 	twinS := new(big.Int).Sub(n, new(big.Int).SetBytes(raw[32:])).FillBytes(make([]byte, 32))
 	twin := tok[:strings.LastIndexByte(tok, '.')+1] + base64.RawURLEncoding.EncodeToString(append(append([]byte{}, raw[:32]...), twinS...))
-	configure, done, err := t.transport(CLI())
-	if err != nil {
-		return broken("client", err)
-	}
-	defer done()
-	body, err := Body(wfs.CmdHold, nil)
-	if err != nil {
-		return broken("body", err)
-	}
-	send := func(tk string) (json.RawMessage, error) {
-		frames, err := t.TokenFrames(tk, body)
-		if err != nil {
-			return nil, err
-		}
-		return t.Send(ctx, configure, frames...)
-	}
 	if _, err := send(tok); classify(err) != accepted {
 		return broken("the genuine token", err)
 	}

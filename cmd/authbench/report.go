@@ -138,16 +138,7 @@ func readMerged(dirs []string) ([]*results.Run, error) {
 // conformanceSection renders the conformance matrix to include: the -conformance
 // file, else the first DIR/conformance.json found; "" when there is none.
 func conformanceSection(file string, dirs []string) (string, error) {
-	if file == "" {
-		for _, d := range dirs {
-			p := filepath.Join(d, "conformance.json")
-			if _, err := os.Stat(p); err == nil {
-				file = p
-				break
-			}
-		}
-	}
-	if file == "" {
+	if file = inputFile(file, dirs, "conformance.json"); file == "" {
 		return "", nil
 	}
 	f, err := os.Open(file)
@@ -171,16 +162,7 @@ func conformanceSection(file string, dirs []string) (string, error) {
 // file, else the first DIR/capacity.json found; "" when there is none. Its
 // plots go to plotDir (none when plotDir is "").
 func capacitySection(file string, dirs []string, plotDir, plotLink string) (string, error) {
-	if file == "" {
-		for _, d := range dirs {
-			p := filepath.Join(d, "capacity.json")
-			if _, err := os.Stat(p); err == nil {
-				file = p
-				break
-			}
-		}
-	}
-	if file == "" {
+	if file = inputFile(file, dirs, "capacity.json"); file == "" {
 		return "", nil
 	}
 	b, err := os.ReadFile(file)
@@ -232,4 +214,18 @@ func checkReportOut(out string, dirs []string) error {
 		}
 	}
 	return nil
+}
+
+// inputFile is the flag's file, else the first DIR/name that exists, else "".
+func inputFile(flagValue string, dirs []string, name string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
 }
