@@ -445,7 +445,9 @@ func cpuCount(list string) int {
 // handshakeCPU is the WFS's CPU milliseconds per handshake from the probe
 // after the load (fresh minus reused).
 func handshakeCPU(r *Result) (float64, bool) {
-	if r.ServerProcess == nil || r.ServerProcess.Handshake == nil {
+	// Under the cylc model each sequential ping spans drain-and-sleep
+	// wakes, whose CPU swamps a handshake's: no figure.
+	if r.ServerProcess == nil || r.ServerProcess.Handshake == nil || r.ServerModel == "cylc" {
 		return 0, false
 	}
 	return float64(r.ServerProcess.Handshake.PerHandshake()) / 1e6, true

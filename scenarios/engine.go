@@ -151,7 +151,9 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int, 
 	// The handshake probe runs after the load (its requests and files are
 	// kept out of the run's figures), unless the run failed or was cut.
 	var probeFiles []wfs.FileStats
-	if cfg.HandshakeProbe > 0 && runErr == nil && ctx.Err() == nil && res != nil && res.ServerProcess != nil {
+	// Not under the cylc model: sequential pings there span its
+	// drain-and-sleep wakes, whose CPU swamps a handshake's.
+	if cfg.HandshakeProbe > 0 && sc.Server.ModelName() != wfs.ModelCylc && runErr == nil && ctx.Err() == nil && res != nil && res.ServerProcess != nil {
 		probe, pf, err := ss.probeHandshake(ctx, cfg.HandshakeProbe)
 		if err != nil {
 			runErr = fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), err)
