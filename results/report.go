@@ -133,7 +133,7 @@ func (rp *reporter) header(w *errWriter) {
 		w.printf(" (the default; set it with -budget)")
 	}
 	w.printf(".\n")
-	w.printf("Read with care: the WFS and all its clients share this machine's cores (see Environment), so under heavy job loads the clients' own work (CURVE crypto, token handling) competes with the WFS and inflates tails beyond what a WFS with clients on other nodes would see; a p99 from fewer than 100 ops is close to their maximum; one round is one sample of a noisy machine (use -repeat).\n")
+	w.printf("Read with care: each WFS ran as a process of its own on the CPUs the Environment section names, apart from its clients, and its own CPU per request is in each scenario's Resources table; but rows from closed-loop groups measure throughput at saturation (they are labelled), a scenario section flags a WFS that was saturated, and there the latencies describe the machine, not a scheme's cost: the capacity section and WFS CPU are the figures to judge cost by. The verdicts below still lean on client-side latency. A p99 from fewer than 100 ops is close to their maximum; one round is one sample of a noisy machine (use -repeat).\n")
 	for _, run := range rp.runs {
 		for _, s := range run.sources() {
 			if s.Partial {
