@@ -28,28 +28,15 @@ func jweCases() []Case {
 		tamperCase("jwe/tampered-tag", jweTag, "authentication tag"),
 		tamperCase("jwe/tampered-iv", jweIV, "initialisation vector"),
 		tamperCase("jwe/tampered-ciphertext", jweCiphertext, "ciphertext"),
-		{
-			ID: "jwe/dir-encrypted-key", Claim: "authn", Applies: func(sc *schemes.Scheme) bool { return isJWE(sc) && !isECDHES(sc) },
-			Title: "a genuine dir envelope with bytes in its encrypted-key segment (RFC 7516 section 5.2 step 10: it must be empty)",
-			Run: func(ctx context.Context, e *Env) Result {
-				t, err := e.Start(TargetConfig{})
-				if err != nil {
-					return broken("start", err)
-				}
-				p, err := t.Prepare(ctx, CLI(), wfs.CmdStop, nil)
-				if err != nil {
-					return broken("genuine client", err)
-				}
-				defer p.Close()
-				parts := strings.Split(string(p.Frames[len(p.Frames)-1]), ".")
-				if len(parts) != 5 || parts[1] != "" {
-					return broken("envelope", fmt.Errorf("want a dir JWE with an empty encrypted key, got %d parts", len(parts)))
+		envelopeCase("jwe/dir-encrypted-key", "authn", func(sc *schemes.Scheme) bool { return isJWE(sc) && !isECDHES(sc) },
+			"a genuine dir envelope with bytes in its encrypted-key segment (RFC 7516 section 5.2 step 10: it must be empty)",
+			func(parts []string) (string, error) {
+				if parts[1] != "" {
+					return "", fmt.Errorf("want a dir JWE with an empty encrypted key")
 				}
 				parts[1] = b64([]byte("authbench-conform"))
-				data, err := t.Send(ctx, p.Client.Configure, append(p.Frames[:len(p.Frames)-1:len(p.Frames)-1], []byte(strings.Join(parts, ".")))...)
-				return expectRejectedReply("dir envelope with an encrypted key", data, err)
-			},
-		},
+				return "dir envelope with an encrypted key", nil
+			}),
 		{
 			ID: "jwe/zip-bomb", Claim: "authn", Applies: isJWE,
 			Title: `a valid envelope (genuine token, real key) with "zip":"DEF" inflating to 16 MiB`,
@@ -126,9 +113,24 @@ func envelopeAttack(ctx context.Context, e *Env, what string, build func(t *Targ
 
 // tamperCase flips one bit of one part of a genuine client's envelope.
 func tamperCase(id string, part int, name string) Case {
+	return envelopeCase(id, "confidential", isJWE, "a genuine client's envelope with one bit of its "+name+" flipped",
+		func(parts []string) (string, error) {
+			raw, err := base64.RawURLEncoding.DecodeString(parts[part])
+			if err != nil || len(raw) == 0 {
+				return "", fmt.Errorf("part %d: %v", part, err)
+			}
+			raw[len(raw)/2] ^= 0x01
+			parts[part] = b64(raw)
+			return "envelope with a flipped " + name + " bit", nil
+		})
+}
+
+// envelopeCase sends a genuine client's envelope (a compact JWE, its
+// five parts) after edit changed it; edit names what it sent. The WFS
+// must refuse it.
+func envelopeCase(id, claim string, applies func(*schemes.Scheme) bool, title string, edit func(parts []string) (string, error)) Case {
 	return Case{
-		ID: id, Claim: "confidential", Applies: isJWE,
-		Title: "a genuine client's envelope with one bit of its " + name + " flipped",
+		ID: id, Claim: claim, Applies: applies, Title: title,
 		Run: func(ctx context.Context, e *Env) Result {
 			t, err := e.Start(TargetConfig{})
 			if err != nil {
@@ -146,14 +148,12 @@ func tamperCase(id string, part int, name string) Case {
 			if len(parts) != 5 {
 				return broken("envelope", fmt.Errorf("%d parts, want 5", len(parts)))
 			}
-			raw, err := base64.RawURLEncoding.DecodeString(parts[part])
-			if err != nil || len(raw) == 0 {
-				return broken("envelope", fmt.Errorf("part %d: %v", part, err))
+			what, err := edit(parts)
+			if err != nil {
+				return broken("envelope", err)
 			}
-			raw[len(raw)/2] ^= 0x01
-			parts[part] = b64(raw)
 			data, err := t.Send(ctx, p.Client.Configure, p.Frames[0], []byte(strings.Join(parts, ".")))
-			return expectRejectedReply("envelope with a flipped "+name+" bit", data, err)
+			return expectRejectedReply(what, data, err)
 		},
 	}
 }
