@@ -1,0 +1,219 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+)
+
+// Limits on what a scenario may ask for: past them a setting means nothing a
+// machine can do (each live job or CLI worker holds a goroutine and, while
+// it talks, a ZMQ socket; 10,000 live jobs take about 170 MB), and an
+// absurd value would exhaust memory or flood before the run could fail.
+const (
+	MaxConcurrency = 20000
+	MaxRate        = 100000 // requests (or jobs) per second
+	MaxCount       = 10000000
+	MaxPollers     = 1000
+)
+
+// Validate checks the scenario for values no run could honour. Errors name
+// the field path (cli.rate), which Parse turns into file:line:column.
+func (s *Scenario) Validate() error {
+	if s.Name == "" {
+		return ferr("name", "required")
+	}
+	if s.Warmup < 0 || s.Duration < 0 {
+		return ferr("duration", "must not be negative")
+	}
+	if s.CLI == nil && s.Job == nil && s.UIS == nil {
+		return ferr("", "no client groups: want at least one of cli, job, uis")
+	}
+	bounded := s.Duration > 0
+	if c := s.CLI; c != nil {
+		if err := c.validate(); err != nil {
+			return err
+		}
+		bounded = bounded || c.Count > 0 || len(c.Stages) > 0
+	}
+	if j := s.Job; j != nil {
+		if err := j.validate(); err != nil {
+			return err
+		}
+		bounded = true
+	}
+	if !bounded {
+		return ferr("duration", "neither duration nor count: give duration, cli.count or a job group")
+	}
+	if u := s.UIS; u != nil {
+		if u.Pollers <= 0 || u.Pollers > MaxPollers {
+			return ferr("uis.pollers", "want 1 to %d, got %d", MaxPollers, u.Pollers)
+		}
+		if u.Interval <= 0 {
+			return ferr("uis.interval", "must be positive")
+		}
+		if u.ReplySize < 0 || u.ReplySize > 1<<20 {
+			return ferr("uis.reply_size", "want 0 to 1048576 bytes, got %d", u.ReplySize)
+		}
+	}
+	if s.Server != nil {
+		if err := s.Server.validate(); err != nil {
+			return err
+		}
+	}
+	for name, d := range s.Budgets {
+		if d <= 0 {
+			return ferr("budgets."+name, "must be positive")
+		}
+	}
+	for key, v := range s.Thresholds {
+		if _, err := ParseThreshold(key, v); err != nil {
+			return ferr("thresholds."+key, "%v", err)
+		}
+	}
+	return nil
+}
+
+func (c *CLIGroup) validate() error {
+	switch {
+	case c.Count > MaxCount:
+		return ferr("cli.count", "at most %d, got %d", MaxCount, c.Count)
+	case c.Concurrency > MaxConcurrency:
+		return ferr("cli.concurrency", "at most %d, got %d", MaxConcurrency, c.Concurrency)
+	case math.IsNaN(c.Rate) || c.Rate > MaxRate:
+		return ferr("cli.rate", "at most %d commands per second, got %g", MaxRate, c.Rate)
+	case c.Count < 0:
+		return ferr("cli.count", "must not be negative, got %d", c.Count)
+	case c.Rate < 0:
+		return ferr("cli.rate", "must be positive (commands per second), got %g", c.Rate)
+	case c.Concurrency < 0:
+		return ferr("cli.concurrency", "must not be negative, got %d", c.Concurrency)
+	case c.Users < 0:
+		return ferr("cli.users", "must not be negative")
+	}
+	modes := 0
+	for _, on := range []bool{c.Rate > 0, len(c.Stages) > 0, c.Burst != nil} {
+		if on {
+			modes++
+		}
+	}
+	if modes > 1 {
+		return ferr("cli", "give one of rate, stages or burst, not several")
+	}
+	if modes == 0 && c.Concurrency == 0 {
+		return ferr("cli", "want rate, stages or burst (open loop) or concurrency (closed loop)")
+	}
+	if !c.Arrival.valid() {
+		return ferr("cli.arrival", "want constant or poisson, got %q", c.Arrival)
+	}
+	if c.Arrival != "" && !(c.Rate > 0) {
+		return ferr("cli.arrival", "applies to rate only: give rate, or drop arrival (stages, burst and concurrency set their own timing)")
+	}
+	for i, st := range c.Stages {
+		if st.Duration <= 0 {
+			return ferr(fmt.Sprintf("cli.stages[%d].duration", i), "must be positive")
+		}
+		if st.Rate < 0 || math.IsNaN(st.Rate) || st.Rate > MaxRate {
+			return ferr(fmt.Sprintf("cli.stages[%d].rate", i), "want 0 to %d commands per second, got %g", MaxRate, st.Rate)
+		}
+	}
+	if b := c.Burst; b != nil {
+		if b.Size <= 0 {
+			return ferr("cli.burst.size", "must be positive")
+		}
+		if b.Within <= 0 || b.Every <= 0 || b.Within > b.Every {
+			return ferr("cli.burst", "want 0 < within <= every")
+		}
+		if b.Size > MaxCount || float64(b.Size)/b.Within.D().Seconds() > MaxRate {
+			return ferr("cli.burst.size", "%d within %s is past %d commands per second", b.Size, b.Within.D(), MaxRate)
+		}
+	}
+	if !c.Process.valid() {
+		return ferr("cli.process", "want false, true (an authbench client process) or python, got %q", c.Process)
+	}
+	if c.Process.Mode() != "" && c.Connection == "reuse" {
+		return ferr("cli.connection", "a client process cannot reuse a connection: want fresh with process")
+	}
+	switch c.Connection {
+	case "", "fresh", "reuse":
+	default:
+		return ferr("cli.connection", "want fresh or reuse, got %q", c.Connection)
+	}
+	total := 0
+	for cmd, w := range c.Mix {
+		switch cmd {
+		case "ping", "trigger", "hold", "release", "stop":
+		default:
+			return ferr("cli.mix."+cmd+"#key", "unknown command %q; want ping, trigger, hold, release or stop", cmd)
+		}
+		if w < 0 {
+			return ferr("cli.mix."+cmd, "weight must not be negative")
+		}
+		total += w
+	}
+	if len(c.Mix) > 0 && total == 0 {
+		return ferr("cli.mix", "all weights are zero")
+	}
+	return nil
+}
+
+func (j *JobGroup) validate() error {
+	cycles := j.CyclePoints > 0 || j.TasksPerCycle > 0
+	switch {
+	case j.Total > MaxCount:
+		return ferr("job.total", "at most %d, got %d", MaxCount, j.Total)
+	case cycles && j.CyclePoints > 0 && j.TasksPerCycle > MaxCount/max(1, j.CyclePoints):
+		return ferr("job.tasks_per_cycle", "cycle_points x tasks_per_cycle at most %d", MaxCount)
+	case j.Concurrency > MaxConcurrency:
+		return ferr("job.concurrency", "at most %d, got %d", MaxConcurrency, j.Concurrency)
+	case math.IsNaN(j.Rate) || j.Rate > MaxRate:
+		return ferr("job.rate", "at most %d jobs per second, got %g", MaxRate, j.Rate)
+	case j.Messages > 10000:
+		return ferr("job.messages", "at most 10000 per job, got %d", j.Messages)
+	case cycles && (j.CyclePoints <= 0 || j.TasksPerCycle <= 0):
+		return ferr("job.cycle_points", "cycle_points and tasks_per_cycle go together, both positive")
+	case cycles && j.Total > 0:
+		return ferr("job.total", "give total or cycle_points x tasks_per_cycle, not both")
+	case cycles && j.Rate > 0:
+		return ferr("job.rate", "give rate or cycle points, not both")
+	case !cycles && j.Total <= 0:
+		return ferr("job.total", "must be positive, got %d", j.Total)
+	case j.Concurrency <= 0:
+		return ferr("job.concurrency", "must be positive, got %d", j.Concurrency)
+	case j.Messages < 2:
+		return ferr("job.messages", "at least 2 (started, then succeeded or failed), got %d", j.Messages)
+	case j.FailRatio < 0 || j.FailRatio > 1:
+		return ferr("job.fail_ratio", "want 0 to 1, got %g", j.FailRatio)
+	case j.Rate < 0:
+		return ferr("job.rate", "must be positive, got %g", j.Rate)
+	case j.MessageSize < 0 || j.MessageSize > 1<<19:
+		return ferr("job.message_size", "want 0 to 524288 bytes, got %d", j.MessageSize)
+	case j.Think < 0 || j.CycleInterval < 0:
+		return ferr("job.think", "must not be negative")
+	}
+	if !j.Arrival.valid() {
+		return ferr("job.arrival", "want constant or poisson, got %q", j.Arrival)
+	}
+	if j.Arrival != "" && cycles {
+		return ferr("job.arrival", "applies to rate, not to cycle points (their jobs are submitted at once every cycle_interval)")
+	}
+	if j.Arrival != "" && !(j.Rate > 0) {
+		return ferr("job.arrival", "applies to rate only: give rate, or drop arrival")
+	}
+	if !j.Process.valid() {
+		return ferr("job.process", "want false, true (an authbench client process) or python, got %q", j.Process)
+	}
+	share := 0.0
+	for i, t := range j.Targets {
+		if t.Name == "" {
+			return ferr(fmt.Sprintf("job.targets[%d]", i), "needs a name")
+		}
+		if t.Share < 0 {
+			return ferr(fmt.Sprintf("job.targets[%d].share", i), "must not be negative")
+		}
+		share += t.Share
+	}
+	if len(j.Targets) > 0 && share <= 0 {
+		return ferr("job.targets", "shares sum to zero")
+	}
+	return nil
+}
