@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"os"
 	"slices"
 	"strings"
@@ -243,6 +244,6 @@ func Select(ids []string) ([]Case, error) {
 
 // Declares reports whether claims include the named claim.
 func Declares(c schemes.Claims, name string) bool {
-	i := slices.Index(schemes.ClaimNames(), name)
+	i := slices.Index(vocab.ClaimNames(), name)
 	return i >= 0 && c.List()[i]
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"maps"
 	"slices"
 	"strings"
@@ -25,8 +26,8 @@ func TestCatalogue(t *testing.T) {
 			t.Errorf("case id %s twice", c.ID)
 		}
 		seen[c.ID] = true
-		if !slices.Contains(schemes.ClaimNames(), c.Claim) {
-			t.Errorf("%s: claim %q is not one of %v", c.ID, c.Claim, schemes.ClaimNames())
+		if !slices.Contains(vocab.ClaimNames(), c.Claim) {
+			t.Errorf("%s: claim %q is not one of %v", c.ID, c.Claim, vocab.ClaimNames())
 		}
 		if c.Title == "" || c.Applies == nil || c.Run == nil || !strings.Contains(c.ID, "/") {
 			t.Errorf("%s: incomplete case", c.ID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"io"
 	"os"
 	"strings"
@@ -129,7 +130,7 @@ func Run(ctx context.Context, scs []*schemes.Scheme, opt Options) (*Matrix, erro
 		info := SchemeInfo{Spec: sc.Name(), Canonical: sc.Spec().Canonical(), Claims: []string{}}
 		for i, on := range sc.Claims().List() {
 			if on {
-				info.Claims = append(info.Claims, schemes.ClaimNames()[i])
+				info.Claims = append(info.Claims, vocab.ClaimNames()[i])
 			}
 		}
 		m.Schemes = append(m.Schemes, info)

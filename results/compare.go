@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"io"
 	"strings"
 )
@@ -35,7 +36,7 @@ const (
 // an old run to a new one, over the values of their rounds.
 type Change struct {
 	Scenario, Scheme, Op, Metric string
-	Old, New                     Spread
+	Old, New                     vocab.Spread
 	// DeltaPct is the change of the median in percent of the old median.
 	DeltaPct float64
 	// P is the two-sided Mann-Whitney U p-value over the per-round values.
@@ -179,7 +180,7 @@ func scenarioList(scs []*scenarioData) string {
 
 // change compares one metric; higherBetter is true for throughput.
 func (c *Comparison) change(sc, scheme, op, metric string, old, new []float64, higherBetter bool) Change {
-	ch := Change{Scenario: sc, Scheme: scheme, Op: op, Metric: metric, Old: SpreadOf(old), New: SpreadOf(new)}
+	ch := Change{Scenario: sc, Scheme: scheme, Op: op, Metric: metric, Old: vocab.SpreadOf(old), New: vocab.SpreadOf(new)}
 	if ch.Old.N == 0 || ch.New.N == 0 {
 		ch.P = 1
 		return ch
@@ -219,7 +220,7 @@ func (ch Change) cellText() string {
 	if ch.Old.N == 0 || ch.New.N == 0 {
 		return "-"
 	}
-	val := func(s Spread) string {
+	val := func(s vocab.Spread) string {
 		if ch.Metric == MetricRate {
 			return fmt.Sprintf("%.1f", s.Median)
 		}

@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"math"
 	"sort"
 	"strings"
@@ -28,7 +29,7 @@ func fmtDelta(ns float64) string {
 }
 
 // fmtDurSpread is "median (min–max)" over rounds, or the median alone.
-func fmtDurSpread(s Spread) string {
+func fmtDurSpread(s vocab.Spread) string {
 	if s.N == 0 {
 		return "-"
 	}
@@ -39,7 +40,7 @@ func fmtDurSpread(s Spread) string {
 }
 
 // fmtDeltaSpread is a signed "median (min to max)" over rounds.
-func fmtDeltaSpread(s Spread) string {
+func fmtDeltaSpread(s vocab.Spread) string {
 	if s.N == 0 {
 		return "-"
 	}
@@ -50,7 +51,7 @@ func fmtDeltaSpread(s Spread) string {
 }
 
 // fmtNum formats a number with prec decimals, "-" for no rounds.
-func fmtNum(s Spread, prec int) string {
+func fmtNum(s vocab.Spread, prec int) string {
 	if s.N == 0 {
 		return "-"
 	}
@@ -59,7 +60,7 @@ func fmtNum(s Spread, prec int) string {
 
 // fmtNumSpread formats a number's median with its range over rounds when
 // the rounds differ.
-func fmtNumSpread(s Spread, prec int) string {
+func fmtNumSpread(s vocab.Spread, prec int) string {
 	if s.N == 0 {
 		return "-"
 	}
@@ -72,7 +73,7 @@ func fmtNumSpread(s Spread, prec int) string {
 }
 
 // fmtRatio formats a/b as "1.23×" ("-" when undefined).
-func fmtRatio(a, b Spread) string {
+func fmtRatio(a, b vocab.Spread) string {
 	if a.N == 0 || b.N == 0 || b.Median == 0 {
 		return "-"
 	}

@@ -2,20 +2,10 @@ package results
 
 import (
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"sort"
 	"strconv"
 	"strings"
-)
-
-// Op names as the scenario engine records them ("group.op").
-const (
-	opCLICommand   = "cli.command_total"
-	opCLIRoundTrip = "cli.round_trip"
-	opCLIHandshake = "cli.handshake"
-	opJobMessage   = "job.message"
-	opJobHandshake = "job.handshake"
-	opJobRoundTrip = "job.round_trip"
-	opUISPoll      = "uis.poll"
 )
 
 // specParts is a scheme spec split into its grammar's parts:
@@ -259,7 +249,7 @@ func paired(s, base *schemeData, f func(r *Result) (float64, bool)) []float64 {
 	if len(baseAll) == 0 {
 		return nil
 	}
-	baseMed := SpreadOf(baseAll).Median
+	baseMed := vocab.SpreadOf(baseAll).Median
 	var xs []float64
 	for _, r := range s.rounds {
 		v, ok := f(r)
@@ -403,7 +393,7 @@ const saturatedShare = 0.9
 func saturation(sc *scenarioData) []string {
 	var out []string
 	for _, s := range sc.schemes {
-		v := SpreadOf(s.roundValues(func(r *Result) (float64, bool) {
+		v := vocab.SpreadOf(s.roundValues(func(r *Result) (float64, bool) {
 			sp := r.ServerProcess
 			if sp == nil || sp.Window <= 0 {
 				return 0, false

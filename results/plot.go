@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"math"
 	"os"
 	"path/filepath"
@@ -20,7 +21,7 @@ type plotFile struct {
 }
 
 // spectrumOps are the ops that get a percentile-spectrum plot.
-func spectrumOps() []string { return []string{opCLICommand, opJobMessage} }
+func spectrumOps() []string { return []string{vocab.OpCLICommand, vocab.OpJobMessage} }
 
 // writeScenarioPlots writes sc's SVG plots into dir: a latency percentile
 // spectrum per op of spectrumOps (one line per scheme), and files created
@@ -64,7 +65,7 @@ func writeScenarioPlots(dir string, sc *scenarioData) ([]plotFile, error) {
 	var names []string
 	var values plotter.Values
 	for _, s := range sc.schemes {
-		v := SpreadOf(s.roundValues(filesPerKJobs))
+		v := vocab.SpreadOf(s.roundValues(filesPerKJobs))
 		if v.N == 0 {
 			continue
 		}

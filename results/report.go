@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"io"
 	"path"
 	"strings"
@@ -226,7 +227,7 @@ func settled(s *schemeData, op, what string) string {
 }
 
 // verdict judges an added p99 against the budget.
-func (rp *reporter) verdict(added Spread) string {
+func (rp *reporter) verdict(added vocab.Spread) string {
 	b := float64(rp.budget)
 	switch {
 	case added.N == 0:
@@ -308,15 +309,15 @@ func (rp *reporter) qAB() *question {
 		plan    string
 		scheme  string
 		sc      string
-		added   Spread
-		fops    Spread
+		added   vocab.Spread
+		fops    vocab.Spread
 		problem string
 	}
 	var rowsA, rowsB []planRow
 	fewNoted := false
 	for _, sc := range rp.scenarios {
 		base := sc.baseline
-		if base == nil || len(base.pct(opCLICommand, 99)) == 0 {
+		if base == nil || len(base.pct(vocab.OpCLICommand, 99)) == 0 {
 			continue
 		}
 		for _, s := range sc.schemes {
@@ -334,16 +335,16 @@ func (rp *reporter) qAB() *question {
 			if s.spec.credential == "" {
 				continue
 			}
-			a50 := SpreadOf(paired(s, base, opPct(opCLICommand, 50)))
-			a99 := SpreadOf(paired(s, base, opPct(opCLICommand, 99)))
-			fops := SpreadOf(paired(s, base, func(r *Result) (float64, bool) {
+			a50 := vocab.SpreadOf(paired(s, base, opPct(vocab.OpCLICommand, 50)))
+			a99 := vocab.SpreadOf(paired(s, base, opPct(vocab.OpCLICommand, 99)))
+			fops := vocab.SpreadOf(paired(s, base, func(r *Result) (float64, bool) {
 				if r.Server.Requests <= 0 {
 					return 0, false
 				}
 				return float64(fileOps(r.Files)) / float64(r.Server.Requests), true
 			}))
-			n, errs, kinds := s.totals(opCLICommand)
-			v := settled(s, opCLICommand, "commands")
+			n, errs, kinds := s.totals(vocab.OpCLICommand)
+			v := settled(s, vocab.OpCLICommand, "commands")
 			if v == "" {
 				v = rp.verdict(a99)
 			}
@@ -353,7 +354,7 @@ func (rp *reporter) qAB() *question {
 				fewNoted = true
 				q.notes = append(q.notes, "Rows from fewer than 100 commands have a p99 that is close to their single worst command: weigh them less than the burst rows, or run longer.")
 			}
-			pr := planRow{plan: plan, scheme: s.name, sc: sc.name, added: a99, fops: fops, problem: settled(s, opCLICommand, "commands")}
+			pr := planRow{plan: plan, scheme: s.name, sc: sc.name, added: a99, fops: fops, problem: settled(s, vocab.OpCLICommand, "commands")}
 			planName := "Plan A"
 			if plan != "A" {
 				planName = "Plan " + plan
@@ -374,7 +375,7 @@ func (rp *reporter) qAB() *question {
 	if len(q.rows) == 0 {
 		return q
 	}
-	sustainable := func(rows []planRow) (ok bool, any bool, worst Spread, fops float64) {
+	sustainable := func(rows []planRow) (ok bool, any bool, worst vocab.Spread, fops float64) {
 		ok = true
 		for _, r := range rows {
 			if r.problem != "" {
@@ -424,7 +425,7 @@ func adds(ns float64) string {
 }
 
 // spreadWords is "median of 3 rounds, range +2.80ms to +3.50ms" or "1 round".
-func spreadWords(s Spread) string {
+func spreadWords(s vocab.Spread) string {
 	if s.N <= 1 {
 		return "1 round"
 	}
@@ -441,13 +442,13 @@ func (rp *reporter) qJob() *question {
 	}
 	type storeRow struct {
 		scheme, store, sc string
-		files, added      Spread
+		files, added      vocab.Spread
 		problem           string
 	}
 	var rows []storeRow
 	for _, sc := range rp.scenarios {
 		base := sc.baseline
-		if base == nil || len(base.pct(opJobMessage, 99)) == 0 {
+		if base == nil || len(base.pct(vocab.OpJobMessage, 99)) == 0 {
 			continue
 		}
 		for _, s := range sc.schemes {
@@ -458,13 +459,13 @@ func (rp *reporter) qJob() *question {
 			if store == "" {
 				store = "file"
 			}
-			files := SpreadOf(s.roundValues(filesPerKJobs))
-			over := SpreadOf(paired(s, base, filesPerKJobs))
-			peak := SpreadOf(s.roundValues(peakLive))
-			fs := SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return perJobs(r.Files.Fsyncs, r) }))
-			p99 := SpreadOf(s.pct(opJobMessage, 99))
-			added := SpreadOf(paired(s, base, opPct(opJobMessage, 99)))
-			v := settled(s, opJobMessage, "job messages")
+			files := vocab.SpreadOf(s.roundValues(filesPerKJobs))
+			over := vocab.SpreadOf(paired(s, base, filesPerKJobs))
+			peak := vocab.SpreadOf(s.roundValues(peakLive))
+			fs := vocab.SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return perJobs(r.Files.Fsyncs, r) }))
+			p99 := vocab.SpreadOf(s.pct(vocab.OpJobMessage, 99))
+			added := vocab.SpreadOf(paired(s, base, opPct(vocab.OpJobMessage, 99)))
+			v := settled(s, vocab.OpJobMessage, "job messages")
 			problem := v
 			if v == "" {
 				v = rp.verdict(added)
@@ -533,12 +534,12 @@ func (rp *reporter) q10() *question {
 	}
 	type polRow struct {
 		scheme, policy string
-		added, files   Spread
+		added, files   vocab.Spread
 		problem        string
 	}
 	for _, sc := range rp.scenarios {
 		base := sc.baseline
-		if base == nil || len(base.pct(opJobMessage, 99)) == 0 {
+		if base == nil || len(base.pct(vocab.OpJobMessage, 99)) == 0 {
 			continue
 		}
 		var cmd, job []polRow
@@ -547,10 +548,10 @@ func (rp *reporter) q10() *question {
 			if s.spec.credential == "" || (s.spec.policy != "command" && s.spec.policy != "job") {
 				continue
 			}
-			p99 := SpreadOf(s.pct(opJobMessage, 99))
-			added := SpreadOf(paired(s, base, opPct(opJobMessage, 99)))
-			files := SpreadOf(s.roundValues(filesPerKJobs))
-			problem := settled(s, opJobMessage, "job messages")
+			p99 := vocab.SpreadOf(s.pct(vocab.OpJobMessage, 99))
+			added := vocab.SpreadOf(paired(s, base, opPct(vocab.OpJobMessage, 99)))
+			files := vocab.SpreadOf(s.roundValues(filesPerKJobs))
+			problem := settled(s, vocab.OpJobMessage, "job messages")
 			v := problem
 			if v == "" {
 				v = rp.verdict(added)
@@ -606,7 +607,7 @@ func (rp *reporter) qCurve() *question {
 		header:  []string{"scenario", "scheme", "handshake p50", "handshake p99", "plain handshake p99", "round trip p50 ×plain", "p99 added", "throughput ×plain", "WFS CPU/1k req ×plain", "verdict"},
 		need:    "Run a CLI scenario with `curve` and `plain`: " + runHint([]string{"cli-interactive", "cli-burst"}, curveScheme) + ".",
 	}
-	var worst *Spread
+	var worst *vocab.Spread
 	var worstScheme string
 	failed := false
 	for _, sc := range rp.scenarios {
@@ -616,10 +617,10 @@ func (rp *reporter) qCurve() *question {
 		}
 		// CLI commands when the scenario has them, else job messages (each
 		// a fresh connection too, as cylc message is).
-		total, hsOp, rtOp, what := opCLICommand, opCLIHandshake, opCLIRoundTrip, "commands"
-		if len(base.pct(opCLICommand, 99)) == 0 {
-			total, hsOp, rtOp, what = opJobMessage, opJobHandshake, opJobRoundTrip, "job messages"
-			if len(base.pct(opJobMessage, 99)) == 0 {
+		total, hsOp, rtOp, what := vocab.OpCLICommand, vocab.OpCLIHandshake, vocab.OpCLIRoundTrip, "commands"
+		if len(base.pct(vocab.OpCLICommand, 99)) == 0 {
+			total, hsOp, rtOp, what = vocab.OpJobMessage, vocab.OpJobHandshake, vocab.OpJobRoundTrip, "job messages"
+			if len(base.pct(vocab.OpJobMessage, 99)) == 0 {
 				continue
 			}
 		}
@@ -627,12 +628,12 @@ func (rp *reporter) qCurve() *question {
 			if s.spec.credential != "" || (s.spec.security != "curve" && s.spec.security != "curve-job") {
 				continue
 			}
-			hs50, hs99 := SpreadOf(s.pct(hsOp, 50)), SpreadOf(s.pct(hsOp, 99))
-			bhs99 := SpreadOf(base.pct(hsOp, 99))
-			rt := fmtRatio(SpreadOf(s.pct(rtOp, 50)), SpreadOf(base.pct(rtOp, 50)))
-			added := SpreadOf(paired(s, base, opPct(total, 99)))
-			thr := fmtRatio(SpreadOf(s.rate(total)), SpreadOf(base.rate(total)))
-			cpu := fmtRatio(SpreadOf(s.roundValues(serverCPUPerKReq)), SpreadOf(base.roundValues(serverCPUPerKReq)))
+			hs50, hs99 := vocab.SpreadOf(s.pct(hsOp, 50)), vocab.SpreadOf(s.pct(hsOp, 99))
+			bhs99 := vocab.SpreadOf(base.pct(hsOp, 99))
+			rt := fmtRatio(vocab.SpreadOf(s.pct(rtOp, 50)), vocab.SpreadOf(base.pct(rtOp, 50)))
+			added := vocab.SpreadOf(paired(s, base, opPct(total, 99)))
+			thr := fmtRatio(vocab.SpreadOf(s.rate(total)), vocab.SpreadOf(base.rate(total)))
+			cpu := fmtRatio(vocab.SpreadOf(s.roundValues(serverCPUPerKReq)), vocab.SpreadOf(base.roundValues(serverCPUPerKReq)))
 			problem := settled(s, total, what)
 			v := problem
 			if v == "" {
@@ -693,11 +694,11 @@ func (rp *reporter) qKeys() *question {
 				job = s
 			}
 		}
-		if target == nil || job == nil || target.totals2(opJobMessage)+job.totals2(opJobMessage) == 0 {
+		if target == nil || job == nil || target.totals2(vocab.OpJobMessage)+job.totals2(vocab.OpJobMessage) == 0 {
 			continue
 		}
 		type fig struct {
-			files, peak, added Spread
+			files, peak, added vocab.Spread
 			problem            string
 		}
 		figs := map[*schemeData]fig{}
@@ -707,32 +708,32 @@ func (rp *reporter) qKeys() *question {
 		}{{target, "per install target"}, {job, "per job"}} {
 			s := x.s
 			f := fig{
-				files:   SpreadOf(s.roundValues(filesPerKJobs)),
-				peak:    SpreadOf(s.roundValues(peakLive)),
-				problem: settled(s, opJobMessage, "job messages"),
+				files:   vocab.SpreadOf(s.roundValues(filesPerKJobs)),
+				peak:    vocab.SpreadOf(s.roundValues(peakLive)),
+				problem: settled(s, vocab.OpJobMessage, "job messages"),
 			}
-			hs := SpreadOf(s.pct(opJobHandshake, 99))
-			p99 := SpreadOf(s.pct(opJobMessage, 99))
+			hs := vocab.SpreadOf(s.pct(vocab.OpJobHandshake, 99))
+			p99 := vocab.SpreadOf(s.pct(vocab.OpJobMessage, 99))
 			if sc.baseline != nil {
-				f.added = SpreadOf(paired(s, sc.baseline, opPct(opJobMessage, 99)))
+				f.added = vocab.SpreadOf(paired(s, sc.baseline, opPct(vocab.OpJobMessage, 99)))
 			}
 			v := f.problem
 			if v == "" {
 				v = rp.verdict(f.added)
 			}
 			figs[s] = f
-			allowPeak := SpreadOf(s.roundValues(schemeStat("zap.allowed_peak")))
-			lookup := SpreadOf(s.roundValues(schemeStat("zap.lookup_ns_mean")))
-			keygen := SpreadOf(s.roundValues(schemeStat("keys.gen_ns_mean")))
+			allowPeak := vocab.SpreadOf(s.roundValues(schemeStat("zap.allowed_peak")))
+			lookup := vocab.SpreadOf(s.roundValues(schemeStat("zap.lookup_ns_mean")))
+			keygen := vocab.SpreadOf(s.roundValues(schemeStat("keys.gen_ns_mean")))
 			if allowPeak.N > 0 {
 				statsSeen = true
 			}
 			liveAtEnd := func(r *Result) (float64, bool) { return float64(r.Files.Live), true }
-			left := SpreadOf(s.roundValues(liveAtEnd))
+			left := vocab.SpreadOf(s.roundValues(liveAtEnd))
 			if sc.baseline != nil {
 				// Job scripts and job.status files stay, as in Cylc: count
 				// only what the scheme leaves beyond them.
-				left = SpreadOf(paired(s, sc.baseline, liveAtEnd))
+				left = vocab.SpreadOf(paired(s, sc.baseline, liveAtEnd))
 			}
 			q.rows = append(q.rows, []string{sc.name, s.name, x.scope, fmtNumSpread(f.files, 0), fmtNumSpread(f.peak, 0),
 				fmtNumSpread(left, 0), fmtNumSpread(allowPeak, 0), fmtDurSpread(lookup), fmtDurSpread(keygen), fmtDurSpread(hs), fmtDurSpread(p99), fmtDeltaSpread(f.added), v})
@@ -818,13 +819,13 @@ func (rp *reporter) qJose() *question {
 	}
 	type opt struct {
 		scheme string
-		added  Spread
+		added  vocab.Spread
 	}
 	var confidential []opt
 	have := map[string]bool{}
 	for _, sc := range rp.scenarios {
 		base := sc.baseline
-		if base == nil || len(base.pct(opCLICommand, 99)) == 0 {
+		if base == nil || len(base.pct(vocab.OpCLICommand, 99)) == 0 {
 			continue
 		}
 		for _, s := range sc.schemes {
@@ -834,11 +835,11 @@ func (rp *reporter) qJose() *question {
 			if !isJose && !isCurve {
 				continue
 			}
-			bytes := SpreadOf(s.roundValues(bytesAdded))
-			rt := SpreadOf(paired(s, base, opPct(opCLIRoundTrip, 50)))
-			added := SpreadOf(paired(s, base, opPct(opCLICommand, 99)))
-			cpu := fmtRatio(SpreadOf(s.roundValues(serverCPUPerKReq)), SpreadOf(base.roundValues(serverCPUPerKReq)))
-			problem := settled(s, opCLICommand, "commands")
+			bytes := vocab.SpreadOf(s.roundValues(bytesAdded))
+			rt := vocab.SpreadOf(paired(s, base, opPct(vocab.OpCLIRoundTrip, 50)))
+			added := vocab.SpreadOf(paired(s, base, opPct(vocab.OpCLICommand, 99)))
+			cpu := fmtRatio(vocab.SpreadOf(s.roundValues(serverCPUPerKReq)), vocab.SpreadOf(base.roundValues(serverCPUPerKReq)))
+			problem := settled(s, vocab.OpCLICommand, "commands")
 			v := problem
 			if v == "" {
 				v = rp.verdict(added)
@@ -906,13 +907,13 @@ func (rp *reporter) qPython() *question {
 	minRatio := 0.0
 	for _, sc := range rp.scenarios {
 		for _, s := range sc.schemes {
-			imp := SpreadOf(s.pct("job.interpreter_import", 50))
+			imp := vocab.SpreadOf(s.pct("job.interpreter_import", 50))
 			if imp.N == 0 {
 				continue
 			}
-			hs := SpreadOf(s.pct(opJobHandshake, 50))
-			rt := SpreadOf(s.pct(opJobRoundTrip, 50))
-			whole := SpreadOf(s.pct("job.process_total", 50))
+			hs := vocab.SpreadOf(s.pct(vocab.OpJobHandshake, 50))
+			rt := vocab.SpreadOf(s.pct(vocab.OpJobRoundTrip, 50))
+			whole := vocab.SpreadOf(s.pct("job.process_total", 50))
 			ratio := 0.0
 			if zmqCost := hs.Median + rt.Median; zmqCost > 0 {
 				ratio = imp.Median / zmqCost
@@ -949,8 +950,8 @@ func (rp *reporter) qWLCG() *question {
 			if s.spec.credential != "wlcg" {
 				continue
 			}
-			added := SpreadOf(paired(s, sc.baseline, opPct(opCLICommand, 99)))
-			v := settled(s, opCLICommand, "commands")
+			added := vocab.SpreadOf(paired(s, sc.baseline, opPct(vocab.OpCLICommand, 99)))
+			v := settled(s, vocab.OpCLICommand, "commands")
 			if v == "" {
 				v = rp.verdict(added)
 			}
@@ -988,8 +989,8 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 	for _, s := range sc.schemes {
 		for _, op := range s.ops {
 			n, errs, kinds := s.totals(op)
-			maxs := SpreadOf(s.perRound(op, func(_ *Result, o *Op) float64 { return float64(o.Hist.Max()) }))
-			unc := SpreadOf(s.perRound(op, func(_ *Result, o *Op) float64 {
+			maxs := vocab.SpreadOf(s.perRound(op, func(_ *Result, o *Op) float64 { return float64(o.Hist.Max()) }))
+			unc := vocab.SpreadOf(s.perRound(op, func(_ *Result, o *Op) float64 {
 				if o.Uncorrected == nil {
 					return 0
 				}
@@ -1000,8 +1001,8 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 				label += " (closed loop: throughput)"
 			}
 			rows = append(rows, []string{s.name, label, fmt.Sprint(n), fmtErrors(errs, kinds),
-				fmtDurSpread(SpreadOf(s.pct(op, 50))), fmtDurSpread(SpreadOf(s.pct(op, 99))), fmtDur(SpreadOf(s.pct(op, 99.9)).Median),
-				fmtDur(maxs.Max), fmtDur(unc.Median), fmtNumSpread(SpreadOf(s.rate(op)), 1)})
+				fmtDurSpread(vocab.SpreadOf(s.pct(op, 50))), fmtDurSpread(vocab.SpreadOf(s.pct(op, 99))), fmtDur(vocab.SpreadOf(s.pct(op, 99.9)).Median),
+				fmtDur(maxs.Max), fmtDur(unc.Median), fmtNumSpread(vocab.SpreadOf(s.rate(op)), 1)})
 		}
 	}
 	w.table([]string{"scheme", "op", "count", "errors", "p50", "p99", "p99.9", "max", "p99 uncorr.", "ops/s"}, rows)
@@ -1017,23 +1018,23 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 	rows = rows[:0]
 	for _, s := range sc.schemes {
 		rows = append(rows, []string{s.name,
-			fmtNumSpread(SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return float64(r.Server.Requests), true })), 0),
-			fmtNumSpread(SpreadOf(s.roundValues(serverCPUPerKReq)), 1),
+			fmtNumSpread(vocab.SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return float64(r.Server.Requests), true })), 0),
+			fmtNumSpread(vocab.SpreadOf(s.roundValues(serverCPUPerKReq)), 1),
 			serverPlacement(s.rounds),
-			fmtNumSpread(SpreadOf(s.roundValues(serverUtilisation)), 2),
-			fmtNumSpread(SpreadOf(s.roundValues(handshakeCPU)), 2),
-			fmtNumSpread(SpreadOf(s.roundValues(cpuPerKReq)), 1),
-			fmtNumSpread(SpreadOf(s.roundValues(bytesAdded)), 0),
-			fmtNumSpread(SpreadOf(s.roundValues(filesPerKJobs)), 0),
-			fmtNumSpread(SpreadOf(s.roundValues(peakLive)), 0),
-			fmtNumSpread(SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return perJobs(r.Files.Fsyncs, r) })), 0),
-			fmtNumSpread(SpreadOf(s.roundValues(func(r *Result) (float64, bool) {
+			fmtNumSpread(vocab.SpreadOf(s.roundValues(serverUtilisation)), 2),
+			fmtNumSpread(vocab.SpreadOf(s.roundValues(handshakeCPU)), 2),
+			fmtNumSpread(vocab.SpreadOf(s.roundValues(cpuPerKReq)), 1),
+			fmtNumSpread(vocab.SpreadOf(s.roundValues(bytesAdded)), 0),
+			fmtNumSpread(vocab.SpreadOf(s.roundValues(filesPerKJobs)), 0),
+			fmtNumSpread(vocab.SpreadOf(s.roundValues(peakLive)), 0),
+			fmtNumSpread(vocab.SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return perJobs(r.Files.Fsyncs, r) })), 0),
+			fmtNumSpread(vocab.SpreadOf(s.roundValues(func(r *Result) (float64, bool) {
 				if r.Server.Requests <= 0 {
 					return 0, false
 				}
 				return float64(fileOps(r.Files)) / float64(r.Server.Requests), true
 			})), 2),
-			fmtNum(SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return float64(r.PeakRSSKB) / 1024, r.PeakRSSKB > 0 })), 0),
+			fmtNum(vocab.SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return float64(r.PeakRSSKB) / 1024, r.PeakRSSKB > 0 })), 0),
 		})
 	}
 	w.table([]string{"scheme", "requests", "WFS CPU ms/1k req", "WFS CPUs", "WFS CPU share", "WFS CPU ms/handshake (probe)", "client CPU ms/1k req", "bytes added/msg", "files created/1k jobs", "peak live files", "fsyncs/1k jobs", "file ops/request", "peak RSS MB"}, rows)
@@ -1054,14 +1055,14 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 					continue
 				}
 				rows = append(rows, []string{s.name, op,
-					fmtRatio(SpreadOf(s.pct(op, 50)), SpreadOf(base.pct(op, 50))),
-					fmtRatio(SpreadOf(s.pct(op, 99)), SpreadOf(base.pct(op, 99))),
-					fmtDeltaSpread(SpreadOf(paired(s, base, opPct(op, 99)))),
-					fmtRatio(SpreadOf(s.rate(op)), SpreadOf(base.rate(op))),
+					fmtRatio(vocab.SpreadOf(s.pct(op, 50)), vocab.SpreadOf(base.pct(op, 50))),
+					fmtRatio(vocab.SpreadOf(s.pct(op, 99)), vocab.SpreadOf(base.pct(op, 99))),
+					fmtDeltaSpread(vocab.SpreadOf(paired(s, base, opPct(op, 99)))),
+					fmtRatio(vocab.SpreadOf(s.rate(op)), vocab.SpreadOf(base.rate(op))),
 				})
 			}
 			rows = append(rows, []string{s.name, "(WFS CPU per request)", "", "", "",
-				fmtRatio(SpreadOf(s.roundValues(serverCPUPerKReq)), SpreadOf(base.roundValues(serverCPUPerKReq)))})
+				fmtRatio(vocab.SpreadOf(s.roundValues(serverCPUPerKReq)), vocab.SpreadOf(base.roundValues(serverCPUPerKReq)))})
 		}
 		w.table([]string{"scheme", "op", "p50 ×plain", "p99 ×plain", "p99 added", "ops/s ×plain"}, rows)
 	}

@@ -6,6 +6,7 @@ package results
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"os"
 	"path/filepath"
 	"time"
@@ -67,16 +68,21 @@ type Result struct {
 	// ScenarioSource is where the scenario came from ("built-in NAME" or
 	// its file) and ScenarioHash the SHA-256 of its YAML: compare refuses
 	// to compare unlike scenarios of one name.
-	ScenarioSource string        `json:"scenario_source,omitempty"`
-	ScenarioHash   string        `json:"scenario_hash,omitempty"`
-	Scheme         string        `json:"scheme"`    // as the user wrote it
-	Canonical      string        `json:"canonical"` // the parsed full form
-	Round          int           `json:"round"`
-	Duration       time.Duration `json:"duration_ns"`
-	Ops            []*Op         `json:"ops"`
-	Files          FileStats     `json:"files"`
-	Jobs           int64         `json:"jobs"`
-	Commands       int64         `json:"commands"`
+	ScenarioSource string `json:"scenario_source,omitempty"`
+	ScenarioHash   string `json:"scenario_hash,omitempty"`
+	Scheme         string `json:"scheme"`    // as the user wrote it
+	Canonical      string `json:"canonical"` // the parsed full form
+	// Spec is the scheme's parsed spec and Claims the security properties
+	// it declared when it ran: reports choose schemes by these, never by
+	// name (nil in results made before they were recorded).
+	Spec     *vocab.Spec   `json:"spec,omitempty"`
+	Claims   *vocab.Claims `json:"claims,omitempty"`
+	Round    int           `json:"round"`
+	Duration time.Duration `json:"duration_ns"`
+	Ops      []*Op         `json:"ops"`
+	Files    FileStats     `json:"files"`
+	Jobs     int64         `json:"jobs"`
+	Commands int64         `json:"commands"`
 	// CPU is the clients' CPU seconds (user+system) during the run: the
 	// load generator's process and its process-mode client processes
 	// (RUSAGE_CHILDREN). The WFS's own CPU is in ServerProcess. (In results

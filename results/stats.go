@@ -5,35 +5,6 @@ import (
 	"sort"
 )
 
-// Spread is a figure taken over rounds: the median with the smallest and
-// largest value, and how many rounds gave one.
-type Spread struct {
-	Median, Min, Max float64
-	N                int
-}
-
-// SpreadOf returns the median, min and max of xs (N = 0 when xs is empty).
-func SpreadOf(xs []float64) Spread {
-	if len(xs) == 0 {
-		return Spread{}
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	return Spread{Median: median(s), Min: s[0], Max: s[len(s)-1], N: len(s)}
-}
-
-// median of sorted values.
-func median(s []float64) float64 {
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
 // MannWhitneyU runs the two-sided Mann-Whitney U (Wilcoxon rank-sum) test
 // of samples x and y, as benchstat does over repeated runs. It returns U for
 // x and the p-value. The p-value is exact (from the distribution of U) when

@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"path/filepath"
 
 	"gonum.org/v1/plot"
@@ -29,7 +30,7 @@ func (s *schemeData) firstSeries(op string) *Series {
 // (one line per scheme, from its first round).
 func writeTimePlots(dir string, sc *scenarioData) ([]plotFile, error) {
 	var out []plotFile
-	for _, op := range []string{opCLICommand, opJobMessage, "uis.poll"} {
+	for _, op := range []string{vocab.OpCLICommand, vocab.OpJobMessage, "uis.poll"} {
 		type line struct {
 			name string
 			sr   *Series

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,26 +64,6 @@ type CalibrateConfig struct {
 	Timeout time.Duration
 }
 
-// Spread is a figure's median over rounds with its min and max.
-type Spread struct {
-	Median float64 `json:"median"`
-	Min    float64 `json:"min"`
-	Max    float64 `json:"max"`
-}
-
-func spreadOf(xs []float64) Spread {
-	if len(xs) == 0 {
-		return Spread{}
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	m := s[len(s)/2]
-	if len(s)%2 == 0 {
-		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return Spread{Median: m, Min: s[0], Max: s[len(s)-1]}
-}
-
 // LoopRound is one round of one loop.
 type LoopRound struct {
 	Count int64         `json:"count"`
@@ -101,8 +81,8 @@ type LoopResult struct {
 	// Count is the round trips completed over all rounds.
 	Count int64 `json:"count"`
 	// P50 (ns) and Rate (round trips/s) are medians over rounds.
-	P50  Spread `json:"p50_ns"`
-	Rate Spread `json:"ops_per_s"`
+	P50  vocab.Spread `json:"p50_ns"`
+	Rate vocab.Spread `json:"ops_per_s"`
 	// P99 is from all rounds' round trips merged (nil for pyzmq).
 	P99  time.Duration      `json:"p99_ns"`
 	Hist *results.Histogram `json:"hist,omitempty"`
@@ -126,11 +106,11 @@ func (l *LoopResult) finish() {
 		rates = append(rates, r.Rate)
 		p99s = append(p99s, float64(r.P99))
 	}
-	l.P50, l.Rate = spreadOf(p50s), spreadOf(rates)
+	l.P50, l.Rate = vocab.SpreadOf(p50s), vocab.SpreadOf(rates)
 	if l.Hist != nil {
 		l.P99 = l.Hist.Percentile(99)
 	} else {
-		l.P99 = time.Duration(spreadOf(p99s).Median)
+		l.P99 = time.Duration(vocab.SpreadOf(p99s).Median)
 	}
 }
 
@@ -499,12 +479,12 @@ func (e *engineLoop) round(ctx context.Context, n int) (*results.Histogram, erro
 			return h, ctx.Err()
 		}
 		t0 := time.Now()
-		if err := exchange(ctx, rec, e.cl, e.zc, e.body, OpCLIAcquire, OpCLIRoundTrip); err != nil {
+		if err := exchange(ctx, rec, e.cl, e.zc, e.body, vocab.OpCLIAcquire, vocab.OpCLIRoundTrip); err != nil {
 			return h, fmt.Errorf("exchange: %w", err)
 		}
 		h.Record(time.Since(t0))
 	}
-	if o := rec.ops[OpCLIRoundTrip]; o == nil || o.Count != int64(n) {
+	if o := rec.ops[vocab.OpCLIRoundTrip]; o == nil || o.Count != int64(n) {
 		return h, fmt.Errorf("engine recorded fewer round trips than the %d made", n)
 	}
 	return h, nil

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"io"
 	"math"
 	"path/filepath"
@@ -204,17 +205,17 @@ func capacityStep(ctx context.Context, cfg CapacityConfig, ss *session, rate flo
 // capacityOp is the top-level op a capacity search judges.
 func capacityOp(op string) string {
 	if op == CapMessage {
-		return OpJobMessage
+		return vocab.OpJobMessage
 	}
-	return OpCLICommand
+	return vocab.OpCLICommand
 }
 
 // capacityLagOp is the op that records the generator's send lag.
 func capacityLagOp(op string) string {
 	if op == CapMessage {
-		return OpJobSendLag
+		return vocab.OpJobSendLag
 	}
-	return OpCLISendLag
+	return vocab.OpCLISendLag
 }
 
 // capacityScenario is one step's load: Poisson arrivals at rate for d after

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"github.com/authbench/authbench/vocab"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -79,7 +80,7 @@ func TestCoordinatedOmission(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			op := res[0].Op(OpCLICommand)
+			op := res[0].Op(vocab.OpCLICommand)
 			if op == nil || op.Count < 500 {
 				t.Fatalf("too few commands: %+v", op)
 			}
@@ -118,13 +119,13 @@ func TestFileLayerMatchesDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := res[0]
-	if m := r.Op(OpJobMessage); m == nil || m.Count != jobs*msgs || m.ErrorCount() != 0 {
+	if m := r.Op(vocab.OpJobMessage); m == nil || m.Count != jobs*msgs || m.ErrorCount() != 0 {
 		t.Fatalf("job messages: %+v", m)
 	}
 	// The over-time series accounts for every message.
 	var inSeries int64
 	for _, sr := range r.Series {
-		if sr.Op == OpJobMessage {
+		if sr.Op == vocab.OpJobMessage {
 			for _, p := range sr.Points {
 				inSeries += p.Count
 			}
@@ -188,7 +189,7 @@ func TestCylcModelRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range res {
-		if m := r.Op(OpJobMessage); m == nil || m.Count != jobs*msgs || m.ErrorCount() != 0 {
+		if m := r.Op(vocab.OpJobMessage); m == nil || m.Count != jobs*msgs || m.ErrorCount() != 0 {
 			t.Fatalf("%s: job messages %+v", r.Scheme, m)
 		}
 		if r.ServerModel != "cylc" || r.ServerModelStats["messages_queued"] != jobs*msgs {
@@ -228,7 +229,7 @@ func TestGroupFinishingEarly(t *testing.T) {
 	if r.Duration < dur*9/10 {
 		t.Errorf("measured window %s, want about %s (the job group finished early)", r.Duration, dur)
 	}
-	c := r.Op(OpCLICommand)
+	c := r.Op(vocab.OpCLICommand)
 	if c == nil || c.Count < int64(rate*dur.Seconds()*0.8) {
 		t.Fatalf("CLI commands %+v, want about %.0f after the warm-up", c, rate*dur.Seconds())
 	}
@@ -263,7 +264,7 @@ func TestCylcModelProcessClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := res[0]
-	if m := r.Op(OpJobMessage); m == nil || m.Count != jobs*msgs || m.ErrorCount() != 0 {
+	if m := r.Op(vocab.OpJobMessage); m == nil || m.Count != jobs*msgs || m.ErrorCount() != 0 {
 		t.Fatalf("job messages %+v", m)
 	}
 	if r.ServerModelStats["messages_queued"] != jobs*msgs {

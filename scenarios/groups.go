@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -80,9 +81,9 @@ func (r *runner) cli(ctx context.Context) {
 				for h := range hits {
 					now := time.Now()
 					if now.Sub(h.intended) > lateThreshold {
-						rec.late(OpCLICommand)
+						rec.late(vocab.OpCLICommand)
 					}
-					rec.ok(OpCLISendLag, h.intended, h.intended, now)
+					rec.ok(vocab.OpCLISendLag, h.intended, h.intended, now)
 					cw.command(context.WithoutCancel(ctx), mix.pick(rng), h.intended, now)
 				}
 				return
@@ -97,7 +98,7 @@ func (r *runner) cli(ctx context.Context) {
 		}()
 	}
 	if pacer != nil {
-		r.dispatch(ctx, pacer, count, hits, OpCLICommand)
+		r.dispatch(ctx, pacer, count, hits, vocab.OpCLICommand)
 	}
 	close(hits)
 	wg.Wait()
@@ -164,10 +165,10 @@ func (w *cliWorker) command(ctx context.Context, cmd string, intended, start tim
 	err := w.commandErr(ctx, cmd)
 	end := time.Now()
 	if err != nil {
-		w.rec.fail(OpCLICommand, intended, err)
+		w.rec.fail(vocab.OpCLICommand, intended, err)
 		return
 	}
-	w.rec.ok(OpCLICommand, intended, start, end)
+	w.rec.ok(vocab.OpCLICommand, intended, start, end)
 }
 
 func (w *cliWorker) commandErr(ctx context.Context, cmd string) error {
@@ -175,13 +176,13 @@ func (w *cliWorker) commandErr(ctx context.Context, cmd string) error {
 	if r.sc.CLI.Process.Mode() == "python" {
 		t0 := time.Now()
 		rep, err := r.pythonRequest(ctx, schemes.KindCLI, w.user, "", "--command", cmd)
-		recordPython(w.rec, rep, t0, err, OpCLIProcess, OpCLIInterp, OpCLIHandshake, OpCLIRoundTrip)
+		recordPython(w.rec, rep, t0, err, vocab.OpCLIProcess, vocab.OpCLIInterp, vocab.OpCLIHandshake, vocab.OpCLIRoundTrip)
 		return err
 	}
 	if r.sc.CLI.Process.Mode() == "go" {
 		t0 := time.Now()
 		rep, err := r.processRequest(ctx, "-kind", "cli", "-id", w.user, "-command", cmd)
-		w.recordProcess(rep, t0, err, OpCLIProcess, OpCLIAcquire, OpCLIHandshake, OpCLIRoundTrip)
+		w.recordProcess(rep, t0, err, vocab.OpCLIProcess, vocab.OpCLIAcquire, vocab.OpCLIHandshake, vocab.OpCLIRoundTrip)
 		return err
 	}
 	if w.fresh || w.cl == nil {
@@ -200,16 +201,16 @@ func (w *cliWorker) commandErr(ctx context.Context, cmd string) error {
 		w.zc = wfs.NewClient(r.zctx, r.srv.endpoint, wfs.ClientConfig{Configure: cl.Configure, Monitor: true})
 		t0 := time.Now()
 		if _, err := w.zc.Handshake(ctx); err != nil {
-			w.rec.fail(OpCLIHandshake, t0, err)
+			w.rec.fail(vocab.OpCLIHandshake, t0, err)
 			return err
 		}
-		w.rec.ok(OpCLIHandshake, t0, t0, time.Now())
+		w.rec.ok(vocab.OpCLIHandshake, t0, t0, time.Now())
 	}
 	body, err := wfs.EncodeRequest(cmd, nil, wfs.Meta{Prog: "cylc-" + cmd, Host: "localhost", CommsMethod: "zmq"})
 	if err != nil {
 		return err
 	}
-	return exchange(ctx, w.rec, w.cl, w.zc, body, OpCLIAcquire, OpCLIRoundTrip)
+	return exchange(ctx, w.rec, w.cl, w.zc, body, vocab.OpCLIAcquire, vocab.OpCLIRoundTrip)
 }
 
 // recordProcess records a client process's wall time and the ops it timed
@@ -281,7 +282,7 @@ func (r *runner) jobGroup(ctx context.Context) {
 				// load generator's own lag (all workers busy, or itself
 				// short of CPU).
 				if h.paced {
-					rec.ok(OpJobSendLag, h.intended, h.intended, time.Now())
+					rec.ok(vocab.OpJobSendLag, h.intended, h.intended, time.Now())
 				}
 				r.job(ctx, rec, rng, h)
 			}
@@ -373,7 +374,7 @@ func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, h jobHi
 	// credential; at job end it revokes it (over its control channel).
 	ev := JobEvent{Job: id.String(), Target: target}
 	if err := r.srv.call(ctx, CtlJobSubmit, ev, nil); err != nil {
-		rec.fail(OpJobMessage, now, err)
+		rec.fail(vocab.OpJobMessage, now, err)
 		return
 	}
 	r.jobs.Add(1)
@@ -418,23 +419,23 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 	start := time.Now()
 	if r.sc.Job.Process.Mode() == "python" {
 		rep, err := r.pythonRequest(ctx, schemes.KindJob, id.String(), target, "--job", id.String(), "--severity", sev, "--text", text)
-		recordPython(rec, rep, start, err, OpJobProcess, OpJobInterp, OpJobHandshake, OpJobRoundTrip)
+		recordPython(rec, rep, start, err, vocab.OpJobProcess, vocab.OpJobInterp, vocab.OpJobHandshake, vocab.OpJobRoundTrip)
 		if err != nil {
-			rec.fail(OpJobMessage, start, err)
+			rec.fail(vocab.OpJobMessage, start, err)
 			return
 		}
-		rec.ok(OpJobMessage, intended, start, time.Now())
+		rec.ok(vocab.OpJobMessage, intended, start, time.Now())
 		return
 	}
 	if r.sc.Job.Process.Mode() == "go" {
 		rep, err := r.processRequest(ctx, "-kind", "job", "-id", id.String(), "-target", target, "-message", sev+"|"+text,
 			"-state-dir", r.run.JobDir(id))
-		recordProcess(rec, rep, start, err, OpJobProcess, OpJobAcquire, OpJobHandshake, OpJobRoundTrip)
+		recordProcess(rec, rep, start, err, vocab.OpJobProcess, vocab.OpJobAcquire, vocab.OpJobHandshake, vocab.OpJobRoundTrip)
 		if err != nil {
-			rec.fail(OpJobMessage, start, err)
+			rec.fail(vocab.OpJobMessage, start, err)
 			return
 		}
-		rec.ok(OpJobMessage, intended, start, time.Now())
+		rec.ok(vocab.OpJobMessage, intended, start, time.Now())
 		return
 	}
 	err := func() error {
@@ -450,21 +451,21 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 		defer zc.Close()
 		t0 := time.Now()
 		if _, err := zc.Handshake(ctx); err != nil {
-			rec.fail(OpJobHandshake, t0, err)
+			rec.fail(vocab.OpJobHandshake, t0, err)
 			return err
 		}
-		rec.ok(OpJobHandshake, t0, t0, time.Now())
+		rec.ok(vocab.OpJobHandshake, t0, t0, time.Now())
 		body, err := r.messageBody(id, sev, text)
 		if err != nil {
 			return err
 		}
-		return exchange(ctx, rec, cl, zc, body, OpJobAcquire, OpJobRoundTrip)
+		return exchange(ctx, rec, cl, zc, body, vocab.OpJobAcquire, vocab.OpJobRoundTrip)
 	}()
 	if err != nil {
-		rec.fail(OpJobMessage, start, err)
+		rec.fail(vocab.OpJobMessage, start, err)
 		return
 	}
-	rec.ok(OpJobMessage, intended, start, time.Now())
+	rec.ok(vocab.OpJobMessage, intended, start, time.Now())
 }
 
 // messageBody is a job message as the WFS's model takes it (see
@@ -485,7 +486,7 @@ func (r *runner) uis(ctx context.Context, n int) {
 	cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.contact, Kind: schemes.KindUIS,
 		Identity: fmt.Sprintf("uis%d", n), StateDir: r.stateDir})
 	if err != nil {
-		rec.fail(OpUISPoll, time.Now(), err)
+		rec.fail(vocab.OpUISPoll, time.Now(), err)
 		return
 	}
 	defer cl.Close()
@@ -493,7 +494,7 @@ func (r *runner) uis(ctx context.Context, n int) {
 	defer zc.Close()
 	body, err := wfs.EncodeRequest(wfs.CmdData, wfs.DataArgs{Size: g.ReplySize}, wfs.Meta{Prog: "cylc-uiserver", CommsMethod: "zmq"})
 	if err != nil {
-		rec.fail(OpUISPoll, time.Now(), err)
+		rec.fail(vocab.OpUISPoll, time.Now(), err)
 		return
 	}
 	start := time.Now()
@@ -512,10 +513,10 @@ func (r *runner) uis(ctx context.Context, n int) {
 		_, err := schemes.Request(pctx, cl, zc, body)
 		if err != nil {
 			if ctx.Err() == nil {
-				rec.fail(OpUISPoll, intended, err)
+				rec.fail(vocab.OpUISPoll, intended, err)
 			}
 			continue
 		}
-		rec.ok(OpUISPoll, intended, t0, time.Now())
+		rec.ok(vocab.OpUISPoll, intended, t0, time.Now())
 	}
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"github.com/authbench/authbench/vocab"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -65,7 +66,7 @@ func TestServerKilledMidRun(t *testing.T) {
 	if len(res) != 1 || !res[0].Partial {
 		t.Fatalf("want one partial result, got %+v", res)
 	}
-	cmd := res[0].Op(OpCLICommand)
+	cmd := res[0].Op(vocab.OpCLICommand)
 	if cmd == nil || cmd.Count < dieAfter-10 {
 		t.Fatalf("partial result lost the commands before the crash: %+v", cmd)
 	}

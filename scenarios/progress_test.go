@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bytes"
 	"errors"
+	"github.com/authbench/authbench/vocab"
 	"strings"
 	"testing"
 	"time"
@@ -15,11 +16,11 @@ func TestProgressCounts(t *testing.T) {
 	p := &progress{}
 	rec := newRecorder(time.Time{}, p)
 	now := time.Now()
-	for _, op := range []string{OpCLICommand, OpCLIHandshake, OpCLIRoundTrip, OpCLISendLag, OpJobMessage, OpJobHandshake} {
+	for _, op := range []string{vocab.OpCLICommand, vocab.OpCLIHandshake, vocab.OpCLIRoundTrip, vocab.OpCLISendLag, vocab.OpJobMessage, vocab.OpJobHandshake} {
 		rec.ok(op, now, now, now.Add(time.Millisecond))
 	}
-	rec.fail(OpCLIHandshake, now, errors.New("x"))
-	rec.fail(OpCLICommand, now, errors.New("x"))
+	rec.fail(vocab.OpCLIHandshake, now, errors.New("x"))
+	rec.fail(vocab.OpCLICommand, now, errors.New("x"))
 	if n, e := p.ops.Load(), p.errs.Load(); n != 2 || e != 1 {
 		t.Fatalf("progress counted %d ops and %d errors, want 2 and 1", n, e)
 	}

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"github.com/authbench/authbench/vocab"
 	"sync"
 	"time"
 
@@ -9,32 +10,11 @@ import (
 	"github.com/authbench/authbench/wfs"
 )
 
-// Op names, "group.op", as thresholds name them (cli.command_total.p99).
-const (
-	OpCLICommand   = "cli.command_total"
-	OpCLIAcquire   = "cli.acquire"
-	OpCLIRoundTrip = "cli.round_trip"
-	OpCLIHandshake = "cli.handshake"
-	OpJobMessage   = "job.message"
-	OpJobAcquire   = "job.acquire"
-	OpJobRoundTrip = "job.round_trip"
-	OpJobHandshake = "job.handshake"
-	OpUISPoll      = "uis.poll"
-	OpCLIProcess   = "cli.process_total"
-	OpJobProcess   = "job.process_total"
-	OpCLIInterp    = "cli.interpreter_import"
-	OpJobInterp    = "job.interpreter_import"
-	// OpCLISendLag and OpJobSendLag are how far behind their intended time
-	// open-loop sends started: the load generator's own lag, not the WFS's.
-	OpCLISendLag = "cli.send_lag"
-	OpJobSendLag = "job.send_lag"
-)
-
 // opOrder is the order ops appear in results.
 func opOrder() []string {
-	return []string{OpCLICommand, OpCLIProcess, OpCLIInterp, OpCLIAcquire, OpCLIRoundTrip, OpCLIHandshake,
-		OpJobMessage, OpJobProcess, OpJobInterp, OpJobAcquire, OpJobRoundTrip, OpJobHandshake, OpUISPoll,
-		OpCLISendLag, OpJobSendLag}
+	return []string{vocab.OpCLICommand, vocab.OpCLIProcess, vocab.OpCLIInterp, vocab.OpCLIAcquire, vocab.OpCLIRoundTrip, vocab.OpCLIHandshake,
+		vocab.OpJobMessage, vocab.OpJobProcess, vocab.OpJobInterp, vocab.OpJobAcquire, vocab.OpJobRoundTrip, vocab.OpJobHandshake, vocab.OpUISPoll,
+		vocab.OpCLISendLag, vocab.OpJobSendLag}
 }
 
 // recorder holds a worker's histograms; the engine merges every recorder at

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"github.com/authbench/authbench/vocab"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -190,7 +191,7 @@ func TestThresholdNoData(t *testing.T) {
 		}
 	}
 	// All rejected: the latency has no data; the error count does.
-	res[0].Ops = []*results.Op{{Name: OpCLICommand, Errors: map[string]int64{"rejected": 40}, Hist: results.NewHistogram()}}
+	res[0].Ops = []*results.Op{{Name: vocab.OpCLICommand, Errors: map[string]int64{"rejected": 40}, Hist: results.NewHistogram()}}
 	cs, _ = CheckThresholds(sc, res)
 	var noData, errs int
 	for _, c := range cs {

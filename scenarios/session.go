@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -195,7 +196,7 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	ops, added := merge(r.recs)
 	if sc.CLI != nil {
 		for _, o := range ops {
-			if o.Name == OpCLICommand {
+			if o.Name == vocab.OpCLICommand {
 				o.Asked = askedRate(cliPacer(sc.CLI), end.Sub(r.start))
 			}
 		}
@@ -204,9 +205,10 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	if dur < 0 {
 		dur = 0
 	}
+	spec, claims := scheme.Spec(), scheme.Claims()
 	res := &results.Result{
 		Scenario: sc.Name, ScenarioSource: sc.Source, ScenarioHash: sc.Hash,
-		Scheme: scheme.Name(), Canonical: scheme.Spec().Canonical(),
+		Scheme: scheme.Name(), Canonical: spec.Canonical(), Spec: &spec, Claims: &claims,
 		Duration: dur, Ops: ops, Jobs: r.jobs.Load(), Commands: r.cmds.Load(),
 		CPU:           cpuSeconds(ru1) - cpuSeconds(ru0) + cpuSeconds(ch1) - cpuSeconds(ch0),
 		PeakRSSKB:     ru1.Maxrss,

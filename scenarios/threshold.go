@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"sort"
 	"strconv"
 	"strings"
@@ -137,7 +138,7 @@ func CheckThresholds(sc *Scenario, res []*results.Result) ([]Crossing, error) {
 
 func topLevel(op string) bool {
 	switch op {
-	case OpCLICommand, OpJobMessage, OpUISPoll:
+	case vocab.OpCLICommand, vocab.OpJobMessage, vocab.OpUISPoll:
 		return true
 	}
 	return false

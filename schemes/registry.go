@@ -2,6 +2,7 @@ package schemes
 
 import (
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"slices"
 	"sort"
 	"strings"
@@ -97,7 +98,7 @@ func (r *Registry) validHint() string {
 // Parse parses a spec and builds its scheme. An unknown or ill-formed spec
 // gets one line naming what is wrong and what is valid.
 func (r *Registry) Parse(raw string) (*Scheme, error) {
-	sp, err := ParseSpec(raw)
+	sp, err := vocab.ParseSpec(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%v; %s", err, r.validHint())
 	}
@@ -143,7 +144,7 @@ func (r *Registry) Parse(raw string) (*Scheme, error) {
 
 // ParseList parses a comma-separated -schemes list; duplicates are an error.
 func (r *Registry) ParseList(list string) ([]*Scheme, error) {
-	items := SplitList(list)
+	items := vocab.SplitList(list)
 	if len(items) == 0 {
 		return nil, fmt.Errorf("no schemes given; %s", r.validHint())
 	}

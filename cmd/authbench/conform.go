@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"io"
 	"strings"
 
@@ -50,7 +51,7 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("-schemes: %w", err)
 	}
-	opt := conformance.Options{Cases: schemes.SplitList(*cases), Parallel: *parallel}
+	opt := conformance.Options{Cases: vocab.SplitList(*cases), Parallel: *parallel}
 	if *verbose {
 		opt.Progress = func(c conformance.Cell) {
 			fmt.Fprintf(stderr, "%-28s %-36s %-4s %s\n", c.Scheme, c.Case, c.Outcome, c.Detail)

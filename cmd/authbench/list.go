@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"io"
 	"strings"
 
@@ -21,7 +22,7 @@ func runList(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	reg := schemes.Builtin()
 	fmt.Fprintln(stdout, "## Schemes")
 	fmt.Fprintln(stdout)
-	t := results.Markdown(stdout, append([]string{"spec", "canonical"}, schemes.ClaimNames()...)...)
+	t := results.Markdown(stdout, append([]string{"spec", "canonical"}, vocab.ClaimNames()...)...)
 	for _, ex := range reg.Examples() {
 		sc, err := reg.Parse(ex)
 		if err != nil {

@@ -1,4 +1,4 @@
-package schemes
+package vocab
 
 // Claims are the security properties a scheme declares. The conformance suite
 // checks every declared claim.

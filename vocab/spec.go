@@ -1,4 +1,4 @@
-package schemes
+package vocab
 
 import (
 	"fmt"
@@ -8,18 +8,18 @@ import (
 // Spec is a parsed scheme spec: SECURITY[+CREDENTIAL[/ALG]][:POLICY[=ARG]].
 type Spec struct {
 	// Raw is the spec exactly as the user wrote it; results and reports use it.
-	Raw string
+	Raw string `json:"raw"`
 	// Security is "null", "curve" or "curve-job".
-	Security string
+	Security string `json:"security"`
 	// Credential is "" (none), "passphrase", "jwt", "jwe" or "wlcg".
-	Credential string
+	Credential string `json:"credential,omitempty"`
 	// Alg is the credential's algorithm variant ("" for its default).
-	Alg string
+	Alg string `json:"alg,omitempty"`
 	// Policy is the credential lifetime policy ("" when there is no
 	// credential; "workflow" by default when there is).
-	Policy string
+	Policy string `json:"policy,omitempty"`
 	// Arg is the policy's argument (e.g. "10s" for shared=10s).
-	Arg string
+	Arg string `json:"arg,omitempty"`
 }
 
 // shortNames maps the short names of DESIGN.md section 3 to full specs.

@@ -1,0 +1,23 @@
+package vocab
+
+// Op names, "group.op", as the scenario engine records them, thresholds name them
+// (cli.command_total.p99) and reports read them.
+const (
+	OpCLICommand   = "cli.command_total"
+	OpCLIAcquire   = "cli.acquire"
+	OpCLIRoundTrip = "cli.round_trip"
+	OpCLIHandshake = "cli.handshake"
+	OpJobMessage   = "job.message"
+	OpJobAcquire   = "job.acquire"
+	OpJobRoundTrip = "job.round_trip"
+	OpJobHandshake = "job.handshake"
+	OpUISPoll      = "uis.poll"
+	OpCLIProcess   = "cli.process_total"
+	OpJobProcess   = "job.process_total"
+	OpCLIInterp    = "cli.interpreter_import"
+	OpJobInterp    = "job.interpreter_import"
+	// OpCLISendLag and OpJobSendLag are how far behind their intended time
+	// open-loop sends started: the load generator's own lag, not the WFS's.
+	OpCLISendLag = "cli.send_lag"
+	OpJobSendLag = "job.send_lag"
+)
