@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -23,6 +24,11 @@ func confidentialityCases() []Case {
 			Run:   runPayloadMarker,
 		},
 		{
+			ID: "conf/reply-marker", Claim: "reply-confidential", Applies: anyScheme,
+			Title: "the relay records a genuine ping whose reply carries a marker (the WFS's workflow id): is the marker readable in what the server sent?",
+			Run:   runReplyMarker,
+		},
+		{
 			ID: "conf/credential", Claim: "confidential", Applies: secured,
 			Title: "the relay records a CLI command and a job message: is any credential (secret, key or token) readable?",
 			Run:   runCredentialOnWire,
@@ -38,20 +44,30 @@ func confidentialityCases() []Case {
 // throughRelay runs calls with a relay in front of t and returns what it
 // captured in both directions.
 func throughRelay(t *Target, calls func(endpoint string) error) ([]byte, error) {
-	r, err := StartRelay(t.Addr())
+	up, down, err := throughRelaySplit(t, calls)
 	if err != nil {
 		return nil, err
+	}
+	return append(up, down...), nil
+}
+
+// throughRelaySplit is throughRelay keeping the directions apart: what the
+// clients sent (up) and what the server sent (down).
+func throughRelaySplit(t *Target, calls func(endpoint string) error) (up, down []byte, err error) {
+	r, err := StartRelay(t.Addr())
+	if err != nil {
+		return nil, nil, err
 	}
 	err = calls(r.Endpoint())
 	cerr := r.Close()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cerr != nil {
-		return nil, cerr
+		return nil, nil, cerr
 	}
-	up, down := r.Captured()
-	return append(up, down...), nil
+	up, down = r.Captured()
+	return up, down, nil
 }
 
 func runPayloadMarker(ctx context.Context, e *Env) Result {
@@ -71,6 +87,40 @@ func runPayloadMarker(ctx context.Context, e *Env) Result {
 		return failf("the request's marker is readable in the %d bytes the relay captured", len(wire))
 	}
 	return passf("marker not found in %d captured bytes", len(wire))
+}
+
+// runReplyMarker plants a fresh random marker where a reply carries it: the
+// WFS's workflow id, which every ping reply holds ({"workflow": ..., "pong":
+// true}, as the UI server reads it). A genuine CLI ping goes through the
+// relay; the genuine client must see the marker in its decoded reply (else
+// the case proves nothing), and the case fails when the marker is readable
+// in the bytes the server sent. Only the server-to-client direction counts:
+// the requests are conf/payload-marker's business.
+func runReplyMarker(ctx context.Context, e *Env) Result {
+	marker := "reply-" + b64(randomBytes(12))
+	t, err := e.Start(TargetConfig{Workflow: marker})
+	if err != nil {
+		return broken("start", err)
+	}
+	var reply json.RawMessage
+	_, down, err := throughRelaySplit(t, func(ep string) error {
+		var err error
+		reply, err = t.callVia(ctx, t.zctx, ep, CLI(), wfs.CmdPing, nil)
+		return err
+	})
+	if err != nil {
+		return broken("ping through the relay", err)
+	}
+	var pong struct {
+		Workflow string `json:"workflow"`
+	}
+	if err := json.Unmarshal(reply, &pong); err != nil || pong.Workflow != marker {
+		return broken("ping reply", fmt.Errorf("the genuine client's reply %s does not carry the marker (%v)", trunc(string(reply), 80), err))
+	}
+	if bytes.Contains(down, []byte(marker)) {
+		return failf("the reply's marker is readable in the %d bytes the relay captured from the server", len(down))
+	}
+	return passf("reply marker not found in %d bytes captured from the server", len(down))
 }
 
 // jwsPattern finds compact JWS tokens (header and payload are base64url

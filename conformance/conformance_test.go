@@ -114,6 +114,7 @@ func proofs() map[string]struct {
 		"jwe/pbes2-p2c":                      {accept, "jwe/ECDH-ES"},
 		"jwe/ecdh-off-curve":                 {accept, "jwe/ECDH-ES:job=file"},
 		"conf/payload-marker":                {noCurve, "curve"},
+		"conf/reply-marker":                  {noCurve, "curve-job"},
 		"conf/credential":                    {noCurve, "curve+passphrase:workflow"},
 		"conf/wire-replay":                   {ignore("replay cache off", "replayed"), "jwt:command"},
 		"rest/secret-modes":                  {weakness{name: "secrets 0644", openModes: true}, "passphrase"},
@@ -180,6 +181,72 @@ func TestEveryCaseCanFail(t *testing.T) {
 	}
 }
 
+// TestReplyMarkerOverclaim runs conf/reply-marker on schemes that declare
+// reply-confidential but send replies in clear (null, and jwe, which seals
+// requests only, each wrapped to declare it): the case must FAIL them as a
+// declared claim. Beside them, the real jwe shows the marker readable as an
+// undeclared fail and curve protects it.
+func TestReplyMarkerOverclaim(t *testing.T) {
+	over := weakRegistry(weakness{name: "declares reply confidentiality, replies in clear", claimReplies: true})
+	var scs []*schemes.Scheme
+	for _, spec := range []string{"plain", "null+jwe:workflow"} {
+		sc, err := over.Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !Declares(sc.Claims(), "reply-confidential") {
+			t.Fatalf("%s does not declare reply-confidential", spec)
+		}
+		scs = append(scs, sc)
+	}
+	builtin, err := schemes.Builtin().ParseList("jwe,curve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scs = append(scs, builtin...)
+	m, err := Run(context.Background(), scs, Options{Cases: []string{"conf/reply-marker"}, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		scheme   string
+		outcome  Outcome
+		declared bool
+	}{
+		{"plain", Fail, true}, {"null+jwe:workflow", Fail, true},
+		{"jwe", Fail, false}, {"curve", Pass, true},
+	} {
+		c, ok := m.Cell(want.scheme, "conf/reply-marker")
+		t.Logf("%-18s %-4s declared=%v: %s", want.scheme, c.Outcome, c.Declared, c.Detail)
+		if !ok || c.Outcome != want.outcome || c.Declared != want.declared {
+			t.Errorf("%s: %+v, want %s (declared %v)", want.scheme, c, want.outcome, want.declared)
+		}
+		if strings.HasPrefix(c.Detail, "setup:") {
+			t.Errorf("%s: failed in its set-up: %s", want.scheme, c.Detail)
+		}
+		if c.Outcome == Fail && !strings.Contains(c.Detail, "readable") {
+			t.Errorf("%s: failed, but not on the marker: %s", want.scheme, c.Detail)
+		}
+	}
+	if got := m.Failures(); got != 2 {
+		t.Errorf("Failures() = %d, want 2 (the two overclaiming schemes)", got)
+	}
+	var md bytes.Buffer
+	if err := m.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	row := ""
+	for _, l := range strings.Split(md.String(), "\n") {
+		if strings.HasPrefix(l, "| conf/reply-marker") {
+			row = l
+			break
+		}
+	}
+	if f := strings.Fields(strings.ReplaceAll(row, "|", " ")); !slices.Equal(f, []string{"conf/reply-marker", "reply-confidential", "FAIL", "FAIL", "fail", "pass"}) {
+		t.Errorf("matrix row %q", row)
+	}
+}
+
 func ids(cs []Case) []string {
 	var out []string
 	for _, c := range cs {
@@ -227,6 +294,8 @@ func TestBuiltinSchemes(t *testing.T) {
 	for _, want := range []struct{ scheme, caseID string }{
 		{"plain", "transport/no-credential"}, {"plain", "conf/payload-marker"},
 		{"passphrase", "conf/payload-marker"}, {"passphrase", "conf/credential"}, {"passphrase", "conf/wire-replay"},
+		// JWE seals requests only: its replies are readable, undeclared.
+		{"plain", "conf/reply-marker"}, {"passphrase", "conf/reply-marker"}, {"jwe/ECDH-ES:job=file", "conf/reply-marker"},
 	} {
 		if c, ok := m.Cell(want.scheme, want.caseID); !ok || c.Outcome != Fail || c.Declared {
 			t.Errorf("%s %s: %+v, want an undeclared fail", want.scheme, want.caseID, c)
@@ -234,6 +303,11 @@ func TestBuiltinSchemes(t *testing.T) {
 	}
 	if c, _ := m.Cell("curve", "conf/payload-marker"); c.Outcome != Pass {
 		t.Errorf("curve payload readable: %+v", c)
+	}
+	for _, sc := range []string{"curve", "curve-job"} {
+		if c, _ := m.Cell(sc, "conf/reply-marker"); c.Outcome != Pass || !c.Declared {
+			t.Errorf("%s reply marker: %+v, want a declared pass", sc, c)
+		}
 	}
 	var md, js bytes.Buffer
 	if err := m.WriteMarkdown(&md); err != nil {

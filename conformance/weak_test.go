@@ -50,6 +50,10 @@ type weakness struct {
 	noClose bool
 	// keepTokenFiles: requested token files are put back after use.
 	keepTokenFiles bool
+	// claimReplies: every part declares RepliesConfidential, whatever it
+	// does to replies (a scheme that overclaims: on null or jwe, replies
+	// still travel in clear).
+	claimReplies bool
 }
 
 // weakRegistry returns the builtin parts wrapped with w.
@@ -78,6 +82,15 @@ type weakPart struct {
 	w    weakness
 	kind schemes.PartKind
 	name string
+}
+
+// Claims are the real part's, plus reply confidentiality under claimReplies.
+func (p *weakPart) Claims() schemes.Claims {
+	c := p.Part.Claims()
+	if p.w.claimReplies {
+		c.RepliesConfidential = true
+	}
+	return c
 }
 
 func (p *weakPart) curve() bool { return p.name == "curve" || p.name == "curve-job" }

@@ -107,8 +107,11 @@ func RegisterCurve(r *Registry) {
 	}
 }
 
+// Claims: CURVE encrypts the whole connection, so requests and replies are
+// both unreadable on the wire (and every composite on a curve transport
+// inherits both claims).
 func (c curve) Claims() Claims {
-	return Claims{Authenticates: true, Confidential: true, JobRevocation: c.perJob, NeedsFS: true}
+	return Claims{Authenticates: true, Confidential: true, RepliesConfidential: true, JobRevocation: c.perJob, NeedsFS: true}
 }
 
 // curveServer is the WFS side of curve and curve-job.

@@ -224,8 +224,22 @@ func TestCurveClaims(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := sc.Claims()
-		if !c.Authenticates || !c.Confidential || !c.NeedsFS || c.JobRevocation != revoke {
+		if !c.Authenticates || !c.Confidential || !c.RepliesConfidential || !c.NeedsFS || c.JobRevocation != revoke {
 			t.Errorf("%s claims %+v", spec, c)
+		}
+	}
+	// Every composite on a curve transport keeps reply confidentiality;
+	// the credentials alone do not give it (JWE seals requests only).
+	for spec, replies := range map[string]bool{
+		"curve+jwt:workflow": true, "curve-job+jwe:command": true, "curve+passphrase:workflow": true,
+		"jwe": false, "jwe/ECDH-ES:job=file": false, "jwt": false, "passphrase": false, "plain": false,
+	} {
+		sc, err := schemes.Builtin().Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sc.Claims().RepliesConfidential; got != replies {
+			t.Errorf("%s: RepliesConfidential %v, want %v", spec, got, replies)
 		}
 	}
 }

@@ -71,6 +71,9 @@ func jweInfo() PartInfo {
 	}
 }
 
+// Claims are the policy's token claims plus request confidentiality. JWE
+// seals requests only: its replies travel in clear (SealReply is a no-op),
+// so it does not declare RepliesConfidential.
 func (p *jwePart) Claims() Claims {
 	c := policyClaims(p.pol)
 	c.Confidential = true

@@ -37,7 +37,7 @@ func TestRegistryParse(t *testing.T) {
 	if c := specMustParse(t, "plain").Claims(); c != (vocab.Claims{}) {
 		t.Errorf("plain claims %+v, want none", c)
 	}
-	if c := specMustParse(t, "passphrase").Claims(); !c.Authenticates || !c.NeedsFS || c.Confidential || c.Expires {
+	if c := specMustParse(t, "passphrase").Claims(); !c.Authenticates || !c.NeedsFS || c.Confidential || c.RepliesConfidential || c.Expires {
 		t.Errorf("passphrase claims %+v", c)
 	}
 }

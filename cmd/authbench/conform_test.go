@@ -12,7 +12,7 @@ import (
 
 func TestConformJSON(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"conform", "-schemes", "plain,passphrase,curve", "-cases", "transport/no-credential,conf/payload-marker", "-format", "json"}, &stdout, &stderr)
+	err := run(context.Background(), []string{"conform", "-schemes", "plain,passphrase,curve,jwe", "-cases", "transport/no-credential,conf/payload-marker,conf/reply-marker", "-format", "json"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("conform: %v\n%s", err, stderr.String())
 	}
@@ -20,7 +20,7 @@ func TestConformJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Schemes) != 3 || len(m.Cases) != 2 || m.Failures() != 0 {
+	if len(m.Schemes) != 4 || len(m.Cases) != 3 || m.Failures() != 0 {
 		t.Fatalf("matrix: %d schemes, %d cases, %d failures", len(m.Schemes), len(m.Cases), m.Failures())
 	}
 	// plain declares nothing: its failures are shown, not counted.
@@ -29,6 +29,14 @@ func TestConformJSON(t *testing.T) {
 	}
 	if c, _ := m.Cell("curve", "conf/payload-marker"); c.Outcome != conformance.Pass {
 		t.Errorf("curve payload marker: %+v", c)
+	}
+	// JWE seals requests only: its replies are readable, and it does not
+	// claim otherwise; CURVE claims and keeps them unreadable.
+	if c, _ := m.Cell("jwe", "conf/reply-marker"); c.Outcome != conformance.Fail || c.Declared {
+		t.Errorf("jwe reply marker: %+v, want an undeclared fail", c)
+	}
+	if c, _ := m.Cell("curve", "conf/reply-marker"); c.Outcome != conformance.Pass || !c.Declared {
+		t.Errorf("curve reply marker: %+v, want a declared pass", c)
 	}
 }
 
