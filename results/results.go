@@ -75,14 +75,17 @@ type Result struct {
 	// Spec is the scheme's parsed spec and Claims the security properties
 	// it declared when it ran: reports choose schemes by these, never by
 	// name (nil in results made before they were recorded).
-	Spec     *vocab.Spec   `json:"spec,omitempty"`
-	Claims   *vocab.Claims `json:"claims,omitempty"`
-	Round    int           `json:"round"`
-	Duration time.Duration `json:"duration_ns"`
-	Ops      []*Op         `json:"ops"`
-	Files    FileStats     `json:"files"`
-	Jobs     int64         `json:"jobs"`
-	Commands int64         `json:"commands"`
+	Spec   *vocab.Spec   `json:"spec,omitempty"`
+	Claims *vocab.Claims `json:"claims,omitempty"`
+	// Budgets are the scenario's stated budgets (budgets: in its YAML), by
+	// name: what a scheme may add to a figure and still be within budget.
+	Budgets  map[string]time.Duration `json:"budgets_ns,omitempty"`
+	Round    int                      `json:"round"`
+	Duration time.Duration            `json:"duration_ns"`
+	Ops      []*Op                    `json:"ops"`
+	Files    FileStats                `json:"files"`
+	Jobs     int64                    `json:"jobs"`
+	Commands int64                    `json:"commands"`
 	// CPU is the clients' CPU seconds (user+system) during the run: the
 	// load generator's process and its process-mode client processes
 	// (RUSAGE_CHILDREN). The WFS's own CPU is in ServerProcess. (In results

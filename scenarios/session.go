@@ -208,7 +208,7 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	spec, claims := scheme.Spec(), scheme.Claims()
 	res := &results.Result{
 		Scenario: sc.Name, ScenarioSource: sc.Source, ScenarioHash: sc.Hash,
-		Scheme: scheme.Name(), Canonical: spec.Canonical(), Spec: &spec, Claims: &claims,
+		Scheme: scheme.Name(), Canonical: spec.Canonical(), Spec: &spec, Claims: &claims, Budgets: budgetsOf(sc),
 		Duration: dur, Ops: ops, Jobs: r.jobs.Load(), Commands: r.cmds.Load(),
 		CPU:           cpuSeconds(ru1) - cpuSeconds(ru0) + cpuSeconds(ch1) - cpuSeconds(ch0),
 		PeakRSSKB:     ru1.Maxrss,
@@ -357,4 +357,16 @@ func connectionOf(sc *Scenario) string {
 		return k
 	}
 	return ""
+}
+
+// budgetsOf is the scenario's budgets as a result records them.
+func budgetsOf(sc *Scenario) map[string]time.Duration {
+	if len(sc.Budgets) == 0 {
+		return nil
+	}
+	out := make(map[string]time.Duration, len(sc.Budgets))
+	for k, v := range sc.Budgets {
+		out[k] = time.Duration(v)
+	}
+	return out
 }
