@@ -2,9 +2,11 @@ package results
 
 import (
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"io"
 	"strings"
+
+	"github.com/authbench/authbench/stats"
+	"github.com/authbench/authbench/vocab"
 )
 
 // Compare defaults.
@@ -188,9 +190,9 @@ func (c *Comparison) change(sc, scheme, op, metric string, old, new []float64, h
 	if ch.Old.Median != 0 {
 		ch.DeltaPct = (ch.New.Median - ch.Old.Median) / ch.Old.Median * 100
 	}
-	_, ch.P = MannWhitneyU(old, new)
-	ch.Testable = MinPValue(len(old), len(new)) < c.Alpha
-	ch.Significant = ch.P < c.Alpha
+	ch.P, ch.Significant = stats.Compare(old, new, c.Alpha)
+	minP := stats.MinP(len(old), len(new))
+	ch.Testable = minP < c.Alpha
 	worse := ch.DeltaPct
 	if higherBetter {
 		worse = -worse
@@ -198,7 +200,7 @@ func (c *Comparison) change(sc, scheme, op, metric string, old, new []float64, h
 	ch.Worse = worse > c.Threshold
 	// With too few rounds for the test to reach Alpha, a worsening counts
 	// only when the samples do not overlap (p at its smallest possible).
-	extreme := !ch.Testable && ch.P <= MinPValue(len(old), len(new))*(1+1e-9)
+	extreme := !ch.Testable && ch.P <= minP*(1+1e-9)
 	ch.Regression = ch.Worse && (ch.Significant || extreme)
 	return ch
 }

@@ -8,56 +8,6 @@ import (
 	"time"
 )
 
-func TestCompareMannWhitneyU(t *testing.T) {
-	tests := []struct {
-		name  string
-		x, y  []float64
-		wantU float64
-		wantP float64
-	}{
-		// Exact: complete separation. R: wilcox.test(1:3, 4:6)$p.value = 0.1;
-		// benchstat prints p=0.100 n=3+3 and p=0.008 n=5+5.
-		{"3+3 separated", []float64{1, 2, 3}, []float64{4, 5, 6}, 0, 0.1},
-		{"5+5 separated", []float64{1, 2, 3, 4, 5}, []float64{6, 7, 8, 9, 10}, 0, 2.0 / 252},
-		{"2+2 separated", []float64{5, 6}, []float64{1, 2}, 4, 1.0 / 3},
-		// Exact, interleaved: U = 4 of 9 for 3+3, p = 1 (R gives 1).
-		{"3+3 interleaved", []float64{1, 4, 5}, []float64{2, 3, 6}, 4, 1},
-		// U = 6: by enumerating all C(10,4) = 210 arrangements, 27 have
-		// U <= 6, so p = 2*27/210.
-		{"4+6 exact", []float64{1, 3, 5, 7}, []float64{2, 4, 6, 8, 9, 10}, 6, 54.0 / 210},
-		// Every value equal: no evidence of change.
-		{"identical", []float64{3, 3, 3}, []float64{3, 3, 3}, 4.5, 1},
-		// Ties, normal approximation with tie and continuity corrections:
-		// x ranks 1, 3, 3 (sum 7), U = 1; sigma^2 = 9/12*(7 - 24/30) = 4.65;
-		// z = (|1-4.5| - 0.5)/sqrt(4.65).
-		{"ties", []float64{1, 2, 2}, []float64{2, 3, 4}, 1, math.Erfc(3 / math.Sqrt(4.65) / math.Sqrt2)},
-		{"empty", nil, []float64{1}, 0, 1},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			u, p := MannWhitneyU(tc.x, tc.y)
-			if math.Abs(u-tc.wantU) > 1e-9 {
-				t.Errorf("U = %v, want %v", u, tc.wantU)
-			}
-			if math.Abs(p-tc.wantP) > 1e-5 {
-				t.Errorf("p = %v, want %v", p, tc.wantP)
-			}
-		})
-	}
-}
-
-func TestCompareMinPValue(t *testing.T) {
-	tests := []struct {
-		n1, n2 int
-		want   float64
-	}{{3, 3, 0.1}, {4, 4, 2.0 / 70}, {5, 5, 2.0 / 252}, {1, 1, 1}, {0, 3, 1}}
-	for _, tc := range tests {
-		if got := MinPValue(tc.n1, tc.n2); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("MinPValue(%d, %d) = %v, want %v", tc.n1, tc.n2, got, tc.want)
-		}
-	}
-}
-
 // roundsRun makes a run of n rounds of plain and jwt; jwt's latencies are
 // scaled by factor.
 func roundsRun(n int, factor float64, seed uint64) *Run {
@@ -74,6 +24,74 @@ func roundsRun(n int, factor float64, seed uint64) *Run {
 		}
 	}
 	return r
+}
+
+// tiedRateRun makes a run of n identical rounds of plain and jwt; jwt's
+// rounds last d, so its rate is the same in every round.
+func tiedRateRun(n int, d time.Duration) *Run {
+	r := &Run{Schema: SchemaVersion, Command: "authbench run -repeat"}
+	for round := 1; round <= n; round++ {
+		for i, scheme := range []string{"plain", "jwt"} {
+			dur := time.Second
+			if scheme == "jwt" {
+				dur = d
+			}
+			r.Results = append(r.Results, synthResult("s", scheme, []string{"null", "null+jwt/HS256:workflow"}[i], round, dur,
+				map[string][]time.Duration{"cli.command_total": latencies(uint64(i), 200, time.Millisecond)}))
+		}
+	}
+	return r
+}
+
+// TestCompareChangeP checks the p-values Compare takes from stats.Compare
+// (benchmath's Mann-Whitney U test) and how Testable, Significant and
+// Regression follow from them.
+func TestCompareChangeP(t *testing.T) {
+	tests := []struct {
+		name             string
+		old, new         *Run
+		scheme, metric   string
+		wantP            float64
+		testable, signif bool
+		regression       bool
+		wantCell         string
+	}{
+		// Every new round slower than every old one: p is the smallest
+		// possible, 2/C(10,5) for 5+5.
+		{"5+5 slower", roundsRun(5, 1, 1), roundsRun(5, 2, 7), "jwt", MetricP50, 2.0 / 252, true, true, true, "(p=0.008 n=5+5) **regression**"},
+		// 3+3 cannot reach 0.05 (p >= 0.1), but every round is worse.
+		{"3+3 slower", roundsRun(3, 1, 1), roundsRun(3, 2, 7), "jwt", MetricP99, 0.1, false, false, true, "(every round) (p=0.100 n=3+3) **regression**"},
+		{"3+3 unchanged", roundsRun(3, 1, 1), roundsRun(3, 2, 7), "plain", MetricP50, 1, false, false, false, "~ (p=1.000 n=3+3)"},
+		// Each run's rates tied, the runs apart: benchmath's exact test
+		// with ties gives 2/C(6,3) = 0.1 as for untied values (the former
+		// hand-written normal approximation gave p = 0.047, "significant"
+		// at 3+3); still a regression as every round is worse.
+		{"3+3 tied rates", tiedRateRun(3, time.Second), tiedRateRun(3, 2*time.Second), "jwt", MetricRate, 0.1, false, false, true, "-50.00% (every round) (p=0.100 n=3+3) **regression**"},
+		{"5+5 tied rates", tiedRateRun(5, time.Second), tiedRateRun(5, 2*time.Second), "jwt", MetricRate, 2.0 / 252, true, true, true, "-50.00% (p=0.008 n=5+5) **regression**"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Compare(tc.old, tc.new, CompareOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ch *Change
+			for i := range c.Changes {
+				if c.Changes[i].Scheme == tc.scheme && c.Changes[i].Metric == tc.metric {
+					ch = &c.Changes[i]
+				}
+			}
+			if ch == nil {
+				t.Fatalf("no %s %s change in %+v", tc.scheme, tc.metric, c.Changes)
+			}
+			if math.Abs(ch.P-tc.wantP) > 1e-9 || ch.Testable != tc.testable || ch.Significant != tc.signif || ch.Regression != tc.regression {
+				t.Errorf("change = %+v, want P %v testable %v significant %v regression %v", *ch, tc.wantP, tc.testable, tc.signif, tc.regression)
+			}
+			if got := ch.cellText(); !strings.HasSuffix(got, tc.wantCell) {
+				t.Errorf("cell %q, want suffix %q", got, tc.wantCell)
+			}
+		})
+	}
 }
 
 func TestCompareRuns(t *testing.T) {
