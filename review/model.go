@@ -1,0 +1,354 @@
+package review
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/stats"
+	"github.com/authbench/authbench/vocab"
+)
+
+// Confidence is the confidence level of every interval in the review.
+const Confidence = 0.95
+
+// maxRounds bounds the estimate of the rounds a verdict needs.
+const maxRounds = 200
+
+// Model is the review computed from results, before rendering.
+type Model struct {
+	Questions []*Answer `json:"questions"`
+}
+
+// Answer is one question's findings and verdict.
+type Answer struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Settles string `json:"settles"`
+	// Columns are the measures' labels, in the order of each row's Stats.
+	Columns []string `json:"columns"`
+	Rows    []*Row   `json:"rows"`
+	Verdict Verdict  `json:"verdict"`
+	// Notes qualify the verdict; Need says what to run when the data does
+	// not answer the question.
+	Notes    []string `json:"notes,omitempty"`
+	Need     string   `json:"need,omitempty"`
+	Commands []string `json:"commands,omitempty"`
+}
+
+// Row is one candidate scheme in one scenario.
+type Row struct {
+	Scenario string `json:"scenario"`
+	Scheme   string `json:"scheme"`
+	// Option is what the candidate stands for in the question (plan A, a
+	// job-token store, a key scope, ...).
+	Option string `json:"option"`
+	// Baseline is the scheme the paired measures are taken against.
+	Baseline string `json:"baseline"`
+	// Claims are the security properties the scheme declared.
+	Claims []string `json:"claims"`
+	Stats  []Stat   `json:"stats"`
+	// Errors counts failed operations of the candidate in the rounds used.
+	Errors int64 `json:"errors,omitempty"`
+	// Judged is the index in Stats of the measure judged against the
+	// budget (-1 when none is).
+	Judged   int            `json:"judged"`
+	Budget   float64        `json:"budget_ns,omitempty"`
+	Decision Decision `json:"decision,omitempty"`
+	// RoundsNeeded estimates the rounds in all that would make an
+	// inconclusive row decisive (0 when decisive, or when no number of
+	// rounds would, as when the median sits on the budget).
+	RoundsNeeded int `json:"rounds_needed,omitempty"`
+}
+
+// Stat is one measure of a row: the median over rounds (of paired
+// differences, when Paired) with its confidence interval.
+type Stat struct {
+	Label  string         `json:"label"`
+	Unit   Unit           `json:"unit"`
+	Tail   string         `json:"tail,omitempty"` // "p99" or "p90" for tail figures
+	Paired bool           `json:"paired,omitempty"`
+	Valid  bool           `json:"valid"`
+	CI     stats.Interval `json:"ci"`
+	// Diffs are the per-round values the interval was formed from.
+	Diffs []float64 `json:"values,omitempty"`
+}
+
+// Verdict is a question's answer.
+type Verdict struct {
+	// Outcome is a stable machine-readable word: the option chosen,
+	// "neither", "inconclusive" or "no-data".
+	Outcome string `json:"outcome"`
+	Text    string `json:"text"`
+	// Decisive is true when every interval the verdict rests on lies on
+	// one side of its budget.
+	Decisive bool `json:"decisive"`
+	// RoundsNeeded estimates the rounds in all that would decide an
+	// inconclusive verdict (0: unknown or decisive).
+	RoundsNeeded int `json:"rounds_needed,omitempty"`
+}
+
+// Decision is a row's judgement against its budget.
+type Decision string
+
+// The decisions. A row whose operations failed is not judged.
+const (
+	Within       Decision = "within budget"
+	Over         Decision = "over budget"
+	Inconclusive Decision = "inconclusive"
+	Failed       Decision = "not judged: operations failed"
+)
+
+// decide judges iv against budget: the whole interval must lie on one side.
+func decide(iv stats.Interval, budget float64) Decision {
+	switch stats.Decide(iv, budget) {
+	case stats.Within:
+		return Within
+	case stats.Over:
+		return Over
+	}
+	return Inconclusive
+}
+
+// Options tune Evaluate.
+type Options struct {
+	// Questions is the catalogue (Catalogue() when nil).
+	Questions []*Question
+	// Capacity holds capacity searches whose knees are shown beside the
+	// cost; optional.
+	Capacity []*results.CapacityRun
+}
+
+// Evaluate computes the review of runs.
+func Evaluate(runs []*results.Run, opts Options) *Model {
+	qs := opts.Questions
+	if qs == nil {
+		qs = Catalogue()
+	}
+	scs := collect(runs)
+	m := &Model{}
+	for _, q := range qs {
+		m.Questions = append(m.Questions, q.answer(scs, opts.Capacity))
+	}
+	return m
+}
+
+// Decisive reports whether every question the data can answer has a
+// decisive verdict, and lists those that do not.
+func (m *Model) Decisive() (bool, []string) {
+	var pending []string
+	for _, a := range m.Questions {
+		if a.Verdict.Outcome != "no-data" && !a.Verdict.Decisive {
+			pending = append(pending, a.ID)
+		}
+	}
+	return len(pending) == 0, pending
+}
+
+// answer evaluates q over the scenarios.
+func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun) *Answer {
+	a := &Answer{ID: q.ID, Title: q.Title, Settles: q.Settles}
+	for _, m := range q.Measures {
+		a.Columns = append(a.Columns, m.Label)
+	}
+	for _, sc := range scs {
+		if len(q.Scenarios) > 0 && !contains(q.Scenarios, sc.name) {
+			continue
+		}
+		base := q.baseline(sc)
+		if base == nil {
+			continue
+		}
+		added := false
+		for _, s := range sc.schemes {
+			if s == base || !s.known {
+				continue
+			}
+			opt, ok := q.Option(s.spec, s.claims)
+			if !ok || !hasOps(s, q.Requires) || !hasOps(base, q.Requires) {
+				continue
+			}
+			a.Rows = append(a.Rows, q.row(sc, s, base, opt))
+			added = true
+		}
+		if added {
+			for _, c := range sc.commands {
+				if !contains(a.Commands, c) {
+					a.Commands = append(a.Commands, c)
+				}
+			}
+		}
+	}
+	if len(a.Rows) == 0 {
+		a.Verdict = Verdict{Outcome: "no-data", Text: "not answered by these results."}
+		a.Need = q.Need
+		return a
+	}
+	if knees := kneeNote(a, caps); knees != "" {
+		a.Notes = append(a.Notes, knees)
+	}
+	a.Verdict = q.Rule(a)
+	return a
+}
+
+// baseline returns the scheme sc's candidates are paired with.
+func (q *Question) baseline(sc *scenario) *scheme {
+	is := q.Baseline
+	if is == nil {
+		is = isPlain
+	}
+	for _, s := range sc.schemes {
+		if s.known && is(s.spec, s.claims) {
+			return s
+		}
+	}
+	return nil
+}
+
+// isPlain is the no-authentication baseline: no credential, no claims.
+func isPlain(sp vocab.Spec, c vocab.Claims) bool {
+	return sp.Credential == "" && c == (vocab.Claims{})
+}
+
+// hasOps reports whether s recorded every op in some round.
+func hasOps(s *scheme, ops []string) bool {
+	for _, op := range ops {
+		found := false
+		for _, r := range s.rounds {
+			if o := r.Op(op); o != nil && o.Count > 0 {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// row measures candidate s against base in sc.
+func (q *Question) row(sc *scenario, s, base *scheme, opt string) *Row {
+	r := &Row{Scenario: sc.name, Scheme: s.name, Option: opt, Baseline: base.name, Judged: -1}
+	names := vocab.ClaimNames()
+	for i, on := range s.claims.List() {
+		if on {
+			r.Claims = append(r.Claims, names[i])
+		}
+	}
+	for _, rn := range s.roundNumbers() {
+		for _, o := range s.rounds[rn].Ops {
+			if !strings.HasSuffix(o.Name, "send_lag") {
+				r.Errors += o.ErrorCount()
+			}
+		}
+	}
+	for i, m := range q.Measures {
+		st := m.stat(s, base)
+		r.Stats = append(r.Stats, st)
+		if m.Budget == "" {
+			continue
+		}
+		r.Judged = i
+		b, ok := sc.budgets[m.Budget]
+		if !ok || !st.Valid {
+			r.Decision = Inconclusive
+			continue
+		}
+		r.Budget = b
+		r.Decision = decide(st.CI, b)
+		if r.Decision == Inconclusive {
+			if n, ok := stats.RoundsToDecide(st.Diffs, b, Confidence, maxRounds); ok {
+				r.RoundsNeeded = n
+			}
+		}
+	}
+	if r.Errors > 0 && r.Judged >= 0 {
+		// A scheme whose operations failed is not within any budget.
+		r.Decision = Failed
+		r.RoundsNeeded = 0
+	}
+	return r
+}
+
+// stat evaluates m for s (paired with base when m.Paired).
+func (m Measure) stat(s, base *scheme) Stat {
+	st := Stat{Label: m.Label, Unit: m.Figure.unit, Paired: m.Paired}
+	tail := 99.0
+	if m.Figure.op != "" {
+		tail = 99
+		st.Tail = "p99"
+		if minOps(s, m.Figure.op) < minTailOps || (m.Paired && minOps(base, m.Figure.op) < minTailOps) {
+			tail = 90
+			st.Tail = "p90"
+		}
+	}
+	vals := func(x *scheme) map[int]float64 {
+		out := map[int]float64{}
+		for n, r := range x.rounds {
+			if v, ok := m.Figure.value(r, tail); ok && !math.IsNaN(v) {
+				out[n] = v
+			}
+		}
+		return out
+	}
+	var diffs []float64
+	if m.Paired {
+		diffs = stats.Paired(vals(s), vals(base))
+	} else {
+		v := vals(s)
+		for _, n := range s.roundNumbers() {
+			if x, ok := v[n]; ok {
+				diffs = append(diffs, x)
+			}
+		}
+	}
+	if len(diffs) == 0 {
+		return st
+	}
+	st.Valid = true
+	st.Diffs = diffs
+	st.CI = stats.MedianCI(diffs, Confidence)
+	return st
+}
+
+// minOps is the fewest successful op of any round of s.
+func minOps(s *scheme, op string) int64 {
+	n := int64(-1)
+	for _, r := range s.rounds {
+		var c int64
+		if o := r.Op(op); o != nil {
+			c = o.Count
+		}
+		if n < 0 || c < n {
+			n = c
+		}
+	}
+	return max(n, 0)
+}
+
+// kneeNote gives the capacity knee of the rows' schemes, when measured.
+func kneeNote(a *Answer, caps []*results.CapacityRun) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, c := range caps {
+		for _, cv := range c.Curves {
+			if seen[cv.Scheme] || !cv.Knee.Found || cv.Knee.Invalid != "" {
+				continue
+			}
+			want := false
+			for _, r := range a.Rows {
+				want = want || r.Scheme == cv.Scheme || r.Baseline == cv.Scheme
+			}
+			if !want {
+				continue
+			}
+			seen[cv.Scheme] = true
+			parts = append(parts, fmt.Sprintf("`%s` %.0f %s/s per WFS CPU", cv.Scheme, cv.Knee.PerServerCPU, cv.Op))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Capacity knee (sustained rate per WFS CPU, from the capacity search): " + strings.Join(parts, ", ") + "."
+}

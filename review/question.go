@@ -1,0 +1,49 @@
+package review
+
+import "github.com/authbench/authbench/vocab"
+
+// Question is one design question, as data: which schemes it weighs and
+// against what, from which scenarios, by which measures, and the rule that
+// turns them into a verdict. Adding a question is one row in
+// questions.go and its test.
+type Question struct {
+	// ID is short and stable ("Q-A/B").
+	ID string
+	// Title is the question as a design review asks it.
+	Title string
+	// Settles says what answers it.
+	Settles string
+	// Scenarios are those whose data may answer it (nil: any scenario).
+	// Every scenario present counts: a candidate is within budget only
+	// when it is within in each.
+	Scenarios []string
+	// Option picks the candidates, by parsed spec and declared claims, and
+	// says what each stands for ("plan A", "per job", ...).
+	Option func(sp vocab.Spec, c vocab.Claims) (option string, ok bool)
+	// Baseline picks the scheme candidates are paired with in each
+	// scenario (nil: the no-authentication baseline, plain).
+	Baseline func(sp vocab.Spec, c vocab.Claims) bool
+	// Requires are ops both a candidate and the baseline must have
+	// recorded for a scenario to count.
+	Requires []string
+	// Measures are the figures shown per candidate; at most one names a
+	// Budget and is judged.
+	Measures []Measure
+	// Rule turns the rows into the verdict.
+	Rule func(a *Answer) Verdict
+	// Need says what to run when no results answer the question.
+	Need string
+}
+
+// Measure is one figure a question shows per candidate.
+type Measure struct {
+	// Label is its column heading.
+	Label  string
+	Figure figure
+	// Paired takes the per-round difference against the baseline's round
+	// of the same number.
+	Paired bool
+	// Budget names the scenario budget (budgets: in its YAML) the measure
+	// is judged against; "" shows it without judging.
+	Budget string
+}

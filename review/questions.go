@@ -1,0 +1,456 @@
+package review
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/authbench/authbench/vocab"
+)
+
+// Budget names, as scenarios state them under budgets:.
+const (
+	budgetCommand = "command_p99_budget" // latency a scheme may add to a command's tail
+	budgetMessage = "message_p99_budget" // latency a scheme may add to a job message's tail
+	budgetPython  = "python_added_budget"
+)
+
+// The scenarios questions read: the review suite's first, then the
+// longer built-ins a user may run.
+var (
+	cliScenarios = []string{"review-cli", "cli-interactive", "cli-burst", "cycle-point"}
+	jobScenarios = []string{"review-jobs", "job-storm", "cycle-point", "dispatch-burst"}
+)
+
+// Catalogue returns the design questions of DESIGN.md section 1, in the
+// report's order.
+func Catalogue() []*Question {
+	return []*Question{
+		{
+			ID: "Q-A/B", Title: "plan A (one-command tokens) or plan B (shared or timed tokens)?",
+			Settles:   "the latency each plan adds to a command over plain, paired by round, judged against the scenario's command budget; the WFS's CPU and file operations per request beside it",
+			Scenarios: cliScenarios,
+			Option:    planOf,
+			Requires:  []string{opCommand},
+			Measures: []Measure{
+				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+				{Label: "file ops/request", Figure: fileOpsPerReq, Paired: true},
+			},
+			Rule: rulePlans,
+			Need: "run a CLI scenario with the plans and plain: `authbench run -scenario review-cli -schemes plain,jwt:command,jwt:shared=10s,jwt:timed=60s/6s -until-decisive`",
+		},
+		{
+			ID: "Q-job", Title: "one-job tokens in a file per job, one combined file per workflow, or inside `job.status`?",
+			Settles:   "files created, peak live files and fsyncs per job, and the latency each store adds to a job message over plain (judged against the message budget)",
+			Scenarios: jobScenarios,
+			Option:    jobStoreOf,
+			Requires:  []string{opMessage},
+			Measures: []Measure{
+				{Label: "message {tail}", Figure: tailOf(opMessage), Paired: true, Budget: budgetMessage},
+				{Label: "files created/job", Figure: filesPerJob, Paired: true},
+				{Label: "peak live files", Figure: peakLiveFiles, Paired: true},
+				{Label: "fsyncs/job", Figure: fsyncsPerJob, Paired: true},
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+			},
+			Rule: ruleJobStore,
+			Need: "run a job scenario with the stores and plain: `authbench run -scenario review-jobs -schemes plain,jwt:job=file,jwt:job=combined,jwt:job=status -until-decisive`",
+		},
+		{
+			ID: "Q10", Title: "shared-file-system jobs: treat like interactive commands (1i: a token per message) or like remote jobs (2i: a token per job)?",
+			Settles:   "the two policies on the same job load: the latency each adds to a job message (judged against the message budget) and the files each creates",
+			Scenarios: jobScenarios,
+			Option:    q10Of,
+			Requires:  []string{opMessage},
+			Measures: []Measure{
+				{Label: "message {tail}", Figure: tailOf(opMessage), Paired: true, Budget: budgetMessage},
+				{Label: "files created/job", Figure: filesPerJob, Paired: true},
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+			},
+			Rule: rule1i2i,
+			Need: "run a job scenario with both policies and plain: `authbench run -scenario review-jobs -schemes plain,jwt:command,jwt:job=file -until-decisive`",
+		},
+		{
+			ID: "Q-curve", Title: "what does CurveZMQ cost, and should an unencrypted option stay?",
+			Settles:   "the latency CURVE adds to a fresh-connection command over plain (judged against the command budget), the WFS's CPU per request and per handshake, and the capacity knee",
+			Scenarios: cliScenarios,
+			Option:    transportOf,
+			Requires:  []string{opCommand},
+			Measures: []Measure{
+				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+				{Label: "WFS CPU/handshake", Figure: handshakeCPU},
+				{Label: "command p50", Figure: p50Of(opCommand), Paired: true},
+			},
+			Rule: ruleCurve,
+			Need: "run a CLI scenario with `curve` and `plain`: `authbench run -scenario review-cli -schemes plain,curve -until-decisive`",
+		},
+		{
+			ID: "Q-keys", Title: "CURVE client keys per job, or per install target (as Cylc 8 ships)?",
+			Settles:   "per-job keys against per-target keys on the same job load, paired by round: the latency they add to a job message (judged against the message budget), files per job, peak live files, WFS CPU",
+			Scenarios: jobScenarios,
+			Option:    perJobKeys,
+			Baseline:  perTargetKeys,
+			Requires:  []string{opMessage},
+			Measures: []Measure{
+				{Label: "message {tail}", Figure: tailOf(opMessage), Paired: true, Budget: budgetMessage},
+				{Label: "files created/job", Figure: filesPerJob, Paired: true},
+				{Label: "peak live files", Figure: peakLiveFiles, Paired: true},
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+			},
+			Rule: ruleKeys,
+			Need: "run a job scenario with both key scopes: `authbench run -scenario review-jobs -schemes curve,curve-job -until-decisive`",
+		},
+		{
+			ID: "Q-jose", Title: "a signed JWT, an encrypted JWE, or CURVE, for confidentiality?",
+			Settles:   "what each seals by its declared (and conformance-checked) claims, the latency it adds to a command (judged against the command budget), bytes and WFS CPU added per request",
+			Scenarios: cliScenarios,
+			Option:    joseOf,
+			Requires:  []string{opCommand},
+			Measures: []Measure{
+				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+				{Label: "bytes added/request", Figure: bytesAddedPerMsg},
+			},
+			Rule: ruleJose,
+			Need: "run a CLI scenario with `jwt`, `jwe`, `curve` and `plain`: `authbench run -scenario review-cli -schemes plain,jwt,jwe,curve -until-decisive`",
+		},
+		{
+			ID: "Q-python", Title: "against a real Python client (a `cylc message` takes 1.2-1.7 s, cylc-flow PR 5790), does a scheme's cost matter?",
+			Settles:   "the time a scheme adds to a whole Python client process per message (Debian python3-zmq, a new interpreter per message, as `cylc message` is) over plain, judged against the scenario's budget: a small share of a real `cylc message`",
+			Scenarios: []string{"python-message", "review-python"},
+			Option:    anySecured,
+			Requires:  []string{opPyProc},
+			Measures: []Measure{
+				{Label: "process p50", Figure: p50Of(opPyProc), Paired: true, Budget: budgetPython},
+				{Label: "interpreter+import p50", Figure: p50Of(opPyInterp)},
+				{Label: "handshake p50", Figure: p50Of(vocab.OpJobHandshake), Paired: true},
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+			},
+			Rule: rulePython,
+			Need: "run the Python client scenario: `authbench run -scenario review-python -schemes plain,curve,curve-job -until-decisive`",
+		},
+		{
+			ID: "Q-wlcg", Title: "WLCG capability tokens: issuer round trips per transfer, and the issuer load a token lifetime makes?",
+			Settles:   "token-exchange chains run against a real issuer, counted, and the latency a WLCG token adds to a command",
+			Scenarios: cliScenarios,
+			Option: func(sp vocab.Spec, _ vocab.Claims) (string, bool) {
+				return "WLCG token", sp.Credential == "wlcg"
+			},
+			Requires: []string{opCommand},
+			Measures: []Measure{
+				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+			},
+			Rule: ruleAffordable("the WLCG token"),
+			Need: "needs the `wlcg` credential and its issuer, which authbench does not have yet",
+		},
+	}
+}
+
+// planOf: plan A is a token per command; plan B shares tokens (B1) or
+// times them (B2). Chosen by the declared policy.
+func planOf(sp vocab.Spec, c vocab.Claims) (string, bool) {
+	if !c.Authenticates || sp.Credential == "" {
+		return "", false
+	}
+	switch sp.Policy {
+	case "command":
+		return "A", true
+	case "shared":
+		return "B1 (shared)", true
+	case "timed":
+		return "B2 (timed)", true
+	}
+	return "", false
+}
+
+// jobStoreOf: one-job tokens, by where the store keeps them.
+func jobStoreOf(sp vocab.Spec, c vocab.Claims) (string, bool) {
+	if sp.Policy != "job" || !c.JobRevocation {
+		return "", false
+	}
+	store := sp.Arg
+	if store == "" {
+		store = "file"
+	}
+	return store, true
+}
+
+// q10Of: 1i is a token per message, 2i a token per job.
+func q10Of(sp vocab.Spec, c vocab.Claims) (string, bool) {
+	if !c.Authenticates || sp.Credential == "" {
+		return "", false
+	}
+	switch sp.Policy {
+	case "command":
+		return "1i", true
+	case "job":
+		return "2i", true
+	}
+	return "", false
+}
+
+// transportOf: a transport that seals requests itself (no credential on
+// top), by key scope.
+func transportOf(sp vocab.Spec, c vocab.Claims) (string, bool) {
+	if sp.Credential != "" || !c.Confidential || !c.Authenticates {
+		return "", false
+	}
+	if c.JobRevocation {
+		return "per job", true
+	}
+	return "per install target", true
+}
+
+// perJobKeys and perTargetKeys split transport encryption by key scope.
+func perJobKeys(sp vocab.Spec, c vocab.Claims) (string, bool) {
+	o, ok := transportOf(sp, c)
+	return o, ok && o == "per job"
+}
+
+func perTargetKeys(sp vocab.Spec, c vocab.Claims) bool {
+	o, ok := transportOf(sp, c)
+	return ok && o == "per install target"
+}
+
+// joseOf: a workflow token, signed or sealed, or a sealing transport.
+func joseOf(sp vocab.Spec, c vocab.Claims) (string, bool) {
+	if !c.Authenticates {
+		return "", false
+	}
+	if sp.Credential == "" {
+		if c.Confidential {
+			return "transport", true
+		}
+		return "", false
+	}
+	if sp.Policy != "workflow" {
+		return "", false
+	}
+	if c.Confidential {
+		return "sealed token", true
+	}
+	return "signed token", true
+}
+
+// anySecured is every scheme that authenticates.
+func anySecured(_ vocab.Spec, c vocab.Claims) (string, bool) {
+	return "authenticated", c.Authenticates
+}
+
+// eavesdropper says what a passive listener reads, from declared claims.
+func eavesdropper(claims []string) string {
+	has := func(n string) bool { return contains(claims, n) }
+	var parts []string
+	if has("confidential") {
+		parts = append(parts, "requests sealed")
+	} else {
+		parts = append(parts, "requests readable")
+	}
+	if has("reply-confidential") {
+		parts = append(parts, "replies sealed")
+	} else {
+		parts = append(parts, "replies readable")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ruleAffordable judges every candidate against the budget.
+func ruleAffordable(what string) func(a *Answer) Verdict {
+	return func(a *Answer) Verdict {
+		sts := bySchemes(a, nil)
+		if anyUndecided(sts) {
+			return inconclusive(sts...)
+		}
+		if over := filter(sts, Over); len(over) > 0 {
+			return Verdict{Outcome: "over", Decisive: true, Text: fmt.Sprintf("%s is over budget: %s.", what, summaryOf(over[0].worst()))}
+		}
+		return Verdict{Outcome: "within", Decisive: true, Text: fmt.Sprintf("%s is within budget: at worst it %s.", what, summaryOf(sts[0].worst()))}
+	}
+}
+
+// rulePlans: plan A if it is within budget everywhere (it is the safer
+// plan: one-time tokens); plan B when A is over and a plan B is within.
+func rulePlans(a *Answer) Verdict {
+	sts := bySchemes(a, nil)
+	var A, B []status
+	for _, s := range sts {
+		if s.option == "A" {
+			A = append(A, s)
+		} else {
+			B = append(B, s)
+		}
+	}
+	switch {
+	case len(A) == 0:
+		return Verdict{Outcome: "inconclusive", Text: "inconclusive: no plan-A scheme (policy `command`) ran; add `jwt:command`."}
+	case len(filter(A, Over)) > 0 && len(filter(B, Within)) > 0:
+		w := filter(B, Within)
+		return Verdict{Outcome: "plan-b", Decisive: true, Text: fmt.Sprintf("choose plan B (%s): plan A (`%s`) %s, while plan B stays within budget in every scenario.",
+			names(w), filter(A, Over)[0].scheme(), summaryOf(filter(A, Over)[0].worst()))}
+	case len(filter(A, Within)) > 0:
+		w := filter(A, Within)[0]
+		return Verdict{Outcome: "plan-a", Decisive: true, Text: fmt.Sprintf("plan A is affordable: `%s` %s in the worst scenario. Choose plan A for its one-time, replay-proof tokens; plan B saves no latency that matters.",
+			w.scheme(), summaryOf(w.worst()))}
+	case len(filter(A, Over)) > 0 && len(B) > 0 && !anyUndecided(B):
+		return Verdict{Outcome: "neither", Decisive: true, Text: fmt.Sprintf("neither plan is within budget: plan A %s, and every plan B scheme is over too.", summaryOf(filter(A, Over)[0].worst()))}
+	}
+	return inconclusive(sts...)
+}
+
+// ruleJobStore: among the stores within budget, the fewest files created
+// per job, then the fewest live at peak, then fsyncs, then latency.
+func ruleJobStore(a *Answer) Verdict {
+	sts := byOption(a, nil)
+	within := filter(sts, Within)
+	if len(within) == 0 {
+		if anyUndecided(sts) {
+			return inconclusive(sts...)
+		}
+		return Verdict{Outcome: "neither", Decisive: true, Text: "no store is within the message budget: each " + summaryOf(sts[0].worst()) + " at least."}
+	}
+	sortBy(within, "files created/job", "peak live files", "fsyncs/job", "message {tail}")
+	best := within[0]
+	f, p := best.stat("files created/job"), best.stat("peak live files")
+	v := Verdict{Outcome: best.option, Decisive: true, Text: fmt.Sprintf("keep one-job tokens in the `%s` store (`%s`): within the message budget, it creates %s files per job and peaks at %s live files over plain, the fewest among the stores within budget (ties within 1 %% go to the next measure: live files, then fsyncs, then latency).",
+		best.option, best.scheme(), fmtValue(f.CI.Center, Count, true), fmtValue(p.CI.Center, Count, true))}
+	if undecided := len(sts) - len(within) - len(filter(sts, Over)); undecided > 0 {
+		v.Text += " Other stores are not decided yet and might rank higher: " + inconclusive(sts...).Text + "."
+		v.Decisive = false
+		v.RoundsNeeded = inconclusive(sts...).RoundsNeeded
+	}
+	return v
+}
+
+// rule1i2i: 2i when a per-job store is within budget and creates no more
+// files than per-message tokens; 1i when only per-message tokens are.
+func rule1i2i(a *Answer) Verdict {
+	sts := bySchemes(a, nil)
+	var one, two []status
+	for _, s := range sts {
+		if s.option == "1i" {
+			one = append(one, s)
+		} else {
+			two = append(two, s)
+		}
+	}
+	w1, w2 := filter(one, Within), filter(two, Within)
+	files := func(s status) float64 { return s.stat("files created/job").CI.Center }
+	switch {
+	case len(w2) > 0:
+		sortBy(w2, "files created/job")
+		b := w2[0]
+		if len(w1) == 0 || files(b) <= files(w1[0]) {
+			return Verdict{Outcome: "2i", Decisive: !anyUndecided(one), Text: fmt.Sprintf("treat shared-file-system jobs like remote jobs (2i): `%s` %s and creates %s files per job over plain (per-message tokens: %s).",
+				b.scheme(), summaryOf(b.worst()), fmtValue(files(b), Count, true), oneWords(one))}
+		}
+		return Verdict{Outcome: "1i", Decisive: true, Text: fmt.Sprintf("treat them like interactive commands (1i): both are within budget and per-message tokens (`%s`) create fewer files (%s per job against %s).",
+			w1[0].scheme(), fmtValue(files(w1[0]), Count, true), fmtValue(files(b), Count, true))}
+	case len(w1) > 0 && !anyUndecided(two):
+		return Verdict{Outcome: "1i", Decisive: true, Text: fmt.Sprintf("treat them like interactive commands (1i): `%s` %s, while every per-job store is over budget.", w1[0].scheme(), summaryOf(w1[0].worst()))}
+	case len(one) > 0 && len(two) > 0 && !anyUndecided(sts):
+		return Verdict{Outcome: "neither", Decisive: true, Text: "neither policy is within the message budget: " + summaryOf(sts[0].worst()) + "."}
+	case len(one) == 0 || len(two) == 0:
+		return Verdict{Outcome: "inconclusive", Text: "inconclusive: the question needs both a per-message (`jwt:command`) and a per-job (`jwt:job=...`) scheme on one job load."}
+	}
+	return inconclusive(sts...)
+}
+
+func oneWords(one []status) string {
+	if len(one) == 0 {
+		return "not run"
+	}
+	s := one[0]
+	return fmt.Sprintf("`%s` %s, %s", s.scheme(), s.decision, s.worst().judged().cost())
+}
+
+// ruleCurve: CURVE within budget everywhere makes it the default.
+func ruleCurve(a *Answer) Verdict {
+	sts := bySchemes(a, nil)
+	if anyUndecided(sts) {
+		return inconclusive(sts...)
+	}
+	if over := filter(sts, Over); len(over) > 0 {
+		return Verdict{Outcome: "keep-null", Decisive: true, Text: fmt.Sprintf("CURVE is over budget: `%s` %s. Keep an unencrypted option for sites that do not need confidentiality.", over[0].scheme(), summaryOf(over[0].worst()))}
+	}
+	w := sts[0]
+	for _, s := range sts[1:] {
+		if s.worst().judged().CI.Center > w.worst().judged().CI.Center {
+			w = s
+		}
+	}
+	cpu := w.stat("WFS CPU/request")
+	return Verdict{Outcome: "curve-default", Decisive: true, Text: fmt.Sprintf("CURVE is affordable: at worst `%s` %s; on the WFS it %s. Make CURVE the default: an unencrypted option buys no latency that matters (the capacity knee, where measured, says what it buys in throughput).",
+		w.scheme(), summaryOf(w.worst()), cpu.cost())}
+}
+
+// ruleKeys: per-job keys against per-target keys.
+func ruleKeys(a *Answer) Verdict {
+	sts := bySchemes(a, nil)
+	if anyUndecided(sts) {
+		return inconclusive(sts...)
+	}
+	s := sts[0]
+	files := s.stat("files created/job")
+	if s.decision == Over {
+		return Verdict{Outcome: "per-target", Decisive: true, Text: fmt.Sprintf("keep a key per install target: per-job keys (`%s`) %s.", s.scheme(), summaryOf(s.worst()))}
+	}
+	return Verdict{Outcome: "per-job", Decisive: true, Text: fmt.Sprintf("per-job keys are affordable: `%s` %s, and creates %s files per job more; choose them where revocation at job end is wanted.",
+		s.scheme(), summaryOf(s.worst()), fmtValue(files.CI.Center, Count, false))}
+}
+
+// ruleJose: among the schemes within budget, those sealing requests and
+// replies first, then those sealing requests only; a signed token seals
+// nothing.
+func ruleJose(a *Answer) Verdict {
+	sts := bySchemes(a, nil)
+	within := filter(sts, Within)
+	claims := func(s status) []string { return s.rows[0].Claims }
+	var both, reqOnly []status
+	for _, s := range within {
+		switch c := claims(s); {
+		case contains(c, "confidential") && contains(c, "reply-confidential"):
+			both = append(both, s)
+		case contains(c, "confidential"):
+			reqOnly = append(reqOnly, s)
+		}
+	}
+	switch {
+	case len(both) > 0:
+		sortBy(both, "WFS CPU/request")
+		b := both[0]
+		v := Verdict{Outcome: b.option, Decisive: true, Text: fmt.Sprintf("for confidentiality use `%s`: it seals requests and replies, and %s.", b.scheme(), summaryOf(b.worst()))}
+		if len(reqOnly) > 0 {
+			v.Text += fmt.Sprintf(" %s seal requests only: their replies (the WFS's data) travel in clear.", names(reqOnly))
+		}
+		v.Text += " A signed JWT seals nothing: an eavesdropper reads its claims and the request."
+		return v
+	case anyUndecided(sts):
+		return inconclusive(sts...)
+	case len(reqOnly) > 0:
+		b := reqOnly[0]
+		return Verdict{Outcome: b.option, Decisive: true, Text: fmt.Sprintf("only `%s` is a confidential scheme within budget, and it seals requests only: replies travel in clear. %s.", b.scheme(), summaryOf(b.worst()))}
+	}
+	return Verdict{Outcome: "neither", Decisive: true, Text: "no confidential scheme is within the command budget."}
+}
+
+// rulePython: a scheme whose cost is within a small share of a real
+// Python client's is lost in it.
+func rulePython(a *Answer) Verdict {
+	sts := bySchemes(a, nil)
+	if anyUndecided(sts) {
+		return inconclusive(sts...)
+	}
+	if over := filter(sts, Over); len(over) > 0 {
+		w := over[0].worst()
+		return Verdict{Outcome: "matters", Decisive: true, Text: fmt.Sprintf("it matters: `%s` %s%s.", w.Scheme, summaryOf(w), yardstick(w.judged().CI.Center))}
+	}
+	w := sts[0]
+	for _, s := range sts[1:] {
+		if s.worst().judged().CI.Center > w.worst().judged().CI.Center {
+			w = s
+		}
+	}
+	r := w.worst()
+	return Verdict{Outcome: "lost", Decisive: true, Text: fmt.Sprintf("no: a scheme's cost is lost in a real Python client's. At worst `%s` %s%s.", r.Scheme, summaryOf(r), yardstick(r.judged().CI.Center))}
+}

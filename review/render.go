@@ -1,0 +1,168 @@
+package review
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/authbench/authbench/results"
+)
+
+// JSON writes the model as indented JSON.
+func JSON(w io.Writer, m *Model) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m); err != nil {
+		return fmt.Errorf("review: %w", err)
+	}
+	return nil
+}
+
+// Markdown writes the review's summary: a verdict table, then one section
+// per question with its rows, findings, verdict and the commands that made
+// its data.
+func Markdown(w io.Writer, m *Model) error {
+	ew := &errWriter{w: w}
+	ew.printf("## Summary\n\n")
+	ew.printf("Every judged figure is the median over rounds of a per-round paired difference against the baseline (schemes run in interleaved rounds, each round in a random order), with its %.0f %% confidence interval (order statistics: golang.org/x/perf's benchmath); a verdict needs the whole interval on one side of the budget the scenario states, otherwise it is inconclusive, with the rounds that would decide it. Tail latency is p99 only where every round has 1,000 operations or more, else p90, as labelled. Cells read median [interval].\n",
+		100*Confidence)
+	t := results.Markdown(ew, "question", "verdict", "decisive", "rounds needed")
+	for _, a := range m.Questions {
+		dec, need := "yes", ""
+		switch {
+		case a.Verdict.Outcome == "no-data":
+			dec = "no data"
+		case !a.Verdict.Decisive:
+			dec = "**no**"
+			if a.Verdict.RoundsNeeded > 0 {
+				need = fmt.Sprint(a.Verdict.RoundsNeeded)
+			} else {
+				need = "more rounds would not settle it"
+			}
+		}
+		ew.append(t, []string{a.ID, a.Verdict.Outcome, dec, need})
+	}
+	ew.render(t)
+	for _, a := range m.Questions {
+		writeAnswer(ew, a)
+	}
+	if ew.err != nil {
+		return fmt.Errorf("review: %w", ew.err)
+	}
+	return nil
+}
+
+func writeAnswer(w *errWriter, a *Answer) {
+	w.printf("\n### %s: %s\n\n", a.ID, a.Title)
+	w.printf("Settled by: %s.\n", a.Settles)
+	if len(a.Rows) == 0 {
+		w.printf("\n**No data.** To answer it, %s.\n", a.Need)
+		return
+	}
+	header := []string{"scenario", "scheme", "option", "claims"}
+	tails := columnTails(a)
+	for i, c := range a.Columns {
+		c = strings.ReplaceAll(c, "{tail}", tails[i])
+		if len(a.Rows[0].Stats) > i && a.Rows[0].Stats[i].Paired {
+			c = "Δ " + c
+		}
+		header = append(header, c)
+	}
+	header = append(header, "budget", "decision")
+	w.printf("\n")
+	t := results.Markdown(w, header...)
+	for _, r := range a.Rows {
+		row := []string{r.Scenario, r.Scheme, r.Option, strings.Join(r.Claims, " ")}
+		for i, st := range r.Stats {
+			cell := st.Cell()
+			if tails[i] == "tail" && st.Tail != "" {
+				cell += " (" + st.Tail + ")"
+			}
+			row = append(row, cell)
+		}
+		dec := string(r.Decision)
+		if r.Decision == Inconclusive && r.RoundsNeeded > 0 {
+			dec += fmt.Sprintf(" (~%d rounds)", r.RoundsNeeded)
+		}
+		budget := "–"
+		if r.Budget > 0 {
+			budget = fmtValue(r.Budget, Duration, false)
+		}
+		row = append(row, budget, dec)
+		w.append(t, row)
+	}
+	w.render(t)
+	w.printf("\n")
+	for _, r := range a.Rows {
+		if r.Judged >= 0 {
+			w.printf("- %s\n", r.finding())
+		}
+	}
+	w.printf("\n**Verdict:** %s\n", a.Verdict.Text)
+	for _, n := range a.Notes {
+		w.printf("\n%s\n", n)
+	}
+	if len(a.Commands) > 0 {
+		w.printf("\nMade by:")
+		for _, c := range a.Commands {
+			w.printf(" `%s`", c)
+		}
+		w.printf("\n")
+	}
+}
+
+// columnTails is each column's tail label when every row agrees ("p99" or
+// "p90"), "tail" when they differ.
+func columnTails(a *Answer) []string {
+	out := make([]string, len(a.Columns))
+	for i := range a.Columns {
+		for _, r := range a.Rows {
+			if i >= len(r.Stats) || r.Stats[i].Tail == "" {
+				continue
+			}
+			switch out[i] {
+			case "":
+				out[i] = r.Stats[i].Tail
+			case r.Stats[i].Tail:
+			default:
+				out[i] = "tail"
+			}
+		}
+		if out[i] == "" {
+			out[i] = "p99"
+		}
+	}
+	return out
+}
+
+// errWriter keeps the first write error so rendering stays linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return len(p), nil
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, nil
+}
+
+func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }
+
+func (e *errWriter) append(t interface{ Append(...any) error }, row []string) {
+	if err := t.Append(row); err != nil && e.err == nil {
+		e.err = err
+	}
+}
+
+func (e *errWriter) render(t interface{ Render() error }) {
+	if err := t.Render(); err != nil && e.err == nil {
+		e.err = err
+	}
+}

@@ -1,0 +1,198 @@
+package review
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// status is an option's standing over every scenario it ran in.
+type status struct {
+	option   string
+	decision Decision
+	// rounds is the most rounds any inconclusive row needs (0 unknown).
+	rounds int
+	rows   []*Row
+}
+
+// statusOf aggregates rows: within budget only when within in every
+// scenario; over when over in any; failed when operations failed (and
+// none is over); inconclusive otherwise.
+func statusOf(option string, rows []*Row) status {
+	st := status{option: option, rows: rows, decision: Within}
+	if len(rows) == 0 {
+		st.decision = Inconclusive
+		return st
+	}
+	for _, r := range rows {
+		switch r.Decision {
+		case Over:
+			st.decision = Over
+		case Failed:
+			if st.decision != Over {
+				st.decision = Failed
+			}
+		case Inconclusive, "":
+			if st.decision == Within {
+				st.decision = Inconclusive
+			}
+			st.rounds = max(st.rounds, r.RoundsNeeded)
+		}
+	}
+	return st
+}
+
+// byOption groups an answer's rows by option, in first-seen order.
+func byOption(a *Answer, keep func(*Row) bool) []status {
+	var order []string
+	rows := map[string][]*Row{}
+	for _, r := range a.Rows {
+		if keep != nil && !keep(r) {
+			continue
+		}
+		if _, ok := rows[r.Option]; !ok {
+			order = append(order, r.Option)
+		}
+		rows[r.Option] = append(rows[r.Option], r)
+	}
+	var out []status
+	for _, o := range order {
+		out = append(out, statusOf(o, rows[o]))
+	}
+	return out
+}
+
+// bySchemes groups rows by scheme within an option (a scheme is a
+// candidate in its own right: two plan-B schemes are two choices).
+func bySchemes(a *Answer, keep func(*Row) bool) []status {
+	var order []string
+	rows := map[string][]*Row{}
+	for _, r := range a.Rows {
+		if keep != nil && !keep(r) {
+			continue
+		}
+		if _, ok := rows[r.Scheme]; !ok {
+			order = append(order, r.Scheme)
+		}
+		rows[r.Scheme] = append(rows[r.Scheme], r)
+	}
+	var out []status
+	for _, s := range order {
+		st := statusOf(rows[s][0].Option, rows[s])
+		out = append(out, st)
+	}
+	return out
+}
+
+// scheme is the status's scheme.
+func (s status) scheme() string { return s.rows[0].Scheme }
+
+// worst is the row whose judged median is highest.
+func (s status) worst() *Row {
+	w := s.rows[0]
+	for _, r := range s.rows[1:] {
+		if r.judged().CI.Center > w.judged().CI.Center {
+			w = r
+		}
+	}
+	return w
+}
+
+// inconclusive is the verdict when the deciding rows are not decisive.
+func inconclusive(sts ...status) Verdict {
+	rounds := 0
+	var names []string
+	failed := false
+	for _, s := range sts {
+		if s.decision == Inconclusive || s.decision == Failed {
+			rounds = max(rounds, s.rounds)
+			names = append(names, "`"+s.scheme()+"`")
+			failed = failed || s.decision == Failed
+		}
+	}
+	v := Verdict{Outcome: "inconclusive", RoundsNeeded: rounds}
+	v.Text = fmt.Sprintf("inconclusive: the interval of %s still straddles the budget", strings.Join(names, ", "))
+	if failed {
+		v.Text = fmt.Sprintf("inconclusive: operations failed under %s (see the table); fix them and run again", strings.Join(names, ", "))
+	} else if rounds > 0 {
+		v.Text += fmt.Sprintf("; about %d rounds in all would decide it (`authbench run -until-decisive` adds rounds until it is)", rounds)
+	} else {
+		v.Text += "; more rounds would not decide it: its median sits on the budget"
+	}
+	return v
+}
+
+// within filters statuses by decision.
+func filter(sts []status, d Decision) []status {
+	var out []status
+	for _, s := range sts {
+		if s.decision == d {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// anyUndecided reports whether some status is neither within nor over.
+func anyUndecided(sts []status) bool {
+	for _, s := range sts {
+		if s.decision != Within && s.decision != Over {
+			return true
+		}
+	}
+	return false
+}
+
+// median of a named stat over a status's rows (the worst scenario's).
+func (s status) stat(label string) Stat {
+	var best Stat
+	for _, r := range s.rows {
+		for _, st := range r.Stats {
+			if st.Label == label && st.Valid && (!best.Valid || st.CI.Center > best.CI.Center) {
+				best = st
+			}
+		}
+	}
+	return best
+}
+
+// sortBy orders statuses by a stat's median, then by scheme name.
+func sortBy(sts []status, labels ...string) {
+	sort.SliceStable(sts, func(i, j int) bool {
+		for _, l := range labels {
+			a, b := sts[i].stat(l), sts[j].stat(l)
+			if !a.Valid || !b.Valid {
+				continue
+			}
+			// Equal within 1 %: a tie on this measure.
+			if d := a.CI.Center - b.CI.Center; d < -0.01*max(abs(a.CI.Center), abs(b.CI.Center)) {
+				return true
+			} else if d > 0.01*max(abs(a.CI.Center), abs(b.CI.Center)) {
+				return false
+			}
+		}
+		return false
+	})
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// names lists statuses' schemes.
+func names(sts []status) string {
+	var ns []string
+	for _, s := range sts {
+		ns = append(ns, "`"+s.scheme()+"`")
+	}
+	return strings.Join(ns, ", ")
+}
+
+// summaryOf is "adds X (CI) at command p90 over plain, budget B".
+func summaryOf(r *Row) string {
+	st := r.judged()
+	return fmt.Sprintf("%s over `%s` in %s (%s)", st.cost(), r.Baseline, r.Scenario, r.budgetWords())
+}

@@ -1,0 +1,147 @@
+package review
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/vocab"
+)
+
+var budgets = map[string]time.Duration{
+	budgetCommand: 50 * ms,
+	budgetMessage: 50 * ms,
+	budgetPython:  120 * ms,
+}
+
+// TestVerdictBranches reaches every branch of every rule on small
+// synthetic results: six rounds a scheme, the baseline at 10 ms, each
+// candidate at 10 ms plus a per-round difference (steady: within 5 ms of
+// its centre; wide: ±100 ms around it). The budget is 50 ms.
+func TestVerdictBranches(t *testing.T) {
+	const cli, job = "review-cli", "review-jobs"
+	cmd, msg := vocab.OpCLICommand, vocab.OpJobMessage
+	within := func(f fig) []fig { return rounds(6, 10*ms, steady(1*ms), f) }
+	over := func(f fig) []fig { return rounds(6, 10*ms, steady(80*ms), f) }
+	straddle := func(f fig) []fig { return rounds(6, 10*ms, wide(40*ms), f) }
+	cases := []struct {
+		name     string
+		question string
+		run      *builder
+		outcome  string
+		decisive bool
+		text     []string // fragments the verdict must contain
+	}{
+		// Q-A/B.
+		{"plan A within", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, within(fig{})...).add(cli, planB1, cmd, within(fig{})...),
+			"plan-a", true, []string{"plan A is affordable", "`jwt:command`", "budget 50ms"}},
+		{"plan A over, B within", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, over(fig{})...).add(cli, planB2, cmd, within(fig{})...),
+			"plan-b", true, []string{"choose plan B", "`jwt:timed=60s/6s`", "adds +80.5ms to command p90"}},
+		{"both over", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, over(fig{})...).add(cli, planB1, cmd, over(fig{})...),
+			"neither", true, []string{"neither plan"}},
+		{"plan A straddles", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, straddle(fig{})...).add(cli, planB1, cmd, within(fig{})...),
+			"inconclusive", false, []string{"straddles the budget", "`jwt:command`"}},
+		{"no plan A", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planB1, cmd, within(fig{})...),
+			"inconclusive", false, []string{"no plan-A scheme"}},
+		{"plan A failed", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, within(fig{errs: 3})...).add(cli, planB1, cmd, within(fig{})...),
+			"inconclusive", false, []string{"operations failed"}},
+		{"too few rounds", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(3)...).add(cli, planA, cmd, rounds(3, 10*ms, steady(1*ms), fig{})...),
+			"inconclusive", false, []string{"about 6 rounds"}},
+		// Q-job: files decide among stores within budget, ties go to live files.
+		{"fewest files", "Q-job", newRun(budgets).add(job, plain, msg, base(6)...).add(job, jobFile, msg, within(fig{files: 2, peak: 300})...).add(job, jobComb, msg, within(fig{files: 3, peak: 200})...),
+			"file", true, []string{"`file` store", "+2 files per job"}},
+		{"files tie, fewer live", "Q-job", newRun(budgets).add(job, plain, msg, base(6)...).add(job, jobFile, msg, within(fig{files: 2, peak: 300})...).add(job, jobStat, msg, within(fig{files: 2, peak: 200})...),
+			"status", true, []string{"`status` store", "+200 live"}},
+		{"best store over budget", "Q-job", newRun(budgets).add(job, plain, msg, base(6)...).add(job, jobFile, msg, over(fig{files: 1})...).add(job, jobComb, msg, within(fig{files: 3})...),
+			"combined", true, []string{"`combined` store"}},
+		{"every store over", "Q-job", newRun(budgets).add(job, plain, msg, base(6)...).add(job, jobFile, msg, over(fig{files: 1})...),
+			"neither", true, []string{"no store is within"}},
+		{"stores undecided", "Q-job", newRun(budgets).add(job, plain, msg, base(6)...).add(job, jobFile, msg, straddle(fig{files: 1})...),
+			"inconclusive", false, []string{"straddles"}},
+		{"one store decided, one not", "Q-job", newRun(budgets).add(job, plain, msg, base(6)...).add(job, jobFile, msg, straddle(fig{files: 1})...).add(job, jobComb, msg, within(fig{files: 3})...),
+			"combined", false, []string{"not decided yet"}},
+		// Q10.
+		{"2i", "Q10", newRun(budgets).add(job, plain, msg, base(6)...).add(job, planA, msg, within(fig{files: 4})...).add(job, jobFile, msg, within(fig{files: 2})...),
+			"2i", true, []string{"like remote jobs (2i)", "`jwt:job=file`"}},
+		{"1i fewer files", "Q10", newRun(budgets).add(job, plain, msg, base(6)...).add(job, planA, msg, within(fig{files: 1})...).add(job, jobFile, msg, within(fig{files: 2})...),
+			"1i", true, []string{"interactive commands (1i)", "fewer files"}},
+		{"1i, 2i over", "Q10", newRun(budgets).add(job, plain, msg, base(6)...).add(job, planA, msg, within(fig{files: 4})...).add(job, jobFile, msg, over(fig{files: 2})...),
+			"1i", true, []string{"every per-job store is over"}},
+		{"neither policy", "Q10", newRun(budgets).add(job, plain, msg, base(6)...).add(job, planA, msg, over(fig{})...).add(job, jobFile, msg, over(fig{})...),
+			"neither", true, []string{"neither policy"}},
+		{"one side missing", "Q10", newRun(budgets).add(job, plain, msg, base(6)...).add(job, jobFile, msg, over(fig{})...),
+			"inconclusive", false, []string{"needs both"}},
+		{"Q10 undecided", "Q10", newRun(budgets).add(job, plain, msg, base(6)...).add(job, planA, msg, straddle(fig{})...).add(job, jobFile, msg, straddle(fig{})...),
+			"inconclusive", false, []string{"straddles"}},
+		// Q-curve.
+		{"curve affordable", "Q-curve", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, curve, cmd, within(fig{cpu: time.Millisecond})...),
+			"curve-default", true, []string{"CURVE is affordable", "on the WFS it adds +800µs to WFS CPU/request"}},
+		{"curve over", "Q-curve", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, curve, cmd, over(fig{})...),
+			"keep-null", true, []string{"Keep an unencrypted option"}},
+		{"curve undecided", "Q-curve", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, curve, cmd, straddle(fig{})...),
+			"inconclusive", false, nil},
+		// Q-keys: per job against per target, paired.
+		{"per-job keys", "Q-keys", newRun(budgets).add(job, curve, msg, base(6)...).add(job, curveJob, msg, within(fig{files: 1})...),
+			"per-job", true, []string{"per-job keys are affordable", "over `curve`"}},
+		{"per-target keys", "Q-keys", newRun(budgets).add(job, curve, msg, base(6)...).add(job, curveJob, msg, over(fig{files: 1})...),
+			"per-target", true, []string{"keep a key per install target"}},
+		{"keys undecided", "Q-keys", newRun(budgets).add(job, curve, msg, base(6)...).add(job, curveJob, msg, straddle(fig{})...),
+			"inconclusive", false, nil},
+		// Q-jose: by declared claims.
+		{"curve seals both ways", "Q-jose", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, jwt, cmd, within(fig{})...).add(cli, jwe, cmd, within(fig{})...).add(cli, curve, cmd, within(fig{cpu: time.Millisecond})...),
+			"transport", true, []string{"use `curve`", "`jwe` seal requests only", "signed JWT seals nothing"}},
+		{"jwe requests only", "Q-jose", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, jwe, cmd, within(fig{})...).add(cli, curve, cmd, over(fig{})...),
+			"sealed token", true, []string{"only `jwe`", "replies travel in clear"}},
+		{"nothing confidential within", "Q-jose", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, jwt, cmd, within(fig{})...).add(cli, jwe, cmd, over(fig{})...),
+			"neither", true, []string{"no confidential scheme"}},
+		{"jose undecided", "Q-jose", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, jwe, cmd, straddle(fig{})...),
+			"inconclusive", false, nil},
+		// Q-python against a real cylc message.
+		{"lost in python", "Q-python", newRun(budgets).add("python-message", plain, vocab.OpJobProcess, base(6)...).add("python-message", curve, vocab.OpJobProcess, within(fig{})...),
+			"lost", true, []string{"lost in a real Python client", "% of the 1.2s"}},
+		{"python matters", "Q-python", newRun(budgets).add("python-message", plain, vocab.OpJobProcess, base(6)...).add("python-message", curve, vocab.OpJobProcess, rounds(6, 10*ms, steady(300*ms), fig{})...),
+			"matters", true, []string{"it matters"}},
+		{"python undecided", "Q-python", newRun(budgets).add("python-message", plain, vocab.OpJobProcess, base(6)...).add("python-message", curve, vocab.OpJobProcess, rounds(6, 10*ms, wide(120*ms), fig{})...),
+			"inconclusive", false, nil},
+		// Q-wlcg has no scheme yet.
+		{"no data", "Q-wlcg", newRun(budgets).add(cli, plain, cmd, base(6)...),
+			"no-data", false, []string{"not answered"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.question+"/"+tc.name, func(t *testing.T) {
+			m := Evaluate([]*results.Run{tc.run.run}, Options{})
+			a := find(t, m, tc.question)
+			if a.Verdict.Outcome != tc.outcome || a.Verdict.Decisive != tc.decisive {
+				t.Errorf("verdict %q decisive=%v, want %q decisive=%v: %s", a.Verdict.Outcome, a.Verdict.Decisive, tc.outcome, tc.decisive, a.Verdict.Text)
+			}
+			for _, f := range tc.text {
+				if !strings.Contains(a.Verdict.Text, f) {
+					t.Errorf("verdict %q lacks %q", a.Verdict.Text, f)
+				}
+			}
+			if strings.Contains(a.Verdict.Text, "adds -") {
+				t.Errorf("verdict reads a negative cost: %s", a.Verdict.Text)
+			}
+			var buf bytes.Buffer
+			if err := Markdown(&buf, m); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(buf.String(), "### "+tc.question) {
+				t.Errorf("markdown lacks the %s section", tc.question)
+			}
+		})
+	}
+}
+
+func find(t *testing.T, m *Model, id string) *Answer {
+	t.Helper()
+	for _, a := range m.Questions {
+		if a.ID == id {
+			return a
+		}
+	}
+	t.Fatalf("no question %s", id)
+	return nil
+}
