@@ -53,8 +53,8 @@ type Row struct {
 	Errors int64 `json:"errors,omitempty"`
 	// Judged is the index in Stats of the measure judged against the
 	// budget (-1 when none is).
-	Judged   int            `json:"judged"`
-	Budget   float64        `json:"budget_ns,omitempty"`
+	Judged   int      `json:"judged"`
+	Budget   float64  `json:"budget_ns,omitempty"`
 	Decision Decision `json:"decision,omitempty"`
 	// RoundsNeeded estimates the rounds in all that would make an
 	// inconclusive row decisive (0 when decisive, or when no number of
