@@ -8,55 +8,22 @@ import (
 	"strings"
 )
 
-// specParts is a scheme spec split into its grammar's parts:
-// SECURITY[+CREDENTIAL[/ALG]][:POLICY[=ARG]].
-type specParts struct {
-	security, credential, alg, policy, arg string
+// specOf is a result's parsed spec: recorded, or parsed from its
+// canonical form or its name in results made before specs were recorded.
+func specOf(r *Result) vocab.Spec {
+	if r.Spec != nil {
+		return *r.Spec
+	}
+	raw := r.Canonical
+	if raw == "" {
+		raw = r.Scheme
+	}
+	sp, _ := vocab.ParseSpec(raw) // a spec that no longer parses classifies as nothing
+	return sp
 }
 
-// shortNames are the short scheme names of DESIGN.md section 3, used when a
-// result carries no canonical form.
-func shortName(s string) string {
-	switch s {
-	case "plain":
-		return "null"
-	case "passphrase":
-		return "null+passphrase:workflow"
-	case "jwt":
-		return "null+jwt:workflow"
-	case "jwe":
-		return "null+jwe:workflow"
-	}
-	return s
-}
-
-// parseSpec splits a canonical scheme spec. It is lenient: the schemes
-// package owns the grammar, the report only needs to classify.
-func parseSpec(canonical string) specParts {
-	var p specParts
-	left, pol, hasPol := strings.Cut(canonical, ":")
-	if hasPol {
-		p.policy, p.arg, _ = strings.Cut(pol, "=")
-	}
-	sec, cred, hasCred := strings.Cut(left, "+")
-	switch {
-	case hasCred:
-		p.security = sec
-		p.credential, p.alg, _ = strings.Cut(cred, "/")
-	case sec == "null" || sec == "curve" || sec == "curve-job":
-		p.security = sec
-	default: // a credential leads: jwt:command = null+jwt:command
-		p.security = "null"
-		p.credential, p.alg, _ = strings.Cut(sec, "/")
-	}
-	if p.credential != "" && p.policy == "" {
-		p.policy = "workflow"
-	}
-	return p
-}
-
-// isBaseline reports whether the spec is the no-auth baseline.
-func (p specParts) isBaseline() bool { return p.security == "null" && p.credential == "" }
+// isBaseline reports whether sp is the no-auth baseline.
+func isBaseline(sp vocab.Spec) bool { return sp.Security == "null" && sp.Credential == "" }
 
 // scenarioData is one scenario of the report, its schemes in the order the
 // run lists them.
@@ -72,7 +39,7 @@ type scenarioData struct {
 type schemeData struct {
 	name      string // as the user wrote it
 	canonical string
-	spec      specParts
+	spec      vocab.Spec
 	rounds    []*Result // by round number
 	ops       []string  // op names, in recorded order
 }
@@ -104,11 +71,8 @@ func collect(runs []*Run) ([]*scenarioData, error) {
 				}
 			}
 			if s == nil {
-				canon := r.Canonical
-				if canon == "" {
-					canon = shortName(r.Scheme)
-				}
-				s = &schemeData{name: r.Scheme, canonical: canon, spec: parseSpec(canon)}
+				sp := specOf(r)
+				s = &schemeData{name: r.Scheme, canonical: sp.Canonical(), spec: sp}
 				sc.schemes = append(sc.schemes, s)
 			}
 			for _, x := range s.rounds {
@@ -136,7 +100,7 @@ func collect(runs []*Run) ([]*scenarioData, error) {
 		}
 		if sc.baseline == nil {
 			for _, s := range sc.schemes {
-				if s.spec.isBaseline() {
+				if isBaseline(s.spec) {
 					sc.baseline = s
 					break
 				}

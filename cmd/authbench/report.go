@@ -12,6 +12,7 @@ import (
 
 	"github.com/authbench/authbench/conformance"
 	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/review"
 )
 
 // runReport is `authbench report`: read DIR/results.json for every DIR,
@@ -20,8 +21,7 @@ import (
 func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", stderr)
 	out := fs.String("o", "", "write the report to `FILE` (plots go to FILE's directory); default stdout")
-	format := fs.String("format", "md", "output `format`: md (markdown report) or bench (Go benchmark lines for benchstat)")
-	budget := fs.Duration("budget", 0, "p99 `latency` a scheme may add over plain and still be sustainable (default 50ms)")
+	format := fs.String("format", "md", "output `format`: md (markdown report), json (the design review's verdicts as data) or bench (Go benchmark lines for benchstat)")
 	capFile := fs.String("capacity", "", "capacity `FILE` (authbench capacity's capacity.json) to include; default DIR/capacity.json when present")
 	conf := fs.String("conformance", "", "conformance matrix `FILE` (authbench conform -format json) to include; default DIR/conformance.json when present")
 	if err := parse(fs, args, 1<<20); err != nil {
@@ -30,11 +30,8 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() == 0 {
 		return fmt.Errorf("report: want at least one results DIR")
 	}
-	if *format != "md" && *format != "bench" {
-		return fmt.Errorf("report: -format %q: want md or bench", *format)
-	}
-	if *budget < 0 {
-		return fmt.Errorf("report: -budget %v: want a positive duration", *budget)
+	if *format != "md" && *format != "bench" && *format != "json" {
+		return fmt.Errorf("report: -format %q: want md, json or bench", *format)
 	}
 	if *out != "" {
 		if err := checkReportOut(*out, fs.Args()); err != nil {
@@ -45,8 +42,17 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	caps, err := readCapacity(*capFile, fs.Args())
+	if err != nil {
+		return err
+	}
+	model := review.Evaluate(runs, review.Options{Capacity: caps})
 	var buf bytes.Buffer
 	switch *format {
+	case "json":
+		if err := review.JSON(&buf, model); err != nil {
+			return err
+		}
 	case "bench":
 		for _, r := range runs {
 			if err := results.FormatBench(&buf, r); err != nil {
@@ -54,7 +60,12 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		}
 	default:
-		opts := results.ReportOptions{Budget: *budget, Command: "authbench report " + strings.Join(args, " ")}
+		opts := results.ReportOptions{Command: "authbench report " + strings.Join(args, " ")}
+		var summary bytes.Buffer
+		if err := review.Markdown(&summary, model); err != nil {
+			return err
+		}
+		opts.Summary = summary.String()
 		md, err := conformanceSection(*conf, fs.Args())
 		if err != nil {
 			return err
@@ -65,7 +76,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 			opts.PlotLink = stem + "-plots"
 			opts.PlotDir = filepath.Join(filepath.Dir(*out), opts.PlotLink)
 		}
-		if opts.Capacity, err = capacitySection(*capFile, fs.Args(), opts.PlotDir, opts.PlotLink); err != nil {
+		if opts.Capacity, err = capacitySection(caps, opts.PlotDir, opts.PlotLink); err != nil {
 			return err
 		}
 		if err := results.Report(&buf, runs, opts); err != nil {
@@ -161,33 +172,43 @@ func conformanceSection(file string, dirs []string) (string, error) {
 // capacitySection renders the capacity search to include: the -capacity
 // file, else the first DIR/capacity.json found; "" when there is none. Its
 // plots go to plotDir (none when plotDir is "").
-func capacitySection(file string, dirs []string, plotDir, plotLink string) (string, error) {
-	if file = inputFile(file, dirs, "capacity.json"); file == "" {
+func capacitySection(caps []*results.CapacityRun, plotDir, plotLink string) (string, error) {
+	if len(caps) == 0 {
 		return "", nil
 	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("report: -capacity: %w", err)
-	}
-	var c results.CapacityRun
-	if err := json.Unmarshal(b, &c); err != nil {
-		return "", fmt.Errorf("report: %s: %w", file, err)
-	}
-	if c.Schema != results.SchemaVersion {
-		return "", fmt.Errorf("report: %s: schema %d, want %d", file, c.Schema, results.SchemaVersion)
-	}
+	c := caps[0]
 	if plotDir != "" {
-		if err := results.PlotCapacity(plotDir, &c); err != nil {
+		if err := results.PlotCapacity(plotDir, c); err != nil {
 			return "", err
 		}
 	} else {
 		plotLink = ""
 	}
 	var md bytes.Buffer
-	if err := results.WriteCapacity(&md, &c, plotLink); err != nil {
+	if err := results.WriteCapacity(&md, c, plotLink); err != nil {
 		return "", err
 	}
 	return md.String(), nil
+}
+
+// readCapacity reads the capacity search the report includes (-capacity,
+// else DIR/capacity.json when present); none is no error.
+func readCapacity(file string, dirs []string) ([]*results.CapacityRun, error) {
+	if file = inputFile(file, dirs, "capacity.json"); file == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("report: -capacity: %w", err)
+	}
+	var c results.CapacityRun
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("report: %s: %w", file, err)
+	}
+	if c.Schema != results.SchemaVersion {
+		return nil, fmt.Errorf("report: %s: schema %d, want %d", file, c.Schema, results.SchemaVersion)
+	}
+	return []*results.CapacityRun{&c}, nil
 }
 
 // checkReportOut refuses a report path that would destroy data or fail

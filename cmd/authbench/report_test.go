@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/review"
 )
 
 const fixture = "../../results/testdata/smoke"
@@ -37,7 +39,7 @@ func TestReportCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "REPORT.md")
 	nodeB := writeRun(t, func(r *results.Run) { r.Env.Host = "node-b" })
 	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), []string{"report", "-o", out, "-budget", "20ms", fixture, nodeB}, &stdout, &stderr); err != nil {
+	if err := run(context.Background(), []string{"report", "-o", out, fixture, nodeB}, &stdout, &stderr); err != nil {
 		t.Fatalf("report: %v\n%s", err, stderr.String())
 	}
 	b, err := os.ReadFile(out)
@@ -45,7 +47,7 @@ func TestReportCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := string(b)
-	for _, want := range []string{"# authbench report", "budget 20ms", "](REPORT-plots/smoke-files.svg)", "Merged from 2 runs", "node-b",
+	for _, want := range []string{"# authbench report", "## Summary", "### Q-A/B:", "](REPORT-plots/smoke-files.svg)", "Merged from 2 runs", "node-b",
 		"authbench report -o " + out} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
@@ -100,7 +102,7 @@ func TestReportCommandBadInput(t *testing.T) {
 		{"missing dir", []string{"report", missing}, "no such file or directory"},
 		{"schema", []string{"report", schemaDir}, "results schema 99"},
 		{"mixed scenarios", []string{"report", fixture, otherScenario}, "mixed scenarios"},
-		{"format", []string{"report", "-format", "html", fixture}, "want md or bench"},
+		{"format", []string{"report", "-format", "html", fixture}, "want md, json or bench"},
 		{"compare one arg", []string{"compare", fixture}, "want OLD and NEW"},
 		{"compare missing", []string{"compare", fixture, missing}, "no such file or directory"},
 		// report -o DIR/results.json DIR destroyed its own input.
@@ -266,5 +268,26 @@ func TestReportIncludesCapacity(t *testing.T) {
 	err = run(context.Background(), []string{"report", "-o", out, dir}, &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "capacity.json") || !strings.Contains(err.Error(), "schema 999") {
 		t.Fatalf("got %v, want a schema error naming the file", err)
+	}
+}
+
+// TestReportJSON: -format json is the design review as data, one answer
+// per question of the catalogue.
+func TestReportJSON(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"report", "-format", "json", fixture}, &stdout, &stderr); err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr.String())
+	}
+	var m review.Model
+	if err := json.Unmarshal(stdout.Bytes(), &m); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout.String())
+	}
+	if len(m.Questions) != len(review.Catalogue()) {
+		t.Fatalf("%d answers, want one per question (%d)", len(m.Questions), len(review.Catalogue()))
+	}
+	for _, a := range m.Questions {
+		if a.ID == "" || a.Verdict.Outcome == "" {
+			t.Errorf("answer %+v lacks an id or an outcome", a)
+		}
 	}
 }
