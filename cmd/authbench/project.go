@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/authbench/authbench/site"
+)
+
+// runProject is `authbench project`: project a site model's load (a
+// built-in site or a YAML file) onto the schemes measured in results DIRs,
+// as markdown or JSON; -list names the built-in sites with their sources.
+func runProject(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("project", stderr)
+	siteName := fs.String("site", "", "the site model: a built-in `NAME` (see -list) or a YAML FILE")
+	format := fs.String("format", "md", "output `format`: md (a markdown section) or json (the projection model)")
+	scenario := fs.String("scenario", "", "take every scheme's WFS CPU figure from this scenario `NAME` (default: the open-loop scenario with the most WFS requests)")
+	list := fs.Bool("list", false, "list the built-in sites with their sources, and exit")
+	if err := parse(fs, args, 1<<20); err != nil {
+		return err
+	}
+	if *list {
+		if fs.NArg() > 0 {
+			return fmt.Errorf("project: -list takes no results DIR (got %q)", fs.Arg(0))
+		}
+		return listSites(stdout)
+	}
+	if *format != "md" && *format != "json" {
+		return fmt.Errorf("project: -format %q: want md or json", *format)
+	}
+	if *siteName == "" {
+		names, _ := site.BuiltinNames()
+		return fmt.Errorf("project: -site is required: a built-in site (%s) or a site YAML file", strings.Join(names, ", "))
+	}
+	if fs.NArg() == 0 {
+		return errors.New("project: want at least one results DIR (holding results.json, and capacity.json when there is one)")
+	}
+	s, err := site.Load(*siteName)
+	if err != nil {
+		return fmt.Errorf("project: -site: %w", err)
+	}
+	var inputs []site.Input
+	for _, dir := range fs.Args() {
+		in, err := site.ReadInput(dir)
+		if err != nil {
+			return fmt.Errorf("project: %w", err)
+		}
+		inputs = append(inputs, in)
+	}
+	p, err := site.Project(s, inputs, site.Options{Command: "authbench project " + strings.Join(args, " "), Scenario: *scenario})
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if *format == "json" {
+		err = p.WriteJSON(&buf)
+	} else {
+		err = p.WriteMarkdown(&buf)
+	}
+	if err != nil {
+		return fmt.Errorf("project: %w", err)
+	}
+	if _, err := stdout.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("project: %w", err)
+	}
+	return nil
+}
+
+// listSites prints the built-in sites, each with its description and
+// source.
+func listSites(w io.Writer) error {
+	sites, err := site.Builtins()
+	if err != nil {
+		return fmt.Errorf("project: %w", err)
+	}
+	for _, s := range sites {
+		fmt.Fprintf(w, "%s\n    %s\n    source: %s\n", s.Name, s.Description, s.Source)
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package site
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/authbench/authbench/results"
+)
+
+// Input is one source of figures: a results directory's run
+// (results.json) and, when present, its capacity search (capacity.json).
+// Either may be nil (the report passes runs and capacity searches apart).
+type Input struct {
+	// Dir is the results directory ("" when the data came from elsewhere).
+	Dir      string
+	Run      *results.Run
+	Capacity *results.CapacityRun
+	// CapacityFile is where Capacity was read from.
+	CapacityFile string
+}
+
+// ReadInput reads DIR/results.json and, when it exists, DIR/capacity.json.
+// Errors are one line naming the directory or file.
+func ReadInput(dir string) (Input, error) {
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return Input{}, fmt.Errorf("results dir %s: no such directory", dir)
+	case err != nil:
+		return Input{}, fmt.Errorf("results dir %s: %w", dir, unwrapPath(err))
+	case !info.IsDir():
+		return Input{}, fmt.Errorf("results dir %s: not a directory (give the directory holding results.json)", dir)
+	}
+	file := filepath.Join(dir, "results.json")
+	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+		return Input{}, fmt.Errorf("results dir %s: no results.json in it (authbench run -out %s writes one)", dir, dir)
+	}
+	run, err := results.Read(file)
+	if err != nil {
+		return Input{}, err
+	}
+	in := Input{Dir: dir, Run: run}
+	capFile := filepath.Join(dir, "capacity.json")
+	if _, err := os.Stat(capFile); err == nil {
+		c, err := ReadCapacity(capFile)
+		if err != nil {
+			return Input{}, err
+		}
+		in.Capacity, in.CapacityFile = c, capFile
+	}
+	return in, nil
+}
+
+// MaxCapacityFile bounds a capacity.json's size.
+const MaxCapacityFile = 64 << 20
+
+// ReadCapacity reads a capacity.json written by `authbench capacity`.
+func ReadCapacity(file string) (*results.CapacityRun, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("capacity %s: %w", file, unwrapPath(err))
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxCapacityFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("capacity %s: %w", file, err)
+	}
+	if len(b) > MaxCapacityFile {
+		return nil, fmt.Errorf("capacity %s: more than %d bytes", file, MaxCapacityFile)
+	}
+	var c results.CapacityRun
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("capacity %s: %w", file, err)
+	}
+	if c.Schema != results.SchemaVersion {
+		return nil, fmt.Errorf("capacity %s: schema %d, this authbench reads %d", file, c.Schema, results.SchemaVersion)
+	}
+	return &c, nil
+}

@@ -1,0 +1,418 @@
+// Package site models a real site's load on its workflow services (a YAML
+// site model: workflows, jobs, messages, bursts, commands, UI polls) and
+// projects measured results onto it: what share of one WFS, and of the
+// host, each scheme would take there, how much headroom its capacity knee
+// leaves at the site's peak, and the file operations a day it costs.
+//
+// The projection is computed into a model (Projection, JSON-serialisable)
+// and then rendered as markdown (WriteMarkdown, Section).
+package site
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+//go:embed builtin/*.yaml
+var builtinFS embed.FS
+
+// MaxFile bounds a site file's size (1 MiB; the built-ins are under 2 kB).
+const MaxFile = 1 << 20
+
+// Limits past which a site figure means nothing a real site runs.
+const (
+	MaxWorkflows       = 100000
+	MaxHostCPUs        = 65536
+	MaxActiveJobs      = 10000000
+	MaxMessagesPerJob  = 1000
+	MaxTasksPerDay     = 1e9
+	MaxBurstJobs       = 1000000
+	MaxCommandsPerHour = 1e7
+	MaxUIServers       = 10000
+	MinJobDuration     = time.Second
+	MaxJobDuration     = 30 * 24 * time.Hour
+	MaxBurstWindow     = 24 * time.Hour
+	MinPollInterval    = 100 * time.Millisecond
+	MaxPollInterval    = 24 * time.Hour
+	MaxFSOpLatency     = 10 * time.Second
+)
+
+// Day is the length of the day the per-day figures are counted over.
+const Day = 24 * time.Hour
+
+// Duration is a time.Duration written as "5s" or "2ms" in YAML (and in
+// JSON, as text).
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return errors.New("want a duration such as 5s or 2ms")
+	}
+	return d.UnmarshalText([]byte(n.Value))
+}
+
+// MarshalText writes the duration as Go writes it ("5s").
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("want a duration such as 5s or 2ms, got %q", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Site is a site model: how many workflows (one WFS each) share a host, and
+// the load they carry. Load figures (active_jobs, tasks_per_day,
+// cli_commands_per_hour) are for the whole site, spread evenly over its
+// workflows; a cycle-point burst is one workflow's; each UI server polls
+// every workflow.
+type Site struct {
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description" json:"description,omitempty"`
+	// Source cites where the figures come from (a URL or a reference).
+	Source string `yaml:"source" json:"source"`
+	// Workflows is how many workflows run on the host, each with a WFS
+	// process of its own.
+	Workflows int `yaml:"workflows" json:"workflows"`
+	// HostCPUs is the host's CPUs (0: not given).
+	HostCPUs int `yaml:"host_cpus" json:"host_cpus,omitempty"`
+	// ActiveJobs is the jobs running at once across the site; with
+	// MeanJobDuration it gives the job rate (Little's law).
+	ActiveJobs      int      `yaml:"active_jobs" json:"active_jobs,omitempty"`
+	MeanJobDuration Duration `yaml:"mean_job_duration" json:"mean_job_duration,omitempty"`
+	// TasksPerDay is the jobs a day across the site, instead of ActiveJobs.
+	TasksPerDay float64 `yaml:"tasks_per_day" json:"tasks_per_day,omitempty"`
+	// MessagesPerJob is the messages each job sends (started, custom
+	// messages, succeeded or failed): each one a request to its WFS.
+	MessagesPerJob float64 `yaml:"messages_per_job" json:"messages_per_job"`
+	// CyclePointBurst is one workflow's peak: jobs starting together.
+	CyclePointBurst *Burst `yaml:"cycle_point_burst" json:"cycle_point_burst,omitempty"`
+	// CLICommandsPerHour is the CLI commands an hour across the site.
+	CLICommandsPerHour float64 `yaml:"cli_commands_per_hour" json:"cli_commands_per_hour,omitempty"`
+	// UIServers poll every workflow's WFS.
+	UIServers *UIServers `yaml:"ui_servers" json:"ui_servers,omitempty"`
+	// FSOpLatency is the latency of one operation on the shared file
+	// system (0: not given).
+	FSOpLatency Duration `yaml:"fs_op_latency" json:"fs_op_latency,omitempty"`
+
+	// Origin is where the site came from: "built-in NAME" or its file.
+	Origin string `yaml:"-" json:"origin"`
+}
+
+// Burst is a cycle point's dispatch burst in one workflow: Jobs jobs start
+// within Within, each sending Messages messages in that window (default 1:
+// "started").
+type Burst struct {
+	Jobs     int      `yaml:"jobs" json:"jobs"`
+	Within   Duration `yaml:"within" json:"within"`
+	Messages float64  `yaml:"messages" json:"messages"`
+}
+
+// UIServers is Count UI servers, each polling every workflow's WFS once
+// every PollInterval.
+type UIServers struct {
+	Count        int      `yaml:"count" json:"count"`
+	PollInterval Duration `yaml:"poll_interval" json:"poll_interval"`
+}
+
+// fieldError is a validation error about one field (a path such as
+// cycle_point_burst.jobs).
+type fieldError struct {
+	path string
+	msg  string
+}
+
+func (e *fieldError) Error() string { return e.path + ": " + e.msg }
+
+func ferr(path, format string, a ...any) error {
+	return &fieldError{path: path, msg: fmt.Sprintf(format, a...)}
+}
+
+// nameRE is what a site name may be.
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// Validate checks the site for missing or impossible figures. Errors name
+// the field; Parse adds the file and line.
+func (s *Site) Validate() error {
+	if s.Name == "" {
+		return ferr("name", "required")
+	}
+	if !nameRE.MatchString(s.Name) {
+		return ferr("name", "want lower-case letters, digits, '.', '_' or '-' (at most 64), got %q", s.Name)
+	}
+	if strings.TrimSpace(s.Source) == "" {
+		return ferr("source", "required: cite where the figures come from (a URL or a reference)")
+	}
+	if s.Workflows < 1 || s.Workflows > MaxWorkflows {
+		return ferr("workflows", "want 1 to %d, got %d", MaxWorkflows, s.Workflows)
+	}
+	if s.HostCPUs < 0 || s.HostCPUs > MaxHostCPUs {
+		return ferr("host_cpus", "want 1 to %d (or leave it out), got %d", MaxHostCPUs, s.HostCPUs)
+	}
+	if s.ActiveJobs < 0 || s.ActiveJobs > MaxActiveJobs {
+		return ferr("active_jobs", "want 1 to %d, got %d", MaxActiveJobs, s.ActiveJobs)
+	}
+	if d := s.MeanJobDuration.D(); d != 0 && (d < MinJobDuration || d > MaxJobDuration) {
+		return ferr("mean_job_duration", "want %s to %s, got %s", MinJobDuration, MaxJobDuration, d)
+	}
+	if bad(s.TasksPerDay) || s.TasksPerDay < 0 || s.TasksPerDay > MaxTasksPerDay {
+		return ferr("tasks_per_day", "want 1 to %g, got %g", MaxTasksPerDay, s.TasksPerDay)
+	}
+	switch {
+	case s.TasksPerDay > 0 && s.ActiveJobs > 0:
+		return ferr("active_jobs", "give tasks_per_day or active_jobs (with mean_job_duration), not both")
+	case s.TasksPerDay == 0 && s.ActiveJobs == 0:
+		return ferr("tasks_per_day", "required: give tasks_per_day, or active_jobs with mean_job_duration")
+	case s.ActiveJobs > 0 && s.MeanJobDuration == 0:
+		return ferr("active_jobs", "needs mean_job_duration (the job rate is active_jobs / mean_job_duration)")
+	}
+	if bad(s.MessagesPerJob) || s.MessagesPerJob < 1 || s.MessagesPerJob > MaxMessagesPerJob {
+		return ferr("messages_per_job", "want 1 to %d, got %g", MaxMessagesPerJob, s.MessagesPerJob)
+	}
+	if b := s.CyclePointBurst; b != nil {
+		if b.Jobs < 1 || b.Jobs > MaxBurstJobs {
+			return ferr("cycle_point_burst.jobs", "want 1 to %d, got %d", MaxBurstJobs, b.Jobs)
+		}
+		if b.Within.D() <= 0 || b.Within.D() > MaxBurstWindow {
+			return ferr("cycle_point_burst.within", "want a positive duration up to %s, got %s", MaxBurstWindow, b.Within.D())
+		}
+		if bad(b.Messages) || b.Messages <= 0 || b.Messages > s.MessagesPerJob {
+			return ferr("cycle_point_burst.messages", "want more than 0 and at most messages_per_job (%g), got %g", s.MessagesPerJob, b.Messages)
+		}
+	}
+	if bad(s.CLICommandsPerHour) || s.CLICommandsPerHour < 0 || s.CLICommandsPerHour > MaxCommandsPerHour {
+		return ferr("cli_commands_per_hour", "want 0 to %g, got %g", MaxCommandsPerHour, s.CLICommandsPerHour)
+	}
+	if u := s.UIServers; u != nil {
+		if u.Count < 1 || u.Count > MaxUIServers {
+			return ferr("ui_servers.count", "want 1 to %d, got %d", MaxUIServers, u.Count)
+		}
+		if d := u.PollInterval.D(); d < MinPollInterval || d > MaxPollInterval {
+			return ferr("ui_servers.poll_interval", "want %s to %s, got %s", MinPollInterval, MaxPollInterval, d)
+		}
+	}
+	if d := s.FSOpLatency.D(); d < 0 || d > MaxFSOpLatency {
+		return ferr("fs_op_latency", "want 0 to %s, got %s", MaxFSOpLatency, d)
+	}
+	return nil
+}
+
+// bad is true for NaN and infinities (YAML accepts .nan and .inf).
+func bad(f float64) bool { return f != f || f > 1e300 || f < -1e300 }
+
+// Parse decodes and validates a site model strictly: an unknown field, a
+// wrong type or an impossible value is one error line
+// "site NAME line N: field: problem", where NAME is file (a path, or
+// "built-in NAME").
+func Parse(file string, data []byte) (*Site, error) {
+	fail := func(line int, msg string) error {
+		return fmt.Errorf("site %s line %d: %s", file, max(line, 1), msg)
+	}
+	if len(data) > MaxFile {
+		return nil, fail(1, fmt.Sprintf("%d bytes, more than the %d a site file may have", len(data), MaxFile))
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		line, msg := yamlError(err)
+		return nil, fail(line, msg)
+	}
+	var second yaml.Node
+	if err := dec.Decode(&second); err == nil {
+		return nil, fail(second.Line, "a second YAML document; a site file holds one")
+	} else if !errors.Is(err, io.EOF) {
+		line, msg := yamlError(err)
+		return nil, fail(line, msg)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, fail(1, "empty site file; want a mapping with name, source, workflows and the load")
+	}
+	ps := positions{}
+	if e := checkNode(doc.Content[0], reflect.TypeOf(Site{}), "", ps); e != nil {
+		return nil, fail(e.line, e.msg)
+	}
+	// The walk above gave the precise error; decoding with KnownFields is
+	// the strict decoder's own check on top.
+	strict := yaml.NewDecoder(bytes.NewReader(data))
+	strict.KnownFields(true)
+	var s Site
+	if err := strict.Decode(&s); err != nil {
+		line, msg := yamlError(err)
+		return nil, fail(line, msg)
+	}
+	if s.CyclePointBurst != nil && s.CyclePointBurst.Messages == 0 {
+		if _, given := ps["cycle_point_burst.messages"]; !given {
+			s.CyclePointBurst.Messages = 1
+		}
+	}
+	if err := s.Validate(); err != nil {
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			return nil, fail(ps.where(fe.path), fe.Error())
+		}
+		return nil, fail(1, err.Error())
+	}
+	return &s, nil
+}
+
+// yamlLine matches the line yaml.v3 names in an error.
+var yamlLine = regexp.MustCompile(`line (\d+): (.*)$`)
+
+// yamlError turns a yaml.v3 error into a line and a one-line message.
+func yamlError(err error) (int, string) {
+	msg := strings.TrimSpace(err.Error())
+	if i := strings.IndexByte(msg, '\n'); i >= 0 { // unmarshal errors: the first
+		msg = strings.TrimSpace(msg[i+1:])
+		if j := strings.IndexByte(msg, '\n'); j >= 0 {
+			msg = msg[:j]
+		}
+	}
+	m := yamlLine.FindStringSubmatch(msg)
+	if m == nil {
+		return 1, strings.TrimPrefix(msg, "yaml: ")
+	}
+	line, _ := strconv.Atoi(m[1])
+	return line, m[2]
+}
+
+// Builtins lists the built-in sites, sorted by name.
+func Builtins() ([]*Site, error) {
+	names, err := BuiltinNames()
+	if err != nil {
+		return nil, err
+	}
+	var out []*Site
+	for _, n := range names {
+		s, err := loadBuiltin(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// BuiltinNames lists the built-in sites' names, sorted.
+func BuiltinNames() ([]string, error) {
+	entries, err := fs.ReadDir(builtinFS, "builtin")
+	if err != nil {
+		return nil, fmt.Errorf("built-in sites: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// BuiltinYAML returns a built-in site's YAML, comments (its citations) and
+// all.
+func BuiltinYAML(name string) ([]byte, error) {
+	if strings.ContainsAny(name, "/.") {
+		return nil, unknownBuiltin(name)
+	}
+	b, err := builtinFS.ReadFile(path.Join("builtin", name+".yaml"))
+	if err != nil {
+		return nil, unknownBuiltin(name)
+	}
+	return b, nil
+}
+
+func unknownBuiltin(name string) error {
+	names, _ := BuiltinNames()
+	return fmt.Errorf("no built-in site %q (have %s) and not a file path", name, strings.Join(names, ", "))
+}
+
+func loadBuiltin(name string) (*Site, error) {
+	b, err := BuiltinYAML(name)
+	if err != nil {
+		return nil, err
+	}
+	s, err := Parse("built-in "+name, b)
+	if err != nil {
+		return nil, err
+	}
+	s.Origin = "built-in " + name
+	return s, nil
+}
+
+// Load returns a built-in site by name, or reads and parses a site file (a
+// path: anything with a '/' or a '.').
+func Load(nameOrFile string) (*Site, error) {
+	if !strings.ContainsAny(nameOrFile, "/.") {
+		return loadBuiltin(nameOrFile)
+	}
+	b, err := readFile(nameOrFile)
+	if err != nil {
+		return nil, err
+	}
+	s, err := Parse(nameOrFile, b)
+	if err != nil {
+		return nil, err
+	}
+	s.Origin = nameOrFile
+	return s, nil
+}
+
+// readFile reads a site file: a regular file (not a FIFO, a device or a
+// directory, which could block or never end) of at most MaxFile bytes.
+func readFile(p string) ([]byte, error) {
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("site %s: %w", p, unwrapPath(err))
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("site %s: not a regular file (%s)", p, info.Mode().Type())
+	}
+	if info.Size() > MaxFile {
+		return nil, fmt.Errorf("site %s line 1: %d bytes, more than the %d a site file may have", p, info.Size(), MaxFile)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("site %s: %w", p, unwrapPath(err))
+	}
+	defer f.Close()
+	// The file may have grown since Stat: read one byte past the limit.
+	b, err := io.ReadAll(io.LimitReader(f, MaxFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("site %s: %w", p, err)
+	}
+	if len(b) > MaxFile {
+		return nil, fmt.Errorf("site %s line 1: more than the %d bytes a site file may have", p, MaxFile)
+	}
+	return b, nil
+}
+
+// unwrapPath drops the path a *fs.PathError repeats (the message names the
+// file already).
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
