@@ -27,6 +27,9 @@ type ReportOptions struct {
 	// Capacity, when set, is a rendered capacity search (markdown, from
 	// WriteCapacity) placed after the scenarios, before the conformance.
 	Capacity string
+	// Projection, when set, is a rendered capacity projection to a site
+	// (markdown, from package site), placed after the capacity search.
+	Projection string
 }
 
 // reporter renders one report.
@@ -65,6 +68,9 @@ func Report(w io.Writer, runs []*Run, opts ReportOptions) error {
 	}
 	if opts.Capacity != "" {
 		ew.printf("\n%s\n", strings.TrimSpace(opts.Capacity))
+	}
+	if opts.Projection != "" {
+		ew.printf("\n%s\n", strings.TrimSpace(opts.Projection))
 	}
 	if opts.Conformance != "" {
 		ew.printf("\n%s\n", strings.TrimSpace(opts.Conformance))
@@ -124,6 +130,9 @@ func (rp *reporter) header(w *errWriter) {
 		strings.Join(names, ", "), fmtRounds(rounds))
 	w.printf("Each WFS ran as a process of its own on the CPUs the Environment section names, apart from its clients; its whole CPU per request is reported apart from the clients'. Verdicts judge each scheme against the budgets its scenario states, from paired per-round differences with their 95 %% intervals (the Summary says how). In the scenario sections below, rows from closed-loop groups measure throughput at saturation (they are labelled) and a section flags a WFS that was saturated: there the latencies describe the machine, not a scheme's cost.\n")
 	for _, run := range rp.runs {
+		if run.Stop != "" {
+			w.printf("\nRounds of %s: %s.\n", code(run.Command), run.Stop)
+		}
 		for _, s := range run.sources() {
 			if s.Partial {
 				w.printf("\n**Partial run**: %s was interrupted; its figures cover only what finished.\n", code(s.Command))

@@ -25,7 +25,10 @@ type Run struct {
 	// Command is the command line that produced this file.
 	Command string `json:"command"`
 	// Partial is true when the run was interrupted before it finished.
-	Partial bool        `json:"partial,omitempty"`
+	Partial bool `json:"partial,omitempty"`
+	// Stop says why a run that added rounds until its verdicts were
+	// decisive (run -until-decisive) stopped adding them.
+	Stop    string      `json:"stop,omitempty"`
 	Env     Environment `json:"environment"`
 	Results []*Result   `json:"results"`
 	// Sources lists the runs a merged run was made from (one per node or
@@ -79,13 +82,16 @@ type Result struct {
 	Claims *vocab.Claims `json:"claims,omitempty"`
 	// Budgets are the scenario's stated budgets (budgets: in its YAML), by
 	// name: what a scheme may add to a figure and still be within budget.
-	Budgets  map[string]time.Duration `json:"budgets_ns,omitempty"`
-	Round    int                      `json:"round"`
-	Duration time.Duration            `json:"duration_ns"`
-	Ops      []*Op                    `json:"ops"`
-	Files    FileStats                `json:"files"`
-	Jobs     int64                    `json:"jobs"`
-	Commands int64                    `json:"commands"`
+	Budgets map[string]time.Duration `json:"budgets_ns,omitempty"`
+	Round   int                      `json:"round"`
+	// Position is the scheme's place in its round's random order (1 ran
+	// first; 0 in results made before rounds were shuffled).
+	Position int           `json:"position,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+	Ops      []*Op         `json:"ops"`
+	Files    FileStats     `json:"files"`
+	Jobs     int64         `json:"jobs"`
+	Commands int64         `json:"commands"`
 	// CPU is the clients' CPU seconds (user+system) during the run: the
 	// load generator's process and its process-mode client processes
 	// (RUSAGE_CHILDREN). The WFS's own CPU is in ServerProcess. (In results

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,8 +34,14 @@ const lateThreshold = time.Millisecond
 type Config struct {
 	Scenario *Scenario
 	Schemes  []*schemes.Scheme
-	// Repeat runs every scheme Repeat times, interleaved (A B C A B C ...).
+	// Repeat runs every scheme Repeat times, interleaved: every scheme
+	// once per round, each round in its own random order (seeded by the
+	// scenario's seed and the round), so that no scheme always follows
+	// another or always runs first on a cold machine.
 	Repeat int
+	// FirstRound is the number of the first round (1 when 0): a caller
+	// adding rounds to a run continues its numbering.
+	FirstRound int
 	// WorkDir is a scratch directory the engine owns; run directories are
 	// made under it.
 	WorkDir string
@@ -69,12 +76,18 @@ func Run(ctx context.Context, cfg Config) ([]*results.Result, error) {
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 5 * time.Second
 	}
+	if cfg.FirstRound <= 0 {
+		cfg.FirstRound = 1
+	}
 	var out []*results.Result
-	for round := 1; round <= cfg.Repeat; round++ {
-		for i, sc := range cfg.Schemes {
-			label := fmt.Sprintf("%s %s (scheme %d of %d, round %d of %d)", cfg.Scenario.Name, sc.Name(), i+1, len(cfg.Schemes), round, cfg.Repeat)
+	last := cfg.FirstRound + cfg.Repeat - 1
+	for round := cfg.FirstRound; round <= last; round++ {
+		for i, k := range RoundOrder(cfg.Scenario.Seed, round, len(cfg.Schemes)) {
+			sc := cfg.Schemes[k]
+			label := fmt.Sprintf("%s %s (scheme %d of %d, round %d of %d)", cfg.Scenario.Name, sc.Name(), i+1, len(cfg.Schemes), round, last)
 			r, err := runOne(ctx, cfg, sc, round, label)
 			if r != nil {
+				r.Position = i + 1
 				out = append(out, r)
 				if cfg.OnResult != nil {
 					cfg.OnResult(r)
@@ -89,6 +102,14 @@ func Run(ctx context.Context, cfg Config) ([]*results.Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// RoundOrder is the order the n schemes run in, in a round: a permutation
+// drawn from the scenario's seed and the round number, so a run is
+// reproducible and every round is shuffled afresh.
+func RoundOrder(seed int64, round, n int) []int {
+	rng := rand.New(rand.NewPCG(uint64(seed), uint64(round)))
+	return rng.Perm(n)
 }
 
 // runner is one (scheme, round) run.

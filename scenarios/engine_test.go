@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"fmt"
 	"github.com/authbench/authbench/vocab"
 	"io/fs"
 	"os"
@@ -286,5 +287,29 @@ func TestCylcModelProcessClients(t *testing.T) {
 	}
 	if lines != jobs*msgs {
 		t.Errorf("job.status files hold %d messages, want %d (appended by the Python client)", lines, jobs*msgs)
+	}
+}
+
+// TestRoundOrder: every round is a permutation of the schemes, the same
+// for the same seed and round, and rounds are not all in one order.
+func TestRoundOrder(t *testing.T) {
+	const n = 7
+	orders := map[string]bool{}
+	for round := 1; round <= 20; round++ {
+		o := RoundOrder(42, round, n)
+		seen := make([]bool, n)
+		for _, k := range o {
+			if k < 0 || k >= n || seen[k] {
+				t.Fatalf("round %d: %v is not a permutation of 0..%d", round, o, n-1)
+			}
+			seen[k] = true
+		}
+		if again := RoundOrder(42, round, n); fmt.Sprint(again) != fmt.Sprint(o) {
+			t.Fatalf("round %d: %v then %v from the same seed", round, o, again)
+		}
+		orders[fmt.Sprint(o)] = true
+	}
+	if len(orders) < 10 {
+		t.Errorf("20 rounds gave only %d distinct orders", len(orders))
 	}
 }

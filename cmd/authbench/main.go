@@ -70,7 +70,7 @@ func commands() []command {
 		{"serve", "-scheme SPEC -run-dir DIR [-listen ENDPOINT] [-control ENDPOINT] [-model fast|cylc] [-service-cpu D] [-keys DIR] [-pin CPUS] [-stats-out FILE] [-leeway D]",
 			"a WFS for one scheme, with its owner-only control channel, until SIGINT, SIGTERM or SIGHUP",
 			"authbench serve -scheme curve -run-dir /tmp/wf", runServe},
-		{"report", "[-o FILE] [-format md|json|bench] [-conformance FILE] [-capacity FILE] DIR...",
+		{"report", "[-o FILE] [-format md|json|bench] [-site NAME|FILE] [-conformance FILE] [-capacity FILE] DIR...",
 			"a markdown design-review report (with plots) of one or more results DIRs",
 			"authbench report -o out/REPORT.md out", runReport},
 		{"project", "-site NAME|FILE [-format md|json] [-scenario NAME] [-list] DIR...",

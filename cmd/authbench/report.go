@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/authbench/authbench/conformance"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/review"
+	"github.com/authbench/authbench/site"
 )
 
 // runReport is `authbench report`: read DIR/results.json for every DIR,
@@ -23,6 +25,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	out := fs.String("o", "", "write the report to `FILE` (plots go to FILE's directory); default stdout")
 	format := fs.String("format", "md", "output `format`: md (markdown report), json (the design review's verdicts as data) or bench (Go benchmark lines for benchstat)")
 	capFile := fs.String("capacity", "", "capacity `FILE` (authbench capacity's capacity.json) to include; default DIR/capacity.json when present")
+	siteName := fs.String("site", "metoffice-2016", "project the schemes' costs onto site `NAME|FILE` (see authbench project -list); none to leave it out")
 	conf := fs.String("conformance", "", "conformance matrix `FILE` (authbench conform -format json) to include; default DIR/conformance.json when present")
 	if err := parse(fs, args, 1<<20); err != nil {
 		return err
@@ -45,6 +48,12 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	caps, err := readCapacity(*capFile, fs.Args())
 	if err != nil {
 		return err
+	}
+	var st *site.Site
+	if *siteName != "none" && *siteName != "" {
+		if st, err = site.Load(*siteName); err != nil {
+			return fmt.Errorf("report: -site: %w", err)
+		}
 	}
 	model := review.Evaluate(runs, review.Options{Capacity: caps})
 	var buf bytes.Buffer
@@ -78,6 +87,13 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		if opts.Capacity, err = capacitySection(caps, opts.PlotDir, opts.PlotLink); err != nil {
 			return err
+		}
+		if st != nil {
+			var pr bytes.Buffer
+			if err := site.Section(&pr, st, runs, caps); err != nil && !errors.Is(err, site.ErrNoCPUFigure) {
+				return fmt.Errorf("report: -site %s: %w", *siteName, err)
+			}
+			opts.Projection = pr.String()
 		}
 		if err := results.Report(&buf, runs, opts); err != nil {
 			return err

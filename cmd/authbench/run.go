@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/review"
 	"github.com/authbench/authbench/scenarios"
 	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/stats"
 )
 
 // listFlag is a repeatable string flag.
@@ -32,7 +34,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(&scenarioNames, "scenario", "built-in scenario `NAME` or YAML FILE; repeat for several (default smoke)")
 	list := fs.String("schemes", "plain,passphrase", "comma-separated scheme `SPECS` (see authbench list)")
 	out := fs.String("out", "out", "output `DIR` for results.json")
-	repeat := fs.Int("repeat", 1, "run every scheme `N` times, interleaved")
+	repeat := fs.Int("repeat", 1, "run every scheme `N` times, in interleaved rounds of random order")
+	untilDecisive := fs.Bool("until-decisive", false, "after -repeat rounds (at least 6, the fewest a 95 % interval needs) keep adding rounds until every design question the run answers has a decisive verdict, or -max-time")
+	maxTime := fs.Duration("max-time", 10*time.Minute, "with -until-decisive, add no round that would end past `D` from the start (judged by the last round's length)")
 	workers := fs.Int("server-workers", 2, "WFS verification worker `goroutines` (0 serves inline)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	keep := fs.Bool("keep", false, "keep the run directories under -out/work")
@@ -47,8 +51,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	if *repeat < 1 {
-		return fmt.Errorf("-repeat %d: want at least 1", *repeat)
+	if *repeat < 1 || *repeat > maxRepeat {
+		return fmt.Errorf("-repeat %d: want 1 to %d", *repeat, maxRepeat)
+	}
+	if *maxTime <= 0 {
+		return fmt.Errorf("-max-time %s: want a positive duration", *maxTime)
 	}
 	if *workers < 0 {
 		return fmt.Errorf("-server-workers %d: want 0 or more", *workers)
@@ -120,21 +127,47 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		saved = len(runRec.Results)
 		return nil
 	}
-	for _, sc := range scs {
-		_, err := scenarios.Run(ctx, scenarios.Config{
-			Scenario: sc, Schemes: schs, Repeat: *repeat, WorkDir: work,
-			ServerWorkers: *workers, Progress: progress, ClientBinary: self,
-			Server: serverLauncher(self, split.Server, *quota), HandshakeProbe: *probe,
-			PythonClient: findPythonClient(*pyClient, self), Leeway: *leeway,
-			OnResult: func(r *results.Result) {
-				runRec.Results = append(runRec.Results, r)
-				if saveErr == nil {
-					saveErr = save(true)
-				}
-			},
-		})
-		if err != nil || ctx.Err() != nil || saveErr != nil {
-			runErr = err
+	// Rounds are the outer loop: every scenario runs each round before the
+	// next begins, and -until-decisive adds rounds while the review has
+	// questions its intervals do not decide yet.
+	rounds := *repeat
+	if *untilDecisive {
+		rounds = max(rounds, stats.MinRounds(review.Confidence))
+	}
+	started := time.Now()
+rounds:
+	for round := 1; round <= maxRepeat; round++ {
+		roundStart := time.Now()
+		for _, sc := range scs {
+			_, err := scenarios.Run(ctx, scenarios.Config{
+				Scenario: sc, Schemes: schs, Repeat: 1, FirstRound: round, WorkDir: work,
+				ServerWorkers: *workers, Progress: progress, ClientBinary: self,
+				Server: serverLauncher(self, split.Server, *quota), HandshakeProbe: *probe,
+				PythonClient: findPythonClient(*pyClient, self), Leeway: *leeway,
+				OnResult: func(r *results.Result) {
+					runRec.Results = append(runRec.Results, r)
+					if saveErr == nil {
+						saveErr = save(true)
+					}
+				},
+			})
+			if err != nil || ctx.Err() != nil || saveErr != nil {
+				runErr = err
+				break rounds
+			}
+		}
+		if round < rounds {
+			continue
+		}
+		if !*untilDecisive {
+			break
+		}
+		stop, why := decisiveStop(runRec, round, time.Since(started), time.Since(roundStart), *maxTime)
+		if progress != nil {
+			fmt.Fprintf(progress, "until-decisive: %s\n", why)
+		}
+		if stop {
+			runRec.Stop = why
 			break
 		}
 	}
@@ -175,6 +208,61 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return &exitError{code: 3, err: fmt.Errorf("thresholds crossed: %s", strings.Join(crossed, "; "))}
 	}
 	return nil
+}
+
+// maxRepeat bounds the rounds of a run.
+const maxRepeat = 1000
+
+// decisiveStop decides, after round rounds, whether -until-decisive stops:
+// when every question the results answer is decisive, when no pending
+// question can be decided by more rounds, or when another round as long as
+// the last would end past maxTime.
+func decisiveStop(run *results.Run, round int, elapsed, last, maxTime time.Duration) (bool, string) {
+	m := review.Evaluate([]*results.Run{run}, review.Options{})
+	ok, pending := m.Decisive()
+	if ok {
+		return true, fmt.Sprintf("every question these results answer is decisive after %d rounds", round)
+	}
+	// The rounds that fit before -max-time, judged by the last round.
+	fit := round
+	if last > 0 && maxTime > elapsed {
+		fit += int((maxTime - elapsed) / last)
+	}
+	hopeless := true
+	var parts []string
+	for _, a := range m.Questions {
+		if !contains(pending, a.ID) {
+			continue
+		}
+		switch n := a.Verdict.RoundsNeeded; {
+		case n == 0:
+			parts = append(parts, a.ID+" (more rounds would not decide it)")
+		case n > fit:
+			parts = append(parts, fmt.Sprintf("%s (about %d rounds, more than fit in -max-time %s)", a.ID, n, maxTime))
+		default:
+			hopeless = false
+			parts = append(parts, fmt.Sprintf("%s (about %d rounds)", a.ID, n))
+		}
+	}
+	list := strings.Join(parts, ", ")
+	switch {
+	case hopeless:
+		return true, fmt.Sprintf("stopped after %d rounds, still inconclusive: %s", round, list)
+	case elapsed+last > maxTime:
+		return true, fmt.Sprintf("stopped after %d rounds at -max-time %s, still inconclusive: %s", round, maxTime, list)
+	case round >= maxRepeat:
+		return true, fmt.Sprintf("stopped at the %d-round limit, still inconclusive: %s", round, list)
+	}
+	return false, fmt.Sprintf("after %d rounds still inconclusive: %s; adding round %d", round, list, round+1)
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // findPythonClient returns the Python client script: the flag's value, else
