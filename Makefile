@@ -57,7 +57,7 @@ run: build
 # until every design question it answers has a decisive verdict, or its
 # -max-time; then a short capacity search, the conformance suite and the
 # report, projected onto the metoffice-2016 site.
-REVIEW_CLI ?= plain,jwt:command,jwt:shared=10s,jwt:timed=60s/6s,jwe,curve
+REVIEW_CLI ?= plain,jwt,jwt:command,jwt:shared=10s,jwt:timed=60s/6s,jwe,curve
 REVIEW_JOBS ?= plain,jwt:command,jwt:job=file,jwt:job=combined,jwt:job=status,curve,curve-job
 REVIEW_PYTHON ?= plain,curve,curve-job
 report: build

@@ -194,6 +194,8 @@ func writeBars(path, title, ylabel string, names []string, values plotter.Values
 	bars.LineStyle.Width = 0
 	p.Add(plotter.NewGrid(), bars)
 	p.NominalX(names...)
+	// Half a slot of room either side, so the end bars are whole.
+	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
 	p.X.Tick.Label.Rotation = -math.Pi / 2 // upright names hanging from their bars: none overlaps
 	p.X.Tick.Label.XAlign = draw.XLeft
 	p.X.Tick.Label.YAlign = draw.YCenter

@@ -32,8 +32,8 @@ func Catalogue() []*Question {
 			Option:    planOf,
 			Requires:  []string{opCommand},
 			Measures: []Measure{
-				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
 				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
 				{Label: "file ops/request", Figure: fileOpsPerReq, Paired: true},
 			},
 			Rule: rulePlans,
@@ -46,11 +46,11 @@ func Catalogue() []*Question {
 			Option:    jobStoreOf,
 			Requires:  []string{opMessage},
 			Measures: []Measure{
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
 				{Label: "message {tail}", Figure: tailOf(opMessage), Paired: true, Budget: budgetMessage},
 				{Label: "files created/job", Figure: filesPerJob, Paired: true},
 				{Label: "peak live files", Figure: peakLiveFiles, Paired: true},
 				{Label: "fsyncs/job", Figure: fsyncsPerJob, Paired: true},
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
 			},
 			Rule: ruleJobStore,
 			Need: "run a job scenario with the stores and plain: `authbench run -scenario review-jobs -schemes plain,jwt:job=file,jwt:job=combined,jwt:job=status -until-decisive`",
@@ -62,9 +62,9 @@ func Catalogue() []*Question {
 			Option:    q10Of,
 			Requires:  []string{opMessage},
 			Measures: []Measure{
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
 				{Label: "message {tail}", Figure: tailOf(opMessage), Paired: true, Budget: budgetMessage},
 				{Label: "files created/job", Figure: filesPerJob, Paired: true},
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
 			},
 			Rule: rule1i2i,
 			Need: "run a job scenario with both policies and plain: `authbench run -scenario review-jobs -schemes plain,jwt:command,jwt:job=file -until-decisive`",
@@ -76,8 +76,8 @@ func Catalogue() []*Question {
 			Option:    transportOf,
 			Requires:  []string{opCommand},
 			Measures: []Measure{
-				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
 				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
 				{Label: "WFS CPU/handshake", Figure: handshakeCPU},
 				{Label: "command p50", Figure: p50Of(opCommand), Paired: true},
 			},
@@ -92,10 +92,10 @@ func Catalogue() []*Question {
 			Baseline:  perTargetKeys,
 			Requires:  []string{opMessage},
 			Measures: []Measure{
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
 				{Label: "message {tail}", Figure: tailOf(opMessage), Paired: true, Budget: budgetMessage},
 				{Label: "files created/job", Figure: filesPerJob, Paired: true},
 				{Label: "peak live files", Figure: peakLiveFiles, Paired: true},
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
 			},
 			Rule: ruleKeys,
 			Need: "run a job scenario with both key scopes: `authbench run -scenario review-jobs -schemes curve,curve-job -until-decisive`",
@@ -107,8 +107,8 @@ func Catalogue() []*Question {
 			Option:    joseOf,
 			Requires:  []string{opCommand},
 			Measures: []Measure{
-				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
 				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
 				{Label: "bytes added/request", Figure: bytesAddedPerMsg},
 			},
 			Rule: ruleJose,
@@ -121,10 +121,10 @@ func Catalogue() []*Question {
 			Option:    anySecured,
 			Requires:  []string{opPyProc},
 			Measures: []Measure{
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
 				{Label: "process p50", Figure: p50Of(opPyProc), Paired: true, Budget: budgetPython},
 				{Label: "interpreter+import p50", Figure: p50Of(opPyInterp)},
 				{Label: "handshake p50", Figure: p50Of(vocab.OpJobHandshake), Paired: true},
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
 			},
 			Rule: rulePython,
 			Need: "run the Python client scenario: `authbench run -scenario review-python -schemes plain,curve,curve-job -until-decisive`",
@@ -138,8 +138,8 @@ func Catalogue() []*Question {
 			},
 			Requires: []string{opCommand},
 			Measures: []Measure{
-				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
 				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
 			},
 			Rule: ruleAffordable("the WLCG token"),
 			Need: "needs the `wlcg` credential and its issuer, which authbench does not have yet",
@@ -290,7 +290,7 @@ func rulePlans(a *Answer) Verdict {
 			names(w), filter(A, Over)[0].scheme(), summaryOf(filter(A, Over)[0].worst()))}
 	case len(filter(A, Within)) > 0:
 		w := filter(A, Within)[0]
-		return Verdict{Outcome: "plan-a", Decisive: true, Text: fmt.Sprintf("plan A is affordable: `%s` %s in the worst scenario. Choose plan A for its one-time, replay-proof tokens; plan B saves no latency that matters.",
+		return Verdict{Outcome: "plan-a", Decisive: true, Text: fmt.Sprintf("plan A is affordable: at worst `%s` %s. Choose plan A for its one-time, replay-proof tokens; plan B saves no latency that matters.",
 			w.scheme(), summaryOf(w.worst()))}
 	case len(filter(A, Over)) > 0 && len(B) > 0 && !anyUndecided(B):
 		return Verdict{Outcome: "neither", Decisive: true, Text: fmt.Sprintf("neither plan is within budget: plan A %s, and every plan B scheme is over too.", summaryOf(filter(A, Over)[0].worst()))}
@@ -421,7 +421,11 @@ func ruleJose(a *Answer) Verdict {
 		b := both[0]
 		v := Verdict{Outcome: b.option, Decisive: true, Text: fmt.Sprintf("for confidentiality use `%s`: it seals requests and replies, and %s.", b.scheme(), summaryOf(b.worst()))}
 		if len(reqOnly) > 0 {
-			v.Text += fmt.Sprintf(" %s seal requests only: their replies (the WFS's data) travel in clear.", names(reqOnly))
+			verb := "seals requests only: its"
+			if len(reqOnly) > 1 {
+				verb = "seal requests only: their"
+			}
+			v.Text += fmt.Sprintf(" %s %s replies (the WFS's data) travel in clear.", names(reqOnly), verb)
 		}
 		v.Text += " A signed JWT seals nothing: an eavesdropper reads its claims and the request."
 		return v
@@ -443,7 +447,7 @@ func rulePython(a *Answer) Verdict {
 	}
 	if over := filter(sts, Over); len(over) > 0 {
 		w := over[0].worst()
-		return Verdict{Outcome: "matters", Decisive: true, Text: fmt.Sprintf("it matters: `%s` %s%s.", w.Scheme, summaryOf(w), yardstick(w.judged().CI.Center))}
+		return Verdict{Outcome: "matters", Decisive: true, Text: fmt.Sprintf("a scheme's cost matters against a real Python client's: `%s` %s.", w.Scheme, summaryOf(w))}
 	}
 	w := sts[0]
 	for _, s := range sts[1:] {
@@ -452,5 +456,5 @@ func rulePython(a *Answer) Verdict {
 		}
 	}
 	r := w.worst()
-	return Verdict{Outcome: "lost", Decisive: true, Text: fmt.Sprintf("no: a scheme's cost is lost in a real Python client's. At worst `%s` %s%s.", r.Scheme, summaryOf(r), yardstick(r.judged().CI.Center))}
+	return Verdict{Outcome: "lost", Decisive: true, Text: fmt.Sprintf("a scheme's cost is lost in a real Python client's: at worst `%s` %s.", r.Scheme, summaryOf(r))}
 }

@@ -27,7 +27,8 @@ func Markdown(w io.Writer, m *Model) error {
 	ew.printf("## Summary\n\n")
 	ew.printf("Every judged figure is the median over rounds of a per-round paired difference against the baseline (schemes run in interleaved rounds, each round in a random order), with its %.0f %% confidence interval (order statistics: golang.org/x/perf's benchmath); a verdict needs the whole interval on one side of the budget the scenario states, otherwise it is inconclusive, with the rounds that would decide it. Tail latency is p99 only where every round has 1,000 operations or more, else p90, as labelled. Cells read median [interval].\n",
 		100*Confidence)
-	t := results.Markdown(ew, "question", "verdict", "decisive", "rounds needed")
+	ew.printf("\n")
+	t := results.Markdown(ew, "question", "answer", "outcome", "decisive", "rounds needed")
 	for _, a := range m.Questions {
 		dec, need := "yes", ""
 		switch {
@@ -41,7 +42,8 @@ func Markdown(w io.Writer, m *Model) error {
 				need = "more rounds would not settle it"
 			}
 		}
-		ew.append(t, []string{a.ID, a.Verdict.Outcome, dec, need})
+		answer, _, _ := strings.Cut(a.Verdict.Text, ": ")
+		ew.append(t, []string{a.ID, answer, a.Verdict.Outcome, dec, need})
 	}
 	ew.render(t)
 	for _, a := range m.Questions {

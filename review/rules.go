@@ -194,5 +194,9 @@ func names(sts []status) string {
 // summaryOf is "adds X (CI) at command p90 over plain, budget B".
 func summaryOf(r *Row) string {
 	st := r.judged()
-	return fmt.Sprintf("%s over `%s` in %s (%s)", st.cost(), r.Baseline, r.Scenario, r.budgetWords())
+	yard := ""
+	if st.Unit == Duration && st.Valid && st.CI.Center > 0 {
+		yard = yardstick(st.CI.Center)
+	}
+	return fmt.Sprintf("%s over `%s` in %s (%s%s)", st.cost(), r.Baseline, r.Scenario, r.budgetWords(), yard)
 }

@@ -91,7 +91,7 @@ func TestVerdictBranches(t *testing.T) {
 			"inconclusive", false, nil},
 		// Q-jose: by declared claims.
 		{"curve seals both ways", "Q-jose", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, jwt, cmd, within(fig{})...).add(cli, jwe, cmd, within(fig{})...).add(cli, curve, cmd, within(fig{cpu: time.Millisecond})...),
-			"transport", true, []string{"use `curve`", "`jwe` seal requests only", "signed JWT seals nothing"}},
+			"transport", true, []string{"use `curve`", "`jwe` seals requests only", "signed JWT seals nothing"}},
 		{"jwe requests only", "Q-jose", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, jwe, cmd, within(fig{})...).add(cli, curve, cmd, over(fig{})...),
 			"sealed token", true, []string{"only `jwe`", "replies travel in clear"}},
 		{"nothing confidential within", "Q-jose", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, jwt, cmd, within(fig{})...).add(cli, jwe, cmd, over(fig{})...),
@@ -102,7 +102,7 @@ func TestVerdictBranches(t *testing.T) {
 		{"lost in python", "Q-python", newRun(budgets).add("python-message", plain, vocab.OpJobProcess, base(6)...).add("python-message", curve, vocab.OpJobProcess, within(fig{})...),
 			"lost", true, []string{"lost in a real Python client", "% of the 1.2s"}},
 		{"python matters", "Q-python", newRun(budgets).add("python-message", plain, vocab.OpJobProcess, base(6)...).add("python-message", curve, vocab.OpJobProcess, rounds(6, 10*ms, steady(300*ms), fig{})...),
-			"matters", true, []string{"it matters"}},
+			"matters", true, []string{"cost matters against a real Python client"}},
 		{"python undecided", "Q-python", newRun(budgets).add("python-message", plain, vocab.OpJobProcess, base(6)...).add("python-message", curve, vocab.OpJobProcess, rounds(6, 10*ms, wide(120*ms), fig{})...),
 			"inconclusive", false, nil},
 		// Q-wlcg has no scheme yet.

@@ -121,7 +121,7 @@ func yardstick(ns float64) string {
 	if ns <= 0 {
 		return ""
 	}
-	return fmt.Sprintf(", %.2g %% of the %s a real Python `cylc` client takes per call (cylc-flow PR 5790)", 100*ns/float64(PythonClientCost), PythonClientCost)
+	return fmt.Sprintf("; that is %.2g %% of the %s a real Python `cylc` client takes per call, cylc-flow PR 5790", 100*ns/float64(PythonClientCost), PythonClientCost)
 }
 
 // budgetWords prints a row's budget.

@@ -234,7 +234,11 @@ func (p *Projection) renderSources(w *bytes.Buffer) error {
 		if k.Estimated {
 			kneeFrom = "estimated from CPU per request: 1 CPU ÷ " + results.FormatDuration(sp.CPU.PerOp) + " per operation"
 		} else {
-			kneeFrom = fmt.Sprintf("capacity search %s, op %s", code(k.File), k.Op)
+			from := k.File
+			if from == "" {
+				from = k.Command
+			}
+			kneeFrom = fmt.Sprintf("capacity search %s, op %s", code(from), k.Op)
 			if k.Quota > 0 {
 				kneeFrom += fmt.Sprintf(", WFS under a %s-CPU quota, scaled per CPU", num(k.Quota))
 			}

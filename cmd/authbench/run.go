@@ -163,9 +163,8 @@ rounds:
 			break
 		}
 		stop, why := decisiveStop(runRec, round, time.Since(started), time.Since(roundStart), *maxTime)
-		if progress != nil {
-			fmt.Fprintf(progress, "until-decisive: %s\n", why)
-		}
+		// One line a round, even with -quiet: it says why the run goes on.
+		fmt.Fprintf(stderr, "until-decisive: %s\n", why)
 		if stop {
 			runRec.Stop = why
 			break
