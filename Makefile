@@ -67,7 +67,7 @@ report: build
 	./$(BIN) run -quiet -probe 0 -until-decisive -max-time 1m15s -scenario review-python -schemes $(REVIEW_PYTHON) -out REPORT-data/python
 	./$(BIN) capacity -quiet -schemes plain,curve -start 100 -factor 1.6 -step 2s -max-step 4s -max-steps 7 -out REPORT-data
 	./$(BIN) conform -format json > REPORT-data/conformance.json
-	./$(BIN) report -o REPORT.md -capacity REPORT-data/capacity.json -conformance REPORT-data/conformance.json REPORT-data/cli REPORT-data/jobs REPORT-data/python
+	./$(BIN) report -o REPORT.md REPORT-data
 
 # The longer built-in stress scenarios over every default scheme (about an
 # hour on two cores); report them with authbench report -o FILE DIR.

@@ -175,3 +175,33 @@ func TestSummaryRoundColumn(t *testing.T) {
 		t.Fatalf("no round column:\n%.600s", b.String())
 	}
 }
+
+// TestResultDirs: a results dir stands for itself; a dir of results dirs
+// for each of them; anything else is a one-line error.
+func TestResultDirs(t *testing.T) {
+	root := t.TempDir()
+	run := &Run{Schema: SchemaVersion}
+	for _, d := range []string{"jobs", "cli"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := run.Write(filepath.Join(root, d, "results.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "plots"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ResultDirs(root)
+	if err != nil || strings.Join(got, ",") != filepath.Join(root, "cli")+","+filepath.Join(root, "jobs") {
+		t.Fatalf("ResultDirs(root) = %v, %v", got, err)
+	}
+	if got, err := ResultDirs(filepath.Join(root, "cli")); err != nil || len(got) != 1 {
+		t.Fatalf("ResultDirs(cli) = %v, %v", got, err)
+	}
+	for _, bad := range []string{filepath.Join(root, "plots"), filepath.Join(root, "none"), filepath.Join(root, "cli", "results.json")} {
+		if _, err := ResultDirs(bad); err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("ResultDirs(%s): %v, want a one-line error", bad, err)
+		}
+	}
+}

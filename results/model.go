@@ -406,3 +406,19 @@ func handshakeCPU(r *Result) (float64, bool) {
 	}
 	return float64(r.ServerProcess.Handshake.PerHandshake()) / 1e6, true
 }
+
+// minCount is the fewest successful op of any round of s (0 when a round
+// lacks it).
+func (s *schemeData) minCount(op string) int64 {
+	n := int64(-1)
+	for _, r := range s.rounds {
+		var c int64
+		if o := r.Op(op); o != nil {
+			c = o.Count
+		}
+		if n < 0 || c < n {
+			n = c
+		}
+	}
+	return max(n, 0)
+}

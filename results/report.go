@@ -160,7 +160,7 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 	}
 
 	w.printf("\n### Latency by operation\n\n")
-	w.printf("Latency from the intended send time (corrected for coordinated omission); `p99 uncorr.` from the actual send. Count and errors are totals over rounds; percentiles and ops/s are medians over rounds (range in parentheses); max is the largest of any round.\n")
+	w.printf("Latency from the intended send time (corrected for coordinated omission); `p99 uncorr.` from the actual send. Count and errors are totals over rounds; percentiles and ops/s are medians over rounds (range in parentheses); max is the largest of any round. A p99 is quoted only where every round had 1,000 operations or more (a p99.9, 10,000).\n")
 	var rows [][]string
 	for _, s := range sc.schemes {
 		for _, op := range s.ops {
@@ -176,12 +176,22 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 			if s.closedLoop(op) {
 				label += " (closed loop: throughput)"
 			}
+			// A tail is quoted only where every round had the operations
+			// for it (MinOps): else the cell says so.
+			fewest := s.minCount(op)
+			p99, p999, p99u := fmtDurSpread(vocab.SpreadOf(s.pct(op, 99))), fmtDur(vocab.SpreadOf(s.pct(op, 99.9)).Median), fmtDur(unc.Median)
+			if fewest < MinOps(99) {
+				p99, p99u = tooFew(99), tooFew(99)
+			}
+			if fewest < MinOps(99.9) {
+				p999 = tooFew(99.9)
+			}
 			rows = append(rows, []string{s.name, label, fmt.Sprint(n), fmtErrors(errs, kinds),
-				fmtDurSpread(vocab.SpreadOf(s.pct(op, 50))), fmtDurSpread(vocab.SpreadOf(s.pct(op, 99))), fmtDur(vocab.SpreadOf(s.pct(op, 99.9)).Median),
-				fmtDur(maxs.Max), fmtDur(unc.Median), fmtNumSpread(vocab.SpreadOf(s.rate(op)), 1)})
+				fmtDurSpread(vocab.SpreadOf(s.pct(op, 50))), fmtDurSpread(vocab.SpreadOf(s.pct(op, 90))), p99, p999,
+				fmtDur(maxs.Max), p99u, fmtNumSpread(vocab.SpreadOf(s.rate(op)), 1)})
 		}
 	}
-	w.table([]string{"scheme", "op", "count", "errors", "p50", "p99", "p99.9", "max", "p99 uncorr.", "ops/s"}, rows)
+	w.table([]string{"scheme", "op", "count", "errors", "p50", "p90", "p99", "p99.9", "max", "p99 uncorr.", "ops/s"}, rows)
 	if sc.anyClosedLoop() {
 		w.printf("\nOps marked closed loop come from a group whose workers send as soon as their last request returns: their latencies follow Little's law (wait = concurrency ÷ throughput) and measure throughput at saturation, not the cost of one request.\n")
 	}
@@ -220,7 +230,7 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 		w.printf("\nNo `plain` scheme in this scenario: no overhead ratios.\n")
 	} else if len(sc.schemes) > 1 {
 		w.printf("\n### Overhead against %s\n\n", code(base.name))
-		w.printf("Ratios of medians over rounds; `p99 added` is the median of per-round differences (each round pairs the scheme with plain's run of the same round).\n")
+		w.printf("Ratios of medians over rounds; `tail added` is the median of per-round differences (each round pairs the scheme with plain's run of the same round). The tail is p99 where every round had 1,000 operations or more, else p90, as marked; the Summary gives these differences with their intervals.\n")
 		rows = rows[:0]
 		for _, s := range sc.schemes {
 			if s == base {
@@ -230,17 +240,23 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 				if !containsString(base.ops, op) {
 					continue
 				}
+				// The tail is p99 where every round of both had 1,000
+				// operations, else p90.
+				p, tl := 99.0, " (p99)"
+				if min(s.minCount(op), base.minCount(op)) < MinOps(99) {
+					p, tl = 90, " (p90)"
+				}
 				rows = append(rows, []string{s.name, op,
 					fmtRatio(vocab.SpreadOf(s.pct(op, 50)), vocab.SpreadOf(base.pct(op, 50))),
-					fmtRatio(vocab.SpreadOf(s.pct(op, 99)), vocab.SpreadOf(base.pct(op, 99))),
-					fmtDeltaSpread(vocab.SpreadOf(paired(s, base, opPct(op, 99)))),
+					fmtRatio(vocab.SpreadOf(s.pct(op, p)), vocab.SpreadOf(base.pct(op, p))) + tl,
+					fmtDeltaSpread(vocab.SpreadOf(paired(s, base, opPct(op, p)))) + tl,
 					fmtRatio(vocab.SpreadOf(s.rate(op)), vocab.SpreadOf(base.rate(op))),
 				})
 			}
 			rows = append(rows, []string{s.name, "(WFS CPU per request)", "", "", "",
 				fmtRatio(vocab.SpreadOf(s.roundValues(serverCPUPerKReq)), vocab.SpreadOf(base.roundValues(serverCPUPerKReq)))})
 		}
-		w.table([]string{"scheme", "op", "p50 ×plain", "p99 ×plain", "p99 added", "ops/s ×plain"}, rows)
+		w.table([]string{"scheme", "op", "p50 ×plain", "tail ×plain", "tail added", "ops/s ×plain"}, rows)
 	}
 
 	if rp.opts.PlotDir != "" {

@@ -5,8 +5,10 @@ package results
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/authbench/authbench/vocab"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -359,4 +361,41 @@ func Read(path string) (*Run, error) {
 		}
 	}
 	return &r, nil
+}
+
+// ResultDirs returns the results directories dir stands for: dir itself
+// when it holds a results.json, else each of its subdirectories that does
+// (in name order), as make report lays out REPORT-data/cli, jobs and
+// python. It is an error when neither holds one.
+func ResultDirs(dir string) ([]string, error) {
+	if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
+		return []string{dir}, nil
+	}
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("results dir %s: no such directory", dir)
+	case err != nil:
+		return nil, fmt.Errorf("results dir %s: %w", dir, err)
+	case !st.IsDir():
+		return nil, fmt.Errorf("results dir %s: not a directory (give the directory holding results.json)", dir)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("results dir %s: %w", dir, err)
+	}
+	var out []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		sub := filepath.Join(dir, e.Name())
+		if _, err := os.Stat(filepath.Join(sub, "results.json")); err == nil {
+			out = append(out, sub)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("results dir %s: no results.json in it or in its subdirectories (authbench run -out %s writes one)", dir, dir)
+	}
+	return out, nil
 }

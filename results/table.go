@@ -43,7 +43,7 @@ func WriteSummary(w io.Writer, run *Run) error {
 	for _, r := range run.Results {
 		rounds = rounds || r.Round > 1
 	}
-	header := []string{"scenario", "scheme", "op", "count", "errors", "p50", "p99", "max", "ops/s"}
+	header := []string{"scenario", "scheme", "op", "count", "errors", "p50", "p90", "p99", "max", "ops/s"}
 	if rounds {
 		header = append([]string{"round"}, header...)
 	}
@@ -57,7 +57,7 @@ func WriteSummary(w io.Writer, run *Run) error {
 			if err := t.Append(append(lead,
 				r.Scenario, r.Scheme, o.Name,
 				strconv.FormatInt(o.Count, 10), strconv.FormatInt(o.ErrorCount(), 10),
-				FormatDuration(o.Hist.Percentile(50)), FormatDuration(o.Hist.Percentile(99)),
+				FormatDuration(o.Hist.Percentile(50)), FormatDuration(o.Hist.Percentile(90)), tail(o, 99),
 				FormatDuration(o.Hist.Max()), fmt.Sprintf("%.1f", o.Rate(r.Duration)),
 			)); err != nil {
 				return err
@@ -98,4 +98,12 @@ func WriteSummary(w io.Writer, run *Run) error {
 		}
 	}
 	return t.Render()
+}
+
+// tail is o's percentile p, or why it is not quoted (too few operations).
+func tail(o *Op, p float64) string {
+	if o.Count < MinOps(p) {
+		return tooFew(p)
+	}
+	return FormatDuration(o.Hist.Percentile(p))
 }

@@ -44,6 +44,12 @@ func writeTimePlots(dir string, sc *scenarioData) ([]plotFile, error) {
 		if len(lines) == 0 {
 			continue
 		}
+		few := false
+		for _, l := range lines {
+			for _, pt := range l.sr.Points {
+				few = few || (pt.Count > 0 && pt.Count < MinOps(99))
+			}
+		}
 		for _, kind := range []struct {
 			suffix, title, ylabel string
 			y                     func(Point, *Series) (float64, bool)
@@ -55,7 +61,12 @@ func writeTimePlots(dir string, sc *scenarioData) ([]plotFile, error) {
 				return float64(p.P99) / 1e6, p.Count > 0
 			}},
 		} {
-			p := newPlot(fmt.Sprintf("%s: %s %s (round 1)", sc.name, op, kind.title), "time since start (s)", kind.ylabel)
+			title := kind.title
+			if kind.suffix == "p99" && few {
+				// Never a p99 passed off as one from too few operations.
+				title = "tail latency over time (intervals of < 1,000 ops: p99 ≈ their max)"
+			}
+			p := newPlot(fmt.Sprintf("%s: %s %s (round 1)", sc.name, op, title), "time since start (s)", kind.ylabel)
 			p.X.Tick.Marker = cleanTicks{plot.DefaultTicks{}}
 			p.Y.Min = 0
 			p.Add(plotter.NewGrid())

@@ -22,6 +22,7 @@ var (
 	curveJob = tscheme{"curve-job", vocab.Claims{Authenticates: true, Confidential: true, RepliesConfidential: true, JobRevocation: true}}
 	jwt      = tscheme{"jwt", authn}
 	jwe      = tscheme{"jwe", vocab.Claims{Authenticates: true, Confidential: true}}
+	wlcg     = tscheme{"wlcg:command", vocab.Claims{Authenticates: true, Expires: true}}
 )
 
 type tscheme struct {

@@ -105,7 +105,14 @@ func TestVerdictBranches(t *testing.T) {
 			"matters", true, []string{"cost matters against a real Python client"}},
 		{"python undecided", "Q-python", newRun(budgets).add("python-message", plain, vocab.OpJobProcess, base(6)...).add("python-message", curve, vocab.OpJobProcess, rounds(6, 10*ms, wide(120*ms), fig{})...),
 			"inconclusive", false, nil},
-		// Q-wlcg has no scheme yet.
+		// Q-wlcg: every candidate judged against the budget.
+		{"wlcg within", "Q-wlcg", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, wlcg, cmd, within(fig{})...),
+			"within", true, []string{"the WLCG token is within budget"}},
+		{"wlcg over", "Q-wlcg", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, wlcg, cmd, over(fig{})...),
+			"over", true, []string{"the WLCG token is over budget", "adds +80.5ms"}},
+		{"wlcg undecided", "Q-wlcg", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, wlcg, cmd, straddle(fig{})...),
+			"inconclusive", false, []string{"straddles"}},
+		// Q-wlcg with no WLCG scheme.
 		{"no data", "Q-wlcg", newRun(budgets).add(cli, plain, cmd, base(6)...),
 			"no-data", false, []string{"not answered"}},
 	}

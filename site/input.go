@@ -82,3 +82,37 @@ func ReadCapacity(file string) (*results.CapacityRun, error) {
 	}
 	return &c, nil
 }
+
+// ReadInputs reads what dir stands for: one Input when it holds
+// results.json; else one per subdirectory that does (results.ResultDirs),
+// plus dir's own capacity.json, if any, as an Input of its own.
+func ReadInputs(dir string) ([]Input, error) {
+	if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
+		in, err := ReadInput(dir)
+		if err != nil {
+			return nil, err
+		}
+		return []Input{in}, nil
+	}
+	dirs, err := results.ResultDirs(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Input
+	for _, d := range dirs {
+		in, err := ReadInput(d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	capFile := filepath.Join(dir, "capacity.json")
+	if _, err := os.Stat(capFile); err == nil {
+		c, err := ReadCapacity(capFile)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Input{Dir: dir, Capacity: c, CapacityFile: capFile})
+	}
+	return out, nil
+}

@@ -45,11 +45,11 @@ func runProject(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var inputs []site.Input
 	for _, dir := range fs.Args() {
-		in, err := site.ReadInput(dir)
+		ins, err := site.ReadInputs(dir)
 		if err != nil {
 			return fmt.Errorf("project: %w", err)
 		}
-		inputs = append(inputs, in)
+		inputs = append(inputs, ins...)
 	}
 	p, err := site.Project(s, inputs, site.Options{Command: "authbench project " + strings.Join(args, " "), Scenario: *scenario})
 	if err != nil {

@@ -41,7 +41,17 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	runs, err := readMerged(fs.Args())
+	// A directory of result directories (REPORT-data) stands for each of
+	// them; it is still searched for capacity.json and conformance.json.
+	var resDirs []string
+	for _, d := range fs.Args() {
+		ds, err := results.ResultDirs(d)
+		if err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		resDirs = append(resDirs, ds...)
+	}
+	runs, err := readMerged(resDirs)
 	if err != nil {
 		return err
 	}

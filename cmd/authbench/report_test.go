@@ -99,7 +99,7 @@ func TestReportCommandBadInput(t *testing.T) {
 		want string
 	}{
 		{"no dir", []string{"report"}, "want at least one results DIR"},
-		{"missing dir", []string{"report", missing}, "no such file or directory"},
+		{"missing dir", []string{"report", missing}, "no such directory"},
 		{"schema", []string{"report", schemaDir}, "results schema 99"},
 		{"mixed scenarios", []string{"report", fixture, otherScenario}, "mixed scenarios"},
 		{"format", []string{"report", "-format", "html", fixture}, "want md, json or bench"},

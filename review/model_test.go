@@ -1,0 +1,118 @@
+package review
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/vocab"
+)
+
+// TestTailPercentile: p99 only when every round of both schemes has 1,000
+// operations; otherwise p90, and the table says which.
+func TestTailPercentile(t *testing.T) {
+	cmd := vocab.OpCLICommand
+	for _, tc := range []struct {
+		ops  int
+		want string
+	}{{1000, "p99"}, {999, "p90"}, {200, "p90"}} {
+		f := fig{ops: tc.ops}
+		run := newRun(budgets).add("review-cli", plain, cmd, rounds(6, 10*ms, func(int) time.Duration { return 0 }, f)...).
+			add("review-cli", planA, cmd, rounds(6, 10*ms, steady(1*ms), f)...)
+		m := Evaluate([]*results.Run{run.run}, Options{})
+		a := find(t, m, "Q-A/B")
+		st := a.Rows[0].judged()
+		if st.Tail != tc.want {
+			t.Errorf("%d ops a round: tail %s, want %s", tc.ops, st.Tail, tc.want)
+		}
+		var buf bytes.Buffer
+		if err := Markdown(&buf, m); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), "Δ command "+tc.want) {
+			t.Errorf("%d ops a round: the table does not head its column %q", tc.ops, "Δ command "+tc.want)
+		}
+	}
+}
+
+// TestNegativeCost: a scheme measured faster than the baseline never
+// "adds -X": it costs nothing measurable, with the interval.
+func TestNegativeCost(t *testing.T) {
+	cmd := vocab.OpCLICommand
+	run := newRun(budgets).add("review-cli", plain, cmd, base(6)...).
+		add("review-cli", planA, cmd, rounds(6, 10*ms, steady(-5*ms), fig{})...)
+	m := Evaluate([]*results.Run{run.run}, Options{})
+	a := find(t, m, "Q-A/B")
+	f := a.Rows[0].finding()
+	if !strings.Contains(f, "costs nothing measurable in command p90 (it measured 4.5ms lower; 95 % CI -7ms to -2ms, 6 rounds)") {
+		t.Errorf("finding %q", f)
+	}
+	if strings.Contains(f+a.Verdict.Text, "adds -") {
+		t.Errorf("a negative cost reads as added: %s / %s", f, a.Verdict.Text)
+	}
+}
+
+// TestClaimsDecideNotNames: a scheme is chosen by its declared claims and
+// parsed spec; results without claims answer nothing.
+func TestClaimsDecideNotNames(t *testing.T) {
+	cmd := vocab.OpCLICommand
+	run := newRun(budgets).add("review-cli", plain, cmd, base(6)...).
+		add("review-cli", tscheme{"curve", vocab.Claims{Authenticates: true}}, cmd, rounds(6, 10*ms, steady(1*ms), fig{})...)
+	m := Evaluate([]*results.Run{run.run}, Options{})
+	if a := find(t, m, "Q-curve"); a.Verdict.Outcome != "no-data" {
+		t.Errorf("a scheme named curve that declares no confidentiality answered Q-curve: %s", a.Verdict.Text)
+	}
+	for _, r := range run.run.Results {
+		r.Claims = nil
+	}
+	m = Evaluate([]*results.Run{run.run}, Options{})
+	for _, a := range m.Questions {
+		if a.Verdict.Outcome != "no-data" {
+			t.Errorf("%s answered from results without declared claims", a.ID)
+		}
+	}
+}
+
+// TestJSONRoundTrip: the model survives JSON, so another tool can read it.
+func TestJSONRoundTrip(t *testing.T) {
+	cmd := vocab.OpCLICommand
+	run := newRun(budgets).add("review-cli", plain, cmd, base(6)...).add("review-cli", planA, cmd, rounds(6, 10*ms, steady(1*ms), fig{})...)
+	m := Evaluate([]*results.Run{run.run}, Options{})
+	var buf bytes.Buffer
+	if err := JSON(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	var back Model
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	a := find(t, &back, "Q-A/B")
+	if a.Verdict.Outcome != "plan-a" || a.Rows[0].Decision != Within || a.Rows[0].Budget != float64(50*ms) {
+		t.Errorf("round trip lost the verdict: %+v", a.Verdict)
+	}
+}
+
+// TestJSONTooFewRounds: an interval too few rounds can bound is null in
+// JSON, not an encoding error.
+func TestJSONTooFewRounds(t *testing.T) {
+	cmd := vocab.OpCLICommand
+	run := newRun(budgets).add("review-cli", plain, cmd, base(3)...).add("review-cli", planA, cmd, rounds(3, 10*ms, steady(1*ms), fig{})...)
+	m := Evaluate([]*results.Run{run.run}, Options{})
+	var buf bytes.Buffer
+	if err := JSON(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"lo": null`) {
+		t.Errorf("no null bound in %s", buf.String())
+	}
+	var back Model
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if st := find(t, &back, "Q-A/B").Rows[0].judged(); st.decidable() {
+		t.Errorf("an undecidable interval came back decidable: %+v", st.CI)
+	}
+}
