@@ -49,7 +49,10 @@ type Row struct {
 	Baseline string `json:"baseline"`
 	// Claims are the security properties the scheme declared.
 	Claims []string `json:"claims"`
-	Stats  []Stat   `json:"stats"`
+	// Wire is what an eavesdropper reads, from the claims (questions
+	// with Wire set).
+	Wire  string `json:"wire,omitempty"`
+	Stats []Stat `json:"stats"`
 	// Errors counts failed operations of the candidate in the rounds used.
 	Errors int64 `json:"errors,omitempty"`
 	// Judged is the index in Stats of the measure judged against the
@@ -236,6 +239,9 @@ func (q *Question) row(sc *scenario, s, base *scheme, opt string) *Row {
 		if on {
 			r.Claims = append(r.Claims, names[i])
 		}
+	}
+	if q.Wire {
+		r.Wire = eavesdropper(r.Claims)
 	}
 	for _, rn := range s.roundNumbers() {
 		for _, o := range s.rounds[rn].Ops {

@@ -33,6 +33,9 @@ type Question struct {
 	Rule func(a *Answer) Verdict
 	// Need says what to run when no results answer the question.
 	Need string
+	// Wire shows, per candidate, what an eavesdropper on the wire reads,
+	// from the scheme's declared (and conformance-checked) claims.
+	Wire bool
 }
 
 // Measure is one figure a question shows per candidate.

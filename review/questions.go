@@ -82,6 +82,7 @@ func Catalogue() []*Question {
 				{Label: "command p50", Figure: p50Of(opCommand), Paired: true},
 			},
 			Rule: ruleCurve,
+			Wire: true,
 			Need: "run a CLI scenario with `curve` and `plain`: `authbench run -scenario review-cli -schemes plain,curve -until-decisive`",
 		},
 		{
@@ -112,6 +113,7 @@ func Catalogue() []*Question {
 				{Label: "bytes added/request", Figure: bytesAddedPerMsg},
 			},
 			Rule: ruleJose,
+			Wire: true,
 			Need: "run a CLI scenario with `jwt`, `jwe`, `curve` and `plain`: `authbench run -scenario review-cli -schemes plain,jwt,jwe,curve -until-decisive`",
 		},
 		{
@@ -242,6 +244,9 @@ func anySecured(_ vocab.Spec, c vocab.Claims) (string, bool) {
 func eavesdropper(claims []string) string {
 	has := func(n string) bool { return contains(claims, n) }
 	var parts []string
+	if !has("authn") {
+		return "everything: requests and replies in clear, no credential"
+	}
 	if has("confidential") {
 		parts = append(parts, "requests sealed")
 	} else {

@@ -71,6 +71,10 @@ func writeAnswer(w *errWriter, a *Answer) {
 		}
 		header = append(header, c)
 	}
+	wire := a.Rows[0].Wire != ""
+	if wire {
+		header = append(header, "an eavesdropper reads")
+	}
 	header = append(header, "budget", "decision")
 	w.printf("\n")
 	t := results.Markdown(w, header...)
@@ -86,6 +90,9 @@ func writeAnswer(w *errWriter, a *Answer) {
 		dec := string(r.Decision)
 		if r.Decision == Inconclusive && r.RoundsNeeded > 0 {
 			dec += fmt.Sprintf(" (~%d rounds)", r.RoundsNeeded)
+		}
+		if wire {
+			row = append(row, r.Wire)
 		}
 		budget := "–"
 		if r.Budget > 0 {

@@ -138,6 +138,14 @@ func TestVerdictBranches(t *testing.T) {
 			if !strings.Contains(buf.String(), "### "+tc.question) {
 				t.Errorf("markdown lacks the %s section", tc.question)
 			}
+			for _, r := range a.Rows {
+				if a.ID == "Q-jose" && r.Scheme == "jwe" && r.Wire != "requests sealed, replies readable" {
+					t.Errorf("jwe on the wire: %q", r.Wire)
+				}
+				if a.ID == "Q-jose" && r.Scheme == "curve" && r.Wire != "requests sealed, replies sealed" {
+					t.Errorf("curve on the wire: %q", r.Wire)
+				}
+			}
 		})
 	}
 }
