@@ -18,7 +18,7 @@ import (
 // created in the round per op. Each round is one sample, so benchstat
 // reports the spread over rounds. Name values are escaped by BenchName.
 func FormatBench(w io.Writer, run *Run) error {
-	ew := &errWriter{w: w}
+	ew := NewMarkdownWriter(w)
 	cfg := []struct{ key, val string }{
 		{"cpu", run.Env.CPU},
 		{"host", run.Env.Host},
@@ -30,7 +30,7 @@ func FormatBench(w io.Writer, run *Run) error {
 	}
 	for _, c := range cfg {
 		if v := oneLine(c.val); v != "" {
-			ew.printf("%s: %s\n", c.key, v)
+			ew.Printf("%s: %s\n", c.key, v)
 		}
 	}
 	procs := ""
@@ -42,14 +42,14 @@ func FormatBench(w io.Writer, run *Run) error {
 			if o.Count <= 0 || o.Hist == nil {
 				continue
 			}
-			ew.printf("BenchmarkAuth/scenario=%s/scheme=%s/op=%s%s\t%d\t%d p50-ns\t%d p99-ns\t%s ops/s\t%s files/op\n",
+			ew.Printf("BenchmarkAuth/scenario=%s/scheme=%s/op=%s%s\t%d\t%d p50-ns\t%d p99-ns\t%s ops/s\t%s files/op\n",
 				BenchName(r.Scenario), BenchName(r.Scheme), BenchName(o.Name), procs, o.Count,
 				int64(o.Hist.Percentile(50)), int64(o.Hist.Percentile(99)),
 				trimFloat(o.Rate(r.Duration)), trimFloat(float64(r.Files.Created)/float64(o.Count)))
 		}
 	}
-	if ew.err != nil {
-		return fmt.Errorf("bench format: %w", ew.err)
+	if ew.Err() != nil {
+		return fmt.Errorf("bench format: %w", ew.Err())
 	}
 	return nil
 }

@@ -246,10 +246,10 @@ func (ch Change) cellText() string {
 // WriteMarkdown writes the comparison as markdown: one row per (scenario,
 // scheme, op) with the p50, p99 and throughput changes, then the verdict.
 func (c *Comparison) WriteMarkdown(w io.Writer) error {
-	ew := &errWriter{w: w}
-	ew.printf("# authbench compare\n\n")
-	ew.printf("OLD: %s\n\nNEW: %s\n\n", code(c.Old.Command), code(c.New.Command))
-	ew.printf("Per-round values, two-sided Mann-Whitney U test at α = %g; `~` is no significant change. A regression is a change the bad way (latency up, throughput down) of more than %g%% that is significant or, when the rounds are too few for the test, has every new round on the bad side of every old one.\n",
+	ew := NewMarkdownWriter(w)
+	ew.Printf("# authbench compare\n\n")
+	ew.Printf("OLD: %s\n\nNEW: %s\n\n", code(c.Old.Command), code(c.New.Command))
+	ew.Printf("Per-round values, two-sided Mann-Whitney U test at α = %g; `~` is no significant change. A regression is a change the bad way (latency up, throughput down) of more than %g%% that is significant or, when the rounds are too few for the test, has every new round on the bad side of every old one.\n",
 		c.Alpha, c.Threshold)
 	type key struct{ sc, scheme, op string }
 	var order []key
@@ -272,21 +272,21 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 		rows = append(rows, []string{k.sc, k.scheme, k.op, m[MetricP50].cellText(), m[MetricP99].cellText(), m[MetricRate].cellText()})
 	}
 	if len(rows) == 0 {
-		ew.printf("\nNothing to compare: the runs share no (scenario, scheme, op).\n")
+		ew.Printf("\nNothing to compare: the runs share no (scenario, scheme, op).\n")
 	} else {
-		ew.table([]string{"scenario", "scheme", "op", "p50", "p99", "ops/s"}, rows)
+		ew.Table([]string{"scenario", "scheme", "op", "p50", "p99", "ops/s"}, rows)
 	}
 	if len(c.OnlyOld) > 0 {
-		ew.printf("\nOnly in OLD: %s.\n", strings.Join(c.OnlyOld, ", "))
+		ew.Printf("\nOnly in OLD: %s.\n", strings.Join(c.OnlyOld, ", "))
 	}
 	if len(c.OnlyNew) > 0 {
-		ew.printf("\nOnly in NEW: %s.\n", strings.Join(c.OnlyNew, ", "))
+		ew.Printf("\nOnly in NEW: %s.\n", strings.Join(c.OnlyNew, ", "))
 	}
 	if c.New.Partial || c.Old.Partial {
-		ew.printf("\n**Partial:** %s was interrupted; its figures cover only the rounds it finished.\n", partialSide(c))
+		ew.Printf("\n**Partial:** %s was interrupted; its figures cover only the rounds it finished.\n", partialSide(c))
 	}
 	if untestable {
-		ew.printf("\nToo few rounds for the test to reach α = %g on some rows (3 against 3 gives p ≥ 0.1): run with -repeat 5 or more.\n", c.Alpha)
+		ew.Printf("\nToo few rounds for the test to reach α = %g on some rows (3 against 3 gives p ≥ 0.1): run with -repeat 5 or more.\n", c.Alpha)
 	}
 	regs := c.Regressions()
 	sig := 0
@@ -301,14 +301,14 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 		for _, r := range regs {
 			names = append(names, fmt.Sprintf("%s/%s/%s %s %+.1f%%", r.Scenario, r.Scheme, r.Op, r.Metric, r.DeltaPct))
 		}
-		ew.printf("\n**Verdict:** %d regression(s) beyond %g%%: %s.\n", len(regs), c.Threshold, strings.Join(names, "; "))
+		ew.Printf("\n**Verdict:** %d regression(s) beyond %g%%: %s.\n", len(regs), c.Threshold, strings.Join(names, "; "))
 	case sig == 0:
-		ew.printf("\n**Verdict:** no significant change.\n")
+		ew.Printf("\n**Verdict:** no significant change.\n")
 	default:
-		ew.printf("\n**Verdict:** %d significant change(s), none a regression beyond %g%%.\n", sig, c.Threshold)
+		ew.Printf("\n**Verdict:** %d significant change(s), none a regression beyond %g%%.\n", sig, c.Threshold)
 	}
-	if ew.err != nil {
-		return fmt.Errorf("compare: %w", ew.err)
+	if ew.Err() != nil {
+		return fmt.Errorf("compare: %w", ew.Err())
 	}
 	return nil
 }

@@ -407,11 +407,15 @@ func handshakeCPU(r *Result) (float64, bool) {
 	return float64(r.ServerProcess.Handshake.PerHandshake()) / 1e6, true
 }
 
-// minCount is the fewest successful op of any round of s (0 when a round
-// lacks it).
-func (s *schemeData) minCount(op string) int64 {
+// minCount is the fewest successful op of any round of s.
+func (s *schemeData) minCount(op string) int64 { return FewestOps(s.rounds, op) }
+
+// FewestOps is the fewest successful operations op had in any of rounds (0
+// when a round lacks it): what decides whether a tail can be quoted
+// (MinOps).
+func FewestOps(rounds []*Result, op string) int64 {
 	n := int64(-1)
-	for _, r := range s.rounds {
+	for _, r := range rounds {
 		var c int64
 		if o := r.Op(op); o != nil {
 			c = o.Count

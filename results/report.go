@@ -56,10 +56,10 @@ func Report(w io.Writer, runs []*Run, opts ReportOptions) error {
 		return err
 	}
 	rp := &reporter{scenarios: scs, runs: runs, opts: opts}
-	ew := &errWriter{w: w}
+	ew := NewMarkdownWriter(w)
 	rp.header(ew)
 	if opts.Summary != "" {
-		ew.printf("\n%s\n", strings.TrimSpace(opts.Summary))
+		ew.Printf("\n%s\n", strings.TrimSpace(opts.Summary))
 	}
 	for _, sc := range scs {
 		if err := rp.scenario(ew, sc); err != nil {
@@ -67,100 +67,65 @@ func Report(w io.Writer, runs []*Run, opts ReportOptions) error {
 		}
 	}
 	if opts.Capacity != "" {
-		ew.printf("\n%s\n", strings.TrimSpace(opts.Capacity))
+		ew.Printf("\n%s\n", strings.TrimSpace(opts.Capacity))
 	}
 	if opts.Projection != "" {
-		ew.printf("\n%s\n", strings.TrimSpace(opts.Projection))
+		ew.Printf("\n%s\n", strings.TrimSpace(opts.Projection))
 	}
 	if opts.Conformance != "" {
-		ew.printf("\n%s\n", strings.TrimSpace(opts.Conformance))
+		ew.Printf("\n%s\n", strings.TrimSpace(opts.Conformance))
 	}
 	rp.environment(ew)
 	rp.commands(ew)
-	if ew.err != nil {
-		return fmt.Errorf("report: %w", ew.err)
+	if ew.Err() != nil {
+		return fmt.Errorf("report: %w", ew.Err())
 	}
 	return nil
 }
 
-// errWriter keeps the first write error so rendering code stays linear.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return len(p), nil
-	}
-	n, err := e.w.Write(p)
-	if err != nil {
-		e.err = err
-	}
-	return n, nil
-}
-
-func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }
-
-// table renders rows under header as a markdown table, with blank lines
-// around it.
-func (e *errWriter) table(header []string, rows [][]string) {
-	e.printf("\n")
-	t := Markdown(e, header...)
-	for _, r := range rows {
-		if err := t.Append(r); err != nil && e.err == nil {
-			e.err = err
-		}
-	}
-	if err := t.Render(); err != nil && e.err == nil {
-		e.err = err
-	}
-	e.printf("\n")
-}
-
-func (rp *reporter) header(w *errWriter) {
-	w.printf("# authbench report\n\n")
+func (rp *reporter) header(w *MarkdownWriter) {
+	w.Printf("# authbench report\n\n")
 	var names []string
 	rounds := 0
 	for _, sc := range rp.scenarios {
 		names = append(names, sc.name)
 		rounds = max(rounds, sc.rounds)
 	}
-	w.printf("Scenarios: %s. Up to %s per scheme; figures are medians over rounds with their range (min–max) beside them.\n",
+	w.Printf("Scenarios: %s. Up to %s per scheme; figures are medians over rounds with their range (min–max) beside them.\n",
 		strings.Join(names, ", "), fmtRounds(rounds))
-	w.printf("Each WFS ran as a process of its own on the CPUs the Environment section names, apart from its clients; its whole CPU per request is reported apart from the clients'. Verdicts judge each scheme against the budgets its scenario states, from paired per-round differences with their 95 %% intervals (the Summary says how). In the scenario sections below, rows from closed-loop groups measure throughput at saturation (they are labelled) and a section flags a WFS that was saturated: there the latencies describe the machine, not a scheme's cost.\n")
+	w.Printf("Each WFS ran as a process of its own on the CPUs the Environment section names, apart from its clients; its whole CPU per request is reported apart from the clients'. Verdicts judge each scheme against the budgets its scenario states, from paired per-round differences with their 95 %% intervals (the Summary says how). In the scenario sections below, rows from closed-loop groups measure throughput at saturation (they are labelled) and a section flags a WFS that was saturated: there the latencies describe the machine, not a scheme's cost.\n")
 	for _, run := range rp.runs {
 		if run.Stop != "" {
-			w.printf("\nRounds of %s: %s.\n", code(run.Command), run.Stop)
+			w.Printf("\nRounds of %s: %s.\n", code(run.Command), run.Stop)
 		}
 		for _, s := range run.sources() {
 			if s.Partial {
-				w.printf("\n**Partial run**: %s was interrupted; its figures cover only what finished.\n", code(s.Command))
+				w.Printf("\n**Partial run**: %s was interrupted; its figures cover only what finished.\n", code(s.Command))
 			}
 		}
 	}
 }
 
 // scenario writes one scenario's tables and plots.
-func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
-	w.printf("\n## Scenario %s\n\n", sc.name)
+func (rp *reporter) scenario(w *MarkdownWriter, sc *scenarioData) error {
+	w.Printf("\n## Scenario %s\n\n", sc.name)
 	var cmds []string
 	for _, s := range sc.run.sources() {
 		if !containsString(cmds, code(s.Command)) {
 			cmds = append(cmds, code(s.Command))
 		}
 	}
-	w.printf("%s of %d schemes, interleaved. Made by %s", fmtRounds(sc.rounds), len(sc.schemes), strings.Join(cmds, " and "))
+	w.Printf("%s of %d schemes, interleaved. Made by %s", fmtRounds(sc.rounds), len(sc.schemes), strings.Join(cmds, " and "))
 	if !sc.run.Started.IsZero() {
-		w.printf(", %s to %s", sc.run.Started.UTC().Format(time.RFC3339), sc.run.Ended.UTC().Format(time.RFC3339))
+		w.Printf(", %s to %s", sc.run.Started.UTC().Format(time.RFC3339), sc.run.Ended.UTC().Format(time.RFC3339))
 	}
-	w.printf(".\n")
+	w.Printf(".\n")
 	if n := len(sc.run.sources()); n > 1 {
-		w.printf("Merged from %d runs (see Environment).\n", n)
+		w.Printf("Merged from %d runs (see Environment).\n", n)
 	}
 
-	w.printf("\n### Latency by operation\n\n")
-	w.printf("Latency from the intended send time (corrected for coordinated omission); `p99 uncorr.` from the actual send. Count and errors are totals over rounds; percentiles and ops/s are medians over rounds (range in parentheses); max is the largest of any round. A p99 is quoted only where every round had 1,000 operations or more (a p99.9, 10,000).\n")
+	w.Printf("\n### Latency by operation\n\n")
+	w.Printf("Latency from the intended send time (corrected for coordinated omission); `p99 uncorr.` from the actual send. Count and errors are totals over rounds; percentiles and ops/s are medians over rounds (range in parentheses); max is the largest of any round. A p99 is quoted only where every round had 1,000 operations or more (a p99.9, 10,000).\n")
 	var rows [][]string
 	for _, s := range sc.schemes {
 		for _, op := range s.ops {
@@ -191,16 +156,16 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 				fmtDur(maxs.Max), p99u, fmtNumSpread(vocab.SpreadOf(s.rate(op)), 1)})
 		}
 	}
-	w.table([]string{"scheme", "op", "count", "errors", "p50", "p90", "p99", "p99.9", "max", "p99 uncorr.", "ops/s"}, rows)
+	w.Table([]string{"scheme", "op", "count", "errors", "p50", "p90", "p99", "p99.9", "max", "p99 uncorr.", "ops/s"}, rows)
 	if sc.anyClosedLoop() {
-		w.printf("\nOps marked closed loop come from a group whose workers send as soon as their last request returns: their latencies follow Little's law (wait = concurrency ÷ throughput) and measure throughput at saturation, not the cost of one request.\n")
+		w.Printf("\nOps marked closed loop come from a group whose workers send as soon as their last request returns: their latencies follow Little's law (wait = concurrency ÷ throughput) and measure throughput at saturation, not the cost of one request.\n")
 	}
 	if notes := saturation(sc); len(notes) > 0 {
-		w.printf("\n**Saturated:** %s. Latencies taken while a side was saturated describe the machine, not the scheme's cost: judge these schemes by WFS CPU per request (below) and the capacity search (`authbench capacity`).\n", strings.Join(notes, "; "))
+		w.Printf("\n**Saturated:** %s. Latencies taken while a side was saturated describe the machine, not the scheme's cost: judge these schemes by WFS CPU per request (below) and the capacity search (`authbench capacity`).\n", strings.Join(notes, "; "))
 	}
 
-	w.printf("\n### Resources by scheme\n\n")
-	w.printf("Per round, median over rounds. WFS CPU is the WFS process's own CPU (every thread: libzmq's I/O threads, the ZAP handler, the request workers; getrusage(RUSAGE_SELF) in the WFS process) per 1,000 requests it served after the warm-up, with the CPUs it was pinned to and the share of one CPU it used; at low rates (a command a second) it is mostly the WFS's idle CPU (timers, polls) spread over few requests, so read the marginal cost from the capacity search or the handshake probe; its CPU per handshake is a probe after the load (100 pings one after another on a fresh connection each, less 100 on one reused connection, on the idle WFS; none under the cylc model, whose drain-and-sleep wakes swamp it); client CPU is the load generator and its client processes, apart. (In results made before the WFS ran as a process of its own, client CPU is both and WFS CPU is its request threads only.) Bytes added is per request over the same request under plain; files are those the counted file layers (WFS and clients) saw.\n")
+	w.Printf("\n### Resources by scheme\n\n")
+	w.Printf("Per round, median over rounds. WFS CPU is the WFS process's own CPU (every thread: libzmq's I/O threads, the ZAP handler, the request workers; getrusage(RUSAGE_SELF) in the WFS process) per 1,000 requests it served after the warm-up, with the CPUs it was pinned to and the share of one CPU it used; at low rates (a command a second) it is mostly the WFS's idle CPU (timers, polls) spread over few requests, so read the marginal cost from the capacity search or the handshake probe; its CPU per handshake is a probe after the load (100 pings one after another on a fresh connection each, less 100 on one reused connection, on the idle WFS; none under the cylc model, whose drain-and-sleep wakes swamp it); client CPU is the load generator and its client processes, apart. (In results made before the WFS ran as a process of its own, client CPU is both and WFS CPU is its request threads only.) Bytes added is per request over the same request under plain; files are those the counted file layers (WFS and clients) saw.\n")
 	rows = rows[:0]
 	for _, s := range sc.schemes {
 		rows = append(rows, []string{s.name,
@@ -223,14 +188,14 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 			fmtNum(vocab.SpreadOf(s.roundValues(func(r *Result) (float64, bool) { return float64(r.PeakRSSKB) / 1024, r.PeakRSSKB > 0 })), 0),
 		})
 	}
-	w.table([]string{"scheme", "requests", "WFS CPU ms/1k req", "WFS CPUs", "WFS CPU share", "WFS CPU ms/handshake (probe)", "client CPU ms/1k req", "bytes added/msg", "files created/1k jobs", "peak live files", "fsyncs/1k jobs", "file ops/request", "peak RSS MB"}, rows)
+	w.Table([]string{"scheme", "requests", "WFS CPU ms/1k req", "WFS CPUs", "WFS CPU share", "WFS CPU ms/handshake (probe)", "client CPU ms/1k req", "bytes added/msg", "files created/1k jobs", "peak live files", "fsyncs/1k jobs", "file ops/request", "peak RSS MB"}, rows)
 
 	base := sc.baseline
 	if base == nil {
-		w.printf("\nNo `plain` scheme in this scenario: no overhead ratios.\n")
+		w.Printf("\nNo `plain` scheme in this scenario: no overhead ratios.\n")
 	} else if len(sc.schemes) > 1 {
-		w.printf("\n### Overhead against %s\n\n", code(base.name))
-		w.printf("Ratios of medians over rounds; `tail added` is the median of per-round differences (each round pairs the scheme with plain's run of the same round). The tail is p99 where every round had 1,000 operations or more, else p90, as marked; the Summary gives these differences with their intervals.\n")
+		w.Printf("\n### Overhead against %s\n\n", code(base.name))
+		w.Printf("Ratios of medians over rounds; `tail added` is the median of per-round differences (each round pairs the scheme with plain's run of the same round). The tail is p99 where every round had 1,000 operations or more, else p90, as marked; the Summary gives these differences with their intervals.\n")
 		rows = rows[:0]
 		for _, s := range sc.schemes {
 			if s == base {
@@ -256,7 +221,7 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 			rows = append(rows, []string{s.name, "(WFS CPU per request)", "", "", "",
 				fmtRatio(vocab.SpreadOf(s.roundValues(serverCPUPerKReq)), vocab.SpreadOf(base.roundValues(serverCPUPerKReq)))})
 		}
-		w.table([]string{"scheme", "op", "p50 ×plain", "tail ×plain", "tail added", "ops/s ×plain"}, rows)
+		w.Table([]string{"scheme", "op", "p50 ×plain", "tail ×plain", "tail added", "ops/s ×plain"}, rows)
 	}
 
 	if rp.opts.PlotDir != "" {
@@ -265,9 +230,9 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 			return err
 		}
 		if len(plots) > 0 {
-			w.printf("\n### Plots\n\n")
+			w.Printf("\n### Plots\n\n")
 			for _, p := range plots {
-				w.printf("![%s](%s)\n\n", p.title, path.Join(rp.opts.PlotLink, p.file))
+				w.Printf("![%s](%s)\n\n", p.title, path.Join(rp.opts.PlotLink, p.file))
 			}
 		}
 	}
@@ -275,8 +240,8 @@ func (rp *reporter) scenario(w *errWriter, sc *scenarioData) error {
 }
 
 // environment writes one column per source run.
-func (rp *reporter) environment(w *errWriter) {
-	w.printf("\n## Environment\n")
+func (rp *reporter) environment(w *MarkdownWriter) {
+	w.Printf("\n## Environment\n")
 	var srcs []Source
 	for _, run := range rp.runs {
 		srcs = append(srcs, run.sources()...)
@@ -344,7 +309,7 @@ func (rp *reporter) environment(w *errWriter) {
 			rows = append(rows, row)
 		}
 	}
-	w.table(header, rows)
+	w.Table(header, rows)
 }
 
 func fmtTime(t time.Time) string {
@@ -355,19 +320,19 @@ func fmtTime(t time.Time) string {
 }
 
 // commands lists the exact command lines behind every figure.
-func (rp *reporter) commands(w *errWriter) {
-	w.printf("\n## Commands\n\nEvery figure above comes from these command lines; run them again to reproduce it.\n\n```sh\n")
+func (rp *reporter) commands(w *MarkdownWriter) {
+	w.Printf("\n## Commands\n\nEvery figure above comes from these command lines; run them again to reproduce it.\n\n```sh\n")
 	var seen []string
 	for _, run := range rp.runs {
 		for _, s := range run.sources() {
 			if !containsString(seen, s.Command) {
 				seen = append(seen, s.Command)
-				w.printf("%s\n", s.Command)
+				w.Printf("%s\n", s.Command)
 			}
 		}
 	}
 	if rp.opts.Command != "" {
-		w.printf("%s\n", rp.opts.Command)
+		w.Printf("%s\n", rp.opts.Command)
 	}
-	w.printf("```\n")
+	w.Printf("```\n")
 }

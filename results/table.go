@@ -107,3 +107,48 @@ func tail(o *Op, p float64) string {
 	}
 	return FormatDuration(o.Hist.Percentile(p))
 }
+
+// MarkdownWriter writes markdown text and tables, keeping the first write
+// error, so that rendering code stays linear: check Err once at the end.
+type MarkdownWriter struct {
+	w   io.Writer
+	err error
+}
+
+// NewMarkdownWriter writes to w.
+func NewMarkdownWriter(w io.Writer) *MarkdownWriter { return &MarkdownWriter{w: w} }
+
+// Write writes p unless an earlier write failed; it never returns an error
+// (Err has the first).
+func (e *MarkdownWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return len(p), nil
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, nil
+}
+
+// Printf writes formatted text.
+func (e *MarkdownWriter) Printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }
+
+// Table renders rows under header as a markdown table, with blank lines
+// around it.
+func (e *MarkdownWriter) Table(header []string, rows [][]string) {
+	e.Printf("\n")
+	t := Markdown(e, header...)
+	for _, r := range rows {
+		if err := t.Append(r); err != nil && e.err == nil {
+			e.err = err
+		}
+	}
+	if err := t.Render(); err != nil && e.err == nil {
+		e.err = err
+	}
+	e.Printf("\n")
+}
+
+// Err is the first error a write or a table met.
+func (e *MarkdownWriter) Err() error { return e.err }

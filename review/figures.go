@@ -25,9 +25,6 @@ type figure struct {
 	value func(r *results.Result, tail float64) (float64, bool)
 }
 
-// minTailOps is the fewest operations per round a p99 is quoted from.
-const minTailOps = 1000
-
 // opPct reads op's percentile p (p < 0: the tail percentile).
 func opPct(op string, p float64) figure {
 	f := figure{unit: Duration, value: func(r *results.Result, tail float64) (float64, bool) {

@@ -285,7 +285,7 @@ func (m Measure) stat(s, base *scheme) Stat {
 	if m.Figure.op != "" {
 		tail = 99
 		st.Tail = "p99"
-		if minOps(s, m.Figure.op) < minTailOps || (m.Paired && minOps(base, m.Figure.op) < minTailOps) {
+		if minOps(s, m.Figure.op) < results.MinOps(99) || (m.Paired && minOps(base, m.Figure.op) < results.MinOps(99)) {
 			tail = 90
 			st.Tail = "p90"
 		}
@@ -321,17 +321,11 @@ func (m Measure) stat(s, base *scheme) Stat {
 
 // minOps is the fewest successful op of any round of s.
 func minOps(s *scheme, op string) int64 {
-	n := int64(-1)
+	rs := make([]*results.Result, 0, len(s.rounds))
 	for _, r := range s.rounds {
-		var c int64
-		if o := r.Op(op); o != nil {
-			c = o.Count
-		}
-		if n < 0 || c < n {
-			n = c
-		}
+		rs = append(rs, r)
 	}
-	return max(n, 0)
+	return results.FewestOps(rs, op)
 }
 
 // kneeNote gives the capacity knee of the rows' schemes, when measured.

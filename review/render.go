@@ -23,12 +23,11 @@ func JSON(w io.Writer, m *Model) error {
 // per question with its rows, findings, verdict and the commands that made
 // its data.
 func Markdown(w io.Writer, m *Model) error {
-	ew := &errWriter{w: w}
-	ew.printf("## Summary\n\n")
-	ew.printf("Every judged figure is the median over rounds of a per-round paired difference against the baseline (schemes run in interleaved rounds, each round in a random order), with its %.0f %% confidence interval (order statistics: golang.org/x/perf's benchmath); a verdict needs the whole interval on one side of the budget the scenario states, otherwise it is inconclusive, with the rounds that would decide it. Tail latency is p99 only where every round has 1,000 operations or more, else p90, as labelled. Cells read median [interval].\n",
+	ew := results.NewMarkdownWriter(w)
+	ew.Printf("## Summary\n\n")
+	ew.Printf("Every judged figure is the median over rounds of a per-round paired difference against the baseline (schemes run in interleaved rounds, each round in a random order), with its %.0f %% confidence interval (order statistics: golang.org/x/perf's benchmath); a verdict needs the whole interval on one side of the budget the scenario states, otherwise it is inconclusive, with the rounds that would decide it. Tail latency is p99 only where every round has 1,000 operations or more, else p90, as labelled. Cells read median [interval].\n",
 		100*Confidence)
-	ew.printf("\n")
-	t := results.Markdown(ew, "question", "answer", "outcome", "decisive", "rounds needed")
+	var rows [][]string
 	for _, a := range m.Questions {
 		dec, need := "yes", ""
 		switch {
@@ -43,23 +42,23 @@ func Markdown(w io.Writer, m *Model) error {
 			}
 		}
 		answer, _, _ := strings.Cut(a.Verdict.Text, ": ")
-		ew.append(t, []string{a.ID, answer, a.Verdict.Outcome, dec, need})
+		rows = append(rows, []string{a.ID, answer, a.Verdict.Outcome, dec, need})
 	}
-	ew.render(t)
+	ew.Table([]string{"question", "answer", "outcome", "decisive", "rounds needed"}, rows)
 	for _, a := range m.Questions {
 		writeAnswer(ew, a)
 	}
-	if ew.err != nil {
-		return fmt.Errorf("review: %w", ew.err)
+	if err := ew.Err(); err != nil {
+		return fmt.Errorf("review: %w", err)
 	}
 	return nil
 }
 
-func writeAnswer(w *errWriter, a *Answer) {
-	w.printf("\n### %s: %s\n\n", a.ID, a.Title)
-	w.printf("Settled by: %s.\n", a.Settles)
+func writeAnswer(w *results.MarkdownWriter, a *Answer) {
+	w.Printf("### %s: %s\n\n", a.ID, a.Title)
+	w.Printf("Settled by: %s.\n", a.Settles)
 	if len(a.Rows) == 0 {
-		w.printf("\n**No data.** To answer it, %s.\n", a.Need)
+		w.Printf("\n**No data.** To answer it, %s.\n\n", a.Need)
 		return
 	}
 	header := []string{"scenario", "scheme", "option", "claims"}
@@ -76,8 +75,7 @@ func writeAnswer(w *errWriter, a *Answer) {
 		header = append(header, "an eavesdropper reads")
 	}
 	header = append(header, "budget", "decision")
-	w.printf("\n")
-	t := results.Markdown(w, header...)
+	var rows [][]string
 	for _, r := range a.Rows {
 		row := []string{r.Scenario, r.Scheme, r.Option, strings.Join(r.Claims, " ")}
 		for i, st := range r.Stats {
@@ -98,27 +96,26 @@ func writeAnswer(w *errWriter, a *Answer) {
 		if r.Budget > 0 {
 			budget = fmtValue(r.Budget, Duration, false)
 		}
-		row = append(row, budget, dec)
-		w.append(t, row)
+		rows = append(rows, append(row, budget, dec))
 	}
-	w.render(t)
-	w.printf("\n")
+	w.Table(header, rows)
 	for _, r := range a.Rows {
 		if r.Judged >= 0 {
-			w.printf("- %s\n", r.finding())
+			w.Printf("- %s\n", r.finding())
 		}
 	}
-	w.printf("\n**Verdict:** %s\n", a.Verdict.Text)
+	w.Printf("\n**Verdict:** %s\n", a.Verdict.Text)
 	for _, n := range a.Notes {
-		w.printf("\n%s\n", n)
+		w.Printf("\n%s\n", n)
 	}
 	if len(a.Commands) > 0 {
-		w.printf("\nMade by:")
+		w.Printf("\nMade by:")
 		for _, c := range a.Commands {
-			w.printf(" `%s`", c)
+			w.Printf(" `%s`", c)
 		}
-		w.printf("\n")
+		w.Printf("\n")
 	}
+	w.Printf("\n")
 }
 
 // columnTails is each column's tail label when every row agrees ("p99" or
@@ -143,35 +140,4 @@ func columnTails(a *Answer) []string {
 		}
 	}
 	return out
-}
-
-// errWriter keeps the first write error so rendering stays linear.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return len(p), nil
-	}
-	n, err := e.w.Write(p)
-	if err != nil {
-		e.err = err
-	}
-	return n, nil
-}
-
-func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }
-
-func (e *errWriter) append(t interface{ Append(...any) error }, row []string) {
-	if err := t.Append(row); err != nil && e.err == nil {
-		e.err = err
-	}
-}
-
-func (e *errWriter) render(t interface{ Render() error }) {
-	if err := t.Render(); err != nil && e.err == nil {
-		e.err = err
-	}
 }

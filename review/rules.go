@@ -42,44 +42,35 @@ func statusOf(option string, rows []*Row) status {
 	return st
 }
 
-// byOption groups an answer's rows by option, in first-seen order.
+// byOption groups an answer's rows by option, in first-seen order (a
+// store, a plan: every scheme of the option counts against it).
 func byOption(a *Answer, keep func(*Row) bool) []status {
-	var order []string
-	rows := map[string][]*Row{}
-	for _, r := range a.Rows {
-		if keep != nil && !keep(r) {
-			continue
-		}
-		if _, ok := rows[r.Option]; !ok {
-			order = append(order, r.Option)
-		}
-		rows[r.Option] = append(rows[r.Option], r)
-	}
-	var out []status
-	for _, o := range order {
-		out = append(out, statusOf(o, rows[o]))
-	}
-	return out
+	return groupRows(a, keep, func(r *Row) string { return r.Option })
 }
 
-// bySchemes groups rows by scheme within an option (a scheme is a
-// candidate in its own right: two plan-B schemes are two choices).
+// bySchemes groups rows by scheme (a scheme is a candidate in its own
+// right: two plan-B schemes are two choices).
 func bySchemes(a *Answer, keep func(*Row) bool) []status {
+	return groupRows(a, keep, func(r *Row) string { return r.Scheme })
+}
+
+// groupRows groups the rows keep selects by key, in first-seen order.
+func groupRows(a *Answer, keep func(*Row) bool, key func(*Row) string) []status {
 	var order []string
 	rows := map[string][]*Row{}
 	for _, r := range a.Rows {
 		if keep != nil && !keep(r) {
 			continue
 		}
-		if _, ok := rows[r.Scheme]; !ok {
-			order = append(order, r.Scheme)
+		k := key(r)
+		if _, ok := rows[k]; !ok {
+			order = append(order, k)
 		}
-		rows[r.Scheme] = append(rows[r.Scheme], r)
+		rows[k] = append(rows[k], r)
 	}
 	var out []status
-	for _, s := range order {
-		st := statusOf(rows[s][0].Option, rows[s])
-		out = append(out, st)
+	for _, k := range order {
+		out = append(out, statusOf(rows[k][0].Option, rows[k]))
 	}
 	return out
 }
