@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,5 +67,46 @@ func TestDecisiveStop(t *testing.T) {
 				t.Errorf("stop=%v %q, want stop=%v and %q", stop, why, tc.stop, tc.want)
 			}
 		})
+	}
+}
+
+// TestRunUntilDecisive: -until-decisive runs at least the six rounds a
+// 95 % interval needs, each round's schemes in a random order, then stops
+// and says why; here -max-time leaves no room for a seventh.
+func TestRunUntilDecisive(t *testing.T) {
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "tiny.yaml")
+	yaml := "name: tiny\ndescription: a few pings, open loop\nduration: 400ms\ncli: {rate: 50, connection: fresh}\nbudgets: {command_p99_budget: 1ms}\n"
+	if err := os.WriteFile(sc, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"run", "-quiet", "-probe", "0", "-until-decisive", "-max-time", "1s",
+		"-scenario", sc, "-schemes", "plain,jwt:command", "-out", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	r, err := results.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Results) != 12 {
+		t.Fatalf("%d results, want 6 rounds of 2 schemes", len(r.Results))
+	}
+	firsts := map[string]bool{}
+	for _, res := range r.Results {
+		if res.Position < 1 || res.Position > 2 || res.Spec == nil || res.Claims == nil || res.Budgets["command_p99_budget"] != time.Millisecond {
+			t.Errorf("round %d %s: position %d, spec %v, claims %v, budgets %v", res.Round, res.Scheme, res.Position, res.Spec, res.Claims, res.Budgets)
+		}
+		if res.Position == 1 {
+			firsts[res.Scheme] = true
+		}
+	}
+	if len(firsts) != 2 {
+		t.Errorf("one scheme ran first in every round: %v", firsts)
+	}
+	if r.Stop == "" || !strings.Contains(stderr.String(), "until-decisive: ") {
+		t.Errorf("no stop reason: stop %q, stderr %q", r.Stop, stderr.String())
 	}
 }
