@@ -4,7 +4,6 @@
 package scenarios
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -15,36 +14,18 @@ import (
 	"os"
 	"path"
 	"reflect"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
-	yaml "go.yaml.in/yaml/v3"
+	"github.com/authbench/authbench/yamlstrict"
 )
 
 //go:embed builtin/*.yaml
 var builtinFS embed.FS
 
 // Duration is a time.Duration written as "10s" or "250ms" in YAML.
-type Duration time.Duration
-
-// UnmarshalYAML parses a Go duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("want a duration such as 10s or 250ms")
-	}
-	v, err := time.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("want a duration such as 10s or 250ms, got %q", n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// D returns the time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
+type Duration = yamlstrict.Duration
 
 // Scenario is a scripted load: client groups and the figures their verdicts
 // are judged against.
@@ -324,67 +305,53 @@ func readScenarioFile(path string) ([]byte, error) {
 // type or an impossible value is one error line "file:line:column: message",
 // and nothing runs.
 func Parse(file string, data []byte) (*Scenario, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+	root, err := yamlstrict.Document(data)
+	if err != nil {
 		return nil, yamlError(file, data, err)
 	}
-	var second yaml.Node
-	if err := dec.Decode(&second); err == nil {
-		return nil, fmt.Errorf("%s:%d:1: a second YAML document; a scenario file holds one", file, max(1, second.Line))
-	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlError(file, data, err)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+	if root == nil {
 		return nil, fmt.Errorf("%s:1:1: empty scenario; want a mapping with name, duration and client groups", file)
 	}
-	ps := positions{}
-	if e := checkNode(doc.Content[0], reflect.TypeOf(Scenario{}), "", ps); e != nil {
-		return nil, fmt.Errorf("%s:%d:%d: %s", file, e.p.line, e.p.col, e.msg)
+	ps, err := yamlstrict.Check(root, reflect.TypeFor[Scenario](), strictOptions())
+	if err != nil {
+		return nil, yamlError(file, data, err)
 	}
 	var sc Scenario
-	if err := doc.Content[0].Decode(&sc); err != nil {
+	if err := root.Decode(&sc); err != nil {
 		return nil, yamlError(file, data, err)
 	}
 	if err := sc.Validate(); err != nil {
-		var fe *fieldError
+		var fe *yamlstrict.FieldError
 		if errors.As(err, &fe) {
-			p := ps.where(fe.path)
-			return nil, fmt.Errorf("%s:%d:%d: %s", file, p.line, p.col, fe.Error())
+			p := ps.Where(fe.Path)
+			return nil, fmt.Errorf("%s:%d:%d: %s", file, p.Line, p.Col, fe.Error())
 		}
 		return nil, fmt.Errorf("%s:1:1: %w", file, err)
 	}
 	return &sc, nil
 }
 
-// yamlLine matches the line yaml.v3 names in a syntax error.
-var yamlLine = regexp.MustCompile(`line (\d+): (.*)$`)
-
-// yamlError turns a YAML syntax error into one line "file:line:column:
-// message": yaml.v3 names the line only, so the column is that of the
-// line's first tab when there is one (tabs cannot indent YAML), else 1.
-// A duplicate key gives a one-line message too.
+// yamlError turns a YAML error into one line "file:line:column: message":
+// a problem yamlstrict found names its column; yaml.v3 names the line
+// only, so the column is that of the line's first tab when there is one
+// (tabs cannot indent YAML), else 1.
 func yamlError(file string, data []byte, err error) error {
-	msg := strings.TrimSpace(err.Error())
-	if i := strings.IndexByte(msg, '\n'); i >= 0 { // unmarshal errors: the first
-		msg = strings.TrimSpace(msg[i+1:])
-		if j := strings.IndexByte(msg, '\n'); j >= 0 {
-			msg = msg[:j]
-		}
+	var e *yamlstrict.Error
+	if errors.As(err, &e) {
+		return strictError(file, e)
 	}
-	m := yamlLine.FindStringSubmatch(msg)
-	if m == nil {
-		return fmt.Errorf("%s:1:1: %s", file, strings.TrimPrefix(msg, "yaml: "))
+	line, msg := yamlstrict.SplitError(err)
+	if line == 0 {
+		return fmt.Errorf("%s:1:1: %s", file, msg)
 	}
-	line, _ := strconv.Atoi(m[1])
 	col := 1
-	if lines := strings.Split(string(data), "\n"); line >= 1 && line <= len(lines) {
+	if lines := strings.Split(string(data), "\n"); line <= len(lines) {
 		if i := strings.IndexByte(lines[line-1], '\t'); i >= 0 {
 			col = i + 1
-			m[2] += " (a tab: indent YAML with spaces)"
+			msg += " (a tab: indent YAML with spaces)"
 		}
 	}
-	return fmt.Errorf("%s:%d:%d: %s", file, line, col, m[2])
+	return fmt.Errorf("%s:%d:%d: %s", file, line, col, msg)
 }
 
 // Jobs is the number of jobs the group runs.

@@ -20,10 +20,10 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/yamlstrict"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -56,31 +56,7 @@ const Day = 24 * time.Hour
 
 // Duration is a time.Duration written as "5s" or "2ms" in YAML (and in
 // JSON, as text).
-type Duration time.Duration
-
-// D returns the time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// UnmarshalYAML parses a Go duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return errors.New("want a duration such as 5s or 2ms")
-	}
-	return d.UnmarshalText([]byte(n.Value))
-}
-
-// MarshalText writes the duration as Go writes it ("5s").
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
-
-// UnmarshalText parses a Go duration string.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("want a duration such as 5s or 2ms, got %q", b)
-	}
-	*d = Duration(v)
-	return nil
-}
+type Duration = yamlstrict.Duration
 
 // Site is a site model: how many workflows (one WFS each) share a host, and
 // the load they carry. Load figures (active_jobs, tasks_per_day,
@@ -134,19 +110,6 @@ type Burst struct {
 type UIServers struct {
 	Count        int      `yaml:"count" json:"count"`
 	PollInterval Duration `yaml:"poll_interval" json:"poll_interval"`
-}
-
-// fieldError is a validation error about one field (a path such as
-// cycle_point_burst.jobs).
-type fieldError struct {
-	path string
-	msg  string
-}
-
-func (e *fieldError) Error() string { return e.path + ": " + e.msg }
-
-func ferr(path, format string, a ...any) error {
-	return &fieldError{path: path, msg: fmt.Sprintf(format, a...)}
 }
 
 // nameRE is what a site name may be.
@@ -232,25 +195,16 @@ func Parse(file string, data []byte) (*Site, error) {
 	if len(data) > MaxFile {
 		return nil, fail(1, fmt.Sprintf("%d bytes, more than the %d a site file may have", len(data), MaxFile))
 	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		line, msg := yamlError(err)
-		return nil, fail(line, msg)
+	root, err := yamlstrict.Document(data)
+	if err != nil {
+		return nil, fail(yamlError(err))
 	}
-	var second yaml.Node
-	if err := dec.Decode(&second); err == nil {
-		return nil, fail(second.Line, "a second YAML document; a site file holds one")
-	} else if !errors.Is(err, io.EOF) {
-		line, msg := yamlError(err)
-		return nil, fail(line, msg)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+	if root == nil {
 		return nil, fail(1, "empty site file; want a mapping with name, source, workflows and the load")
 	}
-	ps := positions{}
-	if e := checkNode(doc.Content[0], reflect.TypeOf(Site{}), "", ps); e != nil {
-		return nil, fail(e.line, e.msg)
+	ps, err := yamlstrict.Check(root, reflect.TypeFor[Site](), strictOptions())
+	if err != nil {
+		return nil, fail(yamlError(err))
 	}
 	// The walk above gave the precise error; decoding with KnownFields is
 	// the strict decoder's own check on top.
@@ -258,8 +212,7 @@ func Parse(file string, data []byte) (*Site, error) {
 	strict.KnownFields(true)
 	var s Site
 	if err := strict.Decode(&s); err != nil {
-		line, msg := yamlError(err)
-		return nil, fail(line, msg)
+		return nil, fail(yamlError(err))
 	}
 	if s.CyclePointBurst != nil && s.CyclePointBurst.Messages == 0 {
 		if _, given := ps["cycle_point_burst.messages"]; !given {
@@ -267,33 +220,13 @@ func Parse(file string, data []byte) (*Site, error) {
 		}
 	}
 	if err := s.Validate(); err != nil {
-		var fe *fieldError
+		var fe *yamlstrict.FieldError
 		if errors.As(err, &fe) {
-			return nil, fail(ps.where(fe.path), fe.Error())
+			return nil, fail(ps.Where(fe.Path).Line, fe.Error())
 		}
 		return nil, fail(1, err.Error())
 	}
 	return &s, nil
-}
-
-// yamlLine matches the line yaml.v3 names in an error.
-var yamlLine = regexp.MustCompile(`line (\d+): (.*)$`)
-
-// yamlError turns a yaml.v3 error into a line and a one-line message.
-func yamlError(err error) (int, string) {
-	msg := strings.TrimSpace(err.Error())
-	if i := strings.IndexByte(msg, '\n'); i >= 0 { // unmarshal errors: the first
-		msg = strings.TrimSpace(msg[i+1:])
-		if j := strings.IndexByte(msg, '\n'); j >= 0 {
-			msg = msg[:j]
-		}
-	}
-	m := yamlLine.FindStringSubmatch(msg)
-	if m == nil {
-		return 1, strings.TrimPrefix(msg, "yaml: ")
-	}
-	line, _ := strconv.Atoi(m[1])
-	return line, m[2]
 }
 
 // Builtins lists the built-in sites, sorted by name.
