@@ -9,9 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path"
 	"reflect"
 	"sort"
@@ -275,28 +273,9 @@ const MaxScenarioFile = 1 << 20
 // device or a directory, which could block or never end) of at most
 // MaxScenarioFile bytes.
 func readScenarioFile(path string) ([]byte, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("-scenario: %w", err)
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("-scenario %s: not a regular file (%s)", path, info.Mode().Type())
-	}
-	if info.Size() > MaxScenarioFile {
-		return nil, fmt.Errorf("-scenario %s: %d bytes, more than the %d a scenario may have", path, info.Size(), MaxScenarioFile)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("-scenario: %w", err)
-	}
-	defer f.Close()
-	// The file may have grown since Stat: read one byte past the limit.
-	b, err := io.ReadAll(io.LimitReader(f, MaxScenarioFile+1))
+	b, err := yamlstrict.ReadFile(path, MaxScenarioFile, "a scenario")
 	if err != nil {
 		return nil, fmt.Errorf("-scenario %s: %w", path, err)
-	}
-	if len(b) > MaxScenarioFile {
-		return nil, fmt.Errorf("-scenario %s: more than the %d bytes a scenario may have", path, MaxScenarioFile)
 	}
 	return b, nil
 }

@@ -13,9 +13,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path"
 	"reflect"
 	"regexp"
@@ -314,28 +312,9 @@ func Load(nameOrFile string) (*Site, error) {
 // readFile reads a site file: a regular file (not a FIFO, a device or a
 // directory, which could block or never end) of at most MaxFile bytes.
 func readFile(p string) ([]byte, error) {
-	info, err := os.Stat(p)
-	if err != nil {
-		return nil, fmt.Errorf("site %s: %w", p, unwrapPath(err))
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("site %s: not a regular file (%s)", p, info.Mode().Type())
-	}
-	if info.Size() > MaxFile {
-		return nil, fmt.Errorf("site %s line 1: %d bytes, more than the %d a site file may have", p, info.Size(), MaxFile)
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("site %s: %w", p, unwrapPath(err))
-	}
-	defer f.Close()
-	// The file may have grown since Stat: read one byte past the limit.
-	b, err := io.ReadAll(io.LimitReader(f, MaxFile+1))
+	b, err := yamlstrict.ReadFile(p, MaxFile, "a site file")
 	if err != nil {
 		return nil, fmt.Errorf("site %s: %w", p, err)
-	}
-	if len(b) > MaxFile {
-		return nil, fmt.Errorf("site %s line 1: more than the %d bytes a site file may have", p, MaxFile)
 	}
 	return b, nil
 }
