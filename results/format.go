@@ -121,7 +121,7 @@ func MinOps(p float64) int64 {
 	if p >= 100 {
 		return math.MaxInt64
 	}
-	return int64(math.Ceil(10/(1-p/100) - 1e-9))
+	return int64(math.Ceil(10/(1-p/100) - 1e-6))
 }
 
 // tooFew is the cell for a percentile there were too few operations for.

@@ -56,8 +56,10 @@ func MergeRuns(runs ...*Run) (*Run, error) {
 		}
 		out.Sources = append(out.Sources, r.sources()...)
 	}
+	out.Missing = missingShards(runs)
 	if len(runs) == 1 {
 		out.Results = runs[0].Results
+		out.Shard = runs[0].Shard
 		return out, nil
 	}
 	clusters := concurrentClusters(runs)
@@ -96,6 +98,38 @@ func (r *Run) Scenarios() []string {
 	return names
 }
 
+// oneServerRuns reports whether every run is a shard against one WFS.
+func oneServerRuns(runs []*Run) bool {
+	for _, r := range runs {
+		if r.Shard == nil || r.Shard.Server != runs[0].Shard.Server {
+			return false
+		}
+	}
+	return len(runs) > 0
+}
+
+// missingShards names the shards of loader runs that did not report: each
+// run says it is shard I of N; the indices 0..N-1 not among them are
+// missing.
+func missingShards(runs []*Run) []string {
+	if !oneServerRuns(runs) {
+		return nil
+	}
+	n := runs[0].Shard.Count
+	have := map[int]bool{}
+	for _, r := range runs {
+		have[r.Shard.Index] = true
+		n = max(n, r.Shard.Count)
+	}
+	var miss []string
+	for i := range n {
+		if !have[i] {
+			miss = append(miss, fmt.Sprintf("%d/%d", i, n))
+		}
+	}
+	return miss
+}
+
 // sources returns r's own sources, or r itself as one source.
 func (r *Run) sources() []Source {
 	if len(r.Sources) > 0 {
@@ -111,6 +145,11 @@ func concurrentClusters(runs []*Run) [][]int {
 	idx := make([]int, len(runs))
 	for i := range idx {
 		idx[i] = i
+	}
+	// Loaders of one WFS ran together, whatever their nodes' clocks say
+	// (no clock is compared across nodes).
+	if oneServerRuns(runs) {
+		return [][]int{idx}
 	}
 	for _, r := range runs {
 		if r.Started.IsZero() || r.Ended.IsZero() {
@@ -169,6 +208,9 @@ func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
 	first := rs[0]
 	out := &Result{
 		Scenario: first.Scenario, Scheme: first.Scheme, Canonical: first.Canonical, Round: first.Round,
+		ScenarioSource: first.ScenarioSource, ScenarioHash: first.ScenarioHash,
+		Spec: first.Spec, Claims: first.Claims, Budgets: first.Budgets, Position: first.Position,
+		ServerModel: first.ServerModel, ServerModelStats: first.ServerModelStats, ClosedLoop: first.ClosedLoop,
 	}
 	for _, r := range rs {
 		if r.Canonical != "" && out.Canonical != "" && r.Canonical != out.Canonical {
@@ -246,7 +288,69 @@ func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
 			o.Asked = asked[o.Name] / out.Duration.Seconds()
 		}
 	}
+	if concurrent {
+		oneServer(out, rs)
+	}
 	return out, nil
+}
+
+// oneServer corrects a merge of loaders' results against one WFS (every
+// result a shard of the same server): the client side adds up, but each
+// loader reported the same server's figures, so the server's counters,
+// CPU, scheme figures and file operations are taken once, from the loader
+// that saw the most requests (whose window covered the most of the run),
+// not summed.
+func oneServer(out *Result, rs []*Result) {
+	server := ""
+	for _, r := range rs {
+		if r.Shard == nil || r.Shard.Server == "" || (server != "" && r.Shard.Server != server) {
+			return
+		}
+		server = r.Shard.Server
+	}
+	top := rs[0]
+	for _, r := range rs[1:] {
+		if r.Server.Requests > top.Server.Requests {
+			top = r
+		}
+	}
+	out.Server = top.Server
+	out.SchemeStats = top.SchemeStats
+	out.ServerModelStats = top.ServerModelStats
+	out.ServerProcess = nil
+	if top.ServerProcess != nil {
+		sp := *top.ServerProcess
+		out.ServerProcess = &sp
+	}
+	var files FileStats
+	for _, r := range rs {
+		f := r.Files
+		if r.ServerFiles != nil {
+			f = subtractFileCounts(f, *r.ServerFiles)
+		}
+		files.addCounts(f)
+	}
+	if top.ServerFiles != nil {
+		files.addCounts(*top.ServerFiles)
+		sf := *top.ServerFiles
+		out.ServerFiles = &sf
+	}
+	files.PeakLive = out.Files.PeakLive
+	out.Files = files
+	out.Shard = &Shard{Index: -1, Count: top.Shard.Count, Node: "merged", Server: server}
+}
+
+// subtractFileCounts is f less o's counters (live files included).
+func subtractFileCounts(f, o FileStats) FileStats {
+	f.Created -= o.Created
+	f.Written -= o.Written
+	f.Appended -= o.Appended
+	f.Read -= o.Read
+	f.Deleted -= o.Deleted
+	f.Renamed -= o.Renamed
+	f.Fsyncs -= o.Fsyncs
+	f.Live -= o.Live
+	return f
 }
 
 // mergeStats folds b into a: counts add up; peaks, sizes and means take the

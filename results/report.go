@@ -95,6 +95,10 @@ func (rp *reporter) header(w *MarkdownWriter) {
 		strings.Join(names, ", "), fmtRounds(rounds))
 	w.Printf("Each WFS ran as a process of its own on the CPUs the Environment section names, apart from its clients; its whole CPU per request is reported apart from the clients'. Verdicts judge each scheme against the budgets its scenario states, from paired per-round differences with their 95 %% intervals (the Summary says how). In the scenario sections below, rows from closed-loop groups measure throughput at saturation (they are labelled) and a section flags a WFS that was saturated: there the latencies describe the machine, not a scheme's cost.\n")
 	for _, run := range rp.runs {
+		if len(run.Missing) > 0 {
+			w.Printf("\n**Missing shards**: %s of the loaders of %s did not report (a loader killed or failed): the figures cover only the shards that did.\n",
+				strings.Join(run.Missing, ", "), code(run.Command))
+		}
 		if run.Stop != "" {
 			w.Printf("\nRounds of %s: %s.\n", code(run.Command), run.Stop)
 		}

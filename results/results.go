@@ -28,6 +28,11 @@ type Run struct {
 	Command string `json:"command"`
 	// Partial is true when the run was interrupted before it finished.
 	Partial bool `json:"partial,omitempty"`
+	// Shard is set on a loader's run (authbench load): which share of the
+	// scenario it ran, on which node, against which WFS. Missing, on a run
+	// merged from shards, names the shards that did not report.
+	Shard   *Shard   `json:"shard,omitempty"`
+	Missing []string `json:"missing_shards,omitempty"`
 	// Stop says why a run that added rounds until its verdicts were
 	// decisive (run -until-decisive) stopped adding them.
 	Stop    string      `json:"stop,omitempty"`
@@ -47,6 +52,22 @@ type Source struct {
 	Ended   time.Time   `json:"ended"`
 	Partial bool        `json:"partial,omitempty"`
 }
+
+// Shard is one loader's share of a scenario run against a WFS it shares
+// with the other loaders.
+type Shard struct {
+	// Index is the loader's shard (0-based) of Count.
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// Node is the host the loader ran on.
+	Node string `json:"node"`
+	// Server identifies the WFS (its host and pid): results of one server
+	// share its server-side figures, which a merge must not add up.
+	Server string `json:"server"`
+}
+
+// String is "I/N".
+func (s *Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 
 // Environment describes the machine a run was made on.
 type Environment struct {
@@ -82,6 +103,11 @@ type Result struct {
 	// name (nil in results made before they were recorded).
 	Spec   *vocab.Spec   `json:"spec,omitempty"`
 	Claims *vocab.Claims `json:"claims,omitempty"`
+	// Shard is the loader's shard when the result comes from authbench
+	// load; ServerFiles is then the WFS's own file operations over the
+	// loader's window (already in Files), which loaders of one WFS share.
+	Shard       *Shard     `json:"shard,omitempty"`
+	ServerFiles *FileStats `json:"server_files,omitempty"`
 	// Budgets are the scenario's stated budgets (budgets: in its YAML), by
 	// name: what a scheme may add to a figure and still be within budget.
 	Budgets map[string]time.Duration `json:"budgets_ns,omitempty"`

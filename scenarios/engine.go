@@ -62,6 +62,9 @@ type Config struct {
 	PythonClient string
 	// Leeway is the token schemes' clock-skew allowance (0: their default).
 	Leeway time.Duration
+	// JobPrefix starts every job's task name, so that loaders sharing one
+	// WFS (authbench load -shard) never submit the same job.
+	JobPrefix string
 	// OnResult, if set, is called after each (scheme, round) completes.
 	OnResult func(*results.Result)
 }

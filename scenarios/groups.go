@@ -367,7 +367,7 @@ func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, h jobHi
 	if g.CyclePoints > 0 {
 		cycle = 1 + i/g.TasksPerCycle
 	}
-	id := wfs.JobID{Cycle: fmt.Sprint(cycle), Task: fmt.Sprintf("t%05d", i), Submit: 1}
+	id := wfs.JobID{Cycle: fmt.Sprint(cycle), Task: fmt.Sprintf("%st%05d", r.cfg.JobPrefix, i), Submit: 1}
 	target := r.target(rng)
 	now := time.Now()
 	// The WFS makes the job's directory and script and mints its

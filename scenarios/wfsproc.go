@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -129,11 +131,42 @@ func (l ServerLauncher) start(ctx context.Context, cfg ServeConfig) (*serverProc
 	return p, nil
 }
 
-// pid is the WFS process's pid.
-func (p *serverProcess) pid() int { return p.cmd.Process.Pid }
+// attach connects to a WFS process someone else started (authbench serve
+// in a Slurm step, say) through its contact file and the owner-only
+// control file beside it, on the shared file system. Such a process is
+// never stopped from here: stop only closes the control channel, and
+// alive trusts the control channel to fail if the process has gone.
+func attach(contactPath string) (*serverProcess, error) {
+	p := &serverProcess{exited: make(chan struct{}), stderr: &tailBuffer{max: 4096}, contactPath: contactPath}
+	var err error
+	if p.contact, err = wfs.ReadContact(contactPath); err != nil {
+		return nil, err
+	}
+	if p.endpoint, err = p.contact.Endpoint(); err != nil {
+		return nil, fmt.Errorf("%s: %w", contactPath, err)
+	}
+	ctl := filepath.Join(filepath.Dir(contactPath), wfs.ControlFile)
+	if p.ctl, err = wfs.DialControl(ctl); err != nil {
+		return nil, fmt.Errorf("control channel of %s: %w", contactPath, err)
+	}
+	return p, nil
+}
+
+// pid is the WFS process's pid (as its contact file gives it, for one
+// attached to).
+func (p *serverProcess) pid() int {
+	if p.cmd == nil {
+		n, _ := strconv.Atoi(p.contact[wfs.ContactPID])
+		return n
+	}
+	return p.cmd.Process.Pid
+}
 
 // alive reports whether the process is still running.
 func (p *serverProcess) alive() bool {
+	if p.cmd == nil {
+		return true
+	}
 	select {
 	case <-p.exited:
 		return false
@@ -170,6 +203,9 @@ func (p *serverProcess) stop() error {
 		p.ctl.Close()
 		p.ctl = nil
 	}
+	if p.cmd == nil {
+		return nil // attached: its owner stops it
+	}
 	var err error
 	if p.alive() {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
@@ -193,6 +229,9 @@ func (p *serverProcess) kill() {
 	if p.ctl != nil {
 		p.ctl.Close()
 		p.ctl = nil
+	}
+	if p.cmd == nil {
+		return
 	}
 	_ = p.cmd.Process.Kill()
 	<-p.exited

@@ -1,0 +1,111 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
+	zmq "github.com/pebbe/zmq4"
+)
+
+// DriveConfig is one loader's run (authbench load): its share of a
+// scenario's clients against a WFS that is already running, named by its
+// contact file on a shared file system.
+type DriveConfig struct {
+	// Scenario is the whole scenario; Drive runs share Shard of Shards.
+	Scenario      *Scenario
+	Shard, Shards int
+	// Scheme is the WFS's scheme (its contact file names it).
+	Scheme *schemes.Scheme
+	// Contact is the WFS's contact file.
+	Contact string
+	// WorkDir holds this loader's client state (its own, per loader).
+	WorkDir string
+	// Node names the host this loader runs on.
+	Node string
+	// Progress receives a progress line every ProgressEvery; nil is quiet.
+	Progress      io.Writer
+	ProgressEvery time.Duration
+	// ClientBinary and PythonClient are as in Config.
+	ClientBinary, PythonClient string
+	Leeway                     time.Duration
+}
+
+// Drive runs the loader's share of the scenario against the running WFS
+// and returns its result, tagged with the shard, the node and the WFS it
+// shared. Job lifecycle requests (submit, start, end with revocation) go
+// to the WFS over its owner-only control channel; job credentials are read
+// from the run directory on the shared file system, as Cylc's job files
+// are. The WFS's figures are its own account over this loader's window:
+// loaders of one WFS share them, and a merge takes them once
+// (results.MergeRuns). No clock is compared across nodes.
+func Drive(ctx context.Context, dc DriveConfig) (*results.Result, error) {
+	sc, err := dc.Scenario.Shard(dc.Shard, dc.Shards)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := attach(dc.Contact)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = srv.stop() }()
+	if got := srv.contact[wfs.ContactScheme]; got != "" && got != dc.Scheme.Name() && got != dc.Scheme.Spec().Canonical() {
+		return nil, fmt.Errorf("%s: the WFS serves scheme %q, not %q", dc.Contact, got, dc.Scheme.Name())
+	}
+	root := srv.contact[wfs.ContactRunDir]
+	if root == "" {
+		root = filepath.Dir(filepath.Dir(dc.Contact))
+	}
+	files := wfs.NewFiles(true)
+	state := filepath.Join(dc.WorkDir, "client-state")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		return nil, fmt.Errorf("client state: %w", err)
+	}
+	cfg := Config{Scenario: sc, Schemes: []*schemes.Scheme{dc.Scheme}, WorkDir: dc.WorkDir,
+		Progress: dc.Progress, ProgressEvery: dc.ProgressEvery, ClientBinary: dc.ClientBinary,
+		PythonClient: dc.PythonClient, Leeway: dc.Leeway}
+	if cfg.ProgressEvery <= 0 {
+		cfg.ProgressEvery = 5 * time.Second
+	}
+	if dc.Shards > 1 {
+		cfg.JobPrefix = fmt.Sprintf("s%d-", dc.Shard)
+	}
+	zctx, err := zmq.NewContext()
+	if err != nil {
+		return nil, fmt.Errorf("client zmq context: %w", err)
+	}
+	defer func() { _ = zctx.Term() }()
+	if err := zctx.SetMaxSockets(clientMaxSockets); err != nil {
+		return nil, fmt.Errorf("client zmq context: max sockets: %w", err)
+	}
+	ss := &session{cfg: cfg, scheme: dc.Scheme, files: files, run: &wfs.RunDir{Root: root, Files: files},
+		stateDir: state, srv: srv, zctx: zctx, workflow: srv.contact[wfs.ContactWorkflow], statusFiles: wfs.NewFiles(false)}
+	s0, err := srv.stats(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("stats from the WFS: %w", err)
+	}
+	label := fmt.Sprintf("%s %s (shard %d/%d)", sc.Name, dc.Scheme.Name(), dc.Shard, dc.Shards)
+	res, runErr := ss.measure(ctx, sc, label)
+	if res == nil {
+		return nil, runErr
+	}
+	server := subtractFiles(addFiles(ss.last.Files), s0.Files)
+	res.Round = 1
+	res.Files = addFiles(ss.last.Files, files.Stats(), ss.statusFiles.Stats())
+	res.Files = subtractFiles(res.Files, s0.Files)
+	res.ServerFiles = &server
+	res.Shard = &results.Shard{Index: dc.Shard, Count: dc.Shards, Node: dc.Node,
+		Server: srv.contact[wfs.ContactHost] + ":" + srv.contact[wfs.ContactPID]}
+	if ctx.Err() != nil {
+		res.Partial = true
+		runErr = errors.Join(runErr, ctx.Err())
+	}
+	return res, runErr
+}
