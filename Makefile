@@ -10,7 +10,7 @@ REPEAT ?= 1
 # The schemes whose capacity knee `make capacity` and `make report` find.
 CAP_SCHEMES ?= plain,curve,jwt:command
 
-.PHONY: setup build test run report stress bench lint fuzz conform capacity scale clean
+.PHONY: setup build test run report stress bench lint fuzz conform capacity scale slurm-test clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,15 @@ test: setup
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(MAKE) fuzz
 	$(GO) test -race -count=1 -timeout 20m ./...
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) slurm-test; \
+	else echo "test: skipped slurm-test: it needs root (it installs Slurm and starts a one-node cluster)"; fi
+
+# scripts/slurm/authbench.sbatch end to end on a throw-away one-node Slurm
+# cluster on localhost (installed with apt-get if missing, started by hand,
+# stopped after): 1 WFS task and 2 loader tasks on the smoke scenario, then
+# checks the job's state, its report and the shards' summed counts. Root.
+slurm-test: build
+	GO=$(GO) bash scripts/slurm/cluster.sh test
 
 # Each fuzz target runs FUZZTIME (3 s in CI) past its checked-in seeds
 # (testdata/fuzz/); one `go test -fuzz` per target, as go test requires.
