@@ -62,6 +62,12 @@ type Config struct {
 	PythonClient string
 	// Leeway is the token schemes' clock-skew allowance (0: their default).
 	Leeway time.Duration
+	// ShipRemote makes jobs on install targets without the WFS's file
+	// system (shared_fs: false) receive their files over the owner channel
+	// at submit (JobFiles) and read them from this loader's own copy, as a
+	// remote host does; otherwise every job reads the run directory.
+	// Drive (authbench load) sets it.
+	ShipRemote bool
 	// JobPrefix starts every job's task name, so that loaders sharing one
 	// WFS (authbench load -shard) never submit the same job.
 	JobPrefix string
@@ -138,8 +144,12 @@ type runner struct {
 
 	mu   sync.Mutex
 	recs []*recorder
-	jobs atomic.Int64
-	cmds atomic.Int64
+	// shipMu guards remoteInit: the targets whose remote-init files this
+	// loader has installed (Config.ShipRemote).
+	shipMu     sync.Mutex
+	remoteInit map[string]bool
+	jobs       atomic.Int64
+	cmds       atomic.Int64
 }
 
 func (r *runner) recorder() *recorder {

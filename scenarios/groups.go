@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/authbench/authbench/vocab"
 	"math/rand/v2"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -372,8 +373,8 @@ func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, h jobHi
 	now := time.Now()
 	// The WFS makes the job's directory and script and mints its
 	// credential; at job end it revokes it (over its control channel).
-	ev := JobEvent{Job: id.String(), Target: target}
-	if err := r.srv.call(ctx, CtlJobSubmit, ev, nil); err != nil {
+	ev := JobEvent{Job: id.String(), Target: target, Ship: r.shipped(target)}
+	if err := r.submit(ctx, ev); err != nil {
 		rec.fail(vocab.OpJobMessage, now, err)
 		return
 	}
@@ -417,6 +418,7 @@ func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, h jobHi
 
 func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, target, sev, text string, intended time.Time) {
 	start := time.Now()
+	run := r.runFor(target)
 	if r.sc.Job.Process.Mode() == "python" {
 		rep, err := r.pythonRequest(ctx, schemes.KindJob, id.String(), target, "--job", id.String(), "--severity", sev, "--text", text)
 		recordPython(rec, rep, start, err, vocab.OpJobProcess, vocab.OpJobInterp, vocab.OpJobHandshake, vocab.OpJobRoundTrip)
@@ -429,7 +431,7 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 	}
 	if r.sc.Job.Process.Mode() == "go" {
 		rep, err := r.processRequest(ctx, "-kind", "job", "-id", id.String(), "-target", target, "-message", sev+"|"+text,
-			"-state-dir", r.run.JobDir(id))
+			"-state-dir", run.JobDir(id), "-contact", run.ContactPath())
 		recordProcess(rec, rep, start, err, vocab.OpJobProcess, vocab.OpJobAcquire, vocab.OpJobHandshake, vocab.OpJobRoundTrip)
 		if err != nil {
 			rec.fail(vocab.OpJobMessage, start, err)
@@ -441,8 +443,8 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 	err := func() error {
 		// A job keeps client state (plan B1's shared token) in its own job
 		// directory, as a job on a remote host would.
-		cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.contact, Kind: schemes.KindJob,
-			Identity: id.String(), Target: target, StateDir: r.run.JobDir(id)})
+		cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: run, Contact: r.srv.contact, Kind: schemes.KindJob,
+			Identity: id.String(), Target: target, StateDir: run.JobDir(id)})
 		if err != nil {
 			return err
 		}
@@ -455,7 +457,7 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 			return err
 		}
 		rec.ok(vocab.OpJobHandshake, t0, t0, time.Now())
-		body, err := r.messageBody(id, sev, text)
+		body, err := r.messageBody(run, id, sev, text)
 		if err != nil {
 			return err
 		}
@@ -471,11 +473,11 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 // messageBody is a job message as the WFS's model takes it (see
 // wfs.JobMessageRequest: against the cylc model the client appends to
 // job.status itself, unsynced, and sends cylc's GraphQL mutation).
-func (r *runner) messageBody(id wfs.JobID, sev, text string) ([]byte, error) {
+func (r *runner) messageBody(run *wfs.RunDir, id wfs.JobID, sev, text string) ([]byte, error) {
 	a := wfs.MessageArgs{Workflow: r.workflow, TaskJob: id.String(), EventTime: time.Now().UTC().Format(time.RFC3339),
 		Messages: [][2]string{{sev, text}}}
 	meta := wfs.Meta{Prog: "cylc-message", Host: "localhost", CommsMethod: "zmq"}
-	return wfs.JobMessageRequest(r.sc.Server.ModelName(), r.run, r.statusFiles, a, meta)
+	return wfs.JobMessageRequest(r.sc.Server.ModelName(), run, r.statusFiles, a, meta)
 }
 
 // uis polls the WFS for data every interval on one long-lived connection,
@@ -519,4 +521,103 @@ func (r *runner) uis(ctx context.Context, n int) {
 		}
 		rec.ok(vocab.OpUISPoll, intended, t0, time.Now())
 	}
+}
+
+// shipped reports whether jobs on target get their files over the owner
+// channel (Config.ShipRemote, and the target has no shared file system).
+func (r *runner) shipped(target string) bool {
+	if !r.cfg.ShipRemote {
+		return false
+	}
+	for _, t := range r.sc.Job.Targets {
+		if t.Name == target {
+			return !t.SharedFS
+		}
+	}
+	return false
+}
+
+// runFor is the run directory a job on target reads: this loader's copy
+// of what its remote host received (remoteRoot) when its files are
+// shipped, else the WFS's run directory.
+func (r *runner) runFor(target string) *wfs.RunDir {
+	if r.shipped(target) {
+		return &wfs.RunDir{Root: r.remoteRoot(), Files: r.run.Files}
+	}
+	return r.run
+}
+
+// remoteRoot is where this loader installs shipped files.
+func (r *runner) remoteRoot() string { return filepath.Join(r.stateDir, "remote-host") }
+
+// install writes a job's shipped files into this loader's copy of the
+// remote host, each under its run-relative path (which must stay inside
+// it), mode 0600 in 0700 directories: they hold credentials.
+func (r *runner) install(jf JobFiles) error {
+	root := r.remoteRoot()
+	for rel, b := range jf.Files {
+		clean := filepath.Clean(filepath.FromSlash(rel))
+		if clean == "." || filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+			return fmt.Errorf("shipped file %q: not a path inside the run directory", rel)
+		}
+		path := filepath.Join(root, clean)
+		if path == (&wfs.RunDir{Root: root}).ContactPath() {
+			// The remote host's contact file names its own run directory.
+			var err error
+			if b, err = remoteContact(b, root); err != nil {
+				return err
+			}
+		}
+		if err := r.run.Files.MkdirAll(filepath.Dir(path)); err != nil {
+			return err
+		}
+		if err := r.run.Files.WriteFile(path, b, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// remoteContact is a contact file as a remote host has it: its run
+// directory is the remote host's.
+func remoteContact(b []byte, root string) ([]byte, error) {
+	c, err := wfs.ParseContact("shipped contact file", b)
+	if err != nil {
+		return nil, err
+	}
+	c[wfs.ContactRunDir] = root
+	return c.Marshal(), nil
+}
+
+// submit submits a job to the WFS; a job whose files are shipped installs
+// them in this loader's copy of its remote host, the first job on a target
+// with what remote-init installs there (under a lock, so that no job on
+// the target reads a half-installed key).
+func (r *runner) submit(ctx context.Context, ev JobEvent) error {
+	if !ev.Ship {
+		return r.srv.call(ctx, CtlJobSubmit, ev, nil)
+	}
+	r.shipMu.Lock()
+	if !r.remoteInit[ev.Target] {
+		defer r.shipMu.Unlock()
+		ev.RemoteInit = true
+		var jf JobFiles
+		if err := r.srv.call(ctx, CtlJobSubmit, ev, &jf); err != nil {
+			return err
+		}
+		if err := r.install(jf); err != nil {
+			return err
+		}
+		if r.remoteInit == nil {
+			r.remoteInit = map[string]bool{}
+		}
+		r.remoteInit[ev.Target] = true
+		return nil
+	}
+	r.shipMu.Unlock()
+	var jf JobFiles
+	if err := r.srv.call(ctx, CtlJobSubmit, ev, &jf); err != nil {
+		return err
+	}
+	return r.install(jf)
 }

@@ -34,12 +34,16 @@ func (r *runner) pythonRequest(ctx context.Context, kind schemes.ClientKind, ide
 	if r.cfg.PythonClient == "" {
 		return pythonReport{}, errors.New("process: python needs scripts/cylc_message.py (Config.PythonClient)")
 	}
-	keys, err := r.scheme.ExternalClientArgs(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.contact, Kind: kind,
+	run := r.run
+	if kind == schemes.KindJob {
+		run = r.runFor(target)
+	}
+	keys, err := r.scheme.ExternalClientArgs(ctx, schemes.ClientEnv{Run: run, Contact: r.srv.contact, Kind: kind,
 		Identity: identity, Target: target, StateDir: r.stateDir})
 	if err != nil {
 		return pythonReport{}, err
 	}
-	full := append([]string{r.cfg.PythonClient, "--contact", r.run.ContactPath(),
+	full := append([]string{r.cfg.PythonClient, "--contact", run.ContactPath(),
 		"--t0-ns", strconv.FormatInt(time.Now().UnixNano(), 10)}, keys...)
 	full = append(full, args...)
 	cmd := exec.CommandContext(ctx, PythonInterpreter, full...)

@@ -70,7 +70,7 @@ func Drive(ctx context.Context, dc DriveConfig) (*results.Result, error) {
 	}
 	cfg := Config{Scenario: sc, Schemes: []*schemes.Scheme{dc.Scheme}, WorkDir: dc.WorkDir,
 		Progress: dc.Progress, ProgressEvery: dc.ProgressEvery, ClientBinary: dc.ClientBinary,
-		PythonClient: dc.PythonClient, Leeway: dc.Leeway}
+		PythonClient: dc.PythonClient, Leeway: dc.Leeway, ShipRemote: true}
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 5 * time.Second
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -280,7 +281,27 @@ const (
 type JobEvent struct {
 	Job    string `json:"job"`
 	Target string `json:"target,omitempty"`
+	// Ship asks, at submit, for the files a job on a target without the
+	// WFS's file system receives (JobFiles): a loader on another node
+	// installs them itself.
+	Ship bool `json:"ship,omitempty"`
+	// RemoteInit, with Ship, adds what remote-init installs on the
+	// target (<run>/remote/<target>/ and the contact file): a loader asks
+	// for it with its first job on a target.
+	RemoteInit bool `json:"remote_init,omitempty"`
 }
+
+// JobFiles are the files a job on an install target without the WFS's
+// file system receives, by path relative to the run directory: the job's
+// directory (its script and credential), what remote-init installed for
+// its target (<run>/remote/<target>/: keys), and the contact file, as
+// Cylc's remote-init and job submission copy them to a remote host.
+type JobFiles struct {
+	Files map[string][]byte `json:"files"`
+}
+
+// maxJobFiles bounds the bytes a job's shipped files may hold.
+const maxJobFiles = 1 << 20
 
 // ServerReport is a WFS process's account of itself, from the stats control
 // operation: its whole CPU (every thread: libzmq's I/O threads, the ZAP
@@ -332,7 +353,13 @@ func (p *serverProc) control(ctx context.Context, op string, args json.RawMessag
 		if err != nil {
 			return nil, &wfs.Error{Kind: wfs.KindProtocol, Msg: op + ": " + err.Error()}
 		}
-		return nil, p.jobEvent(ctx, op, id, ev.Target)
+		if err := p.jobEvent(ctx, op, id, ev.Target); err != nil {
+			return nil, err
+		}
+		if op == CtlJobSubmit && ev.Ship {
+			return p.jobFiles(id, ev.Target, ev.RemoteInit)
+		}
+		return nil, nil
 	}
 	return nil, &wfs.Error{Kind: wfs.KindUnknown, Msg: fmt.Sprintf("control: unknown operation %q", op)}
 }
@@ -358,6 +385,61 @@ func (p *serverProc) jobEvent(ctx context.Context, op string, id wfs.JobID, targ
 	default:
 		return p.wfs.Guard.Event(ctx, schemes.Event{Kind: schemes.EventJobEnd, Job: id, Target: target, Now: now})
 	}
+}
+
+// jobFiles collects the files a job on a target without the WFS's file
+// system receives (JobFiles), reading them through the WFS's counted file
+// layer, as a copy to the remote host reads them.
+func (p *serverProc) jobFiles(id wfs.JobID, target string, remoteInit bool) (*JobFiles, error) {
+	out := &JobFiles{Files: map[string][]byte{}}
+	total := 0
+	add := func(path string) error {
+		rel, err := filepath.Rel(p.run.Root, path)
+		if err != nil {
+			return err
+		}
+		b, err := p.run.Files.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if total += len(b); total > maxJobFiles {
+			return fmt.Errorf("job %s: files to ship exceed %d bytes", id, maxJobFiles)
+		}
+		out.Files[filepath.ToSlash(rel)] = b
+		return nil
+	}
+	dirs := []string{p.run.JobDir(id)}
+	if remoteInit && target != "" && validShipTarget(target) {
+		dirs = append(dirs, filepath.Join(p.run.Root, "remote", target))
+	}
+	for _, dir := range dirs {
+		err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
+			}
+			if d.Type().IsRegular() {
+				return add(path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, &wfs.Error{Kind: wfs.KindInternal, Msg: "ship: " + err.Error()}
+		}
+	}
+	if remoteInit {
+		if err := add(p.run.ContactPath()); err != nil {
+			return nil, &wfs.Error{Kind: wfs.KindInternal, Msg: "ship: " + err.Error()}
+		}
+	}
+	return out, nil
+}
+
+// validShipTarget is an install target name that stays one path element.
+func validShipTarget(t string) bool {
+	return t != "." && t != ".." && !strings.ContainsAny(t, "/\\\x00")
 }
 
 func (p *serverProc) report() ServerReport {

@@ -208,3 +208,48 @@ func TestLoadBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadRemoteTarget: jobs on an install target without the WFS's file
+// system get their files over the owner channel and read this loader's
+// copy of their remote host: every job-scoped scheme works there, except
+// the combined store, whose one file stays on the WFS's host.
+func TestLoadRemoteTarget(t *testing.T) {
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "remote.yaml")
+	yaml := "name: remote\ndescription: jobs on a remote target, open loop\nduration: 10s\n" +
+		"job: {total: 12, rate: 20, concurrency: 6, messages: 2, targets: [{name: hpc-remote, share: 1, shared_fs: false}]}\n"
+	if err := os.WriteFile(sc, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		scheme string
+		works  bool
+	}{{"plain", true}, {"curve", true}, {"curve-job", true}, {"jwt:job=file", true}, {"jwt:job=combined", false}} {
+		t.Run(tc.scheme, func(t *testing.T) {
+			d := filepath.Join(dir, strings.NewReplacer(":", "_", "=", "_").Replace(tc.scheme))
+			contact := startServe(t, tc.scheme, filepath.Join(d, "wf"))
+			out := filepath.Join(d, "out")
+			var stdout, stderr bytes.Buffer
+			if err := run(context.Background(), []string{"load", "-quiet", "-contact", contact, "-scenario", sc, "-out", out}, &stdout, &stderr); err != nil {
+				t.Fatalf("load: %v\n%s", err, stderr.String())
+			}
+			r, err := results.Read(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := r.Results[0]
+			m := res.Op(vocab.OpJobMessage)
+			if tc.works && (m == nil || m.Count != 24 || m.ErrorCount() != 0) {
+				t.Fatalf("job messages %+v", m)
+			}
+			if !tc.works && (m == nil || m.ErrorCount() != 24) {
+				t.Fatalf("the combined store worked on a remote target: %+v", m)
+			}
+			// What was shipped was installed by the loader: its own file
+			// operations (beyond the WFS's) include a job script per job.
+			if res.ServerFiles == nil || res.Files.Created-res.ServerFiles.Created < 12 {
+				t.Errorf("loader created %d files (WFS %+v): nothing installed?", res.Files.Created, res.ServerFiles)
+			}
+		})
+	}
+}
