@@ -48,7 +48,8 @@ FUZZ_TARGETS := \
 	FuzzParseCertificate:./wfs \
 	FuzzParse:./scenarios \
 	FuzzTokenVerify:./schemes \
-	FuzzEnvelopeOpen:./schemes
+	FuzzEnvelopeOpen:./schemes \
+	FuzzParseScopes:./wlcg
 
 fuzz: setup
 	@set -e; for t in $(FUZZ_TARGETS); do \
