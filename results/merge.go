@@ -326,7 +326,7 @@ func oneServer(out *Result, rs []*Result) {
 	for _, r := range rs {
 		f := r.Files
 		if r.ServerFiles != nil {
-			f = subtractFileCounts(f, *r.ServerFiles)
+			f = f.Sub(*r.ServerFiles)
 		}
 		files.addCounts(f)
 	}
@@ -340,8 +340,9 @@ func oneServer(out *Result, rs []*Result) {
 	out.Shard = &Shard{Index: -1, Count: top.Shard.Count, Node: "merged", Server: server}
 }
 
-// subtractFileCounts is f less o's counters (live files included).
-func subtractFileCounts(f, o FileStats) FileStats {
+// Sub is f less o's counters (live files included); PeakLive, a level,
+// is f's.
+func (f FileStats) Sub(o FileStats) FileStats {
 	f.Created -= o.Created
 	f.Written -= o.Written
 	f.Appended -= o.Appended

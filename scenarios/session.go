@@ -288,15 +288,7 @@ func addFiles(fs ...wfs.FileStats) results.FileStats {
 
 // subtractFiles takes d's counts (not peak live files) out of f.
 func subtractFiles(f results.FileStats, d wfs.FileStats) results.FileStats {
-	f.Created -= d.Created
-	f.Written -= d.Written
-	f.Appended -= d.Appended
-	f.Read -= d.Read
-	f.Deleted -= d.Deleted
-	f.Renamed -= d.Renamed
-	f.Fsyncs -= d.Fsyncs
-	f.Live -= d.Live
-	return f
+	return f.Sub(addFiles(d))
 }
 
 // serverProcessResult is the WFS process's cost between two of its reports.
