@@ -144,7 +144,7 @@ func Catalogue() []*Question {
 				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
 			},
 			Rule: ruleAffordable("the WLCG token"),
-			Need: "needs the `wlcg` credential and its issuer, which authbench does not have yet",
+			Need: "run a CLI scenario with `wlcg` and `plain`: `authbench run -scenario review-cli -schemes plain,wlcg -until-decisive` (the transfer flows and the issuer load come with issue 14)",
 		},
 	}
 }

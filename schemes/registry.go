@@ -49,6 +49,7 @@ func Builtin() *Registry {
 	r.Register(passphraseInfo())
 	r.Register(jwtInfo())
 	r.Register(jweInfo())
+	r.Register(wlcgInfo())
 	RegisterCurve(r)
 	return r
 }

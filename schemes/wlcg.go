@@ -1,0 +1,815 @@
+package schemes
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/authbench/authbench/issuer"
+	"github.com/authbench/authbench/wfs"
+	"github.com/authbench/authbench/wlcg"
+	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// WLCGFile is the wlcg credential's file in .service/ (0600): where its
+// issuer is, the client credentials a CLI and a job use there, and the
+// audience the WFS expects (a [WLCGService] in JSON).
+const WLCGFile = "wlcg"
+
+// Client ids of the wlcg credential at its issuer: one for the workflow
+// owner's CLI (and the UI server), one shared by every job.
+const (
+	WLCGCLIClient = "authbench-cli"
+	WLCGJobClient = "authbench-job"
+)
+
+// Relying-party constants of the wlcg credential.
+const (
+	// WLCGJWKSTTL is how long the WFS caches the issuer's JWKS, the 6
+	// hours the WLCG profile gives relying parties for caching an
+	// issuer's public keys.
+	WLCGJWKSTTL = 6 * time.Hour
+	// WLCGRefetchInterval bounds the refetches an unknown kid triggers: at
+	// most one per interval, so that tokens with made-up kids cannot make
+	// the WFS hammer the issuer.
+	WLCGRefetchInterval = 10 * time.Second
+	// wlcgRenewMargin is how long before its exp a client stops using a
+	// cached access token (less for short-lived tokens: a tenth of their
+	// lifetime).
+	wlcgRenewMargin = time.Minute
+	// wlcgHTTPTimeout bounds every HTTP exchange with the issuer.
+	wlcgHTTPTimeout = 5 * time.Second
+	// wlcgMaxBody bounds a discovery or JWKS document.
+	wlcgMaxBody = 1 << 20
+)
+
+// WLCGAudience is the audience a WFS of workflow expects in a wlcg token.
+func WLCGAudience(workflow string) string { return "authbench:" + workflow }
+
+// WLCGService is the content of .service/wlcg.
+type WLCGService struct {
+	// Issuer is the issuer URL (the iss claim).
+	Issuer string `json:"issuer"`
+	// TokenURL is the issuer's token endpoint.
+	TokenURL string `json:"token_url"`
+	// Audience is what clients ask the issuer for and the WFS requires.
+	Audience string `json:"audience"`
+	// CLI is the client of the CLI and the UI server; Job that of jobs.
+	CLI WLCGClient `json:"cli"`
+	Job WLCGClient `json:"job"`
+}
+
+// WLCGClient is one OAuth2 client at the issuer.
+type WLCGClient struct {
+	ID     string `json:"client_id"`
+	Secret string `json:"client_secret"`
+	// Scope is the space-separated scope a client asks for: the compute
+	// scopes its commands need.
+	Scope string `json:"scope"`
+}
+
+// ReadWLCGService reads .service/wlcg as a client does (through run.Files,
+// so the read is counted).
+func ReadWLCGService(run *wfs.RunDir) (WLCGService, error) {
+	var svc WLCGService
+	b, err := run.Files.ReadFile(run.Service(WLCGFile))
+	if err != nil {
+		return svc, fmt.Errorf("wlcg: %w", err)
+	}
+	if err := json.Unmarshal(b, &svc); err != nil {
+		return svc, fmt.Errorf("wlcg: .service/%s: %w", WLCGFile, err)
+	}
+	if svc.TokenURL == "" || svc.Audience == "" || svc.CLI.ID == "" || svc.Job.ID == "" {
+		return svc, fmt.Errorf("wlcg: .service/%s lacks the token URL, the audience or a client", WLCGFile)
+	}
+	return svc, nil
+}
+
+// The scopes of the wlcg clients: the CLI may read, modify and stop the
+// workflow; a job may send messages (compute.modify). See wlcgScopeFor.
+var (
+	wlcgCLIScopes = []string{wlcg.ComputeRead, wlcg.ComputeModify, wlcg.ComputeCancel}
+	wlcgJobScopes = []string{wlcg.ComputeModify}
+)
+
+// wlcgPart is the wlcg credential: an access token of the WLCG Common JWT
+// Profile, obtained by the client from an OAuth2 issuer with the client
+// credentials grant and sent, as the jwt credential sends its token, as the
+// request's last frame. The issuer runs inside the WFS process (package
+// issuer, on loopback), so the WFS's CPU includes the issuer's. The WFS is
+// the relying party: it verifies the JWS against the issuer's JWKS (fetched
+// over HTTP, cached for 6 h, refetched once for an unknown kid, at most
+// once per 10 s), applies the profile's claim rules (package wlcg: iss,
+// aud, exp, nbf, wlcg.ver) and authorises each command by compute scope.
+//
+// Wire: [body, token].
+type wlcgPart struct {
+	alg string
+}
+
+func wlcgInfo() PartInfo {
+	return PartInfo{
+		Name: "wlcg", Kind: Credential,
+		Doc:      "WLCG profile access token (client credentials from an issuer run by the WFS, ES256 or RS256) as an extra frame; JWKS-verified, iss aud exp nbf wlcg.ver checked, compute.* scopes per command",
+		Algs:     []string{issuer.ES256, issuer.RS256},
+		Policies: []string{PolicyWorkflow},
+		Examples: []string{"wlcg", "curve+wlcg"},
+		New: func(sp Spec) (Part, error) {
+			alg := sp.Alg
+			if alg == "" {
+				alg = issuer.ES256
+			}
+			return &wlcgPart{alg: alg}, nil
+		},
+	}
+}
+
+// Claims: a bearer token bound to the workflow's audience, expiring, with
+// capability scopes; clients read the issuer's client credentials from
+// .service/wlcg. It is neither replay-proof (a bearer token is good until
+// its exp) nor confidential, and a job's token outlives the job.
+func (p *wlcgPart) Claims() Claims {
+	return Claims{Authenticates: true, Expires: true, Audience: true, NeedsFS: true, FineGrained: true}
+}
+
+// wlcgServer is the relying party.
+type wlcgServer struct {
+	NopServer
+	iss      *issuer.Issuer
+	run      *wfs.RunDir
+	svc      WLCGService
+	expect   wlcg.Expect
+	now      func() time.Time
+	jwks     *jwksCache
+	hc       *http.Client
+	closeMu  sync.Mutex
+	verified atomic.Int64
+
+	refusedMu sync.Mutex
+	refused   map[string]int64 // label -> count
+}
+
+// Server starts the issuer, with a client for the CLI and one for jobs, and
+// writes .service/wlcg; it then discovers the issuer's JWKS and fetches it
+// once, as a relying party does at start.
+func (p *wlcgPart) Server(ctx context.Context, env Env) (ServerPart, error) {
+	cliSecret, err := randomID(32)
+	if err != nil {
+		return nil, fmt.Errorf("wlcg: %w", err)
+	}
+	jobSecret, err := randomID(32)
+	if err != nil {
+		return nil, fmt.Errorf("wlcg: %w", err)
+	}
+	// The issuer lives until Close, not until the provisioning context
+	// ends. Like IAM, it lets a client ask for any audience: binding a
+	// token to this workflow is the relying party's check.
+	iss, err := issuer.Start(context.WithoutCancel(ctx), issuer.Config{
+		Algs: []string{p.alg},
+		Clients: []issuer.Client{
+			{ID: WLCGCLIClient, Secret: cliSecret, Scopes: wlcgCLIScopes},
+			{ID: WLCGJobClient, Secret: jobSecret, Scopes: wlcgJobScopes},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("wlcg: %w", err)
+	}
+	now := env.Now
+	if now == nil {
+		now = time.Now
+	}
+	aud := WLCGAudience(env.Workflow)
+	s := &wlcgServer{
+		iss: iss, run: env.Run, now: now,
+		svc: WLCGService{
+			Issuer: iss.URL(), TokenURL: iss.TokenURL(), Audience: aud,
+			CLI: WLCGClient{ID: WLCGCLIClient, Secret: cliSecret, Scope: strings.Join(wlcgCLIScopes, " ")},
+			Job: WLCGClient{ID: WLCGJobClient, Secret: jobSecret, Scope: strings.Join(wlcgJobScopes, " ")},
+		},
+		expect:  wlcg.Expect{Issuer: iss.URL(), Audience: aud, Leeway: leewayOf(env)},
+		hc:      wlcgHTTPClient(),
+		refused: map[string]int64{},
+	}
+	b, err := json.MarshalIndent(s.svc, "", "  ")
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
+	}
+	if err := env.Run.Files.WriteFile(env.Run.Service(WLCGFile), append(b, '\n'), 0o600); err != nil {
+		return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
+	}
+	jwksURL, err := discoverJWKS(ctx, s.hc, iss.URL())
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
+	}
+	s.jwks = &jwksCache{url: jwksURL, hc: s.hc, now: now, ttl: WLCGJWKSTTL, minRefetch: WLCGRefetchInterval, keys: map[string]jwksKey{}}
+	if err := s.jwks.fetch(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
+	}
+	s.jwks.fetched = now()
+	return s, nil
+}
+
+// wlcgHTTPClient is an HTTP client of its own (its own connections, as a
+// separate process would have), never through a proxy.
+func wlcgHTTPClient() *http.Client {
+	return &http.Client{
+		Timeout:   wlcgHTTPTimeout,
+		Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second},
+	}
+}
+
+// discoverJWKS reads the issuer's OpenID Connect discovery document and
+// returns its jwks_uri, after checking that it names the issuer itself.
+func discoverJWKS(ctx context.Context, hc *http.Client, iss string) (string, error) {
+	var meta struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := getJSON(ctx, hc, strings.TrimSuffix(iss, "/")+"/.well-known/openid-configuration", &meta); err != nil {
+		return "", fmt.Errorf("discovery: %w", err)
+	}
+	if meta.Issuer != iss {
+		return "", fmt.Errorf("discovery: issuer %q is not %q", meta.Issuer, iss)
+	}
+	if meta.JWKSURI == "" {
+		return "", errors.New("discovery: no jwks_uri")
+	}
+	return meta.JWKSURI, nil
+}
+
+// getJSON GETs a JSON document of at most wlcgMaxBody bytes.
+func getJSON(ctx context.Context, hc *http.Client, u string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, wlcgMaxBody))
+		return fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, wlcgMaxBody+1))
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	if len(b) > wlcgMaxBody {
+		return fmt.Errorf("GET %s: body over %d bytes", u, wlcgMaxBody)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	return nil
+}
+
+// Refusal labels of the wlcg credential besides wlcg.Classify's ("issuer",
+// "audience", "expired", "not_yet_valid", "version", "scope", "groups",
+// "missing_claim", "malformed"). Each refusal is counted under
+// "wlcg.refused.<label>" in Stats.
+const (
+	wlcgRefusedNoToken    = "no_token"           // no credential frame
+	wlcgRefusedAlgorithm  = "algorithm"          // alg not RS256/ES256, or not the key's
+	wlcgRefusedUnknownKey = "unknown_key"        // no kid, or a kid the JWKS lacks
+	wlcgRefusedSignature  = "signature"          // the signature does not verify
+	wlcgRefusedScopeLack  = "insufficient_scope" // verified, but no scope for the command
+)
+
+// refuse counts a refusal under label and returns err.
+func (s *wlcgServer) refuse(label string, err error) error {
+	s.refusedMu.Lock()
+	s.refused[label]++
+	s.refusedMu.Unlock()
+	return err
+}
+
+// Verify takes the token from the last frame and verifies it.
+func (s *wlcgServer) Verify(ctx context.Context, in *wfs.Inbound) (wfs.Principal, error) {
+	n := len(in.Frames)
+	if n == 0 {
+		return wfs.Principal{}, &wfs.Error{Kind: wfs.KindProtocol, Msg: "empty request"}
+	}
+	if n < 2 {
+		return wfs.Principal{}, s.refuse(wlcgRefusedNoToken, wfs.Rejectf("no token"))
+	}
+	tok := string(in.Frames[n-1])
+	in.Frames = in.Frames[:n-1]
+	c, label, err := s.check(ctx, tok)
+	if err != nil {
+		return wfs.Principal{}, s.refuse(label, err)
+	}
+	s.verified.Add(1)
+	who := wfs.Principal{Name: c.Subject, Kind: "user", Scopes: strings.Fields(c.Scope)}
+	if c.Subject == s.svc.Job.ID {
+		who.Kind = "job"
+	}
+	if who.Scopes == nil {
+		who.Scopes = []string{}
+	}
+	return who, nil
+}
+
+// check verifies a token: a canonical compact JWS, alg RS256 or ES256 and
+// the alg of the JWKS key its kid names, the signature, then the profile's
+// claim rules and this WFS's audience. It returns the refusal label with
+// the error.
+func (s *wlcgServer) check(ctx context.Context, tok string) (*wlcg.Claims, string, error) {
+	if len(tok) == 0 || len(tok) > maxTokenLen {
+		return nil, "malformed", wfs.Rejectf("token: empty or longer than %d bytes", maxTokenLen)
+	}
+	if tok[0] == '{' || strings.Count(tok, ".") != 2 {
+		return nil, "malformed", wfs.Rejectf("token: not a compact JWS")
+	}
+	if err := strictJWS(tok, ""); err != nil {
+		return nil, "malformed", err
+	}
+	// The header is read before go-jose parses the token, so that a
+	// refused algorithm (none, HS256 keyed with the public key, ...) is
+	// counted as such.
+	var h struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+	}
+	head, _ := base64.RawURLEncoding.DecodeString(tok[:strings.IndexByte(tok, '.')])
+	if err := json.Unmarshal(head, &h); err != nil {
+		return nil, "malformed", wfs.Rejectf("token: header: %v", err)
+	}
+	alg := jose.SignatureAlgorithm(h.Alg)
+	if alg != jose.RS256 && alg != jose.ES256 {
+		return nil, wlcgRefusedAlgorithm, wfs.Rejectf("token: alg %q refused (RS256 or ES256 only)", h.Alg)
+	}
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	if err != nil {
+		return nil, "malformed", wfs.Rejectf("token: %v", err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, "malformed", wfs.Rejectf("token: want one signature")
+	}
+	if h.Kid == "" {
+		return nil, wlcgRefusedUnknownKey, wfs.Rejectf("token: no kid")
+	}
+	key, err := s.jwks.lookup(ctx, h.Kid)
+	if err != nil {
+		return nil, wlcgRefusedUnknownKey, wfs.Rejectf("token: %v", err)
+	}
+	if key.alg != alg {
+		return nil, wlcgRefusedAlgorithm, wfs.Rejectf("token: alg %s, but key %q is for %s", alg, h.Kid, key.alg)
+	}
+	payload, err := jws.Verify(key.key)
+	if err != nil {
+		return nil, wlcgRefusedSignature, wfs.Rejectf("token: %v", err)
+	}
+	var c wlcg.Claims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, wlcg.Classify(err), wfs.Rejectf("token: %v", err)
+	}
+	if err := wlcg.Validate(c, s.expect, s.now()); err != nil {
+		return nil, wlcg.Classify(err), wfs.Rejectf("token: %v", err)
+	}
+	// Stricter than the profile: a token for any relying party
+	// (wlcg.AnyAudience) is not bound to this workflow.
+	if !c.Audience.Contains(s.expect.Audience) {
+		return nil, "audience", wfs.Rejectf("token: aud %q does not name %q (a token for any audience is refused)", []string(c.Audience), s.expect.Audience)
+	}
+	return &c, "", nil
+}
+
+// wlcgScopeFor is the compute scope a request needs: reading (ping, the UI
+// server's data poll) compute.read; changing the workflow (trigger, hold,
+// release, a job message and anything else) compute.modify; stopping it
+// compute.cancel.
+func wlcgScopeFor(req *wfs.Request) (string, error) {
+	switch req.Command {
+	case wfs.CmdPing, wfs.CmdData:
+		return wlcg.ComputeRead, nil
+	case wfs.CmdStop:
+		return wlcg.ComputeCancel, nil
+	case wfs.CmdMessage, wfs.CmdGraphQL:
+		// A job message, as the message command or as cylc's GraphQL
+		// mutation (any other graphql request is a protocol error).
+		if _, _, err := wfs.JobMessage(req); err != nil {
+			return "", err
+		}
+		return wlcg.ComputeModify, nil
+	}
+	return wlcg.ComputeModify, nil
+}
+
+// Authorize checks the token's scopes against the command (wlcgScopeFor)
+// with wlcg.Allows.
+func (s *wlcgServer) Authorize(_ context.Context, who wfs.Principal, req *wfs.Request) error {
+	if who.Scopes == nil {
+		return s.refuse(wlcgRefusedNoToken, wfs.Rejectf("no verified token"))
+	}
+	need, err := wlcgScopeFor(req)
+	if err != nil {
+		return err
+	}
+	scopes, err := wlcg.ParseScopes(strings.Join(who.Scopes, " "))
+	if err != nil { // Validate parsed them already
+		return s.refuse(wlcg.Classify(err), wfs.Rejectf("token: %v", err))
+	}
+	if !wlcg.Allows(scopes, need, "") {
+		return s.refuse(wlcgRefusedScopeLack, wfs.Rejectf("%s token of %s lacks %s for %q", who.Kind, who.Name, need, req.Command))
+	}
+	return nil
+}
+
+// Stats reports the issuer's counters (requests per grant, access tokens
+// stored), the relying party's JWKS fetches and cache hits, tokens
+// verified, and refusals by label.
+func (s *wlcgServer) Stats() map[string]float64 {
+	is := s.iss.Stats()
+	out := map[string]float64{
+		"wlcg.issuer.requests":                   float64(is.Requests),
+		"wlcg.issuer.token_requests":             float64(is.TokenRequests()),
+		"wlcg.issuer.client_credentials":         float64(is.ClientCredentials.Requests),
+		"wlcg.issuer.client_credentials_refused": float64(is.ClientCredentials.Refused),
+		"wlcg.issuer.token_exchange":             float64(is.TokenExchange.Requests),
+		"wlcg.issuer.refresh":                    float64(is.Refresh.Requests),
+		"wlcg.issuer.other_grants":               float64(is.OtherGrants.Requests),
+		"wlcg.issuer.discovery":                  float64(is.Discovery),
+		"wlcg.issuer.jwks":                       float64(is.JWKS),
+		"wlcg.issuer.access_tokens_stored":       float64(is.AccessTokensStored),
+		"wlcg.issuer.access_tokens_live_end":     float64(is.AccessTokensLive),
+		"wlcg.verified":                          float64(s.verified.Load()),
+	}
+	if s.jwks != nil {
+		out["wlcg.jwks_fetches"] = float64(s.jwks.fetches.Load())
+		out["wlcg.jwks_refetches"] = float64(s.jwks.refetches.Load())
+		out["wlcg.jwks_refetch_limited"] = float64(s.jwks.limited.Load())
+		out["wlcg.jwks_fetch_errors"] = float64(s.jwks.errors.Load())
+		out["wlcg.jwks_cache_hits"] = float64(s.jwks.hits.Load())
+	}
+	s.refusedMu.Lock()
+	var total int64
+	for label, n := range s.refused {
+		out["wlcg.refused."+label] = float64(n)
+		total += n
+	}
+	s.refusedMu.Unlock()
+	out["wlcg.refused"] = float64(total)
+	return out
+}
+
+// Close stops the issuer and removes .service/wlcg.
+func (s *wlcgServer) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	err := s.iss.Close()
+	s.hc.CloseIdleConnections()
+	return errors.Join(err, s.run.Files.Remove(s.run.Service(WLCGFile)))
+}
+
+// WLCGIssuer returns the issuer a wlcg scheme's WFS runs, or nil when srv
+// has no wlcg credential: tests and the conformance suite use it to rotate
+// its keys or read its counters.
+func WLCGIssuer(srv *Server) *issuer.Issuer {
+	for _, p := range srv.parts {
+		for range 8 { // bounded unwrapping
+			switch v := p.(type) {
+			case *wlcgServer:
+				return v.iss
+			case ServerPartWrapper:
+				p = v.Unwrap()
+				continue
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// jwksKey is one verification key of the issuer.
+type jwksKey struct {
+	alg jose.SignatureAlgorithm
+	key any // *rsa.PublicKey or *ecdsa.PublicKey
+}
+
+// jwksCache is the relying party's copy of the issuer's JWKS: fetched over
+// HTTP, kept for ttl, refetched (at most once per minRefetch) when a token
+// names a kid it lacks. Its clock is the WFS's.
+type jwksCache struct {
+	url        string
+	hc         *http.Client
+	now        func() time.Time
+	ttl        time.Duration
+	minRefetch time.Duration
+
+	mu      sync.RWMutex
+	keys    map[string]jwksKey // kid -> key
+	fetched time.Time
+
+	fetchMu     sync.Mutex // one fetch at a time
+	lastRefetch time.Time  // of an unknown-kid refetch
+	lastFailed  time.Time  // of a failed TTL refresh
+
+	fetches, refetches, limited, errors, hits atomic.Int64
+}
+
+// lookup returns the key kid names: from the cache while it is fresh; after
+// a refresh once the TTL is over (a failed refresh keeps the old keys and is
+// retried after minRefetch); after one refetch when kid is unknown, unless
+// a refetch happened within minRefetch.
+func (c *jwksCache) lookup(ctx context.Context, kid string) (jwksKey, error) {
+	c.mu.RLock()
+	k, ok := c.keys[kid]
+	fetched := c.fetched
+	c.mu.RUnlock()
+	now := c.now()
+	if now.Sub(fetched) >= c.ttl {
+		c.fetchMu.Lock()
+		c.mu.RLock()
+		stale := now.Sub(c.fetched) >= c.ttl
+		c.mu.RUnlock()
+		refreshed := false
+		if stale && (c.lastFailed.IsZero() || now.Sub(c.lastFailed) >= c.minRefetch) {
+			if err := c.fetch(ctx); err != nil {
+				c.lastFailed = now
+			} else {
+				c.lastFailed = time.Time{}
+				c.setFetched(now)
+				refreshed = true
+			}
+		}
+		c.fetchMu.Unlock()
+		c.mu.RLock()
+		k, ok = c.keys[kid]
+		c.mu.RUnlock()
+		if ok {
+			return k, nil
+		}
+		if refreshed { // just fetched: another fetch would say the same
+			return jwksKey{}, fmt.Errorf("unknown kid %q (not in the issuer's JWKS)", kid)
+		}
+	} else if ok {
+		c.hits.Add(1)
+		return k, nil
+	}
+	c.fetchMu.Lock()
+	defer c.fetchMu.Unlock()
+	c.mu.RLock()
+	k, ok = c.keys[kid] // a concurrent refetch may have brought it
+	c.mu.RUnlock()
+	if ok {
+		return k, nil
+	}
+	if !c.lastRefetch.IsZero() && now.Sub(c.lastRefetch) < c.minRefetch {
+		c.limited.Add(1)
+		return jwksKey{}, fmt.Errorf("unknown kid %q (JWKS refetched %s ago; next refetch allowed after %s)", kid, now.Sub(c.lastRefetch).Round(time.Millisecond), c.minRefetch)
+	}
+	c.lastRefetch = now
+	c.refetches.Add(1)
+	if err := c.fetch(ctx); err != nil {
+		return jwksKey{}, fmt.Errorf("unknown kid %q, and the JWKS refetch failed: %v", kid, err)
+	}
+	c.setFetched(now)
+	c.mu.RLock()
+	k, ok = c.keys[kid]
+	c.mu.RUnlock()
+	if !ok {
+		return jwksKey{}, fmt.Errorf("unknown kid %q (not in the issuer's JWKS)", kid)
+	}
+	return k, nil
+}
+
+func (c *jwksCache) setFetched(t time.Time) {
+	c.mu.Lock()
+	c.fetched = t
+	c.mu.Unlock()
+}
+
+// fetch GETs the JWKS and replaces the cached keys with its usable ones:
+// signature keys with a kid, RS256 (RSA of 2048 bits or more) or ES256
+// (P-256), public only. The caller holds fetchMu (or owns c alone).
+func (c *jwksCache) fetch(ctx context.Context) error {
+	c.fetches.Add(1)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wlcgHTTPTimeout)
+	defer cancel()
+	var set jose.JSONWebKeySet
+	if err := getJSON(ctx, c.hc, c.url, &set); err != nil {
+		c.errors.Add(1)
+		return fmt.Errorf("jwks: %w", err)
+	}
+	keys := map[string]jwksKey{}
+	for _, k := range set.Keys {
+		if k.KeyID == "" || (k.Use != "" && k.Use != "sig") || !k.IsPublic() {
+			continue
+		}
+		alg := jose.SignatureAlgorithm(k.Algorithm)
+		switch pk := k.Key.(type) {
+		case *rsa.PublicKey:
+			if (alg != "" && alg != jose.RS256) || pk.N.BitLen() < 2048 {
+				continue
+			}
+			keys[k.KeyID] = jwksKey{alg: jose.RS256, key: pk}
+		case *ecdsa.PublicKey:
+			if (alg != "" && alg != jose.ES256) || pk.Curve != elliptic.P256() {
+				continue
+			}
+			keys[k.KeyID] = jwksKey{alg: jose.ES256, key: pk}
+		}
+	}
+	if len(keys) == 0 {
+		c.errors.Add(1)
+		return errors.New("jwks: no usable RS256 or ES256 signature key")
+	}
+	c.mu.Lock()
+	c.keys = keys
+	c.mu.Unlock()
+	return nil
+}
+
+// wlcgClient is the client side: it gets an access token from the issuer
+// with the client credentials grant and keeps it until shortly before its
+// exp, in memory and, when the client has a state directory, in a 0600
+// file there (a fresh process per command otherwise asks the issuer every
+// time).
+type wlcgClient struct {
+	NopClient
+	env  ClientEnv
+	svc  WLCGService
+	cred WLCGClient
+	hc   *http.Client
+	tok  string
+	exp  time.Time // the held token's exp
+	life time.Duration
+}
+
+// Client reads .service/wlcg and picks the client: the job client for a
+// job, the CLI client for the CLI and the UI server.
+func (p *wlcgPart) Client(_ context.Context, env ClientEnv) (ClientPart, error) {
+	if env.Run == nil {
+		return nil, errors.New("wlcg: the client needs the run directory")
+	}
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	svc, err := ReadWLCGService(env.Run)
+	if err != nil {
+		return nil, err
+	}
+	cred := svc.CLI
+	if env.Kind == KindJob {
+		cred = svc.Job
+	}
+	return &wlcgClient{env: env, svc: svc, cred: cred, hc: wlcgHTTPClient()}, nil
+}
+
+// WLCGTokenCachePath is the file a client with a state directory keeps its
+// access token in: one per (issuer, client, audience, scope), named by a
+// hash that also covers the client secret, so that a token of an earlier
+// WFS's issuer is never reused.
+func WLCGTokenCachePath(stateDir string, svc WLCGService, cred WLCGClient) string {
+	h := sha256.Sum256([]byte(strings.Join([]string{svc.TokenURL, cred.ID, cred.Secret, svc.Audience, cred.Scope}, "\n")))
+	return filepath.Join(stateDir, "wlcg-token-"+hex.EncodeToString(h[:12]))
+}
+
+// wlcgFresh reports whether a token of this exp and lifetime is still
+// worth sending at now: not within wlcgRenewMargin (or a tenth of its
+// lifetime, if less) of its exp.
+func wlcgFresh(now, exp time.Time, life time.Duration) bool {
+	margin := wlcgRenewMargin
+	if life > 0 {
+		margin = min(margin, life/10)
+	}
+	return now.Add(margin).Before(exp)
+}
+
+// Begin makes sure a fresh token is held: the one in memory, else the one
+// in the state directory's cache file, else a new one from the issuer
+// (acquired: true).
+func (c *wlcgClient) Begin(ctx context.Context, _ Caller) (bool, error) {
+	now := c.env.Now()
+	if c.tok != "" && wlcgFresh(now, c.exp, c.life) {
+		return false, nil
+	}
+	var path string
+	if c.env.StateDir != "" {
+		path = WLCGTokenCachePath(c.env.StateDir, c.svc, c.cred)
+		if b, err := c.env.Run.Files.ReadFile(path); err == nil {
+			tok := strings.TrimSpace(string(b))
+			if iat, exp, err := unverifiedTimes(tok); err == nil && wlcgFresh(now, exp, exp.Sub(iat)) {
+				c.tok, c.exp, c.life = tok, exp, exp.Sub(iat)
+				return false, nil
+			}
+		}
+	}
+	tok, err := c.fetch(ctx)
+	if err != nil {
+		return true, err
+	}
+	iat, exp, err := unverifiedTimes(tok)
+	if err != nil {
+		return true, fmt.Errorf("wlcg: access token: %w", err)
+	}
+	c.tok, c.exp, c.life = tok, exp, exp.Sub(iat)
+	if path != "" {
+		if err := c.keep(path, tok); err != nil {
+			return true, fmt.Errorf("wlcg: keep access token: %w", err)
+		}
+	}
+	return true, nil
+}
+
+// fetch runs the client credentials grant for the audience and the
+// client's scopes.
+func (c *wlcgClient) fetch(ctx context.Context) (string, error) {
+	cfg := clientcredentials.Config{
+		ClientID: c.cred.ID, ClientSecret: c.cred.Secret, TokenURL: c.svc.TokenURL,
+		Scopes:         strings.Fields(c.cred.Scope),
+		EndpointParams: url.Values{"audience": {c.svc.Audience}},
+		AuthStyle:      oauth2.AuthStyleInHeader,
+	}
+	t, err := cfg.Token(context.WithValue(ctx, oauth2.HTTPClient, c.hc))
+	if err != nil {
+		return "", fmt.Errorf("wlcg: token from %s: %w", c.svc.TokenURL, err)
+	}
+	if t.AccessToken == "" {
+		return "", errors.New("wlcg: the issuer returned no access token")
+	}
+	return t.AccessToken, nil
+}
+
+// keep writes the token to its cache file (0600), atomically: concurrent
+// clients in one state directory each write a file of their own and rename
+// it into place.
+func (c *wlcgClient) keep(path, tok string) error {
+	files := c.env.Run.Files
+	if err := files.MkdirAll(c.env.StateDir); err != nil {
+		return err
+	}
+	suffix, err := randomID(6)
+	if err != nil {
+		return err
+	}
+	tmp := path + "." + suffix + ".tmp"
+	if err := files.CreateExclusive(tmp, []byte(tok+"\n"), 0o600); err != nil {
+		return err
+	}
+	if err := files.Rename(tmp, path); err != nil {
+		_ = files.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// Wrap appends the token as the last frame.
+func (c *wlcgClient) Wrap(frames [][]byte) ([][]byte, error) {
+	if c.tok == "" {
+		return nil, errors.New("wlcg: no token: Begin was not called")
+	}
+	return append(frames, []byte(c.tok)), nil
+}
+
+// Close drops the client's idle connections to the issuer.
+func (c *wlcgClient) Close() error {
+	c.hc.CloseIdleConnections()
+	return nil
+}
+
+// unverifiedTimes reads a token's iat and exp without verifying it: a
+// client uses them to decide when to fetch a new token, never to trust one.
+func unverifiedTimes(tok string) (iat, exp time.Time, err error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return iat, exp, errors.New("not a compact JWS")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return iat, exp, fmt.Errorf("payload: %w", err)
+	}
+	var c wlcg.Claims
+	if err := json.Unmarshal(b, &c); err != nil {
+		return iat, exp, fmt.Errorf("payload: %w", err)
+	}
+	if c.Expiry == nil {
+		return iat, exp, errors.New("no exp")
+	}
+	exp = c.Expiry.Time()
+	iat = exp
+	if c.IssuedAt != nil {
+		iat = c.IssuedAt.Time()
+	}
+	return iat, exp, nil
+}
