@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -26,6 +27,15 @@ func (e *exitError) Unwrap() error { return e.err }
 var errUsage = errors.New("usage")
 
 func main() {
+	// The embedded WLCG issuer's library (zitadel/oidc) logs every route it
+	// registers and every refused token request to the default logger; a
+	// benchmark's stderr is for progress and errors. AUTHBENCH_LOG=debug
+	// shows them.
+	level := slog.LevelError
+	if os.Getenv("AUTHBENCH_LOG") == "debug" {
+		level = slog.LevelDebug
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
