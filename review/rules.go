@@ -103,6 +103,9 @@ func inconclusive(sts ...status) Verdict {
 	}
 	v := Verdict{Outcome: "inconclusive", RoundsNeeded: rounds}
 	v.Text = fmt.Sprintf("inconclusive: the interval of %s still straddles the budget", strings.Join(names, ", "))
+	if few := fewestRounds(sts); few > 0 {
+		v.Text = fmt.Sprintf("inconclusive: %d rounds are too few for a %.0f %% interval of %s", few, 100*Confidence, strings.Join(names, ", "))
+	}
 	if failed {
 		v.Text = fmt.Sprintf("inconclusive: operations failed under %s (see the table); fix them and run again", strings.Join(names, ", "))
 	} else if rounds > 0 {
@@ -190,4 +193,21 @@ func summaryOf(r *Row) string {
 		yard = yardstick(st.CI.Center)
 	}
 	return fmt.Sprintf("%s over `%s` in %s (%s%s)", st.cost(), r.Baseline, r.Scenario, r.budgetWords(), yard)
+}
+
+// fewestRounds is the fewest rounds of an undecided status's judged
+// figure when that figure has no finite interval yet (too few rounds), else 0.
+func fewestRounds(sts []status) int {
+	few := 0
+	for _, s := range sts {
+		if s.decision != Inconclusive {
+			continue
+		}
+		for _, r := range s.rows {
+			if st := r.judged(); st.Valid && !st.decidable() && (few == 0 || st.CI.N < few) {
+				few = st.CI.N
+			}
+		}
+	}
+	return few
 }
