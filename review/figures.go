@@ -106,3 +106,24 @@ const (
 	opPyProc   = vocab.OpJobProcess
 	opPyInterp = vocab.OpJobInterp
 )
+
+// schemeStat is a figure the scheme (or a flow) reported about itself in
+// its SchemeStats.
+func schemeStat(name string) figure {
+	return figure{unit: Count, value: func(r *results.Result, _ float64) (float64, bool) {
+		v, ok := r.SchemeStats[name]
+		return v, ok
+	}}
+}
+
+// The per-transfer figures of the WLCG token flows (package flows).
+const (
+	opTransfer           = "wlcg.transfer"
+	statRoundTrips       = "issuer.round_trips_per_transfer"
+	statClientCreds      = "issuer.client_credentials_per_transfer"
+	statExchanges        = "issuer.token_exchange_per_transfer"
+	statRefreshes        = "issuer.refresh_per_transfer"
+	statAccessStored     = "issuer.access_stored_per_transfer"
+	statRefreshStored    = "issuer.refresh_stored_per_transfer"
+	budgetTransferTokens = "transfer_p99_budget"
+)

@@ -38,6 +38,8 @@ type fig struct {
 	files int64         // files created per job
 	peak  int64
 	errs  int64
+	// stats are the result's SchemeStats (a flow's per-transfer figures).
+	stats map[string]float64
 }
 
 // builder makes a synthetic run: one result per (scheme, round).
@@ -78,7 +80,7 @@ func (b *builder) add(sc string, s tscheme, op string, rounds ...fig) *builder {
 		b.run.Results = append(b.run.Results, &results.Result{
 			Scenario: sc, Scheme: s.name, Canonical: sp.Canonical(), Spec: &spec, Claims: &c,
 			Budgets: b.budgets, Round: i + 1, Duration: time.Second, Ops: []*results.Op{o},
-			Jobs: jobs, Files: results.FileStats{Created: f.files * jobs, PeakLive: f.peak},
+			Jobs: jobs, Files: results.FileStats{Created: f.files * jobs, PeakLive: f.peak}, SchemeStats: f.stats,
 			Server: results.ServerStats{Requests: 1000},
 			ServerProcess: &results.ServerProcess{Requests: 1000, UserSeconds: f.cpu.Seconds() * 1000,
 				Handshake: &results.HandshakeProbe{Ops: 100, Fresh: f.cpu + time.Millisecond, Reused: f.cpu}},

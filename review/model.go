@@ -160,9 +160,11 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun) *Answer 
 		if len(q.Scenarios) > 0 && !contains(q.Scenarios, sc.name) {
 			continue
 		}
-		base := q.baseline(sc)
-		if base == nil {
-			continue
+		var base *scheme
+		if !q.Alone {
+			if base = q.baseline(sc); base == nil {
+				continue
+			}
 		}
 		added := false
 		for _, s := range sc.schemes {
@@ -170,7 +172,7 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun) *Answer 
 				continue
 			}
 			opt, ok := q.Option(s.spec, s.claims)
-			if !ok || !hasOps(s, q.Requires) || !hasOps(base, q.Requires) {
+			if !ok || !hasOps(s, q.Requires) || (base != nil && !hasOps(base, q.Requires)) {
 				continue
 			}
 			a.Rows = append(a.Rows, q.row(sc, s, base, opt))
@@ -233,7 +235,10 @@ func hasOps(s *scheme, ops []string) bool {
 
 // row measures candidate s against base in sc.
 func (q *Question) row(sc *scenario, s, base *scheme, opt string) *Row {
-	r := &Row{Scenario: sc.name, Scheme: s.name, Option: opt, Baseline: base.name, Judged: -1}
+	r := &Row{Scenario: sc.name, Scheme: s.name, Option: opt, Judged: -1}
+	if base != nil {
+		r.Baseline = base.name
+	}
 	names := vocab.ClaimNames()
 	for i, on := range s.claims.List() {
 		if on {
@@ -285,7 +290,7 @@ func (m Measure) stat(s, base *scheme) Stat {
 	if m.Figure.op != "" {
 		tail = 99
 		st.Tail = "p99"
-		if minOps(s, m.Figure.op) < results.MinOps(99) || (m.Paired && minOps(base, m.Figure.op) < results.MinOps(99)) {
+		if minOps(s, m.Figure.op) < results.MinOps(99) || (m.Paired && base != nil && minOps(base, m.Figure.op) < results.MinOps(99)) {
 			tail = 90
 			st.Tail = "p90"
 		}
@@ -300,7 +305,7 @@ func (m Measure) stat(s, base *scheme) Stat {
 		return out
 	}
 	var diffs []float64
-	if m.Paired {
+	if m.Paired && base != nil {
 		diffs = stats.Paired(vals(s), vals(base))
 	} else {
 		v := vals(s)

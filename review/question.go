@@ -33,6 +33,10 @@ type Question struct {
 	Rule func(a *Answer) Verdict
 	// Need says what to run when no results answer the question.
 	Need string
+	// Alone judges each candidate on its own figures, with no baseline
+	// to pair with (a flow only the candidate can run); its measures are
+	// unpaired.
+	Alone bool
 	// Wire shows, per candidate, what an eavesdropper on the wire reads,
 	// from the scheme's declared (and conformance-checked) claims.
 	Wire bool

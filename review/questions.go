@@ -1,7 +1,10 @@
 package review
 
 import (
+	"time"
+
 	"fmt"
+	"github.com/authbench/authbench/issuerload"
 	"strings"
 
 	"github.com/authbench/authbench/vocab"
@@ -132,19 +135,25 @@ func Catalogue() []*Question {
 			Need: "run the Python client scenario: `authbench run -scenario review-python -schemes plain,curve,curve-job -until-decisive`",
 		},
 		{
-			ID: "Q-wlcg", Title: "WLCG capability tokens: issuer round trips per transfer, and the issuer load a token lifetime makes?",
-			Settles:   "token-exchange chains run against a real issuer, counted, and the latency a WLCG token adds to a command",
-			Scenarios: cliScenarios,
+			ID: "Q-wlcg", Title: "WLCG tokens: how many issuer round trips and stored tokens does a transfer cost, and what load does a token lifetime put on the issuer?",
+			Settles:   "the three Rucio→FTS→storage token flows run for real against an issuer and two storage elements (round trips by grant, tokens stored, refreshes per transfer; the time a transfer spends on tokens, judged against the scenario's budget), and the issuer load model at a site's rate",
+			Scenarios: []string{"wlcg-transfer-service", "wlcg-transfer-user", "wlcg-transfer-groups"},
 			Option: func(sp vocab.Spec, _ vocab.Claims) (string, bool) {
 				return "WLCG token", sp.Credential == "wlcg"
 			},
-			Requires: []string{opCommand},
+			Alone:    true,
+			Requires: []string{opTransfer},
 			Measures: []Measure{
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
-				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
+				{Label: "issuer round trips/transfer", Figure: schemeStat(statRoundTrips)},
+				{Label: "client credentials/transfer", Figure: schemeStat(statClientCreds)},
+				{Label: "token exchanges/transfer", Figure: schemeStat(statExchanges)},
+				{Label: "refreshes/transfer", Figure: schemeStat(statRefreshes)},
+				{Label: "access tokens stored/transfer", Figure: schemeStat(statAccessStored)},
+				{Label: "refresh tokens stored/transfer", Figure: schemeStat(statRefreshStored)},
+				{Label: "transfer {tail}", Figure: tailOf(opTransfer), Budget: budgetTransferTokens},
 			},
-			Rule: ruleAffordable("the WLCG token"),
-			Need: "run a CLI scenario with `wlcg` and `plain`: `authbench run -scenario review-cli -schemes plain,wlcg -until-decisive` (the transfer flows and the issuer load come with issue 14)",
+			Rule: ruleWLCG,
+			Need: "run the token flows: `authbench run -scenario wlcg-transfer-service -scenario wlcg-transfer-user -scenario wlcg-transfer-groups -schemes wlcg -until-decisive`",
 		},
 	}
 }
@@ -258,20 +267,6 @@ func eavesdropper(claims []string) string {
 		parts = append(parts, "replies readable")
 	}
 	return strings.Join(parts, ", ")
-}
-
-// ruleAffordable judges every candidate against the budget.
-func ruleAffordable(what string) func(a *Answer) Verdict {
-	return func(a *Answer) Verdict {
-		sts := bySchemes(a, nil)
-		if anyUndecided(sts) {
-			return inconclusive(sts...)
-		}
-		if over := filter(sts, Over); len(over) > 0 {
-			return Verdict{Outcome: "over", Decisive: true, Text: fmt.Sprintf("%s is over budget: %s.", what, summaryOf(over[0].worst()))}
-		}
-		return Verdict{Outcome: "within", Decisive: true, Text: fmt.Sprintf("%s is within budget: at worst it %s.", what, summaryOf(sts[0].worst()))}
-	}
 }
 
 // rulePlans: plan A if it is within budget everywhere (it is the safer
@@ -462,4 +457,53 @@ func rulePython(a *Answer) Verdict {
 	}
 	r := w.worst()
 	return Verdict{Outcome: "lost", Decisive: true, Text: fmt.Sprintf("a scheme's cost is lost in a real Python client's: at worst `%s` %s.", r.Scheme, summaryOf(r))}
+}
+
+// ruleWLCG states each flow's issuer cost per transfer and judges the time
+// a transfer spends on tokens; it adds the issuer load model's trade-off
+// the token-flow notes name: one token scoped to both storage elements
+// halves the storage tokens the issuer stores.
+func ruleWLCG(a *Answer) Verdict {
+	sts := bySchemes(a, nil)
+	if anyUndecided(sts) {
+		return inconclusive(sts...)
+	}
+	var parts []string
+	for _, r := range a.Rows {
+		rt, acc, ref := r.stat("issuer round trips/transfer"), r.stat("access tokens stored/transfer"), r.stat("refresh tokens stored/transfer")
+		parts = append(parts, fmt.Sprintf("%s: %s issuer round trips, %s access and %s refresh tokens stored per transfer",
+			r.Scenario, rt.Cell(), acc.Cell(), ref.Cell()))
+	}
+	text := strings.Join(parts, "; ") + "."
+	outcome := "within"
+	if over := filter(sts, Over); len(over) > 0 {
+		outcome = "over"
+		text = "the token flows are over budget: " + summaryOf(over[0].worst()) + ". " + text
+	} else {
+		text = "the token flows are within budget: " + text
+	}
+	if half := bothSEsTradeOff(); half != "" {
+		text += " " + half
+	}
+	return Verdict{Outcome: outcome, Decisive: true, Text: text}
+}
+
+// bothSEsTradeOff is the issuer load model's service flow at 1,000
+// transfers an hour, with one token scoped to both storage elements against
+// one per element (package issuerload, the notes' [N9]).
+func bothSEsTradeOff() string {
+	in := issuerload.DefaultInputs(1000, issuerload.Waits{ExponentialMean: 10 * time.Minute})
+	in.BothSEs = true
+	both, err := issuerload.Compute(in)
+	if err != nil {
+		return ""
+	}
+	in.BothSEs = false
+	each, err := issuerload.Compute(in)
+	if err != nil {
+		return ""
+	}
+	b, e := both.Flow(issuerload.FlowService), each.Flow(issuerload.FlowService)
+	return fmt.Sprintf("The issuer load model (1,000 transfers an hour, profile 1.0 lifetimes, 10 min mean queue wait): one token scoped to both storage elements stores %.0f access tokens an hour in the service flow against %.0f with one per element, and holds %.0f rows against %.0f: choose one token for both, as the notes propose.",
+		b.AccessPerHour, e.AccessPerHour, b.Rows(), e.Rows())
 }

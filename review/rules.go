@@ -192,6 +192,9 @@ func summaryOf(r *Row) string {
 	if st.Unit == Duration && st.Valid && st.CI.Center > 0 {
 		yard = yardstick(st.CI.Center)
 	}
+	if r.Baseline == "" {
+		return fmt.Sprintf("%s in %s (%s%s)", st.level(), r.Scenario, r.budgetWords(), yard)
+	}
 	return fmt.Sprintf("%s over `%s` in %s (%s%s)", st.cost(), r.Baseline, r.Scenario, r.budgetWords(), yard)
 }
 
@@ -210,4 +213,14 @@ func fewestRounds(sts []status) int {
 		}
 	}
 	return few
+}
+
+// stat is the row's measure with the label, or an invalid Stat.
+func (r *Row) stat(label string) Stat {
+	for _, st := range r.Stats {
+		if st.Label == label {
+			return st
+		}
+	}
+	return Stat{}
 }

@@ -11,9 +11,10 @@ import (
 )
 
 var budgets = map[string]time.Duration{
-	budgetCommand: 50 * ms,
-	budgetMessage: 50 * ms,
-	budgetPython:  120 * ms,
+	budgetCommand:        50 * ms,
+	budgetMessage:        50 * ms,
+	budgetPython:         120 * ms,
+	budgetTransferTokens: 50 * ms,
 }
 
 // TestVerdictBranches reaches every branch of every rule on small
@@ -21,7 +22,8 @@ var budgets = map[string]time.Duration{
 // candidate at 10 ms plus a per-round difference (steady: within 5 ms of
 // its centre; wide: ±100 ms around it). The budget is 50 ms.
 func TestVerdictBranches(t *testing.T) {
-	const cli, job = "review-cli", "review-jobs"
+	const cli, job, flow = "review-cli", "review-jobs", "wlcg-transfer-user"
+	flowStats := map[string]float64{statRoundTrips: 3, statClientCreds: 1, statExchanges: 2, statAccessStored: 2, statRefreshStored: 1}
 	cmd, msg := vocab.OpCLICommand, vocab.OpJobMessage
 	within := func(f fig) []fig { return rounds(6, 10*ms, steady(1*ms), f) }
 	over := func(f fig) []fig { return rounds(6, 10*ms, steady(80*ms), f) }
@@ -105,12 +107,13 @@ func TestVerdictBranches(t *testing.T) {
 			"matters", true, []string{"cost matters against a real Python client"}},
 		{"python undecided", "Q-python", newRun(budgets).add("python-message", plain, vocab.OpJobProcess, base(6)...).add("python-message", curve, vocab.OpJobProcess, rounds(6, 10*ms, wide(120*ms), fig{})...),
 			"inconclusive", false, nil},
-		// Q-wlcg: every candidate judged against the budget.
-		{"wlcg within", "Q-wlcg", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, wlcg, cmd, within(fig{})...),
-			"within", true, []string{"the WLCG token is within budget"}},
-		{"wlcg over", "Q-wlcg", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, wlcg, cmd, over(fig{})...),
-			"over", true, []string{"the WLCG token is over budget", "adds +80.5ms"}},
-		{"wlcg undecided", "Q-wlcg", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, wlcg, cmd, straddle(fig{})...),
+		// Q-wlcg: the token flows on their own, the transfer's token time
+		// judged against the budget, the both-SEs trade-off from the model.
+		{"wlcg within", "Q-wlcg", newRun(budgets).add(flow, wlcg, "wlcg.transfer", within(fig{stats: flowStats})...),
+			"within", true, []string{"within budget", "wlcg-transfer-user: 3 issuer round trips, 2 access and 1 refresh tokens stored per transfer", "one token scoped to both storage elements stores"}},
+		{"wlcg over", "Q-wlcg", newRun(budgets).add(flow, wlcg, "wlcg.transfer", over(fig{stats: flowStats})...),
+			"over", true, []string{"over budget", "takes 90.5ms at transfer p90"}},
+		{"wlcg undecided", "Q-wlcg", newRun(budgets).add(flow, wlcg, "wlcg.transfer", straddle(fig{stats: flowStats})...),
 			"inconclusive", false, []string{"straddles"}},
 		// Q-wlcg with no WLCG scheme.
 		{"no data", "Q-wlcg", newRun(budgets).add(cli, plain, cmd, base(6)...),

@@ -143,7 +143,11 @@ func (r *Row) judged() Stat {
 // finding is one sentence on a row's judged measure.
 func (r *Row) finding() string {
 	st := r.judged()
-	s := fmt.Sprintf("`%s` (%s) in %s: %s", r.Scheme, r.Option, r.Scenario, st.cost())
+	what := st.cost()
+	if !st.Paired {
+		what = st.level()
+	}
+	s := fmt.Sprintf("`%s` (%s) in %s: %s", r.Scheme, r.Option, r.Scenario, what)
 	if st.Unit == Duration && st.Valid && st.CI.Center > 0 {
 		s += yardstick(st.CI.Center)
 	}
@@ -164,4 +168,12 @@ func (r *Row) roundsWords() string {
 		return " (its median sits on the budget: more rounds would not decide it)"
 	}
 	return ""
+}
+
+// level says what an unpaired figure is: "takes X at transfer p90 (CI)".
+func (st Stat) level() string {
+	if !st.Valid {
+		return "not measured"
+	}
+	return fmt.Sprintf("takes %s at %s (%s)", fmtValue(st.CI.Center, st.Unit, false), st.what(), st.interval())
 }
