@@ -69,7 +69,7 @@ func proofs() map[string]struct {
 	fragile := weakness{name: "stops serving after a failed handshake", fragile: true}
 	noCurve := weakness{name: "CURVE options never applied", noCurve: true}
 	noEnd := weakness{name: "ignores job end", noEnd: true}
-	return map[string]proof{
+	ps := map[string]proof{
 		"transport/no-credential":            {accept, "passphrase"},
 		"transport/curve-without-credential": {accept, "curve+passphrase:workflow"},
 		"transport/random-bytes":             {fragile, "curve"},
@@ -126,6 +126,10 @@ func proofs() map[string]struct {
 		"authz/job-a-for-b":                  {allow, "jwe/ECDH-ES:job=file"},
 		"authz/readonly-stop":                {allow, "jwt"},
 	}
+	for id, p := range wlcgProofs() {
+		ps[id] = p
+	}
+	return ps
 }
 
 // TestEveryCaseCanFail runs each case against a deliberately weakened

@@ -14,6 +14,7 @@ import (
 
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
+	"github.com/authbench/authbench/wlcg"
 	zmq "github.com/pebbe/zmq4"
 )
 
@@ -54,6 +55,15 @@ type weakness struct {
 	// does to replies (a scheme that overclaims: on null or jwe, replies
 	// still travel in clear).
 	claimReplies bool
+	// exactVersion: the wlcg part refuses every token whose wlcg.ver is not
+	// exactly "1.0" (a relying party that refuses newer minor versions).
+	exactVersion bool
+	// refetchAlways: the wlcg part refetches its issuer's JWKS for every
+	// unknown kid (no rate limit).
+	refetchAlways bool
+	// storageAllows, when set, is the wlcg part's storage rule in place of
+	// wlcg.Allows (see schemes.ConformanceWLCGStorageAllows).
+	storageAllows func(scopes []wlcg.Scope, op, path string) bool
 }
 
 // weakRegistry returns the builtin parts wrapped with w.
@@ -102,6 +112,12 @@ func (p *weakPart) Server(ctx context.Context, env schemes.Env) (schemes.ServerP
 	}
 	if p.w.openModes {
 		if err := openModes(env.Run.Root); err != nil {
+			_ = sp.Close()
+			return nil, err
+		}
+	}
+	if p.w.refetchAlways && p.name == "wlcg" {
+		if err := schemes.ConformanceWLCGRefetchInterval(sp, 0); err != nil {
 			_ = sp.Close()
 			return nil, err
 		}
@@ -273,6 +289,11 @@ func (s *weakServer) Verify(ctx context.Context, in *wfs.Inbound) (wfs.Principal
 	if s.p.kind != schemes.Credential {
 		return s.ServerPart.Verify(ctx, in)
 	}
+	if w.exactVersion && s.p.name == "wlcg" && len(in.Frames) > 1 {
+		if v := wlcgVersion(in.Frames[len(in.Frames)-1]); v != "1.0" {
+			return wfs.Principal{}, wfs.Rejectf("weak: wlcg.ver %q is not 1.0", v)
+		}
+	}
 	saved := slices.Clone(in.Frames)
 	var kept map[string][]byte
 	if w.keepTokenFiles {
@@ -293,7 +314,40 @@ func (s *weakServer) Verify(ctx context.Context, in *wfs.Inbound) (wfs.Principal
 		body = []byte(`{"command":"ping","meta":{}}`)
 	}
 	in.Frames = [][]byte{body}
-	return wfs.Principal{Name: "weak", Kind: "user", Scopes: []string{schemes.ScopeRead, schemes.ScopeControl, schemes.ScopeJobMessage}}, nil
+	scopes := []string{schemes.ScopeRead, schemes.ScopeControl, schemes.ScopeJobMessage}
+	if s.p.name == "wlcg" {
+		scopes = []string{wlcg.ComputeRead, wlcg.ComputeModify, wlcg.ComputeCancel}
+	}
+	return wfs.Principal{Name: "weak", Kind: "user", Scopes: scopes}, nil
+}
+
+// wlcgVersion is the wlcg.ver claim of a token, unverified ("" when it has
+// none or is not a JWS).
+func wlcgVersion(tok []byte) string {
+	_, c, _, err := decodeToken(string(tok))
+	if err != nil {
+		return ""
+	}
+	v, _ := c["wlcg.ver"].(string)
+	return v
+}
+
+// WLCGStorageAllows is the wlcg part's storage rule: storageAllows when
+// set, else the real one.
+func (s *weakServer) WLCGStorageAllows(scopes []wlcg.Scope, op, path string) bool {
+	if s.p.w.storageAllows != nil {
+		return s.p.w.storageAllows(scopes, op, path)
+	}
+	return wlcg.Allows(scopes, op, path)
+}
+
+// Stats are the wrapped part's, so that cases reading the scheme's counters
+// see them on a weakened scheme too.
+func (s *weakServer) Stats() map[string]float64 {
+	if r, ok := s.ServerPart.(schemes.StatsReporter); ok {
+		return r.Stats()
+	}
+	return nil
 }
 
 func ignored(subs []string, err error) bool {
@@ -346,4 +400,63 @@ func (s *weakServer) Close() error {
 		return nil
 	}
 	return s.ServerPart.Close()
+}
+
+// laxPrefix is a storage rule with the classic path bug: a scope grants a
+// path its own path is a string prefix of (storage.read:/cms grants
+// /cmsx/f, and /cms/../cmsx/f), uncleaned.
+func laxPrefix(scopes []wlcg.Scope, op, path string) bool {
+	for _, s := range scopes {
+		if s.Path != "" && strings.HasPrefix(path, s.Path) && wlcg.Allows([]wlcg.Scope{{Kind: s.Kind, Path: "/"}}, op, "/") {
+			return true
+		}
+	}
+	return false
+}
+
+// createReadWrite is a storage rule that takes storage.create for read and
+// write: it grants reading, overwriting and deleting too.
+func createReadWrite(scopes []wlcg.Scope, op, path string) bool {
+	var wide []wlcg.Scope
+	for _, s := range scopes {
+		wide = append(wide, s)
+		if s.Kind == wlcg.StorageCreate {
+			wide = append(wide, wlcg.Scope{Kind: wlcg.StorageModify, Path: s.Path}, wlcg.Scope{Kind: wlcg.StorageRead, Path: s.Path})
+		}
+	}
+	return wlcg.Allows(wide, op, path)
+}
+
+// wlcgProofs are the weakened verifiers the wlcg/* cases must fail on (see
+// proofs): each switches off the one rule its case tests.
+func wlcgProofs() map[string]struct {
+	w    weakness
+	spec string
+} {
+	type proof = struct {
+		w    weakness
+		spec string
+	}
+	ignore := func(name string, subs ...string) weakness { return weakness{name: name, ignore: subs} }
+	allow := weakness{name: "authorises everything", allowAll: true}
+	algs := ignore("any alg", "RS256 or ES256 only")
+	return map[string]proof{
+		"wlcg/wrong-aud":             {ignore("audience not checked", "audience rejected"), "wlcg"},
+		"wlcg/missing-aud":           {ignore("aud optional", "aud claim missing"), "curve+wlcg"},
+		"wlcg/any-aud":               {ignore("any audience accepted, as the profile allows", "a token for any audience is refused"), "wlcg"},
+		"wlcg/expired":               {ignore("unbounded leeway", "token expired"), "wlcg/RS256"},
+		"wlcg/nbf-future":            {ignore("nbf not checked", "not yet valid"), "wlcg"},
+		"wlcg/version-major":         {ignore("wlcg.ver not checked", "unsupported wlcg.ver"), "wlcg"},
+		"wlcg/version-minor":         {weakness{name: `refuses every wlcg.ver but "1.0"`, exactVersion: true}, "curve+wlcg"},
+		"wlcg/scope-lacks-command":   {allow, "wlcg"},
+		"wlcg/storage-scope-no-path": {ignore("scope syntax not checked", "invalid scope"), "wlcg"},
+		"wlcg/other-capabilities":    {allow, "wlcg/RS256"},
+		"wlcg/storage-path-prefix":   {weakness{name: "storage paths matched as string prefixes", storageAllows: laxPrefix}, "wlcg"},
+		"wlcg/storage-create-modify": {weakness{name: "storage.create taken for read and write", storageAllows: createReadWrite}, "curve+wlcg"},
+		"wlcg/other-issuer":          {ignore("iss not checked", "issuer rejected"), "wlcg"},
+		"wlcg/jwks-rotation":         {weakness{name: "JWKS refetched for every unknown kid", refetchAlways: true}, "curve+wlcg"},
+		"wlcg/alg-none":              {algs, "wlcg"},
+		"wlcg/hs256-jwks-key":        {algs, "wlcg/RS256"},
+		"wlcg/other-key":             {weakness{name: "accepts any credential", acceptAny: true}, "wlcg"},
+	}
 }

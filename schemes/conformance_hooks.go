@@ -1,16 +1,24 @@
 package schemes
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/authbench/authbench/wlcg"
 	jose "github.com/go-jose/go-jose/v4"
 )
 
 // Hooks for the conformance suite (package conformance). They reach into a
 // running server side only to hand the suite what an attacker who has read
 // the WFS's memory or key files would hold; they change no verification path.
+// The wlcg hooks at the end say what they touch: one adds a key to the
+// relying party's cached JWKS (the issuer's signing key being out of reach),
+// one is a knob for the suite's weakened-verifier tests only.
 
 // errNoToken is returned by the hooks for a server with no token credential.
 var errNoToken = errors.New("scheme has no jwt or jwe credential")
@@ -83,4 +91,139 @@ func ConformanceIssue(srv *Server, typ, sub string, ttl time.Duration, scopes ..
 		ts.mu.Unlock()
 	}
 	return tok, nil
+}
+
+// Hooks of the wlcg credential for the conformance suite's wlcg/* cases.
+
+// errNoWLCG is returned by the wlcg hooks for a server with no wlcg
+// credential.
+var errNoWLCG = errors.New("scheme has no wlcg credential")
+
+// wlcgServerOf returns the wlcg relying party p is or wraps, or nil.
+func wlcgServerOf(p ServerPart) *wlcgServer {
+	for range 8 { // bounded unwrapping
+		switch v := p.(type) {
+		case *wlcgServer:
+			return v
+		case ServerPartWrapper:
+			p = v.Unwrap()
+			continue
+		}
+		return nil
+	}
+	return nil
+}
+
+// wlcgServer returns the relying party of the server's wlcg credential, or
+// nil when the scheme has none.
+func (s *Server) wlcgServer() *wlcgServer {
+	for _, p := range s.parts {
+		if w := wlcgServerOf(p); w != nil {
+			return w
+		}
+	}
+	return nil
+}
+
+// ConformanceWLCGTrustKey adds pub, under kid, to the keys the relying party
+// of srv's wlcg credential verifies tokens with, as if its issuer had
+// published it (until the next JWKS fetch replaces the cached keys): an
+// ECDSA P-256 key for ES256 or an RSA key of 2048 bits or more for RS256,
+// the keys the relying party takes from a JWKS.
+//
+// The issuer runs inside the WFS process, so an attacker who has read the
+// WFS's memory holds its signing key; package issuer hands no key out, so
+// the suite signs with a key of its own that the relying party is told to
+// trust instead. The conformance suite uses it to sign tokens whose claims it
+// has changed (an unknown wlcg.ver, no aud, an nbf ahead), so that a case
+// tests one claim rule and not the signature. Nothing else changes: such a
+// token still goes through the alg, kid and signature checks and every claim
+// rule.
+func ConformanceWLCGTrustKey(srv *Server, kid string, pub crypto.PublicKey) error {
+	s := srv.wlcgServer()
+	if s == nil || s.jwks == nil {
+		return errNoWLCG
+	}
+	if kid == "" {
+		return errors.New("wlcg: a trusted key needs a kid")
+	}
+	var k jwksKey
+	switch pk := pub.(type) {
+	case *ecdsa.PublicKey:
+		if pk.Curve != elliptic.P256() {
+			return errors.New("wlcg: an ECDSA key must be P-256 (ES256)")
+		}
+		k = jwksKey{alg: jose.ES256, key: pk}
+	case *rsa.PublicKey:
+		if pk.N.BitLen() < 2048 {
+			return errors.New("wlcg: an RSA key must have 2048 bits or more (RS256)")
+		}
+		k = jwksKey{alg: jose.RS256, key: pk}
+	default:
+		return fmt.Errorf("wlcg: cannot trust a %T (want *ecdsa.PublicKey or *rsa.PublicKey)", pub)
+	}
+	s.jwks.mu.Lock()
+	s.jwks.keys[kid] = k
+	s.jwks.mu.Unlock()
+	return nil
+}
+
+// ConformanceWLCGRefetchInterval sets how often an unknown kid may make the
+// relying party of part (a wlcg server part, or a part wrapping one) refetch
+// its issuer's JWKS, WLCGRefetchInterval by default. It is a knob for the
+// conformance suite's own tests only: they set 0 (a refetch for every
+// unknown kid) to show that the wlcg/jwks-rotation case catches a relying
+// party that lets made-up kids hammer its issuer.
+func ConformanceWLCGRefetchInterval(part ServerPart, d time.Duration) error {
+	s := wlcgServerOf(part)
+	if s == nil || s.jwks == nil {
+		return errNoWLCG
+	}
+	if d < 0 {
+		return fmt.Errorf("wlcg: negative refetch interval %v", d)
+	}
+	s.jwks.fetchMu.Lock()
+	s.jwks.minRefetch = d
+	s.jwks.fetchMu.Unlock()
+	return nil
+}
+
+// WLCGStorageRules is implemented by a server part wrapping the wlcg
+// credential's that decides storage requests its own way (a conformance
+// test's deliberately weakened part); see ConformanceWLCGStorageAllows.
+type WLCGStorageRules interface {
+	WLCGStorageAllows(scopes []wlcg.Scope, op, path string) bool
+}
+
+// ConformanceWLCGStorageAllows returns the capability rule of srv's wlcg
+// credential, or nil when it has none. The WFS authorises compute scopes
+// only, with wlcg.Allows; the storage rules of the same function (a path
+// grants itself and what lies below it by whole components, storage.create
+// grants neither read nor overwrite, storage.modify includes create) cannot
+// be put to a WFS, so the conformance suite's wlcg/storage-* cases put them
+// to a storage relying party of its own that decides with the rule returned
+// here: wlcg.Allows, unless a part wrapping the wlcg server implements
+// WLCGStorageRules (the suite's weakened parts do, to show that those cases
+// can fail).
+func ConformanceWLCGStorageAllows(srv *Server) func(scopes []wlcg.Scope, op, path string) bool {
+	for _, p := range srv.parts {
+		var rules WLCGStorageRules
+		for range 8 { // bounded unwrapping
+			if r, ok := p.(WLCGStorageRules); ok && rules == nil {
+				rules = r
+			}
+			if _, ok := p.(*wlcgServer); ok {
+				if rules != nil {
+					return rules.WLCGStorageAllows
+				}
+				return wlcg.Allows
+			}
+			w, ok := p.(ServerPartWrapper)
+			if !ok {
+				break
+			}
+			p = w.Unwrap()
+		}
+	}
+	return nil
 }
