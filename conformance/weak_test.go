@@ -280,6 +280,15 @@ func (s *weakServer) loop(sock *zmq.Socket, step func()) {
 
 func (s *weakServer) Verify(ctx context.Context, in *wfs.Inbound) (wfs.Principal, error) {
 	w := s.p.w
+	if w.fragile {
+		// libzmq reports a failed handshake to the monitor asynchronously:
+		// give the monitor's loop (50 ms a turn) time to see one that has
+		// happened, so that the runner's health check after an attack does
+		// not race it.
+		for deadline := time.Now().Add(250 * time.Millisecond); !s.broken.Load() && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	if s.broken.Load() {
 		return wfs.Principal{}, &wfs.Error{Kind: wfs.KindInternal, Msg: "weak: wedged after a failed handshake"}
 	}
