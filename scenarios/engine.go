@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/authbench/authbench/flows"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
@@ -176,6 +177,9 @@ func safeName(s string) string {
 // and counters from its control channel.
 func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int, label string) (*results.Result, error) {
 	sc := cfg.Scenario
+	if sc.WLCG != nil {
+		return runFlow(ctx, cfg, scheme, round, label)
+	}
 	root := filepath.Join(cfg.WorkDir, fmt.Sprintf("%s-%s-r%d", safeName(sc.Name), safeName(scheme.Name()), round))
 	ss, err := openSession(ctx, cfg, scheme, root, "authbench-"+safeName(sc.Name), sc.Server)
 	if err != nil {
@@ -203,6 +207,55 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int, 
 		}
 	}
 	return res, errors.Join(runErr, closeErr)
+}
+
+// runFlow runs a scenario's WLCG token flow (package flows: an issuer and
+// two storage elements in this process, no WFS) for a scheme with the
+// wlcg credential, whose algorithm the issuer signs with. Its per-transfer
+// figures are printed with the progress lines.
+func runFlow(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int, label string) (*results.Result, error) {
+	sc := cfg.Scenario
+	spec := scheme.Spec()
+	if spec.Credential != "wlcg" {
+		return nil, fmt.Errorf("scenario %s runs WLCG token flows: use -schemes wlcg (not %s)", sc.Name, scheme.Name())
+	}
+	fc := sc.WLCG.FlowConfig(sc.Seed, sc.Duration.D())
+	fc.Alg, fc.Leeway = spec.Alg, cfg.Leeway
+	prog := &progress{}
+	fc.OnTransfer = func(err error) {
+		if err != nil {
+			prog.errs.Add(1)
+		} else {
+			prog.ops.Add(1)
+		}
+	}
+	start := time.Now()
+	var deadline time.Time
+	if sc.Duration > 0 {
+		deadline = start.Add(sc.Duration.D())
+	}
+	stopProg := prog.start(cfg.Progress, cfg.ProgressEvery, label, start, deadline)
+	res, err := flows.Run(ctx, fc)
+	stopProg()
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		err = nil // the result is marked partial; Run returns ctx's error
+	}
+	if err != nil {
+		err = fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), err)
+	}
+	if res == nil {
+		return nil, err
+	}
+	claims := scheme.Claims()
+	res.Scenario, res.ScenarioSource, res.ScenarioHash = sc.Name, sc.Source, sc.Hash
+	res.Scheme, res.Canonical, res.Spec, res.Claims = scheme.Name(), spec.Canonical(), &spec, &claims
+	res.Budgets, res.Round = budgetsOf(sc), round
+	if cfg.Progress != nil {
+		if werr := flows.WriteTable(cfg.Progress, res); werr != nil {
+			err = errors.Join(err, werr)
+		}
+	}
+	return res, err
 }
 
 func cpuSeconds(ru syscall.Rusage) float64 {

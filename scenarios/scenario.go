@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/flows"
+	"github.com/authbench/authbench/issuerload"
 	"github.com/authbench/authbench/yamlstrict"
 )
 
@@ -37,6 +39,10 @@ type Scenario struct {
 	CLI      *CLIGroup `yaml:"cli"`
 	Job      *JobGroup `yaml:"job"`
 	UIS      *UISGroup `yaml:"uis"`
+	// WLCG runs a WLCG token flow (Rucio -> FTS -> storage) against an
+	// issuer and two storage elements in this process, instead of client
+	// groups against a WFS; see package flows.
+	WLCG *WLCGGroup `yaml:"wlcg"`
 	// Server chooses the WFS model the scenario runs against.
 	Server     *ServerModel        `yaml:"server"`
 	Budgets    map[string]Duration `yaml:"budgets"`
@@ -139,6 +145,66 @@ type UISGroup struct {
 	Pollers   int      `yaml:"pollers"`
 	Interval  Duration `yaml:"interval"`
 	ReplySize int      `yaml:"reply_size"`
+}
+
+// WLCGGroup is a WLCG transfer token flow (package flows): transfers at
+// Rate, each getting its tokens from an issuer as Flow says and presenting
+// them to two storage elements, for Total transfers or the scenario's
+// duration.
+type WLCGGroup struct {
+	// Flow is service, user or groups (issuerload's names).
+	Flow string `yaml:"flow"`
+	// Rate is transfers per second (open loop), arriving as Arrival says.
+	Rate    float64 `yaml:"rate"`
+	Arrival Arrival `yaml:"arrival"`
+	// Total ends the run after this many transfers.
+	Total int `yaml:"total"`
+	// BothSEs asks for one storage token for both SEs (default true, the
+	// notes' choice); false is one per SE.
+	BothSEs *bool `yaml:"both_ses"`
+	// NoReuse fetches a token per transfer where one could be reused.
+	NoReuse bool `yaml:"no_reuse"`
+	// The issuer's lifetimes (whole seconds) and the margin a token must
+	// have left to be used (defaults: 20m, 240h, a quarter of the access
+	// lifetime, at least 1s).
+	AccessLifetime  Duration `yaml:"access_lifetime"`
+	RefreshLifetime Duration `yaml:"refresh_lifetime"`
+	Margin          Duration `yaml:"margin"`
+	// QueueWait is the time a transfer waits in FTS's queue.
+	QueueWait *QueueWait `yaml:"queue_wait"`
+	// Users and Groups (groups flow) share the transfers (default 1).
+	Users  int `yaml:"users"`
+	Groups int `yaml:"groups"`
+}
+
+// QueueWait is a queue-wait distribution: exponential with Mean, or drawn
+// uniformly from Waits.
+type QueueWait struct {
+	Mean  Duration   `yaml:"mean"`
+	Waits []Duration `yaml:"waits"`
+}
+
+// wlcgPacerStream is the stream of the WLCG group's Poisson arrivals.
+const wlcgPacerStream = 0x776c63672d706163 // "wlcg-pac"
+
+// FlowConfig is the flow the group runs, its arrivals seeded with seed.
+func (g *WLCGGroup) FlowConfig(seed int64, duration time.Duration) flows.Config {
+	cfg := flows.Config{
+		Flow: issuerload.Flow(g.Flow), Rate: g.Rate, Total: g.Total, Duration: duration,
+		BothSEs: g.BothSEs == nil || *g.BothSEs, NoReuse: g.NoReuse,
+		AccessLifetime: g.AccessLifetime.D(), RefreshLifetime: g.RefreshLifetime.D(), Margin: g.Margin.D(),
+		Users: g.Users, Groups: g.Groups, Seed: seed,
+	}
+	if g.Rate > 0 {
+		cfg.Pacer = ratePacer(g.Rate, g.Arrival, seed, wlcgPacerStream)
+	}
+	if q := g.QueueWait; q != nil {
+		cfg.Waits.Mean = q.Mean.D()
+		for _, w := range q.Waits {
+			cfg.Waits.List = append(cfg.Waits.List, w.D())
+		}
+	}
+	return cfg
 }
 
 // ServerModel is the WFS a scenario runs against: "fast" (a ROUTER with a

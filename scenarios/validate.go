@@ -1,8 +1,11 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
+
+	"github.com/authbench/authbench/flows"
 )
 
 // Limits on what a scenario may ask for: past them a setting means nothing a
@@ -25,8 +28,11 @@ func (s *Scenario) Validate() error {
 	if s.Warmup < 0 || s.Duration < 0 {
 		return ferr("duration", "must not be negative")
 	}
-	if s.CLI == nil && s.Job == nil && s.UIS == nil {
-		return ferr("", "no client groups: want at least one of cli, job, uis")
+	if s.CLI == nil && s.Job == nil && s.UIS == nil && s.WLCG == nil {
+		return ferr("", "no client groups: want at least one of cli, job, uis (or a wlcg flow)")
+	}
+	if s.WLCG != nil {
+		return s.validateWLCG()
 	}
 	bounded := s.Duration > 0
 	if c := s.CLI; c != nil {
@@ -59,6 +65,42 @@ func (s *Scenario) Validate() error {
 		if err := s.Server.validate(); err != nil {
 			return err
 		}
+	}
+	for name, d := range s.Budgets {
+		if d <= 0 {
+			return ferr("budgets."+name, "must be positive")
+		}
+	}
+	for key, v := range s.Thresholds {
+		if _, err := ParseThreshold(key, v); err != nil {
+			return ferr("thresholds."+key, "%v", err)
+		}
+	}
+	return nil
+}
+
+// validateWLCG checks a scenario that runs a WLCG token flow: the flow
+// alone, with no WFS, bounded by its total or the scenario's duration.
+func (s *Scenario) validateWLCG() error {
+	g := s.WLCG
+	switch {
+	case s.CLI != nil || s.Job != nil || s.UIS != nil:
+		return ferr("wlcg", "a WLCG flow runs alone (it drives an issuer and storage elements, not a WFS): drop cli, job and uis")
+	case s.Server != nil:
+		return ferr("server", "a WLCG flow runs no WFS: drop server")
+	case s.Warmup > 0:
+		return ferr("warmup", "not with wlcg: the issuer's counters are divided by the transfers of the whole run")
+	case !g.Arrival.valid():
+		return ferr("wlcg.arrival", "want constant or poisson, got %q", g.Arrival)
+	case g.QueueWait != nil && g.QueueWait.Mean == 0 && len(g.QueueWait.Waits) == 0:
+		return ferr("wlcg.queue_wait", "empty: give mean (exponential waits) or waits (a list, drawn uniformly)")
+	}
+	if err := g.FlowConfig(s.Seed, s.Duration.D()).Validate(); err != nil {
+		var ce *flows.ConfigError
+		if errors.As(err, &ce) {
+			return ferr("wlcg."+ce.Field, "%s", ce.Msg)
+		}
+		return ferr("wlcg", "%v", err)
 	}
 	for name, d := range s.Budgets {
 		if d <= 0 {
