@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authbench/authbench/vocab"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,7 +18,7 @@ import (
 // Ops recorded, "wlcg.OP".
 const (
 	OpSubmit            = "wlcg.submit"
-	OpTransfer          = "wlcg.transfer"
+	OpTransfer          = vocab.OpWLCGTransfer
 	OpToken             = "wlcg.token"
 	OpClientCredentials = "wlcg.client_credentials"
 	OpTokenExchange     = "wlcg.token_exchange"

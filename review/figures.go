@@ -118,7 +118,7 @@ func schemeStat(name string) figure {
 
 // The per-transfer figures of the WLCG token flows (package flows).
 const (
-	opTransfer           = "wlcg.transfer"
+	opTransfer           = vocab.OpWLCGTransfer
 	statRoundTrips       = "issuer.round_trips_per_transfer"
 	statClientCreds      = "issuer.client_credentials_per_transfer"
 	statExchanges        = "issuer.token_exchange_per_transfer"

@@ -138,7 +138,7 @@ func CheckThresholds(sc *Scenario, res []*results.Result) ([]Crossing, error) {
 
 func topLevel(op string) bool {
 	switch op {
-	case vocab.OpCLICommand, vocab.OpJobMessage, vocab.OpUISPoll:
+	case vocab.OpCLICommand, vocab.OpJobMessage, vocab.OpUISPoll, vocab.OpWLCGTransfer:
 		return true
 	}
 	return false

@@ -73,7 +73,7 @@ func TestWlcgBuiltinsFlowConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		fc := sc.WLCG.FlowConfig(sc.Seed, sc.Duration.D())
-		if string(fc.Flow) != flow || !fc.BothSEs || fc.AccessLifetime != 3*time.Second || fc.Pacer == nil || fc.Waits.Mean != 2*time.Second {
+		if string(fc.Flow) != flow || !fc.BothSEs || fc.AccessLifetime != 2*time.Second || fc.Pacer == nil || fc.Waits.Mean != time.Second {
 			t.Errorf("%s: %+v", name, fc)
 		}
 		yaml, _ := BuiltinYAML(name)

@@ -12,6 +12,9 @@ const (
 	OpJobRoundTrip = "job.round_trip"
 	OpJobHandshake = "job.handshake"
 	OpUISPoll      = "uis.poll"
+	// OpWLCGTransfer is one WLCG transfer of a token flow (package flows),
+	// from its intended start to both storage elements accepting.
+	OpWLCGTransfer = "wlcg.transfer"
 	OpCLIProcess   = "cli.process_total"
 	OpJobProcess   = "job.process_total"
 	OpCLIInterp    = "cli.interpreter_import"

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/flows"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/review"
 	"github.com/authbench/authbench/scenarios"
@@ -184,6 +185,16 @@ rounds:
 	} else {
 		if err := results.WriteSummary(stdout, runRec); err != nil {
 			return err
+		}
+		// The token flows' per-transfer figures, beside the model's.
+		for _, r := range runRec.Results {
+			if r.Op(flows.OpTransfer) == nil {
+				continue
+			}
+			fmt.Fprintln(stdout)
+			if err := flows.WriteTable(stdout, r); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(stdout, "\nresults: %s\n", resPath)
 	}
