@@ -189,7 +189,7 @@ func names(sts []status) string {
 func summaryOf(r *Row) string {
 	st := r.judged()
 	yard := ""
-	if st.Unit == Duration && st.Valid && st.CI.Center > 0 {
+	if st.Unit == Duration && st.Valid && st.Paired && st.CI.Center > 0 {
 		yard = yardstick(st.CI.Center)
 	}
 	if r.Baseline == "" {

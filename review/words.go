@@ -148,8 +148,8 @@ func (r *Row) finding() string {
 		what = st.level()
 	}
 	s := fmt.Sprintf("`%s` (%s) in %s: %s", r.Scheme, r.Option, r.Scenario, what)
-	if st.Unit == Duration && st.Valid && st.CI.Center > 0 {
-		s += yardstick(st.CI.Center)
+	if st.Unit == Duration && st.Valid && st.Paired && st.CI.Center > 0 {
+		s += yardstick(st.CI.Center) // an added cost, against a real client's
 	}
 	s += fmt.Sprintf("; %s: **%s**", r.budgetWords(), r.Decision)
 	if r.Decision == Inconclusive {
