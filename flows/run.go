@@ -19,6 +19,7 @@ import (
 	"github.com/authbench/authbench/issuer"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/wlcg"
+	"github.com/zitadel/oidc/v3/pkg/client/tokenexchange"
 )
 
 // lateThreshold is how late past its intended time a transfer may be
@@ -83,9 +84,12 @@ type driver struct {
 	iss      *issuer.Issuer
 	seA, seB *storageElement
 	hc       *http.Client // Rucio's and FTS's
+	tokenHC  *http.Client // hc's transport, for the token requests
 	rec      *recorder
 	pacer    Pacer
 	legs     map[string]*atomic.Int64
+
+	exchangers map[string]tokenexchange.TokenExchanger // zitadel's, by client ID
 
 	rucio, fts client
 	users      []client
@@ -112,6 +116,7 @@ func start(ctx context.Context, cfg Config) (*driver, error) {
 		logins: make([]cached, cfg.Users),
 		ex1:    make([]cached, cfg.Users),
 	}
+	d.tokenHC = newTokenClient(d.hc)
 	if d.pacer == nil {
 		d.pacer = constantPacer{perSecond: cfg.Rate}
 	}
@@ -152,6 +157,9 @@ func start(ctx context.Context, cfg Config) (*driver, error) {
 		return nil, fmt.Errorf("flows: %w", err)
 	}
 	d.iss = iss
+	if err := d.newExchangers(ctx, d.rucio, d.fts); err != nil {
+		return nil, errors.Join(err, d.close())
+	}
 	if d.seA, err = startSE(ctx, "se_a", AudienceSEA, iss.URL(), cfg.Leeway); err != nil {
 		return nil, errors.Join(fmt.Errorf("flows: %w", err), d.close())
 	}

@@ -6,13 +6,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/authbench/authbench/vocab"
+	"github.com/zitadel/oidc/v3/pkg/client/tokenexchange"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 // Ops recorded, "wlcg.OP".
@@ -132,11 +137,80 @@ func grantOp(grant string) string {
 	return OpRefresh
 }
 
-// request makes one token request for leg and records it.
-func (d *driver) request(ctx context.Context, c client, leg string, form url.Values) (token, error) {
-	grant := form.Get("grant_type")
+// tokenCall is what the token client's transport saw of one token
+// request: the response's status, and a transport error or an error
+// reading the response body.
+type tokenCall struct {
+	status int
+	err    error
+}
+
+type tokenCallKey struct{}
+
+// tokenTransport is the token client's transport: the driver's, noting
+// in the tokenCall of a request's context what it saw (the libraries do
+// not all keep the status or wrap transport errors).
+type tokenTransport struct{ base http.RoundTripper }
+
+func (t tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	c, _ := req.Context().Value(tokenCallKey{}).(*tokenCall)
+	if c == nil {
+		return resp, err
+	}
+	if err != nil {
+		c.err = err
+		return resp, err
+	}
+	c.status = resp.StatusCode
+	resp.Body = &tokenBody{ReadCloser: resp.Body, call: c}
+	return resp, nil
+}
+
+// tokenBody notes an error reading a token response.
+type tokenBody struct {
+	io.ReadCloser
+	call *tokenCall
+}
+
+func (b *tokenBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.call.err = err
+	}
+	return n, err
+}
+
+// newTokenClient is the client of the token requests: d.hc's timeout and
+// transport (its connections), through tokenTransport.
+func newTokenClient(hc *http.Client) *http.Client {
+	return &http.Client{Timeout: hc.Timeout, Transport: tokenTransport{base: hc.Transport}}
+}
+
+// newExchangers builds zitadel's token exchanger of each client that
+// exchanges, once (building one fetches the issuer's metadata: done at
+// the start, it is not counted against the transfers).
+func (d *driver) newExchangers(ctx context.Context, cs ...client) error {
+	d.exchangers = map[string]tokenexchange.TokenExchanger{}
+	for _, c := range cs {
+		te, err := tokenexchange.NewTokenExchangerClientCredentials(ctx, d.iss.URL(), c.id, c.secret,
+			tokenexchange.WithHTTPClient(d.tokenHC))
+		if err != nil {
+			return fmt.Errorf("flows: token exchanger for %s: %w", c.id, err)
+		}
+		d.exchangers[c.id] = te
+	}
+	return nil
+}
+
+// grantFunc makes one token request and returns the access and refresh
+// tokens and expires_in (0 if absent) of its response.
+type grantFunc func(ctx context.Context) (access, refresh string, expiresIn int64, err error)
+
+// request makes one token request for leg by do and records it.
+func (d *driver) request(ctx context.Context, leg, grant string, do grantFunc) (token, error) {
 	sent := time.Now()
-	tok, err := d.post(ctx, c, form, sent)
+	tok, err := d.call(ctx, grant, sent, do)
 	end := time.Now()
 	d.legs[leg].Add(1)
 	if err != nil {
@@ -149,53 +223,58 @@ func (d *driver) request(ctx context.Context, c client, leg string, form url.Val
 	return tok, nil
 }
 
-// post sends a token request and reads the token response.
-func (d *driver) post(ctx context.Context, c client, form url.Values, sent time.Time) (token, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.iss.TokenURL(), strings.NewReader(form.Encode()))
+// call runs do, sent at sent, and makes its response a token or its
+// failure a flowError.
+func (d *driver) call(ctx context.Context, grant string, sent time.Time, do grantFunc) (token, error) {
+	c := &tokenCall{}
+	ctx = context.WithValue(ctx, tokenCallKey{}, c)
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, d.tokenHC)
+	access, refresh, expiresIn, err := do(ctx)
 	if err != nil {
-		return token{}, &flowError{kind: "issuer.request", err: err}
+		return token{}, grantError(grant, c, err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth(url.QueryEscape(c.id), url.QueryEscape(c.secret))
-	resp, err := d.hc.Do(req)
-	if err != nil {
-		return token{}, netKind("issuer", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return token{}, netKind("issuer", err)
-	}
-	var body struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-		ExpiresIn    int64  `json:"expires_in"`
-		Error        string `json:"error"`
-		Description  string `json:"error_description"`
-	}
-	if len(b) > maxBody || json.Unmarshal(b, &body) != nil {
-		return token{}, &flowError{kind: "issuer.malformed", err: fmt.Errorf("token response (%s) is not a JSON object of at most %d bytes", resp.Status, maxBody)}
-	}
-	if resp.StatusCode != http.StatusOK {
-		code := body.Error
-		if code == "" {
-			code = fmt.Sprint(resp.StatusCode)
-		}
-		return token{}, &flowError{kind: "issuer." + code, err: fmt.Errorf("%s %s: %s", form.Get("grant_type"), resp.Status, body.Description)}
-	}
-	exp, err := expiry(body.AccessToken)
+	exp, err := expiry(access)
 	if err != nil {
 		return token{}, &flowError{kind: "issuer.malformed", err: err}
 	}
-	if body.ExpiresIn > 0 {
-		exp = sent.Add(time.Duration(body.ExpiresIn) * time.Second)
+	if expiresIn > 0 {
+		exp = sent.Add(time.Duration(expiresIn) * time.Second)
 	}
-	t := token{access: body.AccessToken, refresh: body.RefreshToken, sent: sent, expires: exp}
+	t := token{access: access, refresh: refresh, sent: sent, expires: exp}
 	if t.refresh != "" {
 		t.refreshExpires = sent.Add(d.cfg.RefreshLifetime)
 	}
 	return t, nil
+}
+
+// grantError labels a failed token request: by the OAuth2 error code of
+// a refusal (x/oauth2's RetrieveError, zitadel's oidc.Error) or else its
+// status; a transport error as the issuer unreachable or timing out; a
+// response that is not a token as malformed.
+func grantError(grant string, c *tokenCall, err error) error {
+	var re *oauth2.RetrieveError
+	var oe *oidc.Error
+	var ue *url.Error
+	switch {
+	case errors.As(err, &re):
+		code := re.ErrorCode
+		if code == "" {
+			code = fmt.Sprint(re.Response.StatusCode)
+		}
+		return &flowError{kind: "issuer." + code, err: fmt.Errorf("%s: %w", grant, err)}
+	case errors.As(err, &oe):
+		return &flowError{kind: "issuer." + string(oe.ErrorType), err: fmt.Errorf("%s: %w", grant, err)}
+	case errors.As(err, &ue):
+		return netKind("issuer", err)
+	case c.err != nil:
+		// x/oauth2 does not wrap an error reading the body.
+		return netKind("issuer", fmt.Errorf("%w (%v)", c.err, err))
+	case c.status == 0:
+		return &flowError{kind: "issuer.request", err: err}
+	case c.status != http.StatusOK:
+		return &flowError{kind: "issuer." + fmt.Sprint(c.status), err: fmt.Errorf("%s: %w", grant, err)}
+	}
+	return &flowError{kind: "issuer.malformed", err: fmt.Errorf("%s: %w", grant, err)}
 }
 
 // expiry reads the exp claim of a JWT the client was given (its own
@@ -219,32 +298,62 @@ func expiry(jwt string) (time.Time, error) {
 	return time.Unix(c.Exp, 0), nil
 }
 
-// clientCredentials asks for a token of c's own.
+// clientCredentials asks for a token of c's own (x/oauth2's
+// clientcredentials).
 func (d *driver) clientCredentials(ctx context.Context, c client, leg, scope string, aud ...string) (token, error) {
-	return d.request(ctx, c, leg, url.Values{
-		"grant_type": {grantClientCredentials},
-		"scope":      {scope},
-		"audience":   {strings.Join(aud, " ")},
+	cfg := &clientcredentials.Config{
+		ClientID: c.id, ClientSecret: c.secret, TokenURL: d.iss.TokenURL(),
+		Scopes:         strings.Fields(scope),
+		EndpointParams: url.Values{"audience": {strings.Join(aud, " ")}},
+		AuthStyle:      oauth2.AuthStyleInHeader,
+	}
+	return d.request(ctx, leg, grantClientCredentials, func(ctx context.Context) (string, string, int64, error) {
+		t, err := cfg.Token(ctx)
+		if err != nil {
+			return "", "", 0, err
+		}
+		return t.AccessToken, refreshOf(t), t.ExpiresIn, nil
 	})
 }
 
-// exchange exchanges subject for a token of c's (RFC 8693).
+// exchange exchanges subject for a token of c's (RFC 8693; zitadel's
+// token-exchange client).
 func (d *driver) exchange(ctx context.Context, c client, leg, subject, scope string, aud ...string) (token, error) {
-	return d.request(ctx, c, leg, url.Values{
-		"grant_type":         {grantTokenExchange},
-		"subject_token":      {subject},
-		"subject_token_type": {tokenTypeAccess},
-		"scope":              {scope},
-		"audience":           {strings.Join(aud, " ")},
+	te := d.exchangers[c.id]
+	return d.request(ctx, leg, grantTokenExchange, func(ctx context.Context) (string, string, int64, error) {
+		if te == nil {
+			return "", "", 0, fmt.Errorf("no token exchanger for %s", c.id)
+		}
+		t, err := tokenexchange.ExchangeToken(ctx, te, subject, oidc.AccessTokenType, "", "", nil,
+			aud, strings.Fields(scope), "")
+		if err != nil {
+			return "", "", 0, err
+		}
+		return t.AccessToken, t.RefreshToken, int64(t.ExpiresIn), nil
 	})
 }
 
-// refresh uses (and so spends: the issuer rotates it) t's refresh token.
+// refresh uses (and so spends: the issuer rotates it) t's refresh token
+// (x/oauth2: a token source of a token past its expiry refreshes it).
 func (d *driver) refresh(ctx context.Context, c client, t token) (token, error) {
-	return d.request(ctx, c, LegRefresh, url.Values{
-		"grant_type":    {grantRefresh},
-		"refresh_token": {t.refresh},
+	cfg := &oauth2.Config{
+		ClientID: c.id, ClientSecret: c.secret,
+		Endpoint: oauth2.Endpoint{TokenURL: d.iss.TokenURL(), AuthStyle: oauth2.AuthStyleInHeader},
+	}
+	return d.request(ctx, LegRefresh, grantRefresh, func(ctx context.Context) (string, string, int64, error) {
+		nt, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: t.refresh, Expiry: time.Unix(1, 0)}).Token()
+		if err != nil {
+			return "", "", 0, err
+		}
+		return nt.AccessToken, refreshOf(nt), nt.ExpiresIn, nil
 	})
+}
+
+// refreshOf is the refresh token of t's response (x/oauth2 keeps the one
+// refreshed when a response has none).
+func refreshOf(t *oauth2.Token) string {
+	rt, _ := t.Extra("refresh_token").(string)
+	return rt
 }
 
 // cached is a token fetched on demand and reused while it has the margin
