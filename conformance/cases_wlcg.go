@@ -375,7 +375,7 @@ func runWLCGHS256(ctx context.Context, r *wlcgRig) Result {
 		return broken("mint", err)
 	}
 	var set jose.JSONWebKeySet
-	if err := getJSONDoc(ctx, r.hc, r.iss.JWKSURL(), &set); err != nil {
+	if err := issuer.GetJSON(ctx, r.hc, r.iss.JWKSURL(), &set); err != nil {
 		return broken("JWKS", err)
 	}
 	keys := set.Key(kid)

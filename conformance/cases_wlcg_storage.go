@@ -20,23 +20,6 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 )
 
-// getJSONDoc GETs a JSON document.
-func getJSONDoc(ctx context.Context, hc *http.Client, u string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out)
-}
-
 // The storage relying party.
 
 // storageAudience is the storage relying party's audience.
@@ -95,7 +78,7 @@ func startStorage(ctx context.Context, r *wlcgRig) (*storageRig, error) {
 		files:  map[string]string{"/cms/data.root": "cms data", "/cmsx/secret.root": "cmsx secret"},
 		done:   make(chan struct{}),
 	}
-	if err := getJSONDoc(ctx, r.hc, iss.JWKSURL(), &rp.keys); err != nil {
+	if err := issuer.GetJSON(ctx, r.hc, iss.JWKSURL(), &rp.keys); err != nil {
 		_ = iss.Close()
 		return nil, fmt.Errorf("storage issuer's JWKS: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authbench/authbench/issuer"
 	"io"
 	"net"
 	"net/http"
@@ -94,7 +95,7 @@ func startSE(ctx context.Context, name, aud, issuerURL string, leeway time.Durat
 		refused: map[string]int64{},
 		served:  make(chan struct{}),
 	}
-	jwksURL, err := discoverJWKS(ctx, se.hc, issuerURL)
+	jwksURL, err := issuer.DiscoverJWKS(ctx, se.hc, issuerURL)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -337,7 +338,7 @@ type keyCache struct {
 func (k *keyCache) fetch(ctx context.Context) error {
 	var set jose.JSONWebKeySet
 	k.fetches.Add(1)
-	if err := getJSON(ctx, k.hc, k.url, &set); err != nil {
+	if err := issuer.GetJSON(ctx, k.hc, k.url, &set); err != nil {
 		return fmt.Errorf("jwks: %w", err)
 	}
 	k.mu.Lock()
@@ -369,47 +370,6 @@ func (k *keyCache) lookup(ctx context.Context, kid string) (jose.JSONWebKey, err
 		return jose.JSONWebKey{}, fmt.Errorf("kid %q is not a public key", kid)
 	}
 	return keys[0], nil
-}
-
-// discoverJWKS reads the issuer's discovery document and returns its
-// jwks_uri, after checking that it names the issuer.
-func discoverJWKS(ctx context.Context, hc *http.Client, iss string) (string, error) {
-	var meta struct {
-		Issuer  string `json:"issuer"`
-		JWKSURI string `json:"jwks_uri"`
-	}
-	if err := getJSON(ctx, hc, strings.TrimSuffix(iss, "/")+"/.well-known/openid-configuration", &meta); err != nil {
-		return "", fmt.Errorf("discovery: %w", err)
-	}
-	if meta.Issuer != iss || meta.JWKSURI == "" {
-		return "", fmt.Errorf("discovery: issuer %q (want %q), jwks_uri %q", meta.Issuer, iss, meta.JWKSURI)
-	}
-	return meta.JWKSURI, nil
-}
-
-// getJSON GETs a JSON document of at most maxBody bytes.
-func getJSON(ctx context.Context, hc *http.Client, u string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	if len(b) > maxBody {
-		return fmt.Errorf("GET %s: body over %d bytes", u, maxBody)
-	}
-	return json.Unmarshal(b, out)
 }
 
 // newHTTPClient is a client with a timeout, its own connections (idle ones

@@ -46,8 +46,6 @@ const (
 	wlcgRenewMargin = time.Minute
 	// wlcgHTTPTimeout bounds every HTTP exchange with the issuer.
 	wlcgHTTPTimeout = 5 * time.Second
-	// wlcgMaxBody bounds a discovery or JWKS document.
-	wlcgMaxBody = 1 << 20
 )
 
 // WLCGAudience is the audience a WFS of workflow expects in a wlcg token.
@@ -204,7 +202,7 @@ func (p *wlcgPart) Server(ctx context.Context, env Env) (ServerPart, error) {
 	if err := env.Run.Files.WriteFile(env.Run.Service(WLCGFile), append(b, '\n'), 0o600); err != nil {
 		return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
 	}
-	jwksURL, err := discoverJWKS(ctx, s.hc, iss.URL())
+	jwksURL, err := issuer.DiscoverJWKS(ctx, s.hc, iss.URL())
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
 	}

@@ -5,12 +5,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/authbench/authbench/issuer"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,54 +23,6 @@ func wlcgHTTPClient() *http.Client {
 		Timeout:   wlcgHTTPTimeout,
 		Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second},
 	}
-}
-
-// discoverJWKS reads the issuer's OpenID Connect discovery document and
-// returns its jwks_uri, after checking that it names the issuer itself.
-func discoverJWKS(ctx context.Context, hc *http.Client, iss string) (string, error) {
-	var meta struct {
-		Issuer  string `json:"issuer"`
-		JWKSURI string `json:"jwks_uri"`
-	}
-	if err := getJSON(ctx, hc, strings.TrimSuffix(iss, "/")+"/.well-known/openid-configuration", &meta); err != nil {
-		return "", fmt.Errorf("discovery: %w", err)
-	}
-	if meta.Issuer != iss {
-		return "", fmt.Errorf("discovery: issuer %q is not %q", meta.Issuer, iss)
-	}
-	if meta.JWKSURI == "" {
-		return "", errors.New("discovery: no jwks_uri")
-	}
-	return meta.JWKSURI, nil
-}
-
-// getJSON GETs a JSON document of at most wlcgMaxBody bytes.
-func getJSON(ctx context.Context, hc *http.Client, u string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, wlcgMaxBody))
-		return fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, wlcgMaxBody+1))
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	if len(b) > wlcgMaxBody {
-		return fmt.Errorf("GET %s: body over %d bytes", u, wlcgMaxBody)
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	return nil
 }
 
 // Refusal labels of the wlcg credential besides wlcg.Classify's ("issuer",
@@ -194,7 +144,7 @@ func (c *jwksCache) fetch(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wlcgHTTPTimeout)
 	defer cancel()
 	var set jose.JSONWebKeySet
-	if err := getJSON(ctx, c.hc, c.url, &set); err != nil {
+	if err := issuer.GetJSON(ctx, c.hc, c.url, &set); err != nil {
 		c.errors.Add(1)
 		return fmt.Errorf("jwks: %w", err)
 	}
