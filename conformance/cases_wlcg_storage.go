@@ -3,7 +3,6 @@ package conformance
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,7 @@ import (
 	"github.com/authbench/authbench/issuer"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wlcg"
-	jose "github.com/go-jose/go-jose/v4"
+	relyingparty "github.com/authbench/authbench/wlcg/rp"
 )
 
 // The storage relying party.
@@ -29,17 +28,16 @@ const storageAudience = "https://storage.conform.invalid"
 const storageClient = "conform-storage"
 
 // storageRP is a small storage endpoint over HTTP on loopback, a WLCG relying
-// party as a storage element is one: it verifies a bearer token against its
-// issuer's JWKS (RS256 or ES256, by kid) and the profile's claim rules
-// (wlcg.Validate, its own audience), then authorises the request's
+// party as a storage element is one: it verifies a bearer token with package
+// wlcg/rp (its issuer's JWKS, RS256 or ES256 by kid, and the profile's claim
+// rules with its own audience), then authorises the request's
 // operation on its path with rule (the scheme's: see
 // schemes.ConformanceWLCGStorageAllows). GET reads, PUT creates (or
 // modifies, when the file exists), DELETE deletes; a path is authorised as
 // the request names it and served cleaned, as a file system resolves it.
 type storageRP struct {
-	expect wlcg.Expect
-	keys   jose.JSONWebKeySet
-	rule   func(scopes []wlcg.Scope, op, path string) bool
+	rp   *relyingparty.Verifier
+	rule func(scopes []wlcg.Scope, op, path string) bool
 
 	mu    sync.Mutex
 	files map[string]string
@@ -73,14 +71,13 @@ func startStorage(ctx context.Context, r *wlcgRig) (*storageRig, error) {
 	}
 	s := &storageRig{iss: iss, hc: r.hc, secret: secret}
 	rp := &storageRP{
-		expect: wlcg.Expect{Issuer: iss.URL(), Audience: storageAudience, Leeway: schemes.DefaultLeeway},
-		rule:   rule,
-		files:  map[string]string{"/cms/data.root": "cms data", "/cmsx/secret.root": "cmsx secret"},
-		done:   make(chan struct{}),
+		rule:  rule,
+		files: map[string]string{"/cms/data.root": "cms data", "/cmsx/secret.root": "cmsx secret"},
+		done:  make(chan struct{}),
 	}
-	if err := issuer.GetJSON(ctx, r.hc, iss.JWKSURL(), &rp.keys); err != nil {
+	if rp.rp, err = relyingparty.New(ctx, relyingparty.Config{Issuer: iss.URL(), Audience: storageAudience, Leeway: schemes.DefaultLeeway, HTTP: r.hc}); err != nil {
 		_ = iss.Close()
-		return nil, fmt.Errorf("storage issuer's JWKS: %w", err)
+		return nil, fmt.Errorf("storage relying party: %w", err)
 	}
 	if rp.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		_ = iss.Close()
@@ -108,28 +105,9 @@ func (s *storageRig) token(ctx context.Context, scope string) (string, error) {
 }
 
 // verify checks a bearer token and returns its capability scopes.
-func (rp *storageRP) verify(tok string) ([]wlcg.Scope, error) {
-	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+func (rp *storageRP) verify(ctx context.Context, tok string) ([]wlcg.Scope, error) {
+	c, err := rp.rp.Verify(ctx, tok)
 	if err != nil {
-		return nil, err
-	}
-	if len(jws.Signatures) != 1 {
-		return nil, errors.New("want one signature")
-	}
-	h := jws.Signatures[0].Header
-	keys := rp.keys.Key(h.KeyID)
-	if h.KeyID == "" || len(keys) != 1 || keys[0].Algorithm != h.Algorithm {
-		return nil, fmt.Errorf("unknown kid %q for %s", h.KeyID, h.Algorithm)
-	}
-	payload, err := jws.Verify(keys[0].Key)
-	if err != nil {
-		return nil, err
-	}
-	var c wlcg.Claims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, err
-	}
-	if err := wlcg.Validate(c, rp.expect, time.Now()); err != nil {
 		return nil, err
 	}
 	return wlcg.ParseScopes(c.Scope)
@@ -141,7 +119,7 @@ func (rp *storageRP) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no bearer token", http.StatusUnauthorized)
 		return
 	}
-	scopes, err := rp.verify(tok)
+	scopes, err := rp.verify(r.Context(), tok)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return

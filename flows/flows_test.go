@@ -12,6 +12,7 @@ import (
 
 	"github.com/authbench/authbench/issuerload"
 	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/wlcg/rp"
 )
 
 // run runs cfg and fails the test on an error or a failed transfer.
@@ -266,20 +267,20 @@ func TestSERefusals(t *testing.T) {
 	}{
 		{"read in scope", http.MethodGet, d.seA, "/cms/file", read.access, 200, ""},
 		{"read the scope's own path", http.MethodGet, d.seA, "/cms", read.access, 200, ""},
-		{"read a sibling sharing a prefix", http.MethodGet, d.seA, "/cmsx/file", read.access, 403, refusedScope},
-		{"read with a create token", http.MethodGet, d.seA, "/cms/out/f", create.access, 403, refusedScope},
+		{"read a sibling sharing a prefix", http.MethodGet, d.seA, "/cmsx/file", read.access, 403, rp.RefusedScope},
+		{"read with a create token", http.MethodGet, d.seA, "/cms/out/f", create.access, 403, rp.RefusedScope},
 		{"create in scope", http.MethodPut, d.seB, "/cms/out/f", create.access, 201, ""},
-		{"create beside the scope", http.MethodPut, d.seB, "/cms/outx", create.access, 403, refusedScope},
-		{"create with a read token", http.MethodPut, d.seA, "/cms/f", read.access, 403, refusedScope},
+		{"create beside the scope", http.MethodPut, d.seB, "/cms/outx", create.access, 403, rp.RefusedScope},
+		{"create with a read token", http.MethodPut, d.seA, "/cms/f", read.access, 403, rp.RefusedScope},
 		{"wrong audience", http.MethodGet, d.seB, "/cms/file", read.access, 401, "audience"},
-		{"no token", http.MethodGet, d.seA, "/cms/file", "", 401, refusedNoToken},
-		{"forged signature", http.MethodGet, d.seA, "/cms/file", read.access[:len(read.access)-4] + "AAAA", 401, refusedSignature},
-		{"not a JWT", http.MethodGet, d.seA, "/cms/file", "abc", 401, refusedMalformed},
-		{"unclean path", http.MethodGet, d.seA, "/cms/../etc/passwd", read.access, 403, refusedScope},
+		{"no token", http.MethodGet, d.seA, "/cms/file", "", 401, rp.RefusedNoToken},
+		{"forged signature", http.MethodGet, d.seA, "/cms/file", read.access[:len(read.access)-4] + "AAAA", 401, rp.RefusedSignature},
+		{"not a JWT", http.MethodGet, d.seA, "/cms/file", "abc", 401, rp.RefusedMalformed},
+		{"unclean path", http.MethodGet, d.seA, "/cms/../etc/passwd", read.access, 403, rp.RefusedScope},
 		{"group area", http.MethodGet, d.seA, "/cms/g0/f", group.access, 200, ""},
 		{"group area, create", http.MethodPut, d.seA, "/cms/g0/f", group.access, 201, ""},
-		{"another group's area", http.MethodGet, d.seA, "/cms/g1/f", group.access, 403, refusedScope},
-		{"a group area sharing a prefix", http.MethodGet, d.seA, "/cms/g0x/f", group.access, 403, refusedScope},
+		{"another group's area", http.MethodGet, d.seA, "/cms/g1/f", group.access, 403, rp.RefusedScope},
+		{"a group area sharing a prefix", http.MethodGet, d.seA, "/cms/g0x/f", group.access, 403, rp.RefusedScope},
 		{"group token, wrong audience", http.MethodGet, d.seB, "/cms/g0/f", group.access, 401, "audience"},
 	}
 	for _, c := range cases {
@@ -305,8 +306,8 @@ func TestSERefusals(t *testing.T) {
 	// A TPC whose source token is for the wrong audience is refused by the
 	// source, and counted as SE-A's refusal.
 	err = d.copy(ctx, "/cms/out/f", create.access /* aud se-a se-b, but no read */, create.access)
-	if kindOf(err) != "se_a."+refusedScope {
-		t.Errorf("copy with a source token that cannot read: %v (%s), want se_a.%s", err, kindOf(err), refusedScope)
+	if kindOf(err) != "se_a."+rp.RefusedScope {
+		t.Errorf("copy with a source token that cannot read: %v (%s), want se_a.%s", err, kindOf(err), rp.RefusedScope)
 	}
 	err = d.copy(ctx, "/cms/out/f", create.access, read.access)
 	if kindOf(err) != "se_b.audience" {

@@ -2,10 +2,8 @@ package flows
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authbench/authbench/issuer"
 	"io"
 	"net"
 	"net/http"
@@ -14,9 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"github.com/authbench/authbench/wlcg"
+	"github.com/authbench/authbench/wlcg/rp"
 )
 
 // The storage elements' audiences.
@@ -32,7 +29,6 @@ const (
 	idleTimeout       = 60 * time.Second
 	maxHeaderBytes    = 32 << 10
 	maxBody           = 1 << 20
-	maxTokenLen       = 16 << 10
 	// jwksRefetch is the least time between two JWKS fetches for an
 	// unknown kid.
 	jwksRefetch = time.Second
@@ -40,16 +36,9 @@ const (
 	fileSize = 1024
 )
 
-// Refusal labels of a storage element besides wlcg.Classify's.
-const (
-	refusedNoToken    = "no_token"
-	refusedMalformed  = "malformed"
-	refusedAlgorithm  = "algorithm"
-	refusedUnknownKey = "unknown_key"
-	refusedSignature  = "signature"
-	refusedScope      = "insufficient_scope"
-	refusedSource     = "source" // SE-B: the source SE refused or failed
-)
+// refusedSource is SE-B's refusal label, besides the relying party's
+// (package wlcg/rp), when the source SE refused or failed.
+const refusedSource = "source"
 
 // refusedHeader carries a refusal's label in the response; sourceHeader,
 // on a COPY the source refused, the source's label.
@@ -72,8 +61,7 @@ const (
 //	             (HTTP-TPC pull mode)
 type storageElement struct {
 	name   string // se_a, se_b
-	expect wlcg.Expect
-	keys   *keyCache
+	rp     *rp.Verifier
 	hc     *http.Client
 	srv    *http.Server
 	url    string
@@ -90,19 +78,15 @@ type storageElement struct {
 func startSE(ctx context.Context, name, aud, issuerURL string, leeway time.Duration) (*storageElement, error) {
 	se := &storageElement{
 		name:    name,
-		expect:  wlcg.Expect{Issuer: issuerURL, Audience: aud, Leeway: leeway},
 		hc:      newHTTPClient(4),
 		refused: map[string]int64{},
 		served:  make(chan struct{}),
 	}
-	jwksURL, err := issuer.DiscoverJWKS(ctx, se.hc, issuerURL)
+	v, err := rp.New(ctx, rp.Config{Issuer: issuerURL, Audience: aud, Leeway: leeway, HTTP: se.hc, MinRefetch: jwksRefetch})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	se.keys = &keyCache{url: jwksURL, hc: se.hc}
-	if err := se.keys.fetch(ctx); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
+	se.rp = v
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
@@ -148,7 +132,7 @@ func (se *storageElement) stats(out map[string]float64) {
 		total += n
 	}
 	out[se.name+".refused"] = float64(total)
-	out[se.name+".jwks_fetches"] = float64(se.keys.fetches.Load())
+	out[se.name+".jwks_fetches"] = float64(se.rp.Stats().Fetches)
 }
 
 // refuse counts a refusal and answers it: 401 for a token that is absent
@@ -160,7 +144,7 @@ func (se *storageElement) refuse(w http.ResponseWriter, label string, err error)
 	se.mu.Unlock()
 	status := http.StatusUnauthorized
 	switch label {
-	case refusedScope:
+	case rp.RefusedScope:
 		status = http.StatusForbidden
 	case refusedSource:
 		status = http.StatusBadGateway
@@ -186,7 +170,7 @@ func (se *storageElement) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	tok, ok := bearer(r.Header.Get("Authorization"))
 	if !ok {
-		se.refuse(w, refusedNoToken, errors.New("no bearer token"))
+		se.refuse(w, rp.RefusedNoToken, errors.New("no bearer token"))
 		return
 	}
 	if label, err := se.authorize(r.Context(), tok, op, r.URL.Path); err != nil {
@@ -262,9 +246,9 @@ func bearer(h string) (string, bool) {
 // authorize verifies tok and decides whether it allows op on path; it
 // returns the refusal label with the error.
 func (se *storageElement) authorize(ctx context.Context, tok, op, path string) (string, error) {
-	c, label, err := se.verify(ctx, tok)
+	c, err := se.rp.Verify(ctx, tok)
 	if err != nil {
-		return label, err
+		return rp.Label(err), err
 	}
 	scopes, _, err := wlcg.SplitScopes(c.Scope)
 	if err != nil { // Validate has parsed them already
@@ -280,96 +264,9 @@ func (se *storageElement) authorize(ctx context.Context, tok, op, path string) (
 		}
 	}
 	if !wlcg.Allows(scopes, op, path) {
-		return refusedScope, fmt.Errorf("token of %s does not allow %s on %q (scope %q, groups %q)", c.Subject, op, path, c.Scope, c.Groups)
+		return rp.RefusedScope, fmt.Errorf("token of %s does not allow %s on %q (scope %q, groups %q)", c.Subject, op, path, c.Scope, c.Groups)
 	}
 	return "", nil
-}
-
-// verify checks a token's signature against the issuer's keys, then its
-// claims by the profile's rules with this SE's audience.
-func (se *storageElement) verify(ctx context.Context, tok string) (*wlcg.Claims, string, error) {
-	if len(tok) > maxTokenLen || strings.Count(tok, ".") != 2 {
-		return nil, refusedMalformed, errors.New("token: not a compact JWS of at most 16 KiB")
-	}
-	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
-	if err != nil {
-		if strings.Contains(err.Error(), "algorithm") {
-			return nil, refusedAlgorithm, fmt.Errorf("token: %w", err)
-		}
-		return nil, refusedMalformed, fmt.Errorf("token: %w", err)
-	}
-	if len(jws.Signatures) != 1 {
-		return nil, refusedMalformed, errors.New("token: want one signature")
-	}
-	h := jws.Signatures[0].Header
-	key, err := se.keys.lookup(ctx, h.KeyID)
-	if err != nil {
-		return nil, refusedUnknownKey, fmt.Errorf("token: %w", err)
-	}
-	if key.Algorithm != h.Algorithm {
-		return nil, refusedAlgorithm, fmt.Errorf("token: alg %s, but key %q is for %s", h.Algorithm, h.KeyID, key.Algorithm)
-	}
-	payload, err := jws.Verify(key.Key)
-	if err != nil {
-		return nil, refusedSignature, fmt.Errorf("token: %w", err)
-	}
-	var c wlcg.Claims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, wlcg.Classify(err), fmt.Errorf("token: %w", err)
-	}
-	if err := wlcg.Validate(c, se.expect, time.Now()); err != nil {
-		return nil, wlcg.Classify(err), fmt.Errorf("token: %w", err)
-	}
-	return &c, "", nil
-}
-
-// keyCache is an SE's copy of the issuer's JWKS, refetched (at most once
-// a second) when a token names a kid it lacks.
-type keyCache struct {
-	url     string
-	hc      *http.Client
-	fetches atomic.Int64
-
-	mu   sync.Mutex
-	set  jose.JSONWebKeySet
-	last time.Time
-}
-
-func (k *keyCache) fetch(ctx context.Context) error {
-	var set jose.JSONWebKeySet
-	k.fetches.Add(1)
-	if err := issuer.GetJSON(ctx, k.hc, k.url, &set); err != nil {
-		return fmt.Errorf("jwks: %w", err)
-	}
-	k.mu.Lock()
-	k.set, k.last = set, time.Now()
-	k.mu.Unlock()
-	return nil
-}
-
-// lookup returns the public key of kid.
-func (k *keyCache) lookup(ctx context.Context, kid string) (jose.JSONWebKey, error) {
-	if kid == "" {
-		return jose.JSONWebKey{}, errors.New("no kid")
-	}
-	k.mu.Lock()
-	keys, last := k.set.Key(kid), k.last
-	k.mu.Unlock()
-	if len(keys) == 0 && time.Since(last) >= jwksRefetch {
-		if err := k.fetch(ctx); err != nil {
-			return jose.JSONWebKey{}, err
-		}
-		k.mu.Lock()
-		keys = k.set.Key(kid)
-		k.mu.Unlock()
-	}
-	if len(keys) == 0 {
-		return jose.JSONWebKey{}, fmt.Errorf("kid %q not in the issuer's JWKS", kid)
-	}
-	if !keys[0].IsPublic() {
-		return jose.JSONWebKey{}, fmt.Errorf("kid %q is not a public key", kid)
-	}
-	return keys[0], nil
 }
 
 // newHTTPClient is a client with a timeout, its own connections (idle ones

@@ -2,9 +2,6 @@ package schemes
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"time"
@@ -141,30 +138,12 @@ func (s *Server) wlcgServer() *wlcgServer {
 // rule.
 func ConformanceWLCGTrustKey(srv *Server, kid string, pub crypto.PublicKey) error {
 	s := srv.wlcgServer()
-	if s == nil || s.jwks == nil {
+	if s == nil || s.rp == nil {
 		return errNoWLCG
 	}
-	if kid == "" {
-		return errors.New("wlcg: a trusted key needs a kid")
+	if err := s.rp.Trust(kid, pub); err != nil {
+		return fmt.Errorf("wlcg: %w", err)
 	}
-	var k jwksKey
-	switch pk := pub.(type) {
-	case *ecdsa.PublicKey:
-		if pk.Curve != elliptic.P256() {
-			return errors.New("wlcg: an ECDSA key must be P-256 (ES256)")
-		}
-		k = jwksKey{alg: jose.ES256, key: pk}
-	case *rsa.PublicKey:
-		if pk.N.BitLen() < 2048 {
-			return errors.New("wlcg: an RSA key must have 2048 bits or more (RS256)")
-		}
-		k = jwksKey{alg: jose.RS256, key: pk}
-	default:
-		return fmt.Errorf("wlcg: cannot trust a %T (want *ecdsa.PublicKey or *rsa.PublicKey)", pub)
-	}
-	s.jwks.mu.Lock()
-	s.jwks.keys[kid] = k
-	s.jwks.mu.Unlock()
 	return nil
 }
 
@@ -176,15 +155,12 @@ func ConformanceWLCGTrustKey(srv *Server, kid string, pub crypto.PublicKey) erro
 // party that lets made-up kids hammer its issuer.
 func ConformanceWLCGRefetchInterval(part ServerPart, d time.Duration) error {
 	s := wlcgServerOf(part)
-	if s == nil || s.jwks == nil {
+	if s == nil || s.rp == nil {
 		return errNoWLCG
 	}
-	if d < 0 {
-		return fmt.Errorf("wlcg: negative refetch interval %v", d)
+	if err := s.rp.SetMinRefetch(d); err != nil {
+		return fmt.Errorf("wlcg: %w", err)
 	}
-	s.jwks.fetchMu.Lock()
-	s.jwks.minRefetch = d
-	s.jwks.fetchMu.Unlock()
 	return nil
 }
 

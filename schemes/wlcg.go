@@ -2,7 +2,6 @@ package schemes
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +14,7 @@ import (
 	"github.com/authbench/authbench/issuer"
 	"github.com/authbench/authbench/wfs"
 	"github.com/authbench/authbench/wlcg"
-	jose "github.com/go-jose/go-jose/v4"
+	"github.com/authbench/authbench/wlcg/rp"
 )
 
 // WLCGFile is the wlcg credential's file in .service/ (0600): where its
@@ -35,11 +34,11 @@ const (
 	// WLCGJWKSTTL is how long the WFS caches the issuer's JWKS, the 6
 	// hours the WLCG profile gives relying parties for caching an
 	// issuer's public keys.
-	WLCGJWKSTTL = 6 * time.Hour
+	WLCGJWKSTTL = rp.DefaultTTL
 	// WLCGRefetchInterval bounds the refetches an unknown kid triggers: at
 	// most one per interval, so that tokens with made-up kids cannot make
 	// the WFS hammer the issuer.
-	WLCGRefetchInterval = 10 * time.Second
+	WLCGRefetchInterval = rp.DefaultMinRefetch
 	// wlcgRenewMargin is how long before its exp a client stops using a
 	// cached access token (less for short-lived tokens: a tenth of their
 	// lifetime).
@@ -143,9 +142,8 @@ type wlcgServer struct {
 	iss      *issuer.Issuer
 	run      *wfs.RunDir
 	svc      WLCGService
-	expect   wlcg.Expect
 	now      func() time.Time
-	jwks     *jwksCache
+	rp       *rp.Verifier
 	hc       *http.Client
 	closeMu  sync.Mutex
 	verified atomic.Int64
@@ -191,7 +189,6 @@ func (p *wlcgPart) Server(ctx context.Context, env Env) (ServerPart, error) {
 			CLI: WLCGClient{ID: WLCGCLIClient, Secret: cliSecret, Scope: strings.Join(wlcgCLIScopes, " ")},
 			Job: WLCGClient{ID: WLCGJobClient, Secret: jobSecret, Scope: strings.Join(wlcgJobScopes, " ")},
 		},
-		expect:  wlcg.Expect{Issuer: iss.URL(), Audience: aud, Leeway: leewayOf(env)},
 		hc:      wlcgHTTPClient(),
 		refused: map[string]int64{},
 	}
@@ -202,15 +199,13 @@ func (p *wlcgPart) Server(ctx context.Context, env Env) (ServerPart, error) {
 	if err := env.Run.Files.WriteFile(env.Run.Service(WLCGFile), append(b, '\n'), 0o600); err != nil {
 		return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
 	}
-	jwksURL, err := issuer.DiscoverJWKS(ctx, s.hc, iss.URL())
+	s.rp, err = rp.New(ctx, rp.Config{
+		Issuer: iss.URL(), Audience: aud, Leeway: leewayOf(env), HTTP: s.hc, Now: now,
+		TTL: WLCGJWKSTTL, MinRefetch: WLCGRefetchInterval,
+	})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
 	}
-	s.jwks = &jwksCache{url: jwksURL, hc: s.hc, now: now, ttl: WLCGJWKSTTL, minRefetch: WLCGRefetchInterval, keys: map[string]jwksKey{}}
-	if err := s.jwks.fetch(ctx); err != nil {
-		return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
-	}
-	s.jwks.fetched = now()
 	return s, nil
 }
 
@@ -229,7 +224,7 @@ func (s *wlcgServer) Verify(ctx context.Context, in *wfs.Inbound) (wfs.Principal
 		return wfs.Principal{}, &wfs.Error{Kind: wfs.KindProtocol, Msg: "empty request"}
 	}
 	if n < 2 {
-		return wfs.Principal{}, s.refuse(wlcgRefusedNoToken, wfs.Rejectf("no token"))
+		return wfs.Principal{}, s.refuse(rp.RefusedNoToken, wfs.Rejectf("no token"))
 	}
 	tok := string(in.Frames[n-1])
 	in.Frames = in.Frames[:n-1]
@@ -248,69 +243,33 @@ func (s *wlcgServer) Verify(ctx context.Context, in *wfs.Inbound) (wfs.Principal
 	return who, nil
 }
 
-// check verifies a token: a canonical compact JWS, alg RS256 or ES256 and
-// the alg of the JWKS key its kid names, the signature, then the profile's
-// claim rules and this WFS's audience. It returns the refusal label with
-// the error.
+// check verifies a token: as schemes' other tokens, a canonical compact
+// JWS (strictJWS); then the relying party's checks (package wlcg/rp: alg
+// RS256 or ES256 and the alg of the JWKS key its kid names, the signature,
+// the profile's claim rules and this WFS's audience); and, stricter than
+// the profile, an aud naming this workflow. It returns the refusal label
+// with the error.
 func (s *wlcgServer) check(ctx context.Context, tok string) (*wlcg.Claims, string, error) {
 	if len(tok) == 0 || len(tok) > maxTokenLen {
-		return nil, "malformed", wfs.Rejectf("token: empty or longer than %d bytes", maxTokenLen)
+		return nil, rp.RefusedMalformed, wfs.Rejectf("token: empty or longer than %d bytes", maxTokenLen)
 	}
 	if tok[0] == '{' || strings.Count(tok, ".") != 2 {
-		return nil, "malformed", wfs.Rejectf("token: not a compact JWS")
+		return nil, rp.RefusedMalformed, wfs.Rejectf("token: not a compact JWS")
 	}
 	if err := strictJWS(tok, ""); err != nil {
-		return nil, "malformed", err
+		return nil, rp.RefusedMalformed, err
 	}
-	// The header is read before go-jose parses the token, so that a
-	// refused algorithm (none, HS256 keyed with the public key, ...) is
-	// counted as such.
-	var h struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-	}
-	head, _ := base64.RawURLEncoding.DecodeString(tok[:strings.IndexByte(tok, '.')])
-	if err := json.Unmarshal(head, &h); err != nil {
-		return nil, "malformed", wfs.Rejectf("token: header: %v", err)
-	}
-	alg := jose.SignatureAlgorithm(h.Alg)
-	if alg != jose.RS256 && alg != jose.ES256 {
-		return nil, wlcgRefusedAlgorithm, wfs.Rejectf("token: alg %q refused (RS256 or ES256 only)", h.Alg)
-	}
-	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	c, err := s.rp.Verify(ctx, tok)
 	if err != nil {
-		return nil, "malformed", wfs.Rejectf("token: %v", err)
-	}
-	if len(jws.Signatures) != 1 {
-		return nil, "malformed", wfs.Rejectf("token: want one signature")
-	}
-	if h.Kid == "" {
-		return nil, wlcgRefusedUnknownKey, wfs.Rejectf("token: no kid")
-	}
-	key, err := s.jwks.lookup(ctx, h.Kid)
-	if err != nil {
-		return nil, wlcgRefusedUnknownKey, wfs.Rejectf("token: %v", err)
-	}
-	if key.alg != alg {
-		return nil, wlcgRefusedAlgorithm, wfs.Rejectf("token: alg %s, but key %q is for %s", alg, h.Kid, key.alg)
-	}
-	payload, err := jws.Verify(key.key)
-	if err != nil {
-		return nil, wlcgRefusedSignature, wfs.Rejectf("token: %v", err)
-	}
-	var c wlcg.Claims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, wlcg.Classify(err), wfs.Rejectf("token: %v", err)
-	}
-	if err := wlcg.Validate(c, s.expect, s.now()); err != nil {
-		return nil, wlcg.Classify(err), wfs.Rejectf("token: %v", err)
+		return nil, rp.Label(err), wfs.Rejectf("%v", err)
 	}
 	// Stricter than the profile: a token for any relying party
 	// (wlcg.AnyAudience) is not bound to this workflow.
-	if !c.Audience.Contains(s.expect.Audience) {
-		return nil, "audience", wfs.Rejectf("token: aud %q does not name %q (a token for any audience is refused)", []string(c.Audience), s.expect.Audience)
+	aud := s.rp.Expect().Audience
+	if !c.Audience.Contains(aud) {
+		return nil, "audience", wfs.Rejectf("token: aud %q does not name %q (a token for any audience is refused)", []string(c.Audience), aud)
 	}
-	return &c, "", nil
+	return c, "", nil
 }
 
 // wlcgScopeFor is the compute scope a request needs: reading (ping, the UI
@@ -338,7 +297,7 @@ func wlcgScopeFor(req *wfs.Request) (string, error) {
 // with wlcg.Allows.
 func (s *wlcgServer) Authorize(_ context.Context, who wfs.Principal, req *wfs.Request) error {
 	if who.Scopes == nil {
-		return s.refuse(wlcgRefusedNoToken, wfs.Rejectf("no verified token"))
+		return s.refuse(rp.RefusedNoToken, wfs.Rejectf("no verified token"))
 	}
 	need, err := wlcgScopeFor(req)
 	if err != nil {
@@ -349,7 +308,7 @@ func (s *wlcgServer) Authorize(_ context.Context, who wfs.Principal, req *wfs.Re
 		return s.refuse(wlcg.Classify(err), wfs.Rejectf("token: %v", err))
 	}
 	if !wlcg.Allows(scopes, need, "") {
-		return s.refuse(wlcgRefusedScopeLack, wfs.Rejectf("%s token of %s lacks %s for %q", who.Kind, who.Name, need, req.Command))
+		return s.refuse(rp.RefusedScope, wfs.Rejectf("%s token of %s lacks %s for %q", who.Kind, who.Name, need, req.Command))
 	}
 	return nil
 }
@@ -373,12 +332,13 @@ func (s *wlcgServer) Stats() map[string]float64 {
 		"wlcg.issuer.access_tokens_live_end":     float64(is.AccessTokensLive),
 		"wlcg.verified":                          float64(s.verified.Load()),
 	}
-	if s.jwks != nil {
-		out["wlcg.jwks_fetches"] = float64(s.jwks.fetches.Load())
-		out["wlcg.jwks_refetches"] = float64(s.jwks.refetches.Load())
-		out["wlcg.jwks_refetch_limited"] = float64(s.jwks.limited.Load())
-		out["wlcg.jwks_fetch_errors"] = float64(s.jwks.errors.Load())
-		out["wlcg.jwks_cache_hits"] = float64(s.jwks.hits.Load())
+	if s.rp != nil {
+		ks := s.rp.Stats()
+		out["wlcg.jwks_fetches"] = float64(ks.Fetches)
+		out["wlcg.jwks_refetches"] = float64(ks.Refetches)
+		out["wlcg.jwks_refetch_limited"] = float64(ks.Limited)
+		out["wlcg.jwks_fetch_errors"] = float64(ks.Errors)
+		out["wlcg.jwks_cache_hits"] = float64(ks.Hits)
 	}
 	s.refusedMu.Lock()
 	var total int64
@@ -417,4 +377,13 @@ func WLCGIssuer(srv *Server) *issuer.Issuer {
 		}
 	}
 	return nil
+}
+
+// wlcgHTTPClient is an HTTP client of its own (its own connections, as a
+// separate process would have), never through a proxy.
+func wlcgHTTPClient() *http.Client {
+	return &http.Client{
+		Timeout:   wlcgHTTPTimeout,
+		Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second},
+	}
 }
