@@ -363,14 +363,45 @@ func mergeStats(a, b map[string]float64) map[string]float64 {
 	if a == nil {
 		a = map[string]float64{}
 	}
+	// Ratios first, while a's denominators are still a's alone.
+	merged := map[string]float64{}
 	for k, v := range b {
-		if strings.Contains(k, "peak") || strings.Contains(k, "mean") || strings.HasSuffix(k, "_end") {
+		d := ratioDenominator(k)
+		if d == "" {
+			continue
+		}
+		wa, wb := a[d], b[d]
+		switch {
+		case wa+wb <= 0:
+			merged[k] = a[k]
+		case wa <= 0:
+			merged[k] = v
+		default:
+			merged[k] = (a[k]*wa + v*wb) / (wa + wb)
+		}
+	}
+	for k, v := range b {
+		switch {
+		case ratioDenominator(k) != "":
+			a[k] = merged[k]
+		case strings.Contains(k, "peak") || strings.Contains(k, "mean") || strings.HasSuffix(k, "_end"):
 			a[k] = max(a[k], v)
-		} else {
+		default:
 			a[k] += v
 		}
 	}
 	return a
+}
+
+// ratioDenominator returns the count a scheme statistic is a ratio of, ""
+// for a statistic that is not a ratio: the token flows' figures per
+// transfer, and their mean queue wait, are ratios of flow.transfers
+// (package flows).
+func ratioDenominator(key string) string {
+	if strings.Contains(key, "_per_transfer") || key == "flow.queue_wait_mean_s" {
+		return "flow.transfers"
+	}
+	return ""
 }
 
 // addCounts adds o's counters and live files to f; PeakLive, a level that

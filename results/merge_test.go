@@ -205,3 +205,48 @@ func TestResultDirs(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeFlowRatios: merging rounds of a token flow keeps its figures per
+// transfer per transfer (weighted by each round's transfers), counts add
+// up, and the model's predictions (equal in every round) are unchanged.
+func TestMergeFlowRatios(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b map[string]float64
+		want map[string]float64
+	}{
+		{"weighted by transfers",
+			map[string]float64{"flow.transfers": 30, "issuer.round_trips": 33, "issuer.round_trips_per_transfer": 1.1, "model.round_trips_per_transfer": 1.05, "flow.queue_wait_mean_s": 1, "issuer.access_live_end": 4},
+			map[string]float64{"flow.transfers": 10, "issuer.round_trips": 20, "issuer.round_trips_per_transfer": 2, "model.round_trips_per_transfer": 1.05, "flow.queue_wait_mean_s": 3, "issuer.access_live_end": 2},
+			map[string]float64{"flow.transfers": 40, "issuer.round_trips": 53, "issuer.round_trips_per_transfer": 53.0 / 40, "model.round_trips_per_transfer": 1.05, "flow.queue_wait_mean_s": 1.5, "issuer.access_live_end": 4}},
+		{"a round with no transfers adds nothing to a ratio",
+			map[string]float64{"flow.transfers": 0, "issuer.refresh_per_transfer": 0},
+			map[string]float64{"flow.transfers": 5, "issuer.refresh_per_transfer": 0.4},
+			map[string]float64{"flow.transfers": 5, "issuer.refresh_per_transfer": 0.4}},
+		{"no denominator keeps the first",
+			map[string]float64{"issuer.refresh_per_transfer": 0.2},
+			map[string]float64{"issuer.refresh_per_transfer": 0.4},
+			map[string]float64{"issuer.refresh_per_transfer": 0.2}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := mergeStats(tc.a, tc.b)
+			for k, w := range tc.want {
+				if abs(got[k]-w) > 1e-12 {
+					t.Errorf("%s = %v, want %v", k, got[k], w)
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Errorf("got %d keys, want %d: %v", len(got), len(tc.want), got)
+			}
+		})
+	}
+	// Three rounds fold one at a time as one weighted mean.
+	m := map[string]float64{}
+	for _, r := range []struct{ n, rt float64 }{{10, 1}, {20, 2}, {30, 3}} {
+		m = mergeStats(m, map[string]float64{"flow.transfers": r.n, "issuer.round_trips_per_transfer": r.rt})
+	}
+	if want := (10*1 + 20*2 + 30*3) / 60.0; abs(m["issuer.round_trips_per_transfer"]-want) > 1e-12 {
+		t.Fatalf("three rounds: %v, want %v", m["issuer.round_trips_per_transfer"], want)
+	}
+}
