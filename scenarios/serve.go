@@ -286,7 +286,8 @@ type JobEvent struct {
 	// installs them itself.
 	Ship bool `json:"ship,omitempty"`
 	// RemoteInit, with Ship, adds what remote-init installs on the
-	// target (<run>/remote/<target>/ and the contact file): a loader asks
+	// target (<run>/remote/<target>/, the contact file and the scheme's
+	// schemes.RemoteInstaller files): a loader asks
 	// for it with its first job on a target.
 	RemoteInit bool `json:"remote_init,omitempty"`
 }
@@ -294,7 +295,8 @@ type JobEvent struct {
 // JobFiles are the files a job on an install target without the WFS's
 // file system receives, by path relative to the run directory: the job's
 // directory (its script and credential), what remote-init installed for
-// its target (<run>/remote/<target>/: keys), and the contact file, as
+// its target (<run>/remote/<target>/: keys), the contact file and the
+// scheme's own (schemes.RemoteInstaller: .service/wlcg-job), as
 // Cylc's remote-init and job submission copy them to a remote host.
 type JobFiles struct {
 	Files map[string][]byte `json:"files"`
@@ -430,8 +432,10 @@ func (p *serverProc) jobFiles(id wfs.JobID, target string, remoteInit bool) (*Jo
 		}
 	}
 	if remoteInit {
-		if err := add(p.run.ContactPath()); err != nil {
-			return nil, &wfs.Error{Kind: wfs.KindInternal, Msg: "ship: " + err.Error()}
+		for _, f := range append([]string{p.run.ContactPath()}, p.wfs.Guard.RemoteInitFiles()...) {
+			if err := add(f); err != nil {
+				return nil, &wfs.Error{Kind: wfs.KindInternal, Msg: "ship: " + err.Error()}
+			}
 		}
 	}
 	return out, nil

@@ -105,6 +105,15 @@ type ServerPart interface {
 	Close() error
 }
 
+// RemoteInstaller is a server part with files that remote-init installs
+// on an install target without a shared file system, beside the contact
+// file that cylc-flow's remote-init installs (cylc/flow/task_remote_mgr.py,
+// _remote_init_items) and the keys under <run>/remote/<target>/.
+type RemoteInstaller interface {
+	// RemoteInitFiles are the files' paths in the run directory.
+	RemoteInitFiles() []string
+}
+
 // ClientPart is one part of a scheme's client side. Embed NopClient.
 type ClientPart interface {
 	// Configure sets options on a fresh client socket before it connects.
@@ -203,6 +212,18 @@ type Server struct {
 }
 
 var _ wfs.Guard = (*Server)(nil)
+
+// RemoteInitFiles are the files its parts have remote-init install (see
+// RemoteInstaller).
+func (s *Server) RemoteInitFiles() []string {
+	var out []string
+	for _, p := range s.parts {
+		if r, ok := p.(RemoteInstaller); ok {
+			out = append(out, r.RemoteInitFiles()...)
+		}
+	}
+	return out
+}
 
 // ConfigureServer lets every part configure the socket.
 func (s *Server) ConfigureServer(zctx *zmq.Context, sock *zmq.Socket) error {

@@ -22,6 +22,13 @@ import (
 // audience the WFS expects (a [WLCGService] in JSON).
 const WLCGFile = "wlcg"
 
+// WLCGJobFile is the jobs' part of WLCGFile in .service/ (0600): the
+// issuer, the audience and the job client alone, without the CLI's
+// secret. Jobs read it, and remote-init installs it on an install target
+// without a shared file system, as cylc-flow's remote-init installs the
+// contact file there (cylc/flow/task_remote_mgr.py, _remote_init_items).
+const WLCGJobFile = "wlcg-job"
+
 // Client ids of the wlcg credential at its issuer: one for the workflow
 // owner's CLI (and the UI server), one shared by every job.
 const (
@@ -72,19 +79,32 @@ type WLCGClient struct {
 	Scope string `json:"scope"`
 }
 
-// ReadWLCGService reads .service/wlcg as a client does (through run.Files,
-// so the read is counted).
+// ReadWLCGService reads .service/wlcg as the CLI and the UI server do
+// (through run.Files, so the read is counted).
 func ReadWLCGService(run *wfs.RunDir) (WLCGService, error) {
+	return readWLCGService(run, WLCGFile)
+}
+
+// ReadWLCGJobService reads .service/wlcg-job as a job does: the job client
+// alone (CLI is empty).
+func ReadWLCGJobService(run *wfs.RunDir) (WLCGService, error) {
+	return readWLCGService(run, WLCGJobFile)
+}
+
+func readWLCGService(run *wfs.RunDir, name string) (WLCGService, error) {
 	var svc WLCGService
-	b, err := run.Files.ReadFile(run.Service(WLCGFile))
+	b, err := run.Files.ReadFile(run.Service(name))
 	if err != nil {
 		return svc, fmt.Errorf("wlcg: %w", err)
 	}
 	if err := json.Unmarshal(b, &svc); err != nil {
-		return svc, fmt.Errorf("wlcg: .service/%s: %w", WLCGFile, err)
+		return svc, fmt.Errorf("wlcg: .service/%s: %w", name, err)
 	}
-	if svc.TokenURL == "" || svc.Audience == "" || svc.CLI.ID == "" || svc.Job.ID == "" {
-		return svc, fmt.Errorf("wlcg: .service/%s lacks the token URL, the audience or a client", WLCGFile)
+	if svc.TokenURL == "" || svc.Audience == "" || svc.Job.ID == "" || (name == WLCGFile && svc.CLI.ID == "") {
+		return svc, fmt.Errorf("wlcg: .service/%s lacks the token URL, the audience or a client", name)
+	}
+	if name == WLCGJobFile && svc.CLI != (WLCGClient{}) {
+		return svc, fmt.Errorf("wlcg: .service/%s holds the CLI's credentials (it is the jobs' file)", name)
 	}
 	return svc, nil
 }
@@ -192,12 +212,16 @@ func (p *wlcgPart) Server(ctx context.Context, env Env) (ServerPart, error) {
 		hc:      wlcgHTTPClient(),
 		refused: map[string]int64{},
 	}
-	b, err := json.MarshalIndent(s.svc, "", "  ")
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
-	}
-	if err := env.Run.Files.WriteFile(env.Run.Service(WLCGFile), append(b, '\n'), 0o600); err != nil {
-		return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
+	jobs := s.svc
+	jobs.CLI = WLCGClient{}
+	for name, svc := range map[string]WLCGService{WLCGFile: s.svc, WLCGJobFile: jobs} {
+		b, err := json.MarshalIndent(svc, "", "  ")
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
+		}
+		if err := env.Run.Files.WriteFile(env.Run.Service(name), append(b, '\n'), 0o600); err != nil {
+			return nil, errors.Join(fmt.Errorf("wlcg: %w", err), s.Close())
+		}
 	}
 	s.rp, err = rp.New(ctx, rp.Config{
 		Issuer: iss.URL(), Audience: aud, Leeway: leewayOf(env), HTTP: s.hc, Now: now,
@@ -351,13 +375,19 @@ func (s *wlcgServer) Stats() map[string]float64 {
 	return out
 }
 
-// Close stops the issuer and removes .service/wlcg.
+// Close stops the issuer and removes .service/wlcg and .service/wlcg-job.
 func (s *wlcgServer) Close() error {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	err := s.iss.Close()
 	s.hc.CloseIdleConnections()
-	return errors.Join(err, s.run.Files.Remove(s.run.Service(WLCGFile)))
+	return errors.Join(err, s.run.Files.Remove(s.run.Service(WLCGFile)), s.run.Files.Remove(s.run.Service(WLCGJobFile)))
+}
+
+// RemoteInitFiles is what remote-init installs for the wlcg credential on
+// an install target without a shared file system: .service/wlcg-job.
+func (s *wlcgServer) RemoteInitFiles() []string {
+	return []string{s.run.Service(WLCGJobFile)}
 }
 
 // WLCGIssuer returns the issuer a wlcg scheme's WFS runs, or nil when srv

@@ -35,8 +35,9 @@ type wlcgClient struct {
 	life time.Duration
 }
 
-// Client reads .service/wlcg and picks the client: the job client for a
-// job, the CLI client for the CLI and the UI server.
+// Client reads the client it is: a job the job client from
+// .service/wlcg-job, the CLI and the UI server the CLI client from
+// .service/wlcg.
 func (p *wlcgPart) Client(_ context.Context, env ClientEnv) (ClientPart, error) {
 	if env.Run == nil {
 		return nil, errors.New("wlcg: the client needs the run directory")
@@ -44,14 +45,15 @@ func (p *wlcgPart) Client(_ context.Context, env ClientEnv) (ClientPart, error) 
 	if env.Now == nil {
 		env.Now = time.Now
 	}
-	svc, err := ReadWLCGService(env.Run)
+	read, pick := ReadWLCGService, func(svc WLCGService) WLCGClient { return svc.CLI }
+	if env.Kind == KindJob {
+		read, pick = ReadWLCGJobService, func(svc WLCGService) WLCGClient { return svc.Job }
+	}
+	svc, err := read(env.Run)
 	if err != nil {
 		return nil, err
 	}
-	cred := svc.CLI
-	if env.Kind == KindJob {
-		cred = svc.Job
-	}
+	cred := pick(svc)
 	return &wlcgClient{env: env, svc: svc, cred: cred, hc: wlcgHTTPClient()}, nil
 }
 

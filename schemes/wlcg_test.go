@@ -162,12 +162,24 @@ func TestWlcgRoundTrip(t *testing.T) {
 				t.Fatalf("job.status lacks the message:\n%s", st)
 			}
 
-			fi, err := os.Stat(h.run.Service(schemes.WLCGFile))
-			tkOK(t, "stat .service/wlcg", err)
-			if fi.Mode().Perm() != 0o600 {
-				t.Errorf(".service/wlcg mode %04o, want 0600", fi.Mode().Perm())
+			for _, name := range []string{schemes.WLCGFile, schemes.WLCGJobFile} {
+				fi, err := os.Stat(h.run.Service(name))
+				tkOK(t, "stat .service/"+name, err)
+				if fi.Mode().Perm() != 0o600 {
+					t.Errorf(".service/%s mode %04o, want 0600", name, fi.Mode().Perm())
+				}
 			}
 			svc := wlService(t, h)
+			// The jobs' file (what remote-init installs on a remote
+			// target) holds the job client and never the CLI's secret.
+			jobs, err := schemes.ReadWLCGJobService(h.run)
+			tkOK(t, "read .service/wlcg-job", err)
+			if jobs.CLI != (schemes.WLCGClient{}) || jobs.Job != svc.Job || jobs.TokenURL != svc.TokenURL || jobs.Audience != svc.Audience {
+				t.Errorf(".service/wlcg-job = %+v, want the job client of %+v alone", jobs, svc)
+			}
+			if got := h.guard.RemoteInitFiles(); len(got) != 1 || got[0] != h.run.Service(schemes.WLCGJobFile) {
+				t.Errorf("RemoteInitFiles = %q", got)
+			}
 			iss := schemes.WLCGIssuer(h.guard)
 			if iss == nil {
 				t.Fatal("WLCGIssuer: nil")
@@ -210,8 +222,10 @@ func TestWlcgCloseRemovesIssuerAndFile(t *testing.T) {
 	tkOK(t, "issuer health", err)
 	resp.Body.Close()
 	tkOK(t, "close", guard.Close())
-	if _, err := os.Stat(run.Service(schemes.WLCGFile)); !os.IsNotExist(err) {
-		t.Errorf(".service/wlcg after Close: %v", err)
+	for _, name := range []string{schemes.WLCGFile, schemes.WLCGJobFile} {
+		if _, err := os.Stat(run.Service(name)); !os.IsNotExist(err) {
+			t.Errorf(".service/%s after Close: %v", name, err)
+		}
 	}
 	if resp, err := hc.Get(iss.URL() + "/healthz"); err == nil {
 		resp.Body.Close()

@@ -224,7 +224,7 @@ func TestLoadRemoteTarget(t *testing.T) {
 	for _, tc := range []struct {
 		scheme string
 		works  bool
-	}{{"plain", true}, {"curve", true}, {"curve-job", true}, {"jwt:job=file", true}, {"jwt:job=combined", false}} {
+	}{{"plain", true}, {"curve", true}, {"curve-job", true}, {"jwt:job=file", true}, {"wlcg", true}, {"curve+wlcg", true}, {"jwt:job=combined", false}} {
 		t.Run(tc.scheme, func(t *testing.T) {
 			d := filepath.Join(dir, strings.NewReplacer(":", "_", "=", "_").Replace(tc.scheme))
 			contact := startServe(t, tc.scheme, filepath.Join(d, "wf"))
