@@ -194,6 +194,9 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun) *Answer 
 	if knees := kneeNote(a, caps); knees != "" {
 		a.Notes = append(a.Notes, knees)
 	}
+	if !q.Alone {
+		a.Notes = append(a.Notes, issuerNotes(a, scs)...)
+	}
 	a.Verdict = q.Rule(a)
 	return a
 }
@@ -357,6 +360,46 @@ func kneeNote(a *Answer, caps []*results.CapacityRun) string {
 		return ""
 	}
 	return "Capacity knee (sustained rate per WFS CPU, from the capacity search): " + strings.Join(parts, ", ") + "."
+}
+
+// issuerNotes say, for each row whose scheme runs its token issuer inside
+// the WFS process (the wlcg credential: package issuer), how much of the
+// WFS CPU measured was the issuer's work: its requests against the WFS's
+// over the rounds used. The issuer's CPU cannot be told apart from the
+// WFS's in one process, so the note bounds it by its share of requests.
+func issuerNotes(a *Answer, scs []*scenario) []string {
+	var out []string
+	for _, r := range a.Rows {
+		for _, sc := range scs {
+			if sc.name != r.Scenario {
+				continue
+			}
+			for _, s := range sc.schemes {
+				if s.name != r.Scheme {
+					continue
+				}
+				var issued, discovery, wfsReqs float64
+				found := false
+				for _, res := range s.rounds {
+					st := res.SchemeStats
+					v, ok := st["wlcg.issuer.token_requests"]
+					if !ok {
+						continue
+					}
+					found = true
+					issued += v
+					discovery += st["wlcg.issuer.discovery"] + st["wlcg.issuer.jwks"]
+					wfsReqs += float64(res.Server.Requests)
+				}
+				if !found || wfsReqs <= 0 {
+					continue
+				}
+				out = append(out, fmt.Sprintf("`%s` in %s runs its issuer inside the WFS process, so its WFS CPU includes the issuer's: %.0f token requests (and %.0f discovery and JWKS requests) against %.0f WFS requests over %d rounds, %.1f per 1,000 (clients cache their tokens until shortly before exp).",
+					r.Scheme, r.Scenario, issued, discovery, wfsReqs, len(s.rounds), 1000*(issued+discovery)/wfsReqs))
+			}
+		}
+	}
+	return out
 }
 
 // statJSON is Stat as JSON: an interval bound that is infinite (too few

@@ -3,6 +3,7 @@ package review
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,30 @@ func TestJSONTooFewRounds(t *testing.T) {
 	}
 	if st := find(t, &back, "Q-A/B").Rows[0].judged(); st.decidable() {
 		t.Errorf("an undecidable interval came back decidable: %+v", st.CI)
+	}
+}
+
+// TestIssuerNote: a scheme whose issuer runs inside the WFS gets a note
+// bounding the issuer's share of the WFS CPU by its requests; others none.
+func TestIssuerNote(t *testing.T) {
+	cmd := vocab.OpCLICommand
+	st := map[string]float64{"wlcg.issuer.token_requests": 2, "wlcg.issuer.discovery": 1, "wlcg.issuer.jwks": 1}
+	run := newRun(budgets).add("review-cli", plain, cmd, base(6)...).
+		add("review-cli", planA, cmd, rounds(6, 10*ms, steady(1*ms), fig{})...).
+		add("review-cli", tscheme{"wlcg", vocab.Claims{Authenticates: true, Expires: true}}, cmd, rounds(6, 10*ms, steady(1*ms), fig{stats: st})...)
+	m := Evaluate([]*results.Run{run.run}, Options{})
+	if a := find(t, m, "Q-A/B"); len(a.Rows) == 0 || slices.ContainsFunc(a.Notes, func(n string) bool { return strings.Contains(n, "issuer") }) {
+		t.Fatalf("Q-A/B (no wlcg row): rows %d, notes %q", len(a.Rows), a.Notes)
+	}
+	a := find(t, m, "Q-jose")
+	var notes []string
+	for _, n := range a.Notes {
+		if strings.Contains(n, "issuer") {
+			notes = append(notes, n)
+		}
+	}
+	want := "`wlcg` in review-cli runs its issuer inside the WFS process, so its WFS CPU includes the issuer's: 12 token requests (and 12 discovery and JWKS requests) against 6000 WFS requests over 6 rounds, 4.0 per 1,000"
+	if len(notes) != 1 || !strings.HasPrefix(notes[0], want) {
+		t.Fatalf("notes %q, want one starting %q", notes, want)
 	}
 }
