@@ -211,8 +211,12 @@ func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
 		ScenarioSource: first.ScenarioSource, ScenarioHash: first.ScenarioHash,
 		Spec: first.Spec, Claims: first.Claims, Budgets: first.Budgets, Position: first.Position,
 		ServerModel: first.ServerModel, ServerModelStats: first.ServerModelStats, ClosedLoop: first.ClosedLoop,
+		FSModel: first.FSModel,
 	}
 	for _, r := range rs {
+		if r.FSModel != out.FSModel {
+			return nil, fmt.Errorf("merge: scenario %s scheme %s: file-system models differ (%q, %q)", r.Scenario, r.Scheme, out.FSModel, r.FSModel)
+		}
 		if r.Canonical != "" && out.Canonical != "" && r.Canonical != out.Canonical {
 			return nil, fmt.Errorf("merge: scenario %s scheme %s: canonical forms differ (%s, %s)", r.Scenario, r.Scheme, out.Canonical, r.Canonical)
 		}
@@ -351,11 +355,15 @@ func (f FileStats) Sub(o FileStats) FileStats {
 	f.Renamed -= o.Renamed
 	f.Fsyncs -= o.Fsyncs
 	f.Live -= o.Live
+	f.ModelDelay -= o.ModelDelay
 	return f
 }
 
-// mergeStats folds b into a: counts add up; peaks, sizes and means take the
-// larger value (a conservative bound across nodes).
+// mergeStats folds b into a: a ratio (see ratioDenominator) becomes the
+// mean of a's and b's weighted by their denominators, so that merging
+// rounds or nodes of a token flow keeps "issuer round trips per transfer"
+// a figure per transfer; other counts add up; peaks, sizes and other means
+// take the larger value (a conservative bound across nodes).
 func mergeStats(a, b map[string]float64) map[string]float64 {
 	if len(b) == 0 {
 		return a
@@ -415,6 +423,7 @@ func (f *FileStats) addCounts(o FileStats) {
 	f.Renamed += o.Renamed
 	f.Fsyncs += o.Fsyncs
 	f.Live += o.Live
+	f.ModelDelay += o.ModelDelay
 }
 
 // add adds o's counters to s.

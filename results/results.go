@@ -139,6 +139,11 @@ type Result struct {
 	// drains, main loops, messages queued, processed and shed).
 	ServerModel      string             `json:"server_model,omitempty"`
 	ServerModelStats map[string]float64 `json:"server_model_stats,omitempty"`
+	// FSModel is the file-system latency model the run's file layers (the
+	// WFS's and the clients') applied, as "model=NAME,metadata_rtt=D,fsync=D"
+	// (wfs.FSModel.String); "" when none was, the run directory's own disk
+	// as it is. A verdict holds for this model.
+	FSModel string `json:"fs_model,omitempty"`
 	// ServerCPU is the WFS process's CPU over time (warm-up included): its
 	// share of one CPU and the requests it served, per interval.
 	ServerCPU *ServerCPUSeries `json:"server_cpu_series,omitempty"`
@@ -278,6 +283,9 @@ type FileStats struct {
 	Fsyncs   int64 `json:"fsyncs"`
 	Live     int64 `json:"live"`
 	PeakLive int64 `json:"peak_live"`
+	// ModelDelay is the time the file layers slept for the run's
+	// file-system model (Result.FSModel): latency, no CPU; 0 without one.
+	ModelDelay time.Duration `json:"model_delay_ns,omitempty"`
 }
 
 // Op is the measurement of one kind of operation.

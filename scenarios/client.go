@@ -61,7 +61,15 @@ func RunClient(ctx context.Context, req ClientRequest) ClientReport {
 		if root == "" {
 			root = filepath.Dir(filepath.Dir(req.ContactPath))
 		}
-		run := &wfs.RunDir{Root: root, Files: wfs.NewFiles(true)}
+		files, statusFiles := wfs.NewFiles(true), wfs.NewFiles(false)
+		if s := contact[wfs.ContactFSModel]; s != "" {
+			m, err := wfs.ParseFSModel(s)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", req.ContactPath, wfs.ContactFSModel, err)
+			}
+			files.Model, statusFiles.Model = m, m
+		}
+		run := &wfs.RunDir{Root: root, Files: files}
 		cl, err := req.Scheme.Client(ctx, schemes.ClientEnv{Run: run, Contact: contact, Kind: req.Kind,
 			Identity: req.Identity, Target: req.Target, StateDir: req.StateDir})
 		if err != nil {
@@ -84,7 +92,7 @@ func RunClient(ctx context.Context, req ClientRequest) ClientReport {
 		if req.Kind == schemes.KindJob {
 			// As the contact file's model takes it: against cylc, append
 			// to job.status (unsynced) and send the GraphQL mutation.
-			body, err = wfs.JobMessageRequest(contact[wfs.ContactModel], run, wfs.NewFiles(false),
+			body, err = wfs.JobMessageRequest(contact[wfs.ContactModel], run, statusFiles,
 				wfs.MessageArgs{Workflow: contact[wfs.ContactWorkflow], TaskJob: req.Identity,
 					EventTime: time.Now().UTC().Format(time.RFC3339), Messages: [][2]string{{req.Severity, req.Text}}},
 				wfs.Meta{Prog: "cylc-message", CommsMethod: "zmq"})

@@ -74,6 +74,9 @@ type Config struct {
 	JobPrefix string
 	// OnResult, if set, is called after each (scheme, round) completes.
 	OnResult func(*results.Result)
+	// FS, if set, is the file-system latency model the WFS's and the
+	// clients' file layers apply, over the scenario's own (fs:).
+	FS *wfs.FSModel
 }
 
 // Run runs the scenario for every scheme and round. On cancellation it

@@ -41,7 +41,7 @@ func (ss *session) probeHandshake(ctx context.Context, n int) (*results.Handshak
 func fileDelta(a, b wfs.FileStats) wfs.FileStats {
 	return wfs.FileStats{Created: b.Created - a.Created, Written: b.Written - a.Written, Appended: b.Appended - a.Appended,
 		Read: b.Read - a.Read, Deleted: b.Deleted - a.Deleted, Renamed: b.Renamed - a.Renamed, Fsyncs: b.Fsyncs - a.Fsyncs,
-		Live: b.Live - a.Live}
+		Live: b.Live - a.Live, ModelDelay: b.ModelDelay - a.ModelDelay}
 }
 
 func (ss *session) probe(ctx context.Context, n int) (*results.HandshakeProbe, error) {

@@ -63,7 +63,17 @@ func Drive(ctx context.Context, dc DriveConfig) (*results.Result, error) {
 	if root == "" {
 		root = filepath.Dir(filepath.Dir(dc.Contact))
 	}
-	files := wfs.NewFiles(true)
+	files, statusFiles := wfs.NewFiles(true), wfs.NewFiles(false)
+	// The WFS's file-system model, as its contact file names it, costs
+	// this loader's file operations too.
+	fsName := srv.contact[wfs.ContactFSModel]
+	if fsName != "" {
+		m, err := wfs.ParseFSModel(fsName)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", dc.Contact, wfs.ContactFSModel, err)
+		}
+		files.Model, statusFiles.Model = m, m
+	}
 	state := filepath.Join(dc.WorkDir, "client-state")
 	if err := os.MkdirAll(state, 0o700); err != nil {
 		return nil, fmt.Errorf("client state: %w", err)
@@ -86,7 +96,7 @@ func Drive(ctx context.Context, dc DriveConfig) (*results.Result, error) {
 		return nil, fmt.Errorf("client zmq context: max sockets: %w", err)
 	}
 	ss := &session{cfg: cfg, scheme: dc.Scheme, files: files, run: &wfs.RunDir{Root: root, Files: files},
-		stateDir: state, srv: srv, zctx: zctx, workflow: srv.contact[wfs.ContactWorkflow], statusFiles: wfs.NewFiles(false)}
+		stateDir: state, srv: srv, zctx: zctx, workflow: srv.contact[wfs.ContactWorkflow], statusFiles: statusFiles, fs: fsName}
 	s0, err := srv.stats(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("stats from the WFS: %w", err)

@@ -43,6 +43,10 @@ type Scenario struct {
 	// issuer and two storage elements in this process, instead of client
 	// groups against a WFS; see package flows.
 	WLCG *WLCGGroup `yaml:"wlcg"`
+	// FS is the file-system latency model the run directory is costed
+	// with (nil: none, the local disk as it is); authbench run -fs
+	// overrides it.
+	FS *FSSpec `yaml:"fs"`
 	// Server chooses the WFS model the scenario runs against.
 	Server     *ServerModel        `yaml:"server"`
 	Budgets    map[string]Duration `yaml:"budgets"`
@@ -357,6 +361,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	if root == nil {
 		return nil, fmt.Errorf("%s:1:1: empty scenario; want a mapping with name, duration and client groups", file)
 	}
+	fsShorthand(root)
 	ps, err := yamlstrict.Check(root, reflect.TypeFor[Scenario](), strictOptions())
 	if err != nil {
 		return nil, yamlError(file, data, err)

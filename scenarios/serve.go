@@ -58,6 +58,9 @@ type ServeConfig struct {
 	Ready func(contactPath, endpoint, controlPath string)
 	// Log, if set, receives notices (a stale contact file cleaned up).
 	Log io.Writer
+	// FS, if set, is the file-system latency model the WFS's file layer
+	// applies; the contact file names it for the clients.
+	FS *wfs.FSModel
 }
 
 // ServeFlags defines serve's flags on fs and returns a function that,
@@ -79,6 +82,7 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 	pin := fs.String("pin", "", "pin the WFS process to `CPUS` (e.g. 0 or 0-1)")
 	keysDir := fs.String("keys", "", "use the token keys in `DIR` (jwt-HS256.key, jwt-ES256.pem, jwt-EdDSA.pem, jwe-dir.key, jwe-ECDH-ES.pem) instead of fresh ones")
 	statsOut := fs.String("stats-out", "", "write the final server report (JSON: CPU, counters, files) to `FILE` at exit")
+	fsModel := fs.String("fs", "", "file-system latency `MODEL` the run directory's file operations are costed with: a preset ("+strings.Join(wfs.FSPresetNames(), ", ")+") or model=NAME,metadata_rtt=1ms,fsync=5ms (default none)")
 	return func() (ServeConfig, error) {
 		switch {
 		case *spec == "":
@@ -102,8 +106,16 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 		if err != nil {
 			return ServeConfig{}, fmt.Errorf("-scheme: %w", err)
 		}
+		var fsm *wfs.FSModel
+		if *fsModel != "" {
+			m, err := wfs.ParseFSModel(*fsModel)
+			if err != nil {
+				return ServeConfig{}, fmt.Errorf("serve: -fs: %w", err)
+			}
+			fsm = &m
+		}
 		return ServeConfig{Scheme: sc, RunDir: *runDir, Workflow: *workflow, Listen: *listen, Workers: *workers,
-			Model: *model, ServiceCPU: cpu,
+			Model: *model, ServiceCPU: cpu, FS: fsm,
 			Leeway: *leeway, Control: *control, Pin: *pin, StatsOut: *statsOut, KeysDir: *keysDir}, nil
 	}
 }
@@ -156,6 +168,9 @@ func ServeArgs(cfg ServeConfig) []string {
 	if cfg.Leeway > 0 {
 		args = append(args, "-leeway", cfg.Leeway.String())
 	}
+	if cfg.FS != nil {
+		args = append(args, "-fs", cfg.FS.String())
+	}
 	return args
 }
 
@@ -172,7 +187,13 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	if err != nil {
 		return fmt.Errorf("-run-dir: %w", err)
 	}
-	run, err := wfs.NewRunDir(root, wfs.NewFiles(true))
+	files := wfs.NewFiles(true)
+	contact := map[string]string{wfs.ContactScheme: cfg.Scheme.Name()}
+	if cfg.FS != nil {
+		files.Model = *cfg.FS
+		contact[wfs.ContactFSModel] = cfg.FS.String()
+	}
+	run, err := wfs.NewRunDir(root, files)
 	if err != nil {
 		return fmt.Errorf("-run-dir: %w", err)
 	}
@@ -189,7 +210,7 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 		Env: schemes.Env{Run: run, Workflow: workflow, Leeway: cfg.Leeway, KeysDir: cfg.KeysDir,
 			ReloadAllKeys: cfg.Model == wfs.ModelCylc},
 		Server: wfs.ServerConfig{Listen: cfg.Listen, Workers: cfg.Workers,
-			Contact: map[string]string{wfs.ContactScheme: cfg.Scheme.Name()},
+			Contact: contact,
 			Model:   cfg.Model, ServiceCPU: cfg.ServiceCPU}})
 	if err != nil {
 		return err

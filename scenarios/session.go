@@ -36,24 +36,34 @@ type session struct {
 	// idle is the WFS's CPU share with no load (measureIdle), 0 if not
 	// measured.
 	idle float64
+	// fs is the file-system model both sides' file layers apply
+	// (wfs.FSModel.String), "" for none: the result records it.
+	fs string
 }
 
 // openSession makes root (the run directory, the clients' state) and
 // starts the scheme's WFS process for workflow.
 func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, workflow string, model *ServerModel) (*session, error) {
+	fsm, err := cfg.fsModel()
+	if err != nil {
+		return nil, err
+	}
 	files := wfs.NewFiles(true)
 	if err := files.MkdirAll(root); err != nil {
 		return nil, err
 	}
 	ss := &session{cfg: cfg, scheme: scheme, files: files, stateDir: filepath.Join(root, "client-state"),
 		statsOut: filepath.Join(root, "wfs-stats.json"), workflow: workflow, statusFiles: wfs.NewFiles(false)}
+	if fsm != nil {
+		ss.files.Model, ss.statusFiles.Model, ss.fs = *fsm, *fsm, fsm.String()
+	}
 	if err := files.MkdirAll(ss.stateDir); err != nil {
 		return nil, err
 	}
 	runRoot := filepath.Join(root, "run")
 	ss.run = &wfs.RunDir{Root: runRoot, Files: files}
 	scfg := ServeConfig{Scheme: scheme, RunDir: runRoot, Workflow: workflow,
-		Workers: cfg.ServerWorkers, Leeway: cfg.Leeway, StatsOut: ss.statsOut}
+		Workers: cfg.ServerWorkers, Leeway: cfg.Leeway, StatsOut: ss.statsOut, FS: fsm}
 	if model != nil {
 		scfg.Model = model.Model
 		if model.ServiceCPU != nil {
@@ -218,6 +228,7 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 		Series:        r.series.result(),
 		SchemeStats:   s1.Scheme,
 		ServerModel:   s1.Model,
+		FSModel:       ss.fs,
 		ClosedLoop:    closedLoop(sc),
 		ServerCPU:     <-cpuSeries,
 	}
@@ -282,6 +293,7 @@ func addFiles(fs ...wfs.FileStats) results.FileStats {
 		o.Fsyncs += a.Fsyncs
 		o.Live += a.Live
 		o.PeakLive += a.PeakLive
+		o.ModelDelay += a.ModelDelay
 	}
 	return o
 }

@@ -31,6 +31,11 @@ func (s *Scenario) Validate() error {
 	if s.CLI == nil && s.Job == nil && s.UIS == nil && s.WLCG == nil {
 		return ferr("", "no client groups: want at least one of cli, job, uis (or a wlcg flow)")
 	}
+	if s.FS != nil {
+		if err := s.FS.validate(); err != nil {
+			return err
+		}
+	}
 	if s.WLCG != nil {
 		return s.validateWLCG()
 	}

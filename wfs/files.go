@@ -7,11 +7,14 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // FileStats counts the file-system operations made through a Files layer.
 // Live is the number of files created through the layer and not yet deleted;
-// PeakLive is its maximum over the layer's life.
+// PeakLive is its maximum over the layer's life. ModelDelay is the time the
+// layer's FSModel slept (0 without a model): latency a shared file system
+// would have added, no CPU.
 type FileStats struct {
 	Created  int64 `json:"created"`
 	Written  int64 `json:"written"`
@@ -22,6 +25,8 @@ type FileStats struct {
 	Fsyncs   int64 `json:"fsyncs"`
 	Live     int64 `json:"live"`
 	PeakLive int64 `json:"peak_live"`
+	// ModelDelay is the layer's modelled file-system delay (see FSModel).
+	ModelDelay time.Duration `json:"model_delay_ns,omitempty"`
 }
 
 // Sub returns s minus o, field by field, except Live and PeakLive which are
@@ -32,6 +37,7 @@ func (s FileStats) Sub(o FileStats) FileStats {
 		Appended: s.Appended - o.Appended, Read: s.Read - o.Read,
 		Deleted: s.Deleted - o.Deleted, Renamed: s.Renamed - o.Renamed,
 		Fsyncs: s.Fsyncs - o.Fsyncs, Live: s.Live, PeakLive: s.PeakLive,
+		ModelDelay: s.ModelDelay - o.ModelDelay,
 	}
 }
 
@@ -42,9 +48,14 @@ func (s FileStats) Sub(o FileStats) FileStats {
 type Files struct {
 	created, written, appended, read, deleted, renamed, fsyncs atomic.Int64
 	live, peak                                                 atomic.Int64
+	modelDelay                                                 atomic.Int64 // ns
 	// Sync makes every write and append fsync the file before returning, as a
 	// careful implementation must for a credential that another process reads.
 	Sync bool
+	// Model is the file system's latency model: each operation sleeps for
+	// its modelled cost (see FSModel). The zero value models nothing. Set it
+	// before the layer is used.
+	Model FSModel
 
 	mu    sync.Mutex
 	owned map[string]struct{} // files created through the layer and still live
@@ -62,8 +73,24 @@ func (f *Files) Stats() FileStats {
 		Created: f.created.Load(), Written: f.written.Load(), Appended: f.appended.Load(),
 		Read: f.read.Load(), Deleted: f.deleted.Load(), Renamed: f.renamed.Load(),
 		Fsyncs: f.fsyncs.Load(), Live: f.live.Load(), PeakLive: f.peak.Load(),
+		ModelDelay: time.Duration(f.modelDelay.Load()),
 	}
 }
+
+// wait sleeps for d, one operation's modelled cost, and counts it. The
+// sleep heeds nothing else (no context): the operation it stands for would
+// not return early either.
+func (f *Files) wait(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	f.modelDelay.Add(int64(d))
+	time.Sleep(d)
+}
+
+// metadata charges one metadata operation (an open, create, rename or
+// remove) under the layer's model.
+func (f *Files) metadata() { f.wait(f.Model.MetadataRTT) }
 
 func (f *Files) noteCreated(path string) {
 	f.mu.Lock()
@@ -113,6 +140,7 @@ func exists(path string) bool {
 // fsyncs it when the layer syncs.
 func (f *Files) WriteFile(path string, data []byte, perm fs.FileMode) error {
 	isNew := !exists(path)
+	f.metadata()
 	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -133,6 +161,7 @@ func (f *Files) WriteFile(path string, data []byte, perm fs.FileMode) error {
 // CreateExclusive writes data to a new file at path with mode perm; it fails
 // if the file exists.
 func (f *Files) CreateExclusive(path string, data []byte, perm fs.FileMode) error {
+	f.metadata()
 	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
@@ -149,6 +178,7 @@ func (f *Files) CreateExclusive(path string, data []byte, perm fs.FileMode) erro
 // it when the layer syncs.
 func (f *Files) AppendFile(path string, data []byte, perm fs.FileMode) error {
 	isNew := !exists(path)
+	f.metadata()
 	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, perm)
 	if err != nil {
 		return fmt.Errorf("append to %s: %w", path, err)
@@ -190,6 +220,7 @@ func (f *Files) finish(fh *os.File, path string, data []byte) error {
 	_, werr := fh.Write(data)
 	var serr error
 	if werr == nil && f.Sync {
+		f.wait(f.Model.Fsync)
 		serr = fh.Sync()
 		f.fsyncs.Add(1)
 	}
@@ -204,6 +235,7 @@ func (f *Files) finish(fh *os.File, path string, data []byte) error {
 
 // ReadFile reads the whole file at path.
 func (f *Files) ReadFile(path string) ([]byte, error) {
+	f.metadata()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
@@ -214,6 +246,7 @@ func (f *Files) ReadFile(path string) ([]byte, error) {
 
 // Remove deletes the file at path. A missing file is not an error.
 func (f *Files) Remove(path string) error {
+	f.metadata()
 	err := os.Remove(path)
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("remove %s: %w", path, err)
@@ -228,6 +261,7 @@ func (f *Files) Remove(path string) error {
 // Rename moves oldPath to newPath atomically (both in one directory tree), as
 // used for write-to-temp-then-rename updates.
 func (f *Files) Rename(oldPath, newPath string) error {
+	f.metadata()
 	if err := os.Rename(oldPath, newPath); err != nil {
 		return fmt.Errorf("rename %s to %s: %w", oldPath, newPath, err)
 	}

@@ -102,6 +102,10 @@ const (
 	// ContactModel is the WFS's serving model (fast or cylc): clients in
 	// other processes send job messages as that model takes them.
 	ContactModel = "AUTHBENCH_SERVER_MODEL"
+	// ContactFSModel is the file-system latency model the WFS's file layer
+	// applies (FSModel.String), so that clients in other processes apply it
+	// too; absent when the WFS applies none.
+	ContactFSModel = "AUTHBENCH_FS_MODEL"
 )
 
 // Endpoint returns the ZMQ endpoint recorded in the contact file.

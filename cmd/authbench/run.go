@@ -17,6 +17,7 @@ import (
 	"github.com/authbench/authbench/scenarios"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/stats"
+	"github.com/authbench/authbench/wfs"
 )
 
 // listFlag is a repeatable string flag.
@@ -48,6 +49,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	quota := fs.Float64("server-quota", 0, "cap each WFS process at `CPUS` of CPU time (cgroup CFS quota, e.g. 0.5; needs root)")
 	format := fs.String("format", "md", "stdout `FORMAT`: md (a table) or bench (Go benchmark lines for benchstat)")
 	leeway := fs.Duration("leeway", 0, "token schemes' clock-skew allowance on exp, nbf and iat (default 30s)")
+	fsFlag := fs.String("fs", "", "file-system latency `MODEL` for the run directory, over each scenario's fs: a preset ("+strings.Join(wfs.FSPresetNames(), ", ")+") or model=NAME,metadata_rtt=1ms,fsync=5ms; both the WFS's and the clients' file operations sleep for it")
 	pyClient := fs.String("python-client", "", "`PATH` of scripts/cylc_message.py for process: python (default: found beside the binary or in ./scripts)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -66,6 +68,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *format != "md" && *format != "bench" {
 		return fmt.Errorf("-format %q: want md or bench", *format)
+	}
+	var fsModel *wfs.FSModel
+	if *fsFlag != "" {
+		m, err := wfs.ParseFSModel(*fsFlag)
+		if err != nil {
+			return fmt.Errorf("-fs: %w", err)
+		}
+		fsModel = &m
 	}
 	if len(scenarioNames) == 0 {
 		scenarioNames = listFlag{"smoke"}
@@ -144,7 +154,7 @@ rounds:
 				Scenario: sc, Schemes: schs, Repeat: 1, FirstRound: round, WorkDir: work,
 				ServerWorkers: *workers, Progress: progress, ClientBinary: self,
 				Server: serverLauncher(self, split.Server, *quota), HandshakeProbe: *probe,
-				PythonClient: findPythonClient(*pyClient, self), Leeway: *leeway,
+				PythonClient: findPythonClient(*pyClient, self), Leeway: *leeway, FS: fsModel,
 				OnResult: func(r *results.Result) {
 					runRec.Results = append(runRec.Results, r)
 					if saveErr == nil {
