@@ -323,3 +323,50 @@ func TestRoundOrder(t *testing.T) {
 		t.Errorf("20 rounds gave only %d distinct orders", len(orders))
 	}
 }
+
+// TestRetriesShareTaskTokens: with every job failing and one retry, each
+// task runs two jobs (cycle/task/01, then /02); under jwt:task they share
+// the task's token (one minted per task), under jwt:job each job has its
+// own, and under jwt:cycle the two cycle points have one each. Every
+// message is accepted under each.
+func TestRetriesShareTaskTokens(t *testing.T) {
+	const points, tasks, msgs = 2, 5, 2
+	tests := []struct {
+		spec  string
+		mints float64
+	}{
+		{"jwt:task=file", points * tasks},
+		{"jwt:job=file", 2 * points * tasks},
+		{"jwt:cycle=file", points},
+	}
+	for _, tc := range tests {
+		t.Run(tc.spec, func(t *testing.T) {
+			sc := &Scenario{Name: "retries", Job: &JobGroup{CyclePoints: points, TasksPerCycle: tasks, CycleInterval: Duration(300 * time.Millisecond),
+				Concurrency: tasks, Messages: msgs, FailRatio: 1, Retries: 1}}
+			if err := sc.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			s, err := schemes.Builtin().Parse(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(context.Background(), Config{Scenario: sc, Schemes: []*schemes.Scheme{s}, WorkDir: t.TempDir(), Server: testLauncher(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := res[0]
+			if m := r.Op(vocab.OpJobMessage); m == nil || m.Count != 2*points*tasks*msgs || m.ErrorCount() != 0 {
+				t.Fatalf("job messages: %+v", m)
+			}
+			if r.Jobs != 2*points*tasks {
+				t.Errorf("jobs %d, want %d (each task retried once)", r.Jobs, 2*points*tasks)
+			}
+			if got := r.SchemeStats["token.job_minted"]; got != tc.mints {
+				t.Errorf("job tokens minted %v, want %v", got, tc.mints)
+			}
+			if got := r.SchemeStats["token.units_live"]; got != 0 {
+				t.Errorf("%v tokens live at the end, want 0", got)
+			}
+		})
+	}
+}

@@ -367,23 +367,48 @@ func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, h jobHi
 	if g.CyclePoints > 0 {
 		cycle = 1 + i/g.TasksPerCycle
 	}
-	id := wfs.JobID{Cycle: fmt.Sprint(cycle), Task: fmt.Sprintf("%st%05d", r.cfg.JobPrefix, i), Submit: 1}
+	task := wfs.JobID{Cycle: fmt.Sprint(cycle), Task: fmt.Sprintf("%st%05d", r.cfg.JobPrefix, i)}
 	target := r.target(rng)
+	// A failed job with retries left is followed by the task's next job,
+	// its submit number one higher: cylc's "execution retry delays"
+	// (cylc/flow/cfgspec/workflow.py; the retry is scheduled by
+	// task_events_mgr.py _retry_task, and task_job_mgr.py increments
+	// itask.submit_num at the next submission). Its job end says the task
+	// retries, so a task's token outlives the job.
+	for submit := 1; submit <= 1+g.Retries && ctx.Err() == nil; submit++ {
+		id := task
+		id.Submit = submit
+		failed := r.jobAttempt(ctx, rec, rng, h, id, target, submit <= g.Retries)
+		if !failed {
+			return
+		}
+	}
+}
+
+// jobAttempt runs one job of a task and reports whether it failed; canRetry
+// says whether a failure is followed by another job of the task.
+func (r *runner) jobAttempt(ctx context.Context, rec *recorder, rng *rand.Rand, h jobHit, id wfs.JobID, target string, canRetry bool) (failed bool) {
+	g := r.sc.Job
 	now := time.Now()
 	// The WFS makes the job's directory and script and mints its
 	// credential; at job end it revokes it (over its control channel).
 	ev := JobEvent{Job: id.String(), Target: target, Ship: r.shipped(target)}
 	if err := r.submit(ctx, ev); err != nil {
 		rec.fail(vocab.OpJobMessage, now, err)
-		return
+		return false
 	}
 	r.jobs.Add(1)
-	defer func() { _ = r.srv.call(context.WithoutCancel(ctx), CtlJobEnd, ev, nil) }()
-	_ = r.srv.call(ctx, CtlJobStart, ev, nil)
 	final := "succeeded"
 	if rng.Float64() < g.FailRatio {
 		final = "failed"
 	}
+	failed = final == "failed"
+	defer func() {
+		end := ev
+		end.Retrying = failed && canRetry && ctx.Err() == nil
+		_ = r.srv.call(context.WithoutCancel(ctx), CtlJobEnd, end, nil)
+	}()
+	_ = r.srv.call(ctx, CtlJobStart, ev, nil)
 	pad := strings.Repeat("x", max(0, g.MessageSize))
 	for m := 0; m < g.Messages && ctx.Err() == nil; m++ {
 		sev, text := "INFO", "custom "+pad
@@ -399,7 +424,7 @@ func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, h jobHi
 		if m > 0 && g.Think > 0 {
 			select {
 			case <-ctx.Done():
-				return
+				return failed
 			case <-time.After(g.Think.D()):
 			}
 		}
@@ -408,11 +433,12 @@ func (r *runner) job(ctx context.Context, rec *recorder, rng *rand.Rand, h jobHi
 		// The first message is due at the job's arrival (open loop: its
 		// latency counts any wait for a free worker); later ones when sent.
 		intended := time.Now()
-		if m == 0 {
+		if m == 0 && id.Submit == 1 {
 			intended = h.intended
 		}
 		r.message(context.WithoutCancel(ctx), rec, id, target, sev, text, intended)
 	}
+	return failed
 }
 
 func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, target, sev, text string, intended time.Time) {

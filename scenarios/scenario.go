@@ -116,11 +116,15 @@ type Burst struct {
 
 // JobGroup is task jobs sending messages.
 type JobGroup struct {
-	Total       int      `yaml:"total"`
-	Concurrency int      `yaml:"concurrency"`
-	Rate        float64  `yaml:"rate"` // job arrivals per second; 0: as fast as concurrency allows
-	Messages    int      `yaml:"messages"`
-	FailRatio   float64  `yaml:"fail_ratio"`
+	Total       int     `yaml:"total"`
+	Concurrency int     `yaml:"concurrency"`
+	Rate        float64 `yaml:"rate"` // job arrivals per second; 0: as fast as concurrency allows
+	Messages    int     `yaml:"messages"`
+	FailRatio   float64 `yaml:"fail_ratio"`
+	// Retries is how many times a task whose job failed is submitted
+	// again (cylc's "execution retry delays": the next job of the task is
+	// cycle/task/NN+1); each attempt fails with FailRatio.
+	Retries     int      `yaml:"retries"`
 	Think       Duration `yaml:"think"`
 	MessageSize int      `yaml:"message_size"`
 	Targets     []Target `yaml:"targets"`

@@ -311,6 +311,9 @@ type JobEvent struct {
 	// schemes.RemoteInstaller files): a loader asks
 	// for it with its first job on a target.
 	RemoteInit bool `json:"remote_init,omitempty"`
+	// Retrying, at job end, says the job failed and its task will be
+	// submitted again (schemes.Event.Retrying).
+	Retrying bool `json:"retrying,omitempty"`
 }
 
 // JobFiles are the files a job on an install target without the WFS's
@@ -376,7 +379,7 @@ func (p *serverProc) control(ctx context.Context, op string, args json.RawMessag
 		if err != nil {
 			return nil, &wfs.Error{Kind: wfs.KindProtocol, Msg: op + ": " + err.Error()}
 		}
-		if err := p.jobEvent(ctx, op, id, ev.Target); err != nil {
+		if err := p.jobEvent(ctx, op, id, ev.Target, ev.Retrying); err != nil {
 			return nil, err
 		}
 		if op == CtlJobSubmit && ev.Ship {
@@ -391,7 +394,7 @@ func (p *serverProc) control(ctx context.Context, op string, args json.RawMessag
 // submit it makes the job's log directory and writes its job script (as
 // cylc-flow's job file writer does), then the scheme mints the job's
 // credential; at end the scheme revokes it.
-func (p *serverProc) jobEvent(ctx context.Context, op string, id wfs.JobID, target string) error {
+func (p *serverProc) jobEvent(ctx context.Context, op string, id wfs.JobID, target string, retrying bool) error {
 	now := time.Now()
 	switch op {
 	case CtlJobSubmit:
@@ -406,7 +409,7 @@ func (p *serverProc) jobEvent(ctx context.Context, op string, id wfs.JobID, targ
 	case CtlJobStart:
 		return p.wfs.Guard.Event(ctx, schemes.Event{Kind: schemes.EventJobStart, Job: id, Target: target, Now: now})
 	default:
-		return p.wfs.Guard.Event(ctx, schemes.Event{Kind: schemes.EventJobEnd, Job: id, Target: target, Now: now})
+		return p.wfs.Guard.Event(ctx, schemes.Event{Kind: schemes.EventJobEnd, Job: id, Target: target, Now: now, Retrying: retrying})
 	}
 }
 

@@ -230,6 +230,8 @@ func (j *JobGroup) validate() error {
 		return ferr("job.messages", "at least 2 (started, then succeeded or failed), got %d", j.Messages)
 	case j.FailRatio < 0 || j.FailRatio > 1:
 		return ferr("job.fail_ratio", "want 0 to 1, got %g", j.FailRatio)
+	case j.Retries < 0 || j.Retries > 99:
+		return ferr("job.retries", "want 0 to 99 (a job's submit number has two digits), got %d", j.Retries)
 	case j.Rate < 0:
 		return ferr("job.rate", "must be positive, got %g", j.Rate)
 	case j.MessageSize < 0 || j.MessageSize > 1<<19:

@@ -24,6 +24,13 @@ import (
 //     that rewrite runs could be lost; jobs end after their last message, so
 //     the WFS does not do that in practice.
 //
+// Under the task and cycle policies a job's token is its task's or its
+// cycle point's (the "unit" key: "cycle/task" or "cycle"): the file store
+// keeps it in log/job/<cycle>/<task>/token or log/job/<cycle>/token, one
+// file per unit; the combined store has one line per unit; the status store
+// still appends the line to each job's job.status (the file a job has
+// anyway) and strips it at that job's end.
+//
 // Every operation goes through the run directory's counted file layer.
 
 // JobTokenFile is the token's name in a job's log directory (job=file).
@@ -35,10 +42,21 @@ const JobTokensFile = "job_tokens"
 // JobTokenStatusKey prefixes the token line in job.status (job=status).
 const JobTokenStatusKey = "CYLC_JOB_TOKEN="
 
-// jobStore is the WFS side of a job token store.
+// jobStore is the WFS side of a job token store. key is the token's unit
+// (policyConf.unit: the job id, its task or its cycle point). perUnit
+// stores (file, combined) are written when a unit's token is minted and
+// removed when it is retired; the others at every job's submit and end.
 type jobStore interface {
-	put(id wfs.JobID, tok string) error
-	remove(id wfs.JobID) error
+	put(id wfs.JobID, key, tok string) error
+	remove(id wfs.JobID, key string) error
+	perUnit() bool
+}
+
+// unitTokenPath is the file store's token file of unit key: the job's
+// directory for a job, log/job/<cycle>/<task>/ for a task, log/job/<cycle>/
+// for a cycle point.
+func unitTokenPath(run *wfs.RunDir, key string) string {
+	return filepath.Join(run.Root, "log", "job", filepath.FromSlash(key), JobTokenFile)
 }
 
 func newJobStore(run *wfs.RunDir, kind string) (jobStore, error) {
@@ -55,10 +73,10 @@ func newJobStore(run *wfs.RunDir, kind string) (jobStore, error) {
 
 // readJobToken is the job client's side: it reads its own token from the
 // store, as a job does before each message.
-func readJobToken(run *wfs.RunDir, kind string, id wfs.JobID) (string, error) {
+func readJobToken(run *wfs.RunDir, kind string, id wfs.JobID, key string) (string, error) {
 	switch kind {
 	case JobStoreFile:
-		b, err := run.Files.ReadFile(filepath.Join(run.JobDir(id), JobTokenFile))
+		b, err := run.Files.ReadFile(unitTokenPath(run, key))
 		if err != nil {
 			return "", fmt.Errorf("job token: %w", err)
 		}
@@ -71,13 +89,13 @@ func readJobToken(run *wfs.RunDir, kind string, id wfs.JobID) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("job token: %w", err)
 		}
-		prefix := id.String() + " "
+		prefix := key + " "
 		for _, line := range strings.Split(string(b), "\n") {
 			if tok, ok := strings.CutPrefix(line, prefix); ok {
 				return strings.TrimSpace(tok), nil
 			}
 		}
-		return "", fmt.Errorf("job token: no line for %s in %s", id, JobTokensFile)
+		return "", fmt.Errorf("job token: no line for %s in %s", key, JobTokensFile)
 	case JobStoreStatus:
 		b, err := run.Files.ReadFile(run.JobStatusPath(id))
 		if err != nil {
@@ -118,22 +136,30 @@ func replaceFile(files *wfs.Files, path string, data []byte) error {
 
 type fileJobStore struct{ run *wfs.RunDir }
 
-func (s fileJobStore) put(id wfs.JobID, tok string) error {
+func (fileJobStore) perUnit() bool { return true }
+
+func (s fileJobStore) put(id wfs.JobID, key, tok string) error {
 	if err := s.run.MakeJobDir(id); err != nil {
 		return err
 	}
-	return s.run.Files.WriteFile(filepath.Join(s.run.JobDir(id), JobTokenFile), []byte(tok+"\n"), 0o600)
+	path := unitTokenPath(s.run, key)
+	if err := s.run.Files.MkdirAll(filepath.Dir(path)); err != nil {
+		return err
+	}
+	return s.run.Files.WriteFile(path, []byte(tok+"\n"), 0o600)
 }
 
-func (s fileJobStore) remove(id wfs.JobID) error {
-	return s.run.Files.Remove(filepath.Join(s.run.JobDir(id), JobTokenFile))
+func (s fileJobStore) remove(_ wfs.JobID, key string) error {
+	return s.run.Files.Remove(unitTokenPath(s.run, key))
 }
 
 type combinedJobStore struct {
 	run  *wfs.RunDir
 	mu   sync.Mutex
-	toks map[string]string // job id -> token
+	toks map[string]string // unit -> token
 }
+
+func (*combinedJobStore) perUnit() bool { return true }
 
 // rewrite renders every live job's line and replaces the file; s.mu is held.
 func (s *combinedJobStore) rewrite() error {
@@ -152,23 +178,23 @@ func (s *combinedJobStore) rewrite() error {
 	return replaceFile(s.run.Files, s.run.Service(JobTokensFile), b.Bytes())
 }
 
-func (s *combinedJobStore) put(id wfs.JobID, tok string) error {
+func (s *combinedJobStore) put(id wfs.JobID, key, tok string) error {
 	if err := s.run.MakeJobDir(id); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.toks[id.String()] = tok
+	s.toks[key] = tok
 	return s.rewrite()
 }
 
-func (s *combinedJobStore) remove(id wfs.JobID) error {
+func (s *combinedJobStore) remove(_ wfs.JobID, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.toks[id.String()]; !ok {
+	if _, ok := s.toks[key]; !ok {
 		return nil
 	}
-	delete(s.toks, id.String())
+	delete(s.toks, key)
 	if len(s.toks) == 0 {
 		return s.run.Files.Remove(s.run.Service(JobTokensFile))
 	}
@@ -180,14 +206,16 @@ type statusJobStore struct {
 	mu  sync.Mutex
 }
 
-func (s *statusJobStore) put(id wfs.JobID, tok string) error {
+func (*statusJobStore) perUnit() bool { return false }
+
+func (s *statusJobStore) put(id wfs.JobID, _, tok string) error {
 	if err := s.run.MakeJobDir(id); err != nil {
 		return err
 	}
 	return s.run.Files.AppendFile(s.run.JobStatusPath(id), []byte(JobTokenStatusKey+tok+"\n"), 0o600)
 }
 
-func (s *statusJobStore) remove(id wfs.JobID) error {
+func (s *statusJobStore) remove(id wfs.JobID, _ string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	path := s.run.JobStatusPath(id)

@@ -34,7 +34,7 @@ func jwtInfo() PartInfo {
 		Doc:      "signed JWT (JWS compact, HS256 workflow key or ES256/EdDSA WFS key) as an extra frame; claims iss aud sub exp nbf iat jti typ scope",
 		Algs:     []string{"HS256", "ES256", "EdDSA"},
 		Policies: tokenPolicies(),
-		Examples: []string{"jwt", "jwt:command", "jwt:shared=10s", "jwt:timed=60s/6s", "jwt:job=file", "jwt:job=combined", "jwt:job=status", "jwt/ES256", "jwt/EdDSA"},
+		Examples: []string{"jwt", "jwt:command", "jwt:shared=10s", "jwt:timed=60s/6s", "jwt:job=file", "jwt:job=combined", "jwt:job=status", "jwt:task", "jwt:cycle", "jwt/ES256", "jwt/EdDSA"},
 		New: func(sp Spec) (Part, error) {
 			pol, err := parsePolicy(sp)
 			if err != nil {

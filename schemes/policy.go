@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // Lifetime policies of the token credentials (DESIGN.md section 3).
@@ -13,6 +15,8 @@ const (
 	PolicyShared   = "shared"   // plan B1: =WINDOW, a requested token reused within WINDOW
 	PolicyTimed    = "timed"    // plan B2: =LIFETIME[/OVERLAP], .service/token rotated
 	PolicyJob      = "job"      // =file|combined|status, one token per job
+	PolicyTask     = "task"     // =file|combined|status, one token per task, kept across its retries
+	PolicyCycle    = "cycle"    // =file|combined|status, one token per cycle point
 )
 
 // Job token stores of the job policy.
@@ -36,7 +40,25 @@ const (
 
 // tokenPolicies returns the policy names the token credentials accept.
 func tokenPolicies() []string {
-	return []string{PolicyWorkflow, PolicyCommand, PolicyShared, PolicyTimed, PolicyJob}
+	return []string{PolicyWorkflow, PolicyCommand, PolicyShared, PolicyTimed, PolicyJob, PolicyTask, PolicyCycle}
+}
+
+// perJob reports whether jobs get tokens at submit: the job policy, and the
+// task and cycle policies, whose tokens jobs share.
+func (p policyConf) perJob() bool {
+	return p.name == PolicyJob || p.name == PolicyTask || p.name == PolicyCycle
+}
+
+// unit is the key of the token a job of id uses: the job itself
+// ("cycle/task/NN"), its task ("cycle/task") or its cycle point ("cycle").
+func (p policyConf) unit(id wfs.JobID) string {
+	switch p.name {
+	case PolicyTask:
+		return id.Cycle + "/" + id.Task
+	case PolicyCycle:
+		return id.Cycle
+	}
+	return id.String()
 }
 
 // policyConf is a parsed, validated policy.
@@ -45,7 +67,7 @@ type policyConf struct {
 	window   time.Duration // shared
 	lifetime time.Duration // timed
 	overlap  time.Duration // timed
-	store    string        // job
+	store    string        // job, task, cycle
 }
 
 // onRequest reports whether clients acquire tokens with a "token" request.
@@ -58,8 +80,8 @@ func (p policyConf) String() string {
 		return fmt.Sprintf("shared=%s", p.window)
 	case PolicyTimed:
 		return fmt.Sprintf("timed=%s/%s", p.lifetime, p.overlap)
-	case PolicyJob:
-		return "job=" + p.store
+	case PolicyJob, PolicyTask, PolicyCycle:
+		return p.name + "=" + p.store
 	}
 	return p.name
 }
@@ -100,14 +122,14 @@ func parsePolicy(sp Spec) (policyConf, error) {
 		if p.overlap < time.Second {
 			return p, fmt.Errorf("policy timed=%s: overlap %s is under 1s, the resolution of exp (give LIFETIME/OVERLAP, e.g. timed=60s/6s)", sp.Arg, p.overlap)
 		}
-	case PolicyJob:
+	case PolicyJob, PolicyTask, PolicyCycle:
 		switch sp.Arg {
 		case "":
 			p.store = JobStoreFile
 		case JobStoreFile, JobStoreCombined, JobStoreStatus:
 			p.store = sp.Arg
 		default:
-			return p, fmt.Errorf("policy job=%s: unknown store; valid: job=file, job=combined, job=status", sp.Arg)
+			return p, fmt.Errorf("policy %[1]s=%[2]s: unknown store; valid: %[1]s=file, %[1]s=combined, %[1]s=status", sp.Policy, sp.Arg)
 		}
 	default:
 		return p, fmt.Errorf("unknown policy %q; valid: %s", sp.Policy, strings.Join(tokenPolicies(), ", "))
@@ -144,7 +166,9 @@ const MaxPolicyDuration = 30 * 24 * time.Hour
 // Only one-command tokens are replay-proof; tokens that stop on their own are
 // those of the command, shared and timed policies (a workflow token lives as
 // long as the workflow, and under the job policy the CLI still uses one);
-// only the job policy revokes a job's token at job end.
+// only the job policy revokes a job's token at job end (a task's token
+// outlives the jobs of its retries, a cycle point's every job of the cycle
+// point but its last).
 func policyClaims(p policyConf) Claims {
 	c := Claims{Authenticates: true, Audience: true, NeedsFS: true, FineGrained: true}
 	switch p.name {

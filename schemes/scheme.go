@@ -37,6 +37,10 @@ type Event struct {
 	Job    wfs.JobID // for job events
 	Target string    // the job's install target (for per-target keys)
 	Now    time.Time
+	// Retrying, at job end, says the job's task will be submitted again
+	// (a failed job with retries left, cylc's "execution retry delays"),
+	// so a token of the task outlives the job.
+	Retrying bool
 }
 
 // Env is what a scheme's server side is provisioned with.

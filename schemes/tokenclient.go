@@ -49,7 +49,7 @@ func newTokenClient(env ClientEnv, pol policyConf) (*tokenClient, error) {
 	if pol.name == PolicyShared && env.StateDir == "" {
 		return nil, errors.New("policy shared needs a client state directory (ClientEnv.StateDir)")
 	}
-	if pol.name == PolicyJob && env.Kind == KindJob {
+	if pol.perJob() && env.Kind == KindJob {
 		if _, err := wfs.ParseJobID(env.Identity); err != nil {
 			return nil, fmt.Errorf("job client identity: %w", err)
 		}
@@ -72,9 +72,9 @@ func (c *tokenClient) token() (string, error) {
 // is missing or near its end).
 func (c *tokenClient) Begin(ctx context.Context, call Caller) (bool, error) {
 	switch {
-	case c.pol.name == PolicyJob && c.env.Kind == KindJob:
+	case c.pol.perJob() && c.env.Kind == KindJob:
 		id, _ := wfs.ParseJobID(c.env.Identity)
-		tok, err := readJobToken(c.env.Run, c.pol.store, id)
+		tok, err := readJobToken(c.env.Run, c.pol.store, id, c.pol.unit(id))
 		if err != nil {
 			return false, err
 		}

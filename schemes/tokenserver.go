@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/authbench/authbench/wfs"
@@ -66,17 +67,20 @@ type tokenServer struct {
 	workflow string
 	now      func() time.Time
 	replay   *replayCache
-	store    jobStore   // job policy
+	store    jobStore   // job, task and cycle policies
 	keyFiles []string   // removed at Close
 	closeMu  sync.Mutex // serialises Close
 	stop     chan struct{}
 	stopped  chan struct{} // closed when the timed rotation loop has ended
 
+	minted    atomic.Int64 // tokens signed
+	jobMinted atomic.Int64 // of which job, task and cycle tokens
+
 	mu         sync.Mutex
-	issued     map[string]*issued // jti -> tracked token
-	jobs       map[string]string  // job id -> jti (job policy)
-	current    string             // jti of .service/token (timed)
-	nextRotate time.Time          // timed
+	issued     map[string]*issued    // jti -> tracked token
+	units      map[string]*unitToken // unit -> its live token (job, task, cycle)
+	current    string                // jti of .service/token (timed)
+	nextRotate time.Time             // timed
 	lastPrune  time.Time
 }
 
@@ -93,7 +97,7 @@ func newTokenServer(env Env, pol policyConf, kit *signingKit, keyFiles []string)
 		replay:   newReplayCache(),
 		keyFiles: keyFiles,
 		issued:   map[string]*issued{},
-		jobs:     map[string]string{},
+		units:    map[string]*unitToken{},
 	}
 	t := now()
 	switch pol.name {
@@ -101,9 +105,10 @@ func newTokenServer(env Env, pol policyConf, kit *signingKit, keyFiles []string)
 		if err := s.writeSessionToken(t, workflowTokenTTL, ScopeRead, ScopeControl, ScopeJobMessage); err != nil {
 			return nil, err
 		}
-	case PolicyJob:
+	case PolicyJob, PolicyTask, PolicyCycle:
 		// The CLI and UI server use a workflow-life token without the job
-		// message capability; jobs get their own at submit.
+		// message capability; jobs get their job's, task's or cycle
+		// point's at submit.
 		if err := s.writeSessionToken(t, workflowTokenTTL, ScopeRead, ScopeControl); err != nil {
 			return nil, err
 		}
@@ -131,6 +136,10 @@ func newTokenServer(env Env, pol policyConf, kit *signingKit, keyFiles []string)
 
 // mint signs a new token.
 func (s *tokenServer) mint(typ, sub string, iat time.Time, ttl time.Duration, scopes ...string) (string, *TokenClaims, error) {
+	s.minted.Add(1)
+	if typ == TypJob {
+		s.jobMinted.Add(1)
+	}
 	jti, err := randomID(16)
 	if err != nil {
 		return "", nil, err
@@ -299,7 +308,7 @@ func (s *tokenServer) mustTrack(c *TokenClaims) bool {
 	switch s.pol.name {
 	case PolicyWorkflow:
 		return false
-	case PolicyJob:
+	case PolicyJob, PolicyTask, PolicyCycle:
 		return c.Typ != TypSession
 	}
 	return true
@@ -332,7 +341,7 @@ func (s *tokenServer) Authorize(_ context.Context, who wfs.Principal, req *wfs.R
 		if err != nil {
 			return err
 		}
-		if hasScope(who.Scopes, ScopeJobMessage+":"+a.TaskJob) || hasScope(who.Scopes, ScopeJobMessage) {
+		if jobScopeAllows(who.Scopes, a.TaskJob) {
 			return nil
 		}
 		if who.Kind == "job" {
@@ -406,8 +415,8 @@ func (s *tokenServer) pruneLocked(now time.Time) []string {
 	s.lastPrune = now
 	var files []string
 	for jti, e := range s.issued {
-		if e.job != "" && s.pol.name == PolicyJob {
-			continue // job tokens die at job end
+		if e.job != "" && s.pol.perJob() {
+			continue // job, task and cycle tokens die at their unit's end
 		}
 		if now.After(e.until.Add(s.rules.leeway)) {
 			delete(s.issued, jti)
@@ -436,41 +445,142 @@ func (s *tokenServer) Event(_ context.Context, ev Event) error {
 	case EventTick:
 		return s.maybeRotate(now)
 	case EventJobSubmit:
-		if s.pol.name != PolicyJob {
+		if !s.pol.perJob() {
 			return nil
 		}
-		id := ev.Job.String()
-		tok, c, err := s.mint(TypJob, id, now, jobTokenTTL, ScopeJobMessage+":"+id)
+		return s.jobSubmitted(ev.Job, now)
+	case EventJobEnd:
+		if !s.pol.perJob() {
+			return nil
+		}
+		return s.jobEnded(ev.Job, ev.Retrying)
+	}
+	return nil
+}
+
+// Stats reports the tokens the WFS signed ("token.minted"), the job, task
+// and cycle tokens among them ("token.job_minted") and, under the job, task
+// and cycle policies, the live ones ("token.units_live").
+func (s *tokenServer) Stats() map[string]float64 {
+	out := map[string]float64{"token.minted": float64(s.minted.Load())}
+	if s.pol.perJob() {
+		s.mu.Lock()
+		out["token.units_live"] = float64(len(s.units))
+		s.mu.Unlock()
+		out["token.job_minted"] = float64(s.jobMinted.Load())
+	}
+	return out
+}
+
+// unitToken is the live token of a job, a task or a cycle point, and who
+// holds it.
+type unitToken struct {
+	jti, tok string
+	jobs     map[string]wfs.JobID // live jobs using it
+	tasks    map[string]bool      // live tasks ("cycle/task") using it
+}
+
+// jobSubmitted gives a submitted job its unit's token: minted for the
+// unit's first job (a job, a task's first submission, a cycle point's
+// first task), else the live one; stored where the policy's store keeps it.
+// A job's token may send messages for that job alone; a task's for any job
+// of the task ("job.message:cycle/task/"); a cycle point's for any job of
+// the cycle point ("job.message:cycle/").
+func (s *tokenServer) jobSubmitted(id wfs.JobID, now time.Time) error {
+	key := s.pol.unit(id)
+	scope := ScopeJobMessage + ":" + key
+	if s.pol.name != PolicyJob {
+		scope += "/"
+	}
+	s.mu.Lock()
+	u := s.units[key]
+	minted := u == nil
+	if minted {
+		s.mu.Unlock()
+		tok, c, err := s.mint(TypJob, key, now, jobTokenTTL, scope)
 		if err != nil {
 			return err
 		}
 		s.mu.Lock()
-		old := s.jobs[id]
-		delete(s.issued, old)
-		s.issued[c.ID] = &issued{until: c.Expiry.Time(), job: id}
-		s.jobs[id] = c.ID
-		s.mu.Unlock()
-		if err := s.store.put(ev.Job, tok); err != nil {
+		if u = s.units[key]; u == nil { // no concurrent submit minted it
+			u = &unitToken{jti: c.ID, tok: tok, jobs: map[string]wfs.JobID{}, tasks: map[string]bool{}}
+			s.units[key] = u
+			s.issued[c.ID] = &issued{until: c.Expiry.Time(), job: key}
+		} else {
+			minted = false
+		}
+	}
+	u.jobs[id.String()] = id
+	u.tasks[id.Cycle+"/"+id.Task] = true
+	tok := u.tok
+	s.mu.Unlock()
+	if minted || !s.store.perUnit() {
+		if err := s.store.put(id, key, tok); err != nil {
 			return fmt.Errorf("store job token: %w", err)
 		}
-	case EventJobEnd:
-		if s.pol.name != PolicyJob {
-			return nil
-		}
-		id := ev.Job.String()
-		s.mu.Lock()
-		jti, ok := s.jobs[id]
-		delete(s.jobs, id)
-		delete(s.issued, jti)
+	}
+	return nil
+}
+
+// jobEnded retires what a job's end retires: its token (job policy), its
+// task's unless the task will retry (task policy), its cycle point's once
+// no task of it is live (cycle policy). The status store strips the
+// token from the job's job.status at every job end.
+func (s *tokenServer) jobEnded(id wfs.JobID, retrying bool) error {
+	key := s.pol.unit(id)
+	s.mu.Lock()
+	u, ok := s.units[key]
+	if !ok {
 		s.mu.Unlock()
-		if !ok {
-			return nil
+		return nil
+	}
+	delete(u.jobs, id.String())
+	if !retrying {
+		delete(u.tasks, id.Cycle+"/"+id.Task)
+	}
+	retire := false
+	switch s.pol.name {
+	case PolicyJob:
+		retire = true
+	case PolicyTask:
+		retire = !retrying
+	case PolicyCycle:
+		retire = len(u.tasks) == 0
+	}
+	if retire {
+		delete(s.units, key)
+		delete(s.issued, u.jti)
+	}
+	s.mu.Unlock()
+	if !s.store.perUnit() {
+		if err := s.store.remove(id, key); err != nil {
+			return fmt.Errorf("revoke job token: %w", err)
 		}
-		if err := s.store.remove(ev.Job); err != nil {
+	} else if retire {
+		if err := s.store.remove(id, key); err != nil {
 			return fmt.Errorf("revoke job token: %w", err)
 		}
 	}
 	return nil
+}
+
+// jobScopeAllows reports whether scopes let a token send messages for job
+// (cycle/task/NN): job.message alone, job.message:<job>, or a prefix scope
+// job.message:<cycle>/ or job.message:<cycle>/<task>/.
+func jobScopeAllows(scopes []string, job string) bool {
+	for _, sc := range scopes {
+		if sc == ScopeJobMessage {
+			return true
+		}
+		rest, ok := strings.CutPrefix(sc, ScopeJobMessage+":")
+		if !ok || rest == "" {
+			continue
+		}
+		if rest == job || (strings.HasSuffix(rest, "/") && strings.HasPrefix(job, rest)) {
+			return true
+		}
+	}
+	return false
 }
 
 // Close revokes every live job token and deletes the token files and keys.
@@ -484,21 +594,30 @@ func (s *tokenServer) Close() error {
 	}
 	var errs []error
 	s.mu.Lock()
-	jobs := make([]string, 0, len(s.jobs))
-	for id := range s.jobs {
-		jobs = append(jobs, id)
-	}
+	units := s.units
 	var files []string
 	for _, e := range s.issued {
 		if e.file != "" {
 			files = append(files, e.file)
 		}
 	}
-	s.jobs, s.issued = map[string]string{}, map[string]*issued{}
+	s.units, s.issued = map[string]*unitToken{}, map[string]*issued{}
 	s.mu.Unlock()
-	for _, j := range jobs {
-		if id, err := wfs.ParseJobID(j); err == nil && s.store != nil {
-			errs = append(errs, s.store.remove(id))
+	for key, u := range units {
+		if s.store == nil {
+			break
+		}
+		if s.store.perUnit() {
+			var any wfs.JobID
+			for _, id := range u.jobs {
+				any = id
+				break
+			}
+			errs = append(errs, s.store.remove(any, key))
+			continue
+		}
+		for _, id := range u.jobs {
+			errs = append(errs, s.store.remove(id, key))
 		}
 	}
 	for _, f := range files {
