@@ -59,6 +59,21 @@ func Catalogue() []*Question {
 			Need: "run a job scenario with the stores and plain: `authbench run -scenario review-jobs -schemes plain,jwt:job=file,jwt:job=combined,jwt:job=status -until-decisive`",
 		},
 		{
+			ID: "Q5", Title: "where on the scale should tokens live: workflow, cycle point, task, job, set of commands or single command?",
+			Settles:   "one token credential at each point of the proposal's scale on the same cycling job load with retries: the latency it adds to a job message over plain (judged against the message budget), WFS CPU, files and fsyncs per job, and what a token stolen at that point grants",
+			Scenarios: []string{"review-scale"},
+			Option:    scaleOf,
+			Requires:  []string{opMessage},
+			Measures: []Measure{
+				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
+				{Label: "message {tail}", Figure: tailOf(opMessage), Paired: true, Budget: budgetMessage},
+				{Label: "files created/job", Figure: filesPerJob, Paired: true},
+				{Label: "fsyncs/job", Figure: fsyncsPerJob, Paired: true},
+			},
+			Rule: ruleScale,
+			Need: "run the scale scenario: `authbench run -scenario review-scale -schemes plain,jwt,jwt:cycle,jwt:task,jwt:job=file,jwt:shared=10s,jwt:command -until-decisive`",
+		},
+		{
 			ID: "Q10", Title: "shared-file-system jobs: treat like interactive commands (1i: a token per message) or like remote jobs (2i: a token per job)?",
 			Settles:   "the two policies on the same job load: the latency each adds to a job message (judged against the message budget) and the files each creates",
 			Scenarios: jobScenarios,

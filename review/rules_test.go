@@ -22,7 +22,10 @@ var budgets = map[string]time.Duration{
 // candidate at 10 ms plus a per-round difference (steady: within 5 ms of
 // its centre; wide: ±100 ms around it). The budget is 50 ms.
 func TestVerdictBranches(t *testing.T) {
-	const cli, job, flow = "review-cli", "review-jobs", "wlcg-transfer-user"
+	const cli, job, flow, scale = "review-cli", "review-jobs", "wlcg-transfer-user", "review-scale"
+	wfTok := tscheme{"jwt", authn}
+	taskTok := tscheme{"jwt:task", authn}
+	cycleTok := tscheme{"jwt:cycle", authn}
 	flowStats := map[string]float64{statRoundTrips: 3, statClientCreds: 1, statExchanges: 2, statAccessStored: 2, statRefreshStored: 1}
 	cmd, msg := vocab.OpCLICommand, vocab.OpJobMessage
 	within := func(f fig) []fig { return rounds(6, 10*ms, steady(1*ms), f) }
@@ -64,6 +67,13 @@ func TestVerdictBranches(t *testing.T) {
 			"inconclusive", false, []string{"straddles"}},
 		{"one store decided, one not", "Q-job", newRun(budgets).add(job, plain, msg, base(6)...).add(job, jobFile, msg, straddle(fig{files: 1})...).add(job, jobComb, msg, within(fig{files: 3})...),
 			"combined", false, []string{"not decided yet"}},
+		// Q5: the finest point within budget; a finer one undecided keeps it open.
+		{"task finest within", "Q5", newRun(budgets).add(scale, plain, msg, base(6)...).add(scale, wfTok, msg, within(fig{})...).add(scale, taskTok, msg, within(fig{files: 1})...).add(scale, jobFile, msg, over(fig{files: 1})...),
+			"task", true, []string{"finest point within the message budget is the task (`jwt:task`", "retries included", "job (`jwt:job=file`): over"}},
+		{"finer point undecided", "Q5", newRun(budgets).add(scale, plain, msg, base(6)...).add(scale, cycleTok, msg, within(fig{})...).add(scale, planA, msg, straddle(fig{files: 2})...),
+			"cycle point", false, []string{"is the cycle point", "A finer point is not decided yet", "`jwt:command`"}},
+		{"no point within", "Q5", newRun(budgets).add(scale, plain, msg, base(6)...).add(scale, wfTok, msg, over(fig{})...),
+			"none", true, []string{"no point of the scale"}},
 		// Q10.
 		{"2i", "Q10", newRun(budgets).add(job, plain, msg, base(6)...).add(job, planA, msg, within(fig{files: 4})...).add(job, jobFile, msg, within(fig{files: 2})...),
 			"2i", true, []string{"like remote jobs (2i)", "`jwt:job=file`"}},
