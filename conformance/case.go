@@ -211,7 +211,7 @@ func trunc(s string, n int) string {
 // Catalogue returns every case, in matrix order.
 func Catalogue() []Case {
 	var cs []Case
-	for _, group := range [][]Case{transportCases(), tokenCases(), jweCases(), confidentialityCases(), restCases(), authzCases(), wlcgCases()} {
+	for _, group := range [][]Case{transportCases(), tokenCases(), jweCases(), confidentialityCases(), restCases(), authzCases(), wlcgCases(), otpCases()} {
 		cs = append(cs, group...)
 	}
 	return cs

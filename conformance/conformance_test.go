@@ -129,6 +129,9 @@ func proofs() map[string]struct {
 	for id, p := range wlcgProofs() {
 		ps[id] = p
 	}
+	for id, p := range otpProofs() {
+		ps[id] = p
+	}
 	return ps
 }
 

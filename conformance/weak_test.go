@@ -64,6 +64,9 @@ type weakness struct {
 	// storageAllows, when set, is the wlcg part's storage rule in place of
 	// wlcg.Allows (see schemes.ConformanceWLCGStorageAllows).
 	storageAllows func(scopes []wlcg.Scope, op, path string) bool
+	// otpSkew, when set, is the totp part's skew window in steps in place
+	// of the spec's (a huge one lets stale and future codes in).
+	otpSkew uint
 }
 
 // weakRegistry returns the builtin parts wrapped with w.
@@ -118,6 +121,12 @@ func (p *weakPart) Server(ctx context.Context, env schemes.Env) (schemes.ServerP
 	}
 	if p.w.refetchAlways && p.name == "wlcg" {
 		if err := schemes.ConformanceWLCGRefetchInterval(sp, 0); err != nil {
+			_ = sp.Close()
+			return nil, err
+		}
+	}
+	if p.w.otpSkew > 0 && p.name == schemes.ProtoTOTP {
+		if err := schemes.ConformanceOTPSkew(sp, p.w.otpSkew); err != nil {
 			_ = sp.Close()
 			return nil, err
 		}
@@ -467,5 +476,28 @@ func wlcgProofs() map[string]struct {
 		"wlcg/alg-none":              {algs, "wlcg"},
 		"wlcg/hs256-jwks-key":        {algs, "wlcg/RS256"},
 		"wlcg/other-key":             {weakness{name: "accepts any credential", acceptAny: true}, "wlcg"},
+	}
+}
+
+// otpProofs are the weakened verifiers the otp/* cases must fail on (see
+// proofs): no replay memory, a huge skew window, code length not checked,
+// no revocation at job end, any credential accepted.
+func otpProofs() map[string]struct {
+	w    weakness
+	spec string
+} {
+	type proof = struct {
+		w    weakness
+		spec string
+	}
+	noReplay := weakness{name: "no replay memory", ignore: []string{"replayed"}}
+	return map[string]proof{
+		"otp/replay-step":        {noReplay, "totp"},
+		"otp/replay-concurrent":  {noReplay, "hotp"},
+		"otp/identity-swap":      {weakness{name: "accepts any credential", acceptAny: true}, "totp:job=30s/1"},
+		"otp/hotp-counter-reuse": {noReplay, "hotp:job=3"},
+		"otp/skew-outside":       {weakness{name: "huge skew window", otpSkew: 1000}, "totp"},
+		"otp/wrong-digits":       {weakness{name: "digit length not checked", ignore: []string{"digits"}}, "hotp"},
+		"otp/job-after-end":      {weakness{name: "ignores job end", noEnd: true}, "totp:job=30s/1"},
 	}
 }

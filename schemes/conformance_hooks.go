@@ -203,3 +203,68 @@ func ConformanceWLCGStorageAllows(srv *Server) func(scopes []wlcg.Scope, op, pat
 	}
 	return nil
 }
+
+// Hooks of the totp and hotp credentials for the conformance suite's otp/*
+// cases.
+
+// errNoOTP is returned by the otp hooks for a server part with no totp or
+// hotp credential.
+var errNoOTP = errors.New("scheme has no totp or hotp credential")
+
+// otpServerOf returns the otp server part p is or wraps, or nil.
+func otpServerOf(p ServerPart) *otpServer {
+	for range 8 { // bounded unwrapping
+		switch v := p.(type) {
+		case *otpServer:
+			return v
+		case ServerPartWrapper:
+			p = v.Unwrap()
+			continue
+		}
+		return nil
+	}
+	return nil
+}
+
+// ConformanceOTPSkew sets how many steps either side of its clock the totp
+// server part (or a part wrapping one) accepts, the spec's SKEW by default.
+// It is a knob for the conformance suite's own tests only: they set a huge
+// skew to show that the otp/skew-outside case catches a verifier that lets
+// stale and future codes in.
+func ConformanceOTPSkew(part ServerPart, skew uint) error {
+	s := otpServerOf(part)
+	if s == nil || s.conf.proto != ProtoTOTP {
+		return errNoOTP
+	}
+	s.mu.Lock()
+	s.skew = skew
+	s.mu.Unlock()
+	return nil
+}
+
+// OTPParams are the parameters of a totp or hotp spec, defaults filled in.
+type OTPParams struct {
+	// Proto is ProtoTOTP or ProtoHOTP; Policy is "workflow" or "job".
+	Proto, Policy string
+	// Step and Skew are TOTP's time step and skew window (in steps).
+	Step time.Duration
+	Skew uint
+	// Window is HOTP's look-ahead (in counters).
+	Window uint
+	// Digits is the code length.
+	Digits int
+}
+
+// ConformanceOTPParams parses a totp or hotp spec's parameters, so that the
+// conformance suite's otp/* cases can aim just outside the windows the
+// scheme says it keeps.
+func ConformanceOTPParams(sp Spec) (OTPParams, error) {
+	if sp.Credential != ProtoTOTP && sp.Credential != ProtoHOTP {
+		return OTPParams{}, errNoOTP
+	}
+	c, err := parseOTP(sp.Credential, sp)
+	if err != nil {
+		return OTPParams{}, err
+	}
+	return OTPParams{Proto: c.proto, Policy: c.policy, Step: c.step, Skew: c.skew, Window: c.window, Digits: c.digits.Length()}, nil
+}

@@ -50,6 +50,8 @@ func Builtin() *Registry {
 	r.Register(jwtInfo())
 	r.Register(jweInfo())
 	r.Register(wlcgInfo())
+	r.Register(totpInfo())
+	r.Register(hotpInfo())
 	RegisterCurve(r)
 	return r
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what authbench needs to build and test: libzmq (with libsodium, for
-# CURVE) and pkg-config for cgo, and Debian's python3-zmq, python3-jose and
-# python3-jwcrypto for the interop tests. Runs apt-get only when something is
-# missing; as a non-root user it prints the exact command and exits non-zero.
+# CURVE) and pkg-config for cgo, and Debian's python3-zmq, python3-jose,
+# python3-jwcrypto and python3-pyotp for the interop tests. Runs apt-get only
+# when something is missing; as a non-root user it prints the exact command
+# and exits non-zero.
 set -euo pipefail
 
 need=()
@@ -13,6 +14,7 @@ if [ "${AUTHBENCH_SKIP_PYTHON:-}" != 1 ] && [ -x /usr/bin/python3 ]; then
   /usr/bin/python3 -c 'import zmq' 2>/dev/null || need+=(python3-zmq)
   /usr/bin/python3 -c 'import jose' 2>/dev/null || need+=(python3-jose)
   /usr/bin/python3 -c 'import jwcrypto' 2>/dev/null || need+=(python3-jwcrypto)
+  /usr/bin/python3 -c 'import pyotp' 2>/dev/null || need+=(python3-pyotp)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
