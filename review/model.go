@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/authbench/authbench/results"
@@ -198,7 +199,49 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun) *Answer 
 		a.Notes = append(a.Notes, issuerNotes(a, scs)...)
 	}
 	a.Verdict = q.Rule(a)
+	if !q.Alone {
+		a.Verdict.Text += " " + fsClause(a, scs)
+	}
 	return a
+}
+
+// fsClause says which file-system model the answer's figures hold for: the
+// models (results.Result.FSModel) of the rounds its rows were taken from,
+// the run directory's own disk when none was applied.
+func fsClause(a *Answer, scs []*scenario) string {
+	seen := map[string]bool{}
+	var models []string
+	for _, r := range a.Rows {
+		for _, sc := range scs {
+			if sc.name != r.Scenario {
+				continue
+			}
+			for _, s := range sc.schemes {
+				if s.name != r.Scheme && s.name != r.Baseline {
+					continue
+				}
+				for _, res := range s.rounds {
+					if !seen[res.FSModel] {
+						seen[res.FSModel] = true
+						models = append(models, res.FSModel)
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(models)
+	var named []string
+	for _, m := range models {
+		if m == "" {
+			named = append(named, "the run directory's own disk, no latency model")
+		} else {
+			named = append(named, "the file-system model `"+m+"`")
+		}
+	}
+	if len(named) == 0 {
+		return ""
+	}
+	return "File system: these figures hold for " + strings.Join(named, " and ") + "."
 }
 
 // baseline returns the scheme sc's candidates are paired with.

@@ -142,3 +142,26 @@ func TestIssuerNote(t *testing.T) {
 		t.Fatalf("notes %q, want one starting %q", notes, want)
 	}
 }
+
+// TestVerdictNamesFSModel: a verdict says which file-system model its
+// figures hold for: the disk as measured, or the model the runs applied.
+func TestVerdictNamesFSModel(t *testing.T) {
+	msg := vocab.OpJobMessage
+	for _, tc := range []struct{ model, want string }{
+		{"", "File system: these figures hold for the run directory's own disk, no latency model."},
+		{"model=nfs-lan,metadata_rtt=1ms,fsync=5ms", "File system: these figures hold for the file-system model `model=nfs-lan,metadata_rtt=1ms,fsync=5ms`."},
+	} {
+		run := newRun(budgets).add("review-jobs", plain, msg, base(6)...).
+			add("review-jobs", jobFile, msg, rounds(6, 10*ms, steady(1*ms), fig{files: 1})...)
+		for _, r := range run.run.Results {
+			r.FSModel = tc.model
+		}
+		m := Evaluate([]*results.Run{run.run}, Options{})
+		if a := find(t, m, "Q-job"); !strings.HasSuffix(a.Verdict.Text, tc.want) {
+			t.Errorf("model %q: verdict %q does not end %q", tc.model, a.Verdict.Text, tc.want)
+		}
+		if a := find(t, m, "Q-wlcg"); strings.Contains(a.Verdict.Text, "File system") {
+			t.Errorf("an unanswered question names a file system: %q", a.Verdict.Text)
+		}
+	}
+}
