@@ -67,7 +67,9 @@ run: build
 	./$(BIN) report -o $(OUT)/REPORT.md $(OUT)
 
 # The design review: REPORT.md, its plots and the data it was made from
-# (REPORT-data/) at the repository root, in about 12 minutes on two cores.
+# (REPORT-data/) at the repository root, in about 15 minutes on two cores.
+# Q-A/B and Q-job run twice: on the local disk and on the nfs-lan
+# file-system model (review-cli-nfs, review-jobs-nfs).
 # Each review scenario adds interleaved rounds (each in a random order)
 # until every design question it answers has a decisive verdict, or its
 # -max-time; then the WLCG token flows, a short capacity search, the
@@ -76,10 +78,14 @@ REVIEW_CLI ?= plain,wlcg,jwt:command,jwt:shared=10s,jwt:timed=60s/6s,jwe,curve
 REVIEW_JOBS ?= plain,jwt:command,jwt:job=file,jwt:job=combined,jwt:job=status,curve,curve-job
 REVIEW_PYTHON ?= plain,curve,curve-job
 REVIEW_SCALE ?= plain,jwt,jwt:cycle,jwt:task,jwt:job=file,jwt:shared=10s,jwt:command
+REVIEW_CLI_NFS ?= plain,jwt:command,jwt:shared=10s,jwt:timed=60s/6s
+REVIEW_JOBS_NFS ?= plain,jwt:command,jwt:job=file,jwt:job=combined,jwt:job=status
 report: build
 	rm -rf REPORT-data REPORT-plots
 	./$(BIN) run -quiet -probe 50 -until-decisive -max-time 2m15s -scenario review-cli -schemes $(REVIEW_CLI) -out REPORT-data/cli
 	./$(BIN) run -quiet -probe 50 -until-decisive -max-time 2m15s -scenario review-jobs -schemes $(REVIEW_JOBS) -out REPORT-data/jobs
+	./$(BIN) run -quiet -probe 0 -until-decisive -max-time 1m30s -scenario review-cli-nfs -schemes $(REVIEW_CLI_NFS) -out REPORT-data/cli-nfs
+	./$(BIN) run -quiet -probe 0 -until-decisive -max-time 1m30s -scenario review-jobs-nfs -schemes $(REVIEW_JOBS_NFS) -out REPORT-data/jobs-nfs
 	./$(BIN) run -quiet -probe 0 -until-decisive -max-time 2m -scenario review-scale -schemes $(REVIEW_SCALE) -out REPORT-data/scale
 	./$(BIN) run -quiet -probe 0 -until-decisive -max-time 1m15s -scenario review-python -schemes $(REVIEW_PYTHON) -out REPORT-data/python
 	./$(BIN) run -quiet -until-decisive -max-time 2m15s -scenario wlcg-transfer-service -scenario wlcg-transfer-user -scenario wlcg-transfer-groups -schemes wlcg -out REPORT-data/wlcg

@@ -17,11 +17,12 @@ const (
 	budgetPython  = "python_added_budget"
 )
 
-// The scenarios questions read: the review suite's first, then the
-// longer built-ins a user may run.
+// The scenarios questions read: the review suite's first (on the local
+// disk, then on the nfs-lan file-system model), then the longer built-ins
+// a user may run.
 var (
-	cliScenarios = []string{"review-cli", "cli-interactive", "cli-burst", "cycle-point"}
-	jobScenarios = []string{"review-jobs", "job-storm", "cycle-point", "dispatch-burst"}
+	cliScenarios = []string{"review-cli", "review-cli-nfs", "cli-interactive", "cli-burst", "cycle-point"}
+	jobScenarios = []string{"review-jobs", "review-jobs-nfs", "job-storm", "cycle-point", "dispatch-burst"}
 )
 
 // Catalogue returns the design questions of DESIGN.md section 1, in the

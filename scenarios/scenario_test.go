@@ -20,7 +20,7 @@ func TestBuiltinsParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"cli-burst", "cli-interactive", "cycle-point", "dispatch-burst", "job-storm", "live-jobs-10k",
-		"python-message", "review-cli", "review-jobs", "review-python", "review-scale", "site-day", "smoke", "uis-poll", "uis-session", "user-loop",
+		"python-message", "review-cli", "review-cli-nfs", "review-jobs", "review-jobs-nfs", "review-python", "review-scale", "site-day", "smoke", "uis-poll", "uis-session", "user-loop",
 		"wlcg-transfer-groups", "wlcg-transfer-service", "wlcg-transfer-user"}
 	var got []string
 	for _, s := range all {
