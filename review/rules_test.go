@@ -69,7 +69,7 @@ func TestVerdictBranches(t *testing.T) {
 			"combined", false, []string{"not decided yet"}},
 		// Q5: the finest point within budget; a finer one undecided keeps it open.
 		{"task finest within", "Q5", newRun(budgets).add(scale, plain, msg, base(6)...).add(scale, wfTok, msg, within(fig{})...).add(scale, taskTok, msg, within(fig{files: 1})...).add(scale, jobFile, msg, over(fig{files: 1})...),
-			"task", true, []string{"finest point within the message budget is the task (`jwt:task`", "retries included", "job (`jwt:job=file`): over"}},
+			"task", true, []string{"finest point within the message budget is the task: `jwt:task`", "retries included", "job (`jwt:job=file`): over"}},
 		{"finer point undecided", "Q5", newRun(budgets).add(scale, plain, msg, base(6)...).add(scale, cycleTok, msg, within(fig{})...).add(scale, planA, msg, straddle(fig{files: 2})...),
 			"cycle point", false, []string{"is the cycle point", "A finer point is not decided yet", "`jwt:command`"}},
 		{"no point within", "Q5", newRun(budgets).add(scale, plain, msg, base(6)...).add(scale, wfTok, msg, over(fig{})...),

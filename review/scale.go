@@ -95,7 +95,7 @@ func ruleScale(a *Answer) Verdict {
 	}
 	p, _ := scaleByOption(best.option)
 	v := Verdict{Outcome: p.name, Decisive: len(finerUndecided) == 0,
-		Text: fmt.Sprintf("the finest point within the message budget is the %s (`%s`, %s): a token stolen there grants %s.", p.name, best.scheme(), summaryOf(best.worst()), p.stolen)}
+		Text: fmt.Sprintf("the finest point within the message budget is the %s: `%s` %s; a token stolen there grants %s.", p.name, best.scheme(), summaryOf(best.worst()), p.stolen)}
 	if len(finerUndecided) > 0 {
 		in := inconclusive(finerUndecided...)
 		v.Text += " A finer point is not decided yet: " + in.Text + "."
