@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/authbench/authbench/schemes"
@@ -148,42 +147,8 @@ func runOTPReplayStep(ctx context.Context, e *Env) Result {
 }
 
 func runOTPReplayConcurrent(ctx context.Context, e *Env) Result {
-	t, err := e.Start(TargetConfig{})
-	if err != nil {
-		return broken("start", err)
-	}
-	const rounds = 5
-	for round := 1; round <= rounds; round++ {
-		// An identity per round: a TOTP client has one code per step.
-		p, err := t.Prepare(ctx, otpWho(fmt.Sprintf("concurrent-%d", round)), wfs.CmdHold, nil)
-		if err != nil {
-			return broken("genuine client", err)
-		}
-		errs := make([]error, 2)
-		var wg sync.WaitGroup
-		for i := range errs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, errs[i] = t.SendPrepared(ctx, p)
-			}()
-		}
-		wg.Wait()
-		p.Close()
-		ok := 0
-		for _, err := range errs {
-			switch classify(err) {
-			case accepted:
-				ok++
-			case unexpected:
-				return failf("round %d: not refused as unauthorised: %v", round, err)
-			}
-		}
-		if ok != 1 {
-			return failf("round %d: %d of 2 concurrent uses accepted, want exactly 1 (%v)", round, ok, errors.Join(errs...))
-		}
-	}
-	return passf("%d rounds: exactly one of each concurrent pair accepted", rounds)
+	// An identity per round: a TOTP client has one code per step.
+	return concurrentPairs(ctx, e, func(round int) Who { return otpWho(fmt.Sprintf("concurrent-%d", round)) })
 }
 
 func runOTPIdentitySwap(ctx context.Context, e *Env) Result {

@@ -35,13 +35,20 @@ func runReplaySequential(ctx context.Context, e *Env) Result {
 }
 
 func runReplayConcurrent(ctx context.Context, e *Env) Result {
+	return concurrentPairs(ctx, e, func(int) Who { return CLI() })
+}
+
+// concurrentPairs sends each of 5 genuine requests twice at once, the
+// request of round i prepared by who(i), and passes when exactly one of
+// each pair is accepted and the other refused as unauthorised.
+func concurrentPairs(ctx context.Context, e *Env, who func(round int) Who) Result {
 	t, err := e.Start(TargetConfig{})
 	if err != nil {
 		return broken("start", err)
 	}
 	const rounds = 5
 	for round := 1; round <= rounds; round++ {
-		p, err := t.Prepare(ctx, CLI(), wfs.CmdHold, nil)
+		p, err := t.Prepare(ctx, who(round), wfs.CmdHold, nil)
 		if err != nil {
 			return broken("genuine client", err)
 		}
