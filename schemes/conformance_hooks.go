@@ -96,20 +96,25 @@ func ConformanceIssue(srv *Server, typ, sub string, ttl time.Duration, scopes ..
 // credential.
 var errNoWLCG = errors.New("scheme has no wlcg credential")
 
-// wlcgServerOf returns the wlcg relying party p is or wraps, or nil.
-func wlcgServerOf(p ServerPart) *wlcgServer {
-	for range 8 { // bounded unwrapping
-		switch v := p.(type) {
-		case *wlcgServer:
+// partOf returns the server part of type T that p is or wraps (through at
+// most 8 ServerPartWrappers), or T's zero value.
+func partOf[T ServerPart](p ServerPart) T {
+	for range 8 {
+		if v, ok := p.(T); ok {
 			return v
-		case ServerPartWrapper:
-			p = v.Unwrap()
-			continue
 		}
-		return nil
+		w, ok := p.(ServerPartWrapper)
+		if !ok {
+			break
+		}
+		p = w.Unwrap()
 	}
-	return nil
+	var zero T
+	return zero
 }
+
+// wlcgServerOf returns the wlcg relying party p is or wraps, or nil.
+func wlcgServerOf(p ServerPart) *wlcgServer { return partOf[*wlcgServer](p) }
 
 // wlcgServer returns the relying party of the server's wlcg credential, or
 // nil when the scheme has none.
@@ -212,19 +217,7 @@ func ConformanceWLCGStorageAllows(srv *Server) func(scopes []wlcg.Scope, op, pat
 var errNoOTP = errors.New("scheme has no totp or hotp credential")
 
 // otpServerOf returns the otp server part p is or wraps, or nil.
-func otpServerOf(p ServerPart) *otpServer {
-	for range 8 { // bounded unwrapping
-		switch v := p.(type) {
-		case *otpServer:
-			return v
-		case ServerPartWrapper:
-			p = v.Unwrap()
-			continue
-		}
-		return nil
-	}
-	return nil
-}
+func otpServerOf(p ServerPart) *otpServer { return partOf[*otpServer](p) }
 
 // ConformanceOTPSkew sets how many steps either side of its clock the totp
 // server part (or a part wrapping one) accepts, the spec's SKEW by default.
