@@ -3,12 +3,14 @@ package review
 import (
 	"sort"
 
+	"github.com/authbench/authbench/figures"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/vocab"
 )
 
-// scenario is one scenario's results: its schemes in the order the run
-// lists them, each with its rounds.
+// scenario is one scenario's results as the review weighs them (from
+// figures.Collect): its schemes in the order the run lists them, each
+// with the rounds that ran to the end.
 type scenario struct {
 	name     string
 	budgets  map[string]float64
@@ -16,7 +18,7 @@ type scenario struct {
 	schemes  []*scheme
 }
 
-// scheme is one scheme's rounds in one scenario.
+// scheme is one scheme's complete rounds in one scenario.
 type scheme struct {
 	name   string
 	spec   vocab.Spec
@@ -37,77 +39,28 @@ func (s *scheme) roundNumbers() []int {
 	return ns
 }
 
-// collect groups the runs' results by scenario and scheme.
-func collect(runs []*results.Run) []*scenario {
+// collect groups the runs' results by scenario and scheme (figures.Collect),
+// keeping each scheme's complete rounds: an interrupted round is no sample.
+func collect(runs []*results.Run) ([]*scenario, error) {
+	scs, err := figures.Collect(runs)
+	if err != nil {
+		return nil, err
+	}
 	var out []*scenario
-	byName := map[string]*scenario{}
-	for _, run := range runs {
-		for _, r := range run.Results {
-			sc := byName[r.Scenario]
-			if sc == nil {
-				sc = &scenario{name: r.Scenario}
-				byName[r.Scenario] = sc
-				out = append(out, sc)
+	for _, fsc := range scs {
+		sc := &scenario{name: fsc.Name, commands: fsc.Commands()}
+		if fsc.Budgets != nil {
+			sc.budgets = map[string]float64{}
+			for k, v := range fsc.Budgets {
+				sc.budgets[k] = float64(v)
 			}
-			for _, c := range runCommands(run) {
-				if !contains(sc.commands, c) {
-					sc.commands = append(sc.commands, c)
-				}
-			}
-			if len(r.Budgets) > 0 && sc.budgets == nil {
-				sc.budgets = map[string]float64{}
-				for k, v := range r.Budgets {
-					sc.budgets[k] = float64(v)
-				}
-			}
-			var s *scheme
-			for _, x := range sc.schemes {
-				if x.name == r.Scheme {
-					s = x
-				}
-			}
-			if s == nil {
-				s = &scheme{name: r.Scheme, rounds: map[int]*results.Result{}}
-				s.spec, s.claims, s.known = specOf(r)
-				sc.schemes = append(sc.schemes, s)
-			}
-			if r.Partial {
-				continue // an interrupted round is no sample
-			}
-			s.rounds[r.Round] = r
 		}
-	}
-	return out
-}
-
-// specOf returns a result's parsed spec and declared claims.
-func specOf(r *results.Result) (vocab.Spec, vocab.Claims, bool) {
-	var sp vocab.Spec
-	if r.Spec != nil {
-		sp = *r.Spec
-	} else {
-		raw := r.Canonical
-		if raw == "" {
-			raw = r.Scheme
+		for _, fs := range fsc.Schemes {
+			sc.schemes = append(sc.schemes, &scheme{name: fs.Name, spec: fs.Spec, claims: fs.Claims, known: fs.Known, rounds: fs.Complete()})
 		}
-		sp, _ = vocab.ParseSpec(raw)
+		out = append(out, sc)
 	}
-	if r.Claims == nil {
-		return sp, vocab.Claims{}, false
-	}
-	return sp, *r.Claims, true
-}
-
-// runCommands lists the commands that made a run (its sources' when merged).
-func runCommands(run *results.Run) []string {
-	if len(run.Sources) == 0 {
-		return []string{run.Command}
-	}
-	var cs []string
-	for _, s := range run.Sources {
-		cs = append(cs, s.Command)
-	}
-	return cs
+	return out, nil
 }
 
 func contains(xs []string, s string) bool {

@@ -1,6 +1,7 @@
 package review
 
 import (
+	"testing"
 	"time"
 
 	"github.com/authbench/authbench/results"
@@ -34,7 +35,8 @@ type tscheme struct {
 type fig struct {
 	lat   time.Duration // every op recorded at this latency
 	ops   int           // ops recorded (default 200)
-	cpu   time.Duration // WFS CPU per request (default 200µs)
+	cpu   time.Duration // WFS CPU per operation (default 200µs)
+	reqs  int           // WFS requests per operation (default 1)
 	files int64         // files created per job
 	peak  int64
 	errs  int64
@@ -66,6 +68,10 @@ func (b *builder) add(sc string, s tscheme, op string, rounds ...fig) *builder {
 		if f.cpu == 0 {
 			f.cpu = 200 * time.Microsecond
 		}
+		if f.reqs == 0 {
+			f.reqs = 1
+		}
+		reqs := int64(f.ops * f.reqs)
 		h := results.NewHistogram()
 		for range f.ops {
 			h.Record(f.lat)
@@ -81,12 +87,31 @@ func (b *builder) add(sc string, s tscheme, op string, rounds ...fig) *builder {
 			Scenario: sc, Scheme: s.name, Canonical: sp.Canonical(), Spec: &spec, Claims: &c,
 			Budgets: b.budgets, Round: i + 1, Duration: time.Second, Ops: []*results.Op{o},
 			Jobs: jobs, Files: results.FileStats{Created: f.files * jobs, PeakLive: f.peak}, SchemeStats: f.stats,
-			Server: results.ServerStats{Requests: 1000},
-			ServerProcess: &results.ServerProcess{Requests: 1000, UserSeconds: f.cpu.Seconds() * 1000,
+			Commands: commands(op, f.ops),
+			Server:   results.ServerStats{Requests: reqs},
+			ServerProcess: &results.ServerProcess{Requests: reqs, UserSeconds: f.cpu.Seconds() * float64(f.ops),
 				Handshake: &results.HandshakeProbe{Ops: 100, Fresh: f.cpu + time.Millisecond, Reused: f.cpu}},
 		})
 	}
 	return b
+}
+
+// commands are the commands a synthetic round of op issued.
+func commands(op string, ops int) int64 {
+	if op == vocab.OpCLICommand {
+		return int64(ops)
+	}
+	return 0
+}
+
+// evaluate is Evaluate, failing t on an error.
+func evaluate(t testing.TB, runs []*results.Run, opts Options) *Model {
+	t.Helper()
+	m, err := Evaluate(runs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // rounds makes n rounds at lat + delta(i).

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/authbench/authbench/figures"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stats"
 	"github.com/authbench/authbench/vocab"
@@ -70,12 +71,17 @@ type Row struct {
 // Stat is one measure of a row: the median over rounds (of paired
 // differences, when Paired) with its confidence interval.
 type Stat struct {
-	Label  string         `json:"label"`
-	Unit   Unit           `json:"unit"`
-	Tail   string         `json:"tail,omitempty"` // "p99" or "p90" for tail figures
-	Paired bool           `json:"paired,omitempty"`
-	Valid  bool           `json:"valid"`
-	CI     stats.Interval `json:"ci"`
+	Label string `json:"label"`
+	Unit  Unit   `json:"unit"`
+	// Per is the unit of work the figure is divided by ("" for none).
+	Per    figures.Work `json:"per,omitempty"`
+	Tail   string       `json:"tail,omitempty"` // "p99" or "p90" for tail figures
+	Paired bool         `json:"paired,omitempty"`
+	// Secondary marks a figure shown beside the question's own (per WFS
+	// request where the question weighs a command or a job message).
+	Secondary bool           `json:"secondary,omitempty"`
+	Valid     bool           `json:"valid"`
+	CI        stats.Interval `json:"ci"`
 	// Diffs are the per-round values the interval was formed from.
 	Diffs []float64 `json:"values,omitempty"`
 }
@@ -125,18 +131,22 @@ type Options struct {
 	Capacity []*results.CapacityRun
 }
 
-// Evaluate computes the review of runs.
-func Evaluate(runs []*results.Run, opts Options) *Model {
+// Evaluate computes the review of runs. It fails on results it cannot
+// group (figures.Collect).
+func Evaluate(runs []*results.Run, opts Options) (*Model, error) {
 	qs := opts.Questions
 	if qs == nil {
 		qs = Catalogue()
 	}
-	scs := collect(runs)
+	scs, err := collect(runs)
+	if err != nil {
+		return nil, fmt.Errorf("review: %w", err)
+	}
 	m := &Model{}
 	for _, q := range qs {
 		m.Questions = append(m.Questions, q.answer(scs, opts.Capacity))
 	}
-	return m
+	return m, nil
 }
 
 // Decisive reports whether every question the data can answer has a
@@ -331,12 +341,11 @@ func (q *Question) row(sc *scenario, s, base *scheme, opt string) *Row {
 
 // stat evaluates m for s (paired with base when m.Paired).
 func (m Measure) stat(s, base *scheme) Stat {
-	st := Stat{Label: m.Label, Unit: m.Figure.unit, Paired: m.Paired}
+	st := Stat{Label: m.Label, Unit: m.Figure.Unit, Per: m.Figure.Per, Paired: m.Paired, Secondary: m.Secondary}
 	tail := 99.0
-	if m.Figure.op != "" {
-		tail = 99
+	if op := m.Figure.TailOp; op != "" {
 		st.Tail = "p99"
-		if minOps(s, m.Figure.op) < results.MinOps(99) || (m.Paired && base != nil && minOps(base, m.Figure.op) < results.MinOps(99)) {
+		if minOps(s, op) < results.MinOps(99) || (m.Paired && base != nil && minOps(base, op) < results.MinOps(99)) {
 			tail = 90
 			st.Tail = "p90"
 		}
@@ -344,7 +353,7 @@ func (m Measure) stat(s, base *scheme) Stat {
 	vals := func(x *scheme) map[int]float64 {
 		out := map[int]float64{}
 		for n, r := range x.rounds {
-			if v, ok := m.Figure.value(r, tail); ok && !math.IsNaN(v) {
+			if v, ok := m.Figure.Value(r, tail); ok {
 				out[n] = v
 			}
 		}
@@ -448,18 +457,20 @@ func issuerNotes(a *Answer, scs []*scenario) []string {
 // statJSON is Stat as JSON: an interval bound that is infinite (too few
 // rounds for one) is null.
 type statJSON struct {
-	Label      string    `json:"label"`
-	Unit       Unit      `json:"unit"`
-	Tail       string    `json:"tail,omitempty"`
-	Paired     bool      `json:"paired,omitempty"`
-	Valid      bool      `json:"valid"`
-	Center     float64   `json:"median"`
-	Lo         *float64  `json:"lo"`
-	Hi         *float64  `json:"hi"`
-	Confidence float64   `json:"confidence"`
-	N          int       `json:"rounds"`
-	Exact      bool      `json:"exact,omitempty"`
-	Values     []float64 `json:"values,omitempty"`
+	Label      string       `json:"label"`
+	Unit       Unit         `json:"unit"`
+	Per        figures.Work `json:"per,omitempty"`
+	Tail       string       `json:"tail,omitempty"`
+	Paired     bool         `json:"paired,omitempty"`
+	Secondary  bool         `json:"secondary,omitempty"`
+	Valid      bool         `json:"valid"`
+	Center     float64      `json:"median"`
+	Lo         *float64     `json:"lo"`
+	Hi         *float64     `json:"hi"`
+	Confidence float64      `json:"confidence"`
+	N          int          `json:"rounds"`
+	Exact      bool         `json:"exact,omitempty"`
+	Values     []float64    `json:"values,omitempty"`
 }
 
 // MarshalJSON writes st with null for an infinite bound (JSON has no
@@ -471,7 +482,7 @@ func (st Stat) MarshalJSON() ([]byte, error) {
 		}
 		return &x
 	}
-	return json.Marshal(statJSON{Label: st.Label, Unit: st.Unit, Tail: st.Tail, Paired: st.Paired, Valid: st.Valid,
+	return json.Marshal(statJSON{Label: st.Label, Unit: st.Unit, Per: st.Per, Tail: st.Tail, Paired: st.Paired, Secondary: st.Secondary, Valid: st.Valid,
 		Center: st.CI.Center, Lo: finite(st.CI.Lo), Hi: finite(st.CI.Hi), Confidence: st.CI.Confidence, N: st.CI.N,
 		Exact: st.CI.Exact, Values: st.Diffs})
 }
@@ -488,7 +499,7 @@ func (st *Stat) UnmarshalJSON(b []byte) error {
 		}
 		return *p
 	}
-	*st = Stat{Label: j.Label, Unit: j.Unit, Tail: j.Tail, Paired: j.Paired, Valid: j.Valid, Diffs: j.Values,
+	*st = Stat{Label: j.Label, Unit: j.Unit, Per: j.Per, Tail: j.Tail, Paired: j.Paired, Secondary: j.Secondary, Valid: j.Valid, Diffs: j.Values,
 		CI: stats.Interval{Center: j.Center, Lo: bound(j.Lo, math.Inf(-1)), Hi: bound(j.Hi, math.Inf(1)),
 			Confidence: j.Confidence, N: j.N, Exact: j.Exact}}
 	return nil

@@ -23,7 +23,7 @@ func TestTailPercentile(t *testing.T) {
 		f := fig{ops: tc.ops}
 		run := newRun(budgets).add("review-cli", plain, cmd, rounds(6, 10*ms, func(int) time.Duration { return 0 }, f)...).
 			add("review-cli", planA, cmd, rounds(6, 10*ms, steady(1*ms), f)...)
-		m := Evaluate([]*results.Run{run.run}, Options{})
+		m := evaluate(t, []*results.Run{run.run}, Options{})
 		a := find(t, m, "Q-A/B")
 		st := a.Rows[0].judged()
 		if st.Tail != tc.want {
@@ -45,7 +45,7 @@ func TestNegativeCost(t *testing.T) {
 	cmd := vocab.OpCLICommand
 	run := newRun(budgets).add("review-cli", plain, cmd, base(6)...).
 		add("review-cli", planA, cmd, rounds(6, 10*ms, steady(-5*ms), fig{})...)
-	m := Evaluate([]*results.Run{run.run}, Options{})
+	m := evaluate(t, []*results.Run{run.run}, Options{})
 	a := find(t, m, "Q-A/B")
 	f := a.Rows[0].finding()
 	if !strings.Contains(f, "costs nothing measurable in command p90 (it measured 4.5ms lower; 95 % CI -7ms to -2ms, 6 rounds)") {
@@ -62,14 +62,14 @@ func TestClaimsDecideNotNames(t *testing.T) {
 	cmd := vocab.OpCLICommand
 	run := newRun(budgets).add("review-cli", plain, cmd, base(6)...).
 		add("review-cli", tscheme{"curve", vocab.Claims{Authenticates: true}}, cmd, rounds(6, 10*ms, steady(1*ms), fig{})...)
-	m := Evaluate([]*results.Run{run.run}, Options{})
+	m := evaluate(t, []*results.Run{run.run}, Options{})
 	if a := find(t, m, "Q-curve"); a.Verdict.Outcome != "no-data" {
 		t.Errorf("a scheme named curve that declares no confidentiality answered Q-curve: %s", a.Verdict.Text)
 	}
 	for _, r := range run.run.Results {
 		r.Claims = nil
 	}
-	m = Evaluate([]*results.Run{run.run}, Options{})
+	m = evaluate(t, []*results.Run{run.run}, Options{})
 	for _, a := range m.Questions {
 		if a.Verdict.Outcome != "no-data" {
 			t.Errorf("%s answered from results without declared claims", a.ID)
@@ -81,7 +81,7 @@ func TestClaimsDecideNotNames(t *testing.T) {
 func TestJSONRoundTrip(t *testing.T) {
 	cmd := vocab.OpCLICommand
 	run := newRun(budgets).add("review-cli", plain, cmd, base(6)...).add("review-cli", planA, cmd, rounds(6, 10*ms, steady(1*ms), fig{})...)
-	m := Evaluate([]*results.Run{run.run}, Options{})
+	m := evaluate(t, []*results.Run{run.run}, Options{})
 	var buf bytes.Buffer
 	if err := JSON(&buf, m); err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestJSONRoundTrip(t *testing.T) {
 func TestJSONTooFewRounds(t *testing.T) {
 	cmd := vocab.OpCLICommand
 	run := newRun(budgets).add("review-cli", plain, cmd, base(3)...).add("review-cli", planA, cmd, rounds(3, 10*ms, steady(1*ms), fig{})...)
-	m := Evaluate([]*results.Run{run.run}, Options{})
+	m := evaluate(t, []*results.Run{run.run}, Options{})
 	var buf bytes.Buffer
 	if err := JSON(&buf, m); err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func TestIssuerNote(t *testing.T) {
 	run := newRun(budgets).add("review-cli", plain, cmd, base(6)...).
 		add("review-cli", planA, cmd, rounds(6, 10*ms, steady(1*ms), fig{})...).
 		add("review-cli", tscheme{"wlcg", vocab.Claims{Authenticates: true, Expires: true}}, cmd, rounds(6, 10*ms, steady(1*ms), fig{stats: st})...)
-	m := Evaluate([]*results.Run{run.run}, Options{})
+	m := evaluate(t, []*results.Run{run.run}, Options{})
 	if a := find(t, m, "Q-A/B"); len(a.Rows) == 0 || slices.ContainsFunc(a.Notes, func(n string) bool { return strings.Contains(n, "issuer") }) {
 		t.Fatalf("Q-A/B (no wlcg row): rows %d, notes %q", len(a.Rows), a.Notes)
 	}
@@ -137,7 +137,7 @@ func TestIssuerNote(t *testing.T) {
 			notes = append(notes, n)
 		}
 	}
-	want := "`wlcg` in review-cli runs its issuer inside the WFS process, so its WFS CPU includes the issuer's: 12 token requests (and 12 discovery and JWKS requests) against 6000 WFS requests over 6 rounds, 4.0 per 1,000"
+	want := "`wlcg` in review-cli runs its issuer inside the WFS process, so its WFS CPU includes the issuer's: 12 token requests (and 12 discovery and JWKS requests) against 1200 WFS requests over 6 rounds, 20.0 per 1,000"
 	if len(notes) != 1 || !strings.HasPrefix(notes[0], want) {
 		t.Fatalf("notes %q, want one starting %q", notes, want)
 	}
@@ -156,7 +156,7 @@ func TestVerdictNamesFSModel(t *testing.T) {
 		for _, r := range run.run.Results {
 			r.FSModel = tc.model
 		}
-		m := Evaluate([]*results.Run{run.run}, Options{})
+		m := evaluate(t, []*results.Run{run.run}, Options{})
 		if a := find(t, m, "Q-job"); !strings.HasSuffix(a.Verdict.Text, tc.want) {
 			t.Errorf("model %q: verdict %q does not end %q", tc.model, a.Verdict.Text, tc.want)
 		}

@@ -1,6 +1,9 @@
 package review
 
-import "github.com/authbench/authbench/vocab"
+import (
+	"github.com/authbench/authbench/figures"
+	"github.com/authbench/authbench/vocab"
+)
 
 // Question is one design question, as data: which schemes it weighs and
 // against what, from which scenarios, by which measures, and the rule that
@@ -46,11 +49,15 @@ type Question struct {
 type Measure struct {
 	// Label is its column heading.
 	Label  string
-	Figure figure
+	Figure figures.Figure
 	// Paired takes the per-round difference against the baseline's round
 	// of the same number.
 	Paired bool
 	// Budget names the scenario budget (budgets: in its YAML) the measure
 	// is judged against; "" shows it without judging.
 	Budget string
+	// Secondary marks a figure shown beside the question's own: per WFS
+	// request where the question weighs a command or a job message. No
+	// rule reads it.
+	Secondary bool
 }

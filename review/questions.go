@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"fmt"
+	"github.com/authbench/authbench/figures"
 	"github.com/authbench/authbench/issuerload"
 	"strings"
 
@@ -31,14 +32,17 @@ func Catalogue() []*Question {
 	return []*Question{
 		{
 			ID: "Q-A/B", Title: "plan A (one-command tokens) or plan B (shared or timed tokens)?",
-			Settles:   "the latency each plan adds to a command over plain, paired by round, judged against the scenario's command budget; the WFS's CPU and file operations per request beside it",
+			Settles:   "the latency each plan adds to a command over plain, paired by round, judged against the scenario's command budget; the WFS's CPU, requests and file operations per command (every request the command takes) beside it",
 			Scenarios: cliScenarios,
 			Option:    planOf,
 			Requires:  []string{opCommand},
 			Measures: []Measure{
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
-				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
-				{Label: "file ops/request", Figure: fileOpsPerReq, Paired: true},
+				{Label: "WFS CPU/command", Figure: figures.ServerCPU(figures.Command), Paired: true},
+				{Label: "command {tail}", Figure: figures.Tail(opCommand), Paired: true, Budget: budgetCommand},
+				{Label: "file ops/command", Figure: figures.FileOps(figures.Command), Paired: true},
+				{Label: "requests/command", Figure: figures.Requests(figures.Command), Paired: true},
+				{Label: "WFS CPU/request", Figure: figures.ServerCPU(figures.Request), Paired: true, Secondary: true},
+				{Label: "file ops/request", Figure: figures.FileOps(figures.Request), Paired: true, Secondary: true},
 			},
 			Rule: rulePlans,
 			Need: "run a CLI scenario with the plans and plain: `authbench run -scenario review-cli -schemes plain,jwt:command,jwt:shared=10s,jwt:timed=60s/6s -until-decisive`",
@@ -50,11 +54,12 @@ func Catalogue() []*Question {
 			Option:    jobStoreOf,
 			Requires:  []string{opMessage},
 			Measures: []Measure{
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
-				{Label: "message {tail}", Figure: tailOf(opMessage), Paired: true, Budget: budgetMessage},
-				{Label: "files created/job", Figure: filesPerJob, Paired: true},
-				{Label: "peak live files", Figure: peakLiveFiles, Paired: true},
-				{Label: "fsyncs/job", Figure: fsyncsPerJob, Paired: true},
+				{Label: "WFS CPU/job message", Figure: figures.ServerCPU(figures.Message), Paired: true},
+				{Label: "message {tail}", Figure: figures.Tail(opMessage), Paired: true, Budget: budgetMessage},
+				{Label: "files created/job", Figure: figures.FilesCreated(figures.Job), Paired: true},
+				{Label: "peak live files", Figure: figures.PeakLiveFiles(), Paired: true},
+				{Label: "fsyncs/job", Figure: figures.Fsyncs(figures.Job), Paired: true},
+				{Label: "WFS CPU/request", Figure: figures.ServerCPU(figures.Request), Paired: true, Secondary: true},
 			},
 			Rule: ruleJobStore,
 			Need: "run a job scenario with the stores and plain: `authbench run -scenario review-jobs -schemes plain,jwt:job=file,jwt:job=combined,jwt:job=status -until-decisive`",
@@ -66,10 +71,11 @@ func Catalogue() []*Question {
 			Option:    scaleOf,
 			Requires:  []string{opMessage},
 			Measures: []Measure{
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
-				{Label: "message {tail}", Figure: tailOf(opMessage), Paired: true, Budget: budgetMessage},
-				{Label: "files created/job", Figure: filesPerJob, Paired: true},
-				{Label: "fsyncs/job", Figure: fsyncsPerJob, Paired: true},
+				{Label: "WFS CPU/job message", Figure: figures.ServerCPU(figures.Message), Paired: true},
+				{Label: "message {tail}", Figure: figures.Tail(opMessage), Paired: true, Budget: budgetMessage},
+				{Label: "files created/job", Figure: figures.FilesCreated(figures.Job), Paired: true},
+				{Label: "fsyncs/job", Figure: figures.Fsyncs(figures.Job), Paired: true},
+				{Label: "WFS CPU/request", Figure: figures.ServerCPU(figures.Request), Paired: true, Secondary: true},
 			},
 			Rule: ruleScale,
 			Need: "run the scale scenario: `authbench run -scenario review-scale -schemes plain,jwt,jwt:cycle,jwt:task,jwt:job=file,jwt:shared=10s,jwt:command -until-decisive`",
@@ -81,9 +87,10 @@ func Catalogue() []*Question {
 			Option:    q10Of,
 			Requires:  []string{opMessage},
 			Measures: []Measure{
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
-				{Label: "message {tail}", Figure: tailOf(opMessage), Paired: true, Budget: budgetMessage},
-				{Label: "files created/job", Figure: filesPerJob, Paired: true},
+				{Label: "WFS CPU/job message", Figure: figures.ServerCPU(figures.Message), Paired: true},
+				{Label: "message {tail}", Figure: figures.Tail(opMessage), Paired: true, Budget: budgetMessage},
+				{Label: "files created/job", Figure: figures.FilesCreated(figures.Job), Paired: true},
+				{Label: "WFS CPU/request", Figure: figures.ServerCPU(figures.Request), Paired: true, Secondary: true},
 			},
 			Rule: rule1i2i,
 			Need: "run a job scenario with both policies and plain: `authbench run -scenario review-jobs -schemes plain,jwt:command,jwt:job=file -until-decisive`",
@@ -95,10 +102,11 @@ func Catalogue() []*Question {
 			Option:    transportOf,
 			Requires:  []string{opCommand},
 			Measures: []Measure{
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
-				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
-				{Label: "WFS CPU/handshake", Figure: handshakeCPU},
-				{Label: "command p50", Figure: p50Of(opCommand), Paired: true},
+				{Label: "WFS CPU/command", Figure: figures.ServerCPU(figures.Command), Paired: true},
+				{Label: "command {tail}", Figure: figures.Tail(opCommand), Paired: true, Budget: budgetCommand},
+				{Label: "WFS CPU/handshake", Figure: figures.HandshakeCPU()},
+				{Label: "command p50", Figure: figures.P50(opCommand), Paired: true},
+				{Label: "WFS CPU/request", Figure: figures.ServerCPU(figures.Request), Paired: true, Secondary: true},
 			},
 			Rule: ruleCurve,
 			Wire: true,
@@ -112,10 +120,11 @@ func Catalogue() []*Question {
 			Baseline:  perTargetKeys,
 			Requires:  []string{opMessage},
 			Measures: []Measure{
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
-				{Label: "message {tail}", Figure: tailOf(opMessage), Paired: true, Budget: budgetMessage},
-				{Label: "files created/job", Figure: filesPerJob, Paired: true},
-				{Label: "peak live files", Figure: peakLiveFiles, Paired: true},
+				{Label: "WFS CPU/job message", Figure: figures.ServerCPU(figures.Message), Paired: true},
+				{Label: "message {tail}", Figure: figures.Tail(opMessage), Paired: true, Budget: budgetMessage},
+				{Label: "files created/job", Figure: figures.FilesCreated(figures.Job), Paired: true},
+				{Label: "peak live files", Figure: figures.PeakLiveFiles(), Paired: true},
+				{Label: "WFS CPU/request", Figure: figures.ServerCPU(figures.Request), Paired: true, Secondary: true},
 			},
 			Rule: ruleKeys,
 			Need: "run a job scenario with both key scopes: `authbench run -scenario review-jobs -schemes curve,curve-job -until-decisive`",
@@ -127,9 +136,10 @@ func Catalogue() []*Question {
 			Option:    joseOf,
 			Requires:  []string{opCommand},
 			Measures: []Measure{
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
-				{Label: "command {tail}", Figure: tailOf(opCommand), Paired: true, Budget: budgetCommand},
-				{Label: "bytes added/request", Figure: bytesAddedPerMsg},
+				{Label: "WFS CPU/command", Figure: figures.ServerCPU(figures.Command), Paired: true},
+				{Label: "command {tail}", Figure: figures.Tail(opCommand), Paired: true, Budget: budgetCommand},
+				{Label: "bytes added/request", Figure: figures.BytesAdded()},
+				{Label: "WFS CPU/request", Figure: figures.ServerCPU(figures.Request), Paired: true, Secondary: true},
 			},
 			Rule: ruleJose,
 			Wire: true,
@@ -142,10 +152,11 @@ func Catalogue() []*Question {
 			Option:    anySecured,
 			Requires:  []string{opPyProc},
 			Measures: []Measure{
-				{Label: "WFS CPU/request", Figure: serverCPU, Paired: true},
-				{Label: "process p50", Figure: p50Of(opPyProc), Paired: true, Budget: budgetPython},
-				{Label: "interpreter+import p50", Figure: p50Of(opPyInterp)},
-				{Label: "handshake p50", Figure: p50Of(vocab.OpJobHandshake), Paired: true},
+				{Label: "WFS CPU/job message", Figure: figures.ServerCPU(figures.Message), Paired: true},
+				{Label: "process p50", Figure: figures.P50(opPyProc), Paired: true, Budget: budgetPython},
+				{Label: "interpreter+import p50", Figure: figures.P50(opPyInterp)},
+				{Label: "handshake p50", Figure: figures.P50(vocab.OpJobHandshake), Paired: true},
+				{Label: "WFS CPU/request", Figure: figures.ServerCPU(figures.Request), Paired: true, Secondary: true},
 			},
 			Rule: rulePython,
 			Need: "run the Python client scenario: `authbench run -scenario review-python -schemes plain,curve,curve-job -until-decisive`",
@@ -160,13 +171,13 @@ func Catalogue() []*Question {
 			Alone:    true,
 			Requires: []string{opTransfer},
 			Measures: []Measure{
-				{Label: "issuer round trips/transfer", Figure: schemeStat(statRoundTrips)},
-				{Label: "client credentials/transfer", Figure: schemeStat(statClientCreds)},
-				{Label: "token exchanges/transfer", Figure: schemeStat(statExchanges)},
-				{Label: "refreshes/transfer", Figure: schemeStat(statRefreshes)},
-				{Label: "access tokens stored/transfer", Figure: schemeStat(statAccessStored)},
-				{Label: "refresh tokens stored/transfer", Figure: schemeStat(statRefreshStored)},
-				{Label: "transfer {tail}", Figure: tailOf(opTransfer), Budget: budgetTransferTokens},
+				{Label: "issuer round trips/transfer", Figure: figures.SchemeStat(statRoundTrips, figures.Transfer)},
+				{Label: "client credentials/transfer", Figure: figures.SchemeStat(statClientCreds, figures.Transfer)},
+				{Label: "token exchanges/transfer", Figure: figures.SchemeStat(statExchanges, figures.Transfer)},
+				{Label: "refreshes/transfer", Figure: figures.SchemeStat(statRefreshes, figures.Transfer)},
+				{Label: "access tokens stored/transfer", Figure: figures.SchemeStat(statAccessStored, figures.Transfer)},
+				{Label: "refresh tokens stored/transfer", Figure: figures.SchemeStat(statRefreshStored, figures.Transfer)},
+				{Label: "transfer {tail}", Figure: figures.Tail(opTransfer), Budget: budgetTransferTokens},
 			},
 			Rule: ruleWLCG,
 			Need: "run the token flows: `authbench run -scenario wlcg-transfer-service -scenario wlcg-transfer-user -scenario wlcg-transfer-groups -schemes wlcg -until-decisive`",
@@ -395,7 +406,7 @@ func ruleCurve(a *Answer) Verdict {
 			w = s
 		}
 	}
-	cpu := w.stat("WFS CPU/request")
+	cpu := w.stat("WFS CPU/command")
 	return Verdict{Outcome: "curve-default", Decisive: true, Text: fmt.Sprintf("CURVE is affordable: at worst `%s` %s; on the WFS it %s. Make CURVE the default: an unencrypted option buys no latency that matters (the capacity knee, where measured, says what it buys in throughput).",
 		w.scheme(), summaryOf(w.worst()), cpu.cost())}
 }

@@ -25,7 +25,7 @@ func JSON(w io.Writer, m *Model) error {
 func Markdown(w io.Writer, m *Model) error {
 	ew := results.NewMarkdownWriter(w)
 	ew.Printf("## Summary\n\n")
-	ew.Printf("Every judged figure is the median over rounds of a per-round paired difference against the baseline (schemes run in interleaved rounds, each round in a random order), with its %.0f %% confidence interval (order statistics: golang.org/x/perf's benchmath); a verdict needs the whole interval on one side of the budget the scenario states, otherwise it is inconclusive, with the rounds that would decide it. Tail latency is p99 only where every round has 1,000 operations or more, else p90, as labelled. Cells read median [interval].\n",
+	ew.Printf("Every judged figure is the median over rounds of a per-round paired difference against the baseline (schemes run in interleaved rounds, each round in a random order), with its %.0f %% confidence interval (order statistics: golang.org/x/perf's benchmath); a verdict needs the whole interval on one side of the budget the scenario states, otherwise it is inconclusive, with the rounds that would decide it. Tail latency is p99 only where every round has 1,000 operations or more, else p90, as labelled. Costs are per operation: WFS CPU per command or per job message is the WFS process's whole CPU over the measured window divided by the commands or job messages sent in it, so a scheme that makes two requests per command pays for both; figures per WFS request are secondary columns, labelled. Cells read median [interval].\n",
 		100*Confidence)
 	var rows [][]string
 	for _, a := range m.Questions {
@@ -67,6 +67,9 @@ func writeAnswer(w *results.MarkdownWriter, a *Answer) {
 		c = strings.ReplaceAll(c, "{tail}", tails[i])
 		if len(a.Rows[0].Stats) > i && a.Rows[0].Stats[i].Paired {
 			c = "Δ " + c
+		}
+		if len(a.Rows[0].Stats) > i && a.Rows[0].Stats[i].Secondary {
+			c += " (secondary)"
 		}
 		header = append(header, c)
 	}

@@ -89,7 +89,7 @@ func TestVerdictBranches(t *testing.T) {
 			"inconclusive", false, []string{"straddles"}},
 		// Q-curve.
 		{"curve affordable", "Q-curve", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, curve, cmd, within(fig{cpu: time.Millisecond})...),
-			"curve-default", true, []string{"CURVE is affordable", "on the WFS it adds +800µs to WFS CPU/request"}},
+			"curve-default", true, []string{"CURVE is affordable", "on the WFS it adds +800µs to WFS CPU/command"}},
 		{"curve over", "Q-curve", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, curve, cmd, over(fig{})...),
 			"keep-null", true, []string{"Keep an unencrypted option"}},
 		{"curve undecided", "Q-curve", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, curve, cmd, straddle(fig{})...),
@@ -131,7 +131,7 @@ func TestVerdictBranches(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.question+"/"+tc.name, func(t *testing.T) {
-			m := Evaluate([]*results.Run{tc.run.run}, Options{})
+			m := evaluate(t, []*results.Run{tc.run.run}, Options{})
 			a := find(t, m, tc.question)
 			if a.Verdict.Outcome != tc.outcome || a.Verdict.Decisive != tc.decisive {
 				t.Errorf("verdict %q decisive=%v, want %q decisive=%v: %s", a.Verdict.Outcome, a.Verdict.Decisive, tc.outcome, tc.decisive, a.Verdict.Text)

@@ -65,7 +65,10 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("report: -site: %w", err)
 		}
 	}
-	model := review.Evaluate(runs, review.Options{Capacity: caps})
+	model, err := review.Evaluate(runs, review.Options{Capacity: caps})
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
 	var buf bytes.Buffer
 	switch *format {
 	case "json":

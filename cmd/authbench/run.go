@@ -238,7 +238,10 @@ const maxRepeat = 1000
 // question can be decided by more rounds, or when another round as long as
 // the last would end past maxTime.
 func decisiveStop(run *results.Run, round int, elapsed, last, maxTime time.Duration) (bool, string) {
-	m := review.Evaluate([]*results.Run{run}, review.Options{})
+	m, err := review.Evaluate([]*results.Run{run}, review.Options{})
+	if err != nil {
+		return true, err.Error()
+	}
 	ok, pending := m.Decisive()
 	if ok {
 		return true, fmt.Sprintf("every question these results answer is decisive after %d rounds", round)
