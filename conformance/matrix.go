@@ -4,14 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"io"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/mdtable"
+	"github.com/authbench/authbench/vocab"
+
 	"github.com/authbench/authbench/schemes"
 )
 
@@ -256,7 +257,7 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	for _, s := range m.Schemes {
 		header = append(header, s.Spec)
 	}
-	t := results.Markdown(w, header...)
+	t := mdtable.New(w, header...)
 	for j, c := range m.Cases {
 		row := []string{c.ID, c.Claim}
 		for i := range m.Schemes {
@@ -270,7 +271,7 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 		return fmt.Errorf("matrix table: %w", err)
 	}
 	fmt.Fprintln(w)
-	st := results.Markdown(w, "scheme", "declared claims", "pass", "FAIL", "fail", "n/a")
+	st := mdtable.New(w, "scheme", "declared claims", "pass", "FAIL", "fail", "n/a")
 	for i, s := range m.Schemes {
 		var p, fD, fU, n int
 		for j := range m.Cases {
@@ -299,7 +300,7 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "### Failures")
 	fmt.Fprintln(w)
-	ft := results.Markdown(w, "scheme", "case", "claim", "declared", "detail")
+	ft := mdtable.New(w, "scheme", "case", "claim", "declared", "detail")
 	rows := 0
 	for _, declared := range []bool{true, false} {
 		for _, c := range m.Cells {
@@ -320,7 +321,7 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "### Cases")
 	fmt.Fprintln(w)
-	ct := results.Markdown(w, "case", "claim", "attack")
+	ct := mdtable.New(w, "case", "claim", "attack")
 	for _, c := range m.Cases {
 		if err := ct.Append([]string{c.ID, c.Claim, c.Title}); err != nil {
 			return fmt.Errorf("case table: %w", err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/authbench/authbench/mdtable"
 	"github.com/authbench/authbench/results"
 )
 
@@ -38,7 +39,7 @@ func WriteTable(w io.Writer, r *results.Result) error {
 	st := r.SchemeStats
 	fmt.Fprintf(w, "\n%s %s: %.0f transfers (%.0f failed, %.0f dropped); per transfer, measured at the issuer and modelled (package issuerload):\n",
 		r.Scenario, r.Scheme, st["flow.transfers"], st["flow.transfers_failed"], st["flow.transfers_dropped"])
-	t := results.Markdown(w, "per transfer", "measured", "without the login", "model")
+	t := mdtable.New(w, "per transfer", "measured", "without the login", "model")
 	login := st["leg.login_per_transfer"]
 	for _, row := range tableRows {
 		v, ok := st[row.measured]

@@ -7,14 +7,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/mdtable"
 )
 
 // WriteMarkdown writes the model as markdown: the inputs, a table per flow
 // (requests per hour by grant, tokens stored per hour, rows live, per
 // transfer figures), a table of the legs, and a short reading.
 func WriteMarkdown(w io.Writer, m *Model) error {
-	ew := results.NewMarkdownWriter(w)
+	ew := mdtable.NewWriter(w)
 	in := m.Inputs
 	ew.Printf("## Issuer load model\n\n")
 	ew.Printf("Inputs: %s transfers/h; queue waits %s; access tokens %s, refresh tokens %s, margin %s (a token is used or reused up to %s after its issue); %s; %s; %d user(s), %d group(s), %d SEs, %d SE pair(s); refresh policy %s; service storage tokens fetched %s.\n",
@@ -99,8 +99,8 @@ func reading(m *Model) string {
 
 // table renders rows under header with results.Markdown, returning the
 // first Append or Render error (write errors stay in ew).
-func table(ew *results.MarkdownWriter, rows [][]string, header ...string) error {
-	t := results.Markdown(ew, header...)
+func table(ew *mdtable.Writer, rows [][]string, header ...string) error {
+	t := mdtable.New(ew, header...)
 	for _, r := range rows {
 		if err := t.Append(r); err != nil {
 			return err

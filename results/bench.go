@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"unicode"
+
+	"github.com/authbench/authbench/mdtable"
 )
 
 // FormatBench writes run in the Go benchmark format
@@ -18,7 +20,7 @@ import (
 // created in the round per op. Each round is one sample, so benchstat
 // reports the spread over rounds. Name values are escaped by BenchName.
 func FormatBench(w io.Writer, run *Run) error {
-	ew := NewMarkdownWriter(w)
+	ew := mdtable.NewWriter(w)
 	cfg := []struct{ key, val string }{
 		{"cpu", run.Env.CPU},
 		{"host", run.Env.Host},

@@ -14,6 +14,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/authbench/authbench/mdtable"
 )
 
 // KneeRule is when a capacity search calls a step past the knee: its tail
@@ -170,7 +172,7 @@ func FindKnee(steps []CapacityStep, rule KneeRule, serverCPUs float64) Knee {
 		if i == 0 || bestT <= 0 || float64(t) <= rule.LatencyFactor*float64(bestT) {
 			return ""
 		}
-		return fmt.Sprintf("%s %s > %.3g × %s at %.0f/s", pct, FormatDuration(t), rule.LatencyFactor, FormatDuration(bestT), best.Offered)
+		return fmt.Sprintf("%s %s > %.3g × %s at %.0f/s", pct, mdtable.Duration(t), rule.LatencyFactor, mdtable.Duration(bestT), best.Offered)
 	}
 	for i := range steps {
 		why := crossed(i)
@@ -248,7 +250,7 @@ func WriteCapacity(w io.Writer, c *CapacityRun, plotLink string) error {
 	fmt.Fprintf(w, "## Capacity: %s\n\n", strings.Join(curveOps(c), ", "))
 	fmt.Fprintf(w, "Made by `%s`. Each step offers a Poisson load at one rate to a fresh steady state; the knee is the first rate whose tail latency passes %.3g× the lowest rate's (p99 from %d or more operations, else p90) or whose errors pass %.2f%%. WFS CPU is the WFS process's whole CPU (every thread) per operation, less its idle CPU; send lag is how late the load generator started its sends; a knee found while the load generator was saturated is marked invalid.\n\n",
 		c.Command, c.Rule.LatencyFactor, c.Rule.MinP99Ops, 100*c.Rule.MaxErrorShare)
-	t := Markdown(w, "scheme", "op", "WFS allowed", "knee (first rate past)", "sustained", "sustained per WFS CPU", "WFS CPU/op at the lowest rate", "why", "valid")
+	t := mdtable.New(w, "scheme", "op", "WFS allowed", "knee (first rate past)", "sustained", "sustained per WFS CPU", "WFS CPU/op at the lowest rate", "why", "valid")
 	for _, cv := range c.Curves {
 		k := cv.Knee
 		knee := "not reached"
@@ -273,9 +275,9 @@ func WriteCapacity(w io.Writer, c *CapacityRun, plotLink string) error {
 	}
 	for _, cv := range c.Curves {
 		fmt.Fprintf(w, "\n### %s (%s)\n\n", code(cv.Scheme), cv.Op)
-		t := Markdown(w, "offered/s", "achieved/s", "ops", "errors", "p50", "p90", "p99", "WFS CPU/op", "WFS CPU share", "client CPU share", "send lag p99", "late", "dropped", "shed", "throttled")
+		t := mdtable.New(w, "offered/s", "achieved/s", "ops", "errors", "p50", "p90", "p99", "WFS CPU/op", "WFS CPU share", "client CPU share", "send lag p99", "late", "dropped", "shed", "throttled")
 		for i, s := range cv.Steps {
-			p99 := FormatDuration(s.P99)
+			p99 := mdtable.Duration(s.P99)
 			if s.Count < c.Rule.MinP99Ops {
 				p99 = "(< 1,000 ops)"
 			}
@@ -284,8 +286,8 @@ func WriteCapacity(w io.Writer, c *CapacityRun, plotLink string) error {
 				off = "**" + off + "** (knee)"
 			}
 			if err := t.Append([]string{off, fmt.Sprintf("%.0f", s.Achieved), fmt.Sprint(s.Count), fmt.Sprint(s.Errors),
-				FormatDuration(s.P50), FormatDuration(s.P90), p99, fmtCPUPerOp(s), fmt.Sprintf("%.2f", s.ServerUtil),
-				fmt.Sprintf("%.2f", s.ClientUtil), FormatDuration(s.SendLagP99), fmt.Sprint(s.Late), fmt.Sprint(s.Dropped), fmt.Sprint(s.Shed), fmt.Sprint(s.Throttled)}); err != nil {
+				mdtable.Duration(s.P50), mdtable.Duration(s.P90), p99, fmtCPUPerOp(s), fmt.Sprintf("%.2f", s.ServerUtil),
+				fmt.Sprintf("%.2f", s.ClientUtil), mdtable.Duration(s.SendLagP99), fmt.Sprint(s.Late), fmt.Sprint(s.Dropped), fmt.Sprint(s.Shed), fmt.Sprint(s.Throttled)}); err != nil {
 				return err
 			}
 		}
@@ -323,10 +325,10 @@ func allowed(cv *CapacityCurve) string {
 }
 
 func fmtCPUPerOp(s CapacityStep) string {
-	out := FormatDuration(s.ServerCPUPerOp)
+	out := mdtable.Duration(s.ServerCPUPerOp)
 	if s.ReusedServerCPUPerOp > 0 {
-		out += fmt.Sprintf(" (reused %s, handshake %s)", FormatDuration(s.ReusedServerCPUPerOp),
-			FormatDuration(s.ServerCPUPerOp-s.ReusedServerCPUPerOp))
+		out += fmt.Sprintf(" (reused %s, handshake %s)", mdtable.Duration(s.ReusedServerCPUPerOp),
+			mdtable.Duration(s.ServerCPUPerOp-s.ReusedServerCPUPerOp))
 	}
 	return out
 }

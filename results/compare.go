@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/authbench/authbench/mdtable"
 	"github.com/authbench/authbench/stats"
 	"github.com/authbench/authbench/vocab"
 )
@@ -246,7 +247,7 @@ func (ch Change) cellText() string {
 // WriteMarkdown writes the comparison as markdown: one row per (scenario,
 // scheme, op) with the p50, p99 and throughput changes, then the verdict.
 func (c *Comparison) WriteMarkdown(w io.Writer) error {
-	ew := NewMarkdownWriter(w)
+	ew := mdtable.NewWriter(w)
 	ew.Printf("# authbench compare\n\n")
 	ew.Printf("OLD: %s\n\nNEW: %s\n\n", code(c.Old.Command), code(c.New.Command))
 	ew.Printf("Per-round values, two-sided Mann-Whitney U test at α = %g; `~` is no significant change. A regression is a change the bad way (latency up, throughput down) of more than %g%% that is significant or, when the rounds are too few for the test, has every new round on the bad side of every old one.\n",

@@ -2,16 +2,18 @@ package results
 
 import (
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/authbench/authbench/mdtable"
+	"github.com/authbench/authbench/vocab"
 )
 
 // fmtDur formats nanoseconds as a latency ("-" for none).
-func fmtDur(ns float64) string { return FormatDuration(time.Duration(math.Round(ns))) }
+func fmtDur(ns float64) string { return mdtable.Duration(time.Duration(math.Round(ns))) }
 
 // fmtDelta formats a signed difference in nanoseconds ("+3.10ms").
 func fmtDelta(ns float64) string {
@@ -26,7 +28,7 @@ func fmtDelta(ns float64) string {
 	if d < time.Microsecond {
 		return sign + "1µs"
 	}
-	return sign + FormatDuration(d)
+	return sign + mdtable.Duration(d)
 }
 
 // fmtDurSpread is "median (min–max)" over rounds, or the median alone.

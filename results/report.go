@@ -2,11 +2,13 @@ package results
 
 import (
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"io"
 	"path"
 	"strings"
 	"time"
+
+	"github.com/authbench/authbench/mdtable"
+	"github.com/authbench/authbench/vocab"
 )
 
 // ReportOptions tune Report.
@@ -56,7 +58,7 @@ func Report(w io.Writer, runs []*Run, opts ReportOptions) error {
 		return err
 	}
 	rp := &reporter{scenarios: scs, runs: runs, opts: opts}
-	ew := NewMarkdownWriter(w)
+	ew := mdtable.NewWriter(w)
 	rp.header(ew)
 	if opts.Summary != "" {
 		ew.Printf("\n%s\n", strings.TrimSpace(opts.Summary))
@@ -83,7 +85,7 @@ func Report(w io.Writer, runs []*Run, opts ReportOptions) error {
 	return nil
 }
 
-func (rp *reporter) header(w *MarkdownWriter) {
+func (rp *reporter) header(w *mdtable.Writer) {
 	w.Printf("# authbench report\n\n")
 	var names []string
 	rounds := 0
@@ -111,7 +113,7 @@ func (rp *reporter) header(w *MarkdownWriter) {
 }
 
 // scenario writes one scenario's tables and plots.
-func (rp *reporter) scenario(w *MarkdownWriter, sc *scenarioData) error {
+func (rp *reporter) scenario(w *mdtable.Writer, sc *scenarioData) error {
 	w.Printf("\n## Scenario %s\n\n", sc.name)
 	var cmds []string
 	for _, s := range sc.run.sources() {
@@ -244,7 +246,7 @@ func (rp *reporter) scenario(w *MarkdownWriter, sc *scenarioData) error {
 }
 
 // environment writes one column per source run.
-func (rp *reporter) environment(w *MarkdownWriter) {
+func (rp *reporter) environment(w *mdtable.Writer) {
 	w.Printf("\n## Environment\n")
 	var srcs []Source
 	for _, run := range rp.runs {
@@ -324,7 +326,7 @@ func fmtTime(t time.Time) string {
 }
 
 // commands lists the exact command lines behind every figure.
-func (rp *reporter) commands(w *MarkdownWriter) {
+func (rp *reporter) commands(w *mdtable.Writer) {
 	w.Printf("\n## Commands\n\nEvery figure above comes from these command lines; run them again to reproduce it.\n\n```sh\n")
 	var seen []string
 	for _, run := range rp.runs {

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/mdtable"
 )
 
 // JSON writes the model as indented JSON.
@@ -23,7 +23,7 @@ func JSON(w io.Writer, m *Model) error {
 // per question with its rows, findings, verdict and the commands that made
 // its data.
 func Markdown(w io.Writer, m *Model) error {
-	ew := results.NewMarkdownWriter(w)
+	ew := mdtable.NewWriter(w)
 	ew.Printf("## Summary\n\n")
 	ew.Printf("Every judged figure is the median over rounds of a per-round paired difference against the baseline (schemes run in interleaved rounds, each round in a random order), with its %.0f %% confidence interval (order statistics: golang.org/x/perf's benchmath); a verdict needs the whole interval on one side of the budget the scenario states, otherwise it is inconclusive, with the rounds that would decide it. Tail latency is p99 only where every round has 1,000 operations or more, else p90, as labelled. Costs are per operation: WFS CPU per command or per job message is the WFS process's whole CPU over the measured window divided by the commands or job messages sent in it, so a scheme that makes two requests per command pays for both; figures per WFS request are secondary columns, labelled. Cells read median [interval].\n",
 		100*Confidence)
@@ -54,7 +54,7 @@ func Markdown(w io.Writer, m *Model) error {
 	return nil
 }
 
-func writeAnswer(w *results.MarkdownWriter, a *Answer) {
+func writeAnswer(w *mdtable.Writer, a *Answer) {
 	w.Printf("### %s: %s\n\n", a.ID, a.Title)
 	w.Printf("Settled by: %s.\n", a.Settles)
 	if len(a.Rows) == 0 {

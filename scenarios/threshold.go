@@ -2,11 +2,13 @@ package scenarios
 
 import (
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/authbench/authbench/mdtable"
+	"github.com/authbench/authbench/vocab"
 
 	"github.com/authbench/authbench/results"
 )
@@ -79,7 +81,7 @@ func (c Crossing) String() string {
 		return fmt.Sprintf("%s: %s has %.0f errors, limit %.0f", c.Scheme, c.Threshold.Key, c.Got, c.Threshold.Limit)
 	}
 	return fmt.Sprintf("%s: %s is %s, limit %s", c.Scheme, c.Threshold.Key,
-		results.FormatDuration(time.Duration(c.Got)), results.FormatDuration(time.Duration(c.Threshold.Limit)))
+		mdtable.Duration(time.Duration(c.Got)), mdtable.Duration(time.Duration(c.Threshold.Limit)))
 }
 
 // CheckThresholds returns every threshold of sc that a result crossed.

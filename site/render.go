@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/mdtable"
 	"github.com/authbench/authbench/results"
 )
 
@@ -78,7 +79,7 @@ func (p *Projection) render(w *bytes.Buffer) error {
 	fmt.Fprintf(w, "**Load** (operations a second: a job message, a CLI command or a UI poll, before a scheme adds requests of its own). "+
 		"%s, each with a WFS process of its own, on %s; \"per WFS\" is the average workflow (the site's load ÷ %d), \"host\" all of them. "+
 		"The peak is one workflow's cycle-point burst on top of the mean.\n\n", capital(host), cpus, s.Workflows)
-	t := results.Markdown(w, "load", "per WFS", "host", "from")
+	t := mdtable.New(w, "load", "per WFS", "host", "from")
 	burst := "none given"
 	if b := s.CyclePointBurst; b != nil {
 		burst = fmt.Sprintf("%d jobs × %s message(s) within %s, in one workflow", b.Jobs, num(b.Messages), b.Within.D())
@@ -128,13 +129,13 @@ func (p *Projection) render(w *bytes.Buffer) error {
 	if s.HostCPUs > 0 {
 		hdr = append(hdr, "host headroom")
 	}
-	t = results.Markdown(w, hdr...)
+	t = mdtable.New(w, hdr...)
 	for _, sp := range p.Schemes {
 		hostMean, hostPeak := cpusUsed(sp.MeanCPU.Host), cpusUsed(sp.PeakCPU.Host)
 		if s.HostCPUs > 0 {
 			hostMean, hostPeak = pct(sp.MeanHostShare), pct(sp.PeakHostShare)
 		}
-		row := []string{code(sp.Scheme), results.FormatDuration(sp.CPU.PerRequest), num(sp.CPU.RequestsPerOp),
+		row := []string{code(sp.Scheme), mdtable.Duration(sp.CPU.PerRequest), num(sp.CPU.RequestsPerOp),
 			rate(sp.MeanRequestsPerSecond.PerWFS) + " / " + rate(sp.PeakRequestsPerSecond.PerWFS),
 			pct(sp.MeanCPU.PerWFS), pct(sp.PeakCPU.PerWFS), hostMean, hostPeak, kneeCell(sp.Knee), headroom(sp.Headroom, sp.Knee)}
 		if s.HostCPUs > 0 {
@@ -181,7 +182,7 @@ func (p *Projection) renderFiles(w *bytes.Buffer) error {
 	}
 	fmt.Fprintf(w, "\n**Files a day per scheme** (the host: all %s workflows; per WFS in brackets). File operations are files created, written, appended, read, deleted, renamed and fsynced; "+
 		"shared-fs time is those operations × the site's fs_op_latency (%s). Per job and per command are as the results counted them.\n\n", num(float64(s.Workflows)), lat)
-	t := results.Markdown(w, "scheme", "files created a day", "fsyncs a day", "file ops a day", "shared-fs time a day", "per job (created / fsyncs)", "per command (created / fsyncs)")
+	t := mdtable.New(w, "scheme", "files created a day", "fsyncs a day", "file ops a day", "shared-fs time a day", "per job (created / fsyncs)", "per command (created / fsyncs)")
 	for _, sp := range p.Schemes {
 		f := sp.Files
 		if f == nil {
@@ -227,12 +228,12 @@ func (p *Projection) renderSources(w *bytes.Buffer) error {
 	fmt.Fprintf(w, "; requests per operation are that scenario's WFS requests ÷ its job messages, commands and polls. "+
 		"Files per job come from a scenario of jobs only (the one whose jobs send the site's messages a job, or nearest it, then the most jobs), per command from the scenario of commands only with the most commands; "+
 		"without one, files are apportioned per WFS request (files ÷ WFS requests) from the CPU figure's scenario and applied to the site's job-message and command requests.\n\n")
-	t := results.Markdown(w, "scheme", "CPU/request from", "knee from", "files from")
+	t := mdtable.New(w, "scheme", "CPU/request from", "knee from", "files from")
 	for _, sp := range p.Schemes {
 		k := sp.Knee
 		var kneeFrom string
 		if k.Estimated {
-			kneeFrom = "estimated from CPU per request: 1 CPU ÷ " + results.FormatDuration(sp.CPU.PerOp) + " per operation"
+			kneeFrom = "estimated from CPU per request: 1 CPU ÷ " + mdtable.Duration(sp.CPU.PerOp) + " per operation"
 		} else {
 			from := k.File
 			if from == "" {

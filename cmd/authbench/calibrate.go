@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/mdtable"
 	"github.com/authbench/authbench/scenarios"
 )
 
@@ -44,16 +44,16 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func writeCalibration(w io.Writer, res *scenarios.CalibrateResult) error {
 	fmt.Fprintf(w, "calibration: %d rounds x %d round trips, %d B payload, GOMAXPROCS %d, CPUs %s\n\n",
 		res.Rounds, res.N, res.Payload, res.GOMAXPROCS, res.Affinity)
-	t := results.Markdown(w, "loop", "request B", "round trips", "p50 (median)", "p50 min-max", "p99", "ops/s (median)", "ops/s min-max")
+	t := mdtable.New(w, "loop", "request B", "round trips", "p50 (median)", "p50 min-max", "p99", "ops/s (median)", "ops/s min-max")
 	loops := []*scenarios.LoopResult{&res.Bare, &res.Engine}
 	if res.Python != nil {
 		loops = append(loops, res.Python)
 	}
 	for _, l := range loops {
-		d := func(f float64) string { return results.FormatDuration(time.Duration(f)) }
+		d := func(f float64) string { return mdtable.Duration(time.Duration(f)) }
 		if err := t.Append([]string{
 			l.Name, strconv.Itoa(l.RequestBytes), strconv.FormatInt(l.Count, 10),
-			d(l.P50.Median), d(l.P50.Min) + "-" + d(l.P50.Max), results.FormatDuration(l.P99),
+			d(l.P50.Median), d(l.P50.Min) + "-" + d(l.P50.Max), mdtable.Duration(l.P99),
 			fmt.Sprintf("%.0f", l.Rate.Median), fmt.Sprintf("%.0f-%.0f", l.Rate.Min, l.Rate.Max),
 		}); err != nil {
 			return fmt.Errorf("calibrate table: %w", err)
@@ -63,7 +63,7 @@ func writeCalibration(w io.Writer, res *scenarios.CalibrateResult) error {
 		return fmt.Errorf("calibrate table: %w", err)
 	}
 	fmt.Fprintln(w)
-	rt := results.Markdown(w, "ratio", "value", "target", "verdict")
+	rt := mdtable.New(w, "ratio", "value", "target", "verdict")
 	ratios := []*scenarios.Ratio{&res.P50Ratio, &res.RateRatio}
 	if res.BarePyP50 != nil {
 		ratios = append(ratios, res.BarePyP50, res.BarePyRate)

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"io"
 	"strings"
 
+	"github.com/authbench/authbench/mdtable"
+	"github.com/authbench/authbench/vocab"
+
 	"github.com/authbench/authbench/conformance"
-	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/schemes"
 )
 
@@ -34,7 +35,7 @@ func runConform(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("conform: -parallel %d: want 0 or more", *parallel)
 	}
 	if *showCases {
-		t := results.Markdown(stdout, "case", "claim", "attack")
+		t := mdtable.New(stdout, "case", "claim", "attack")
 		for _, c := range conformance.Catalogue() {
 			if err := t.Append([]string{c.ID, c.Claim, c.Title}); err != nil {
 				return err

@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"io"
 	"strings"
 
-	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/mdtable"
+	"github.com/authbench/authbench/vocab"
+
 	"github.com/authbench/authbench/scenarios"
 	"github.com/authbench/authbench/schemes"
 )
@@ -22,7 +23,7 @@ func runList(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	reg := schemes.Builtin()
 	fmt.Fprintln(stdout, "## Schemes")
 	fmt.Fprintln(stdout)
-	t := results.Markdown(stdout, append([]string{"spec", "canonical"}, vocab.ClaimNames()...)...)
+	t := mdtable.New(stdout, append([]string{"spec", "canonical"}, vocab.ClaimNames()...)...)
 	for _, ex := range reg.Examples() {
 		sc, err := reg.Parse(ex)
 		if err != nil {
@@ -61,7 +62,7 @@ func runList(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("list: %w", err)
 	}
-	st := results.Markdown(stdout, "scenario", "description")
+	st := mdtable.New(stdout, "scenario", "description")
 	for _, s := range all {
 		if err := st.Append([]string{s.Name, s.Description}); err != nil {
 			return err
