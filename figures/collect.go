@@ -111,10 +111,7 @@ func (sc *Scenario) Scheme(name string) *Scheme {
 // sources' when merged), each once.
 func (sc *Scenario) Commands() []string {
 	var cs []string
-	if len(sc.Run.Sources) == 0 {
-		return []string{sc.Run.Command}
-	}
-	for _, s := range sc.Run.Sources {
+	for _, s := range sc.Run.Inputs() {
 		if !contains(cs, s.Command) {
 			cs = append(cs, s.Command)
 		}
@@ -204,21 +201,62 @@ func (s *Scheme) Paired(base *Scheme, f Figure) []float64 {
 
 // FewestOps is the fewest successful operations op had in any of s's
 // rounds: what decides whether a tail can be quoted (results.MinOps).
-func (s *Scheme) FewestOps(op string) int64 { return results.FewestOps(s.Rounds, op) }
+func (s *Scheme) FewestOps(op string) int64 { return FewestOps(s.Rounds, op) }
 
-// Works are the units of work of Operations() that some scheme of sc
-// recorded operations of.
+// FewestOps is the fewest successful operations op had in any of rounds (0
+// when a round lacks it).
+func FewestOps(rounds []*results.Result, op string) int64 {
+	n := int64(-1)
+	for _, r := range rounds {
+		var c int64
+		if o := r.Op(op); o != nil {
+			c = o.Count
+		}
+		if n < 0 || c < n {
+			n = c
+		}
+	}
+	return max(n, 0)
+}
+
+// Works are the units of work of Operations() whose operations some
+// scheme of sc recorded as its only ones (Work.Alone): the per-operation
+// figures a scenario has. A scenario that mixes commands and job messages
+// has none.
 func (sc *Scenario) Works() []Work {
 	var ws []Work
 	for _, w := range Operations() {
 		for _, s := range sc.Schemes {
-			if containsOp(s, w.Op()) {
+			if containsOp(s, w.Op()) && len(s.Values(ServerCPU(w))) > 0 {
 				ws = append(ws, w)
 				break
 			}
 		}
 	}
 	return ws
+}
+
+// Mixed reports whether sc's clients sent more than one kind of operation
+// (commands and job messages, say) in some round: then no unit of work is
+// alone (Work.Alone).
+func (sc *Scenario) Mixed() bool {
+	for _, s := range sc.Schemes {
+		for _, r := range s.Rounds {
+			n := 0
+			for _, w := range Operations() {
+				if o := r.Op(w.Op()); o != nil && o.Count+o.ErrorCount() > 0 {
+					n++
+				}
+			}
+			if o := r.Op(vocab.OpUISPoll); o != nil && o.Count+o.ErrorCount() > 0 {
+				n++
+			}
+			if n > 1 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // containsOp reports whether some round of s recorded op.

@@ -140,10 +140,15 @@ func pct(r *results.Result, op string, p float64, uncorrected bool) (float64, bo
 // ServerCPU is the WFS process's whole CPU (every thread) over the
 // measured window per unit of work w in that window: per command, every
 // request the command took. In results made before the WFS ran as a
-// process of its own, its request threads' CPU over the whole run.
+// process of its own, its request threads' CPU over the whole run. There
+// is none per operation where the round's clients also sent other
+// operations (Work.Alone).
 func ServerCPU(w Work) Figure {
 	return Figure{ID: "wfs_cpu_per_" + w.slug(), Label: "WFS CPU/" + string(w), Unit: Duration, Per: w,
 		value: func(r *results.Result, _ float64) (float64, bool) {
+			if !w.Alone(r) {
+				return 0, false
+			}
 			if sp := r.ServerProcess; sp != nil {
 				n, ok := w.InWindow(r)
 				return sp.CPUSeconds() * 1e9 / n, ok
@@ -164,10 +169,18 @@ func ClientCPU(w Work) Figure {
 }
 
 // Requests are the WFS requests per unit of work w (2 per command under
-// plan A).
+// plan A): over the measured window where the WFS counted it, else over
+// the run; none where the round's clients also sent other operations.
 func Requests(w Work) Figure {
 	return Figure{ID: "requests_per_" + w.slug(), Label: "requests/" + string(w), Unit: Count, Per: w,
 		value: func(r *results.Result, _ float64) (float64, bool) {
+			if !w.Alone(r) {
+				return 0, false
+			}
+			if sp := r.ServerProcess; sp != nil {
+				n, ok := w.InWindow(r)
+				return float64(sp.Requests) / n, ok
+			}
 			n, ok := w.InRun(r)
 			return float64(r.Server.Requests) / n, ok
 		}}
@@ -180,7 +193,8 @@ func RequestsServed() Figure {
 }
 
 // FileOps are the file operations the counted file layers (the WFS's and
-// the clients') saw, fsyncs apart, per unit of work w.
+// the clients') saw over the run, fsyncs apart, per unit of work w (none
+// per command where the round's clients also sent other operations).
 func FileOps(w Work) Figure {
 	return perRun("file_ops", "file ops", w, fileOps)
 }
@@ -195,10 +209,15 @@ func Fsyncs(w Work) Figure {
 	return perRun("fsyncs", "fsyncs", w, func(f results.FileStats) int64 { return f.Fsyncs })
 }
 
-// perRun divides a file count of the whole run by w's count over it.
+// perRun divides a file count of the whole run by w's count over it. Per
+// job, every file counts; per command or job message, only where those
+// were the round's only operations.
 func perRun(id, label string, w Work, n func(results.FileStats) int64) Figure {
 	return Figure{ID: id + "_per_" + w.slug(), Label: label + "/" + string(w), Unit: Count, Per: w,
 		value: func(r *results.Result, _ float64) (float64, bool) {
+			if w != Job && !w.Alone(r) {
+				return 0, false
+			}
 			d, ok := w.InRun(r)
 			return float64(n(r.Files)) / d, ok
 		}}

@@ -33,6 +33,8 @@ func round(scheme string, n, ops, reqs int, cpu time.Duration, fileOps int64) *r
 
 func TestFigures(t *testing.T) {
 	planA := round("jwt:command", 1, 200, 2, 400*time.Millisecond, 4)
+	mixed := round("plain", 1, 200, 1, 200*time.Millisecond, 2)
+	mixed.Ops = append(mixed.Ops, &results.Op{Name: vocab.OpJobMessage, Count: 5, Hist: results.NewHistogram()})
 	cylc := round("plain", 1, 200, 1, 200*time.Millisecond, 2)
 	cylc.ServerModel = "cylc"
 	for _, tc := range []struct {
@@ -51,6 +53,12 @@ func TestFigures(t *testing.T) {
 		{"no jobs: files per job", FilesCreated(Job), planA, 0, false},
 		{"no job messages in the window", ServerCPU(Message), planA, 0, false},
 		{"job messages have no whole-run count", FileOps(Message), planA, 0, false},
+		// Commands mixed with job messages: the WFS's CPU is not the
+		// commands' alone.
+		{"mixed: no cpu per command", ServerCPU(Command), mixed, 0, false},
+		{"mixed: no requests per command", Requests(Command), mixed, 0, false},
+		{"mixed: no file ops per command", FileOps(Command), mixed, 0, false},
+		{"mixed: cpu per request", ServerCPU(Request), mixed, 1e6, true},
 		{"handshake", HandshakeCPU(), planA, 2e6, true},
 		{"no handshake under cylc", HandshakeCPU(), cylc, 0, false},
 		{"p100", Pct(vocab.OpCLICommand, 100), planA, 200e6, true},

@@ -1,6 +1,9 @@
 package figures
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/vocab"
 )
@@ -45,6 +48,37 @@ func (w Work) Op() string {
 	}
 	return ""
 }
+
+// group is the op group w's operations are recorded under ("cli").
+func (w Work) group() string {
+	g, _, _ := strings.Cut(w.Op(), ".")
+	return g
+}
+
+// clientGroups are the op groups of the clients that send the WFS
+// requests: commands, job messages, UI-server polls, token flows.
+func clientGroups() []string { return []string{"cli", "job", "uis", "wlcg"} }
+
+// Alone reports whether w's operations are the only ones r's clients sent
+// (no other client group recorded operations): only then is the WFS's
+// whole CPU, and every request it served, w's. A scenario that mixes
+// commands and job messages cannot tell their shares apart.
+func (w Work) Alone(r *results.Result) bool {
+	if w.Op() == "" {
+		return w == Request
+	}
+	for _, o := range r.Ops {
+		g, _, _ := strings.Cut(o.Name, ".")
+		if g != w.group() && slices.Contains(clientGroups(), g) && o.Count+o.ErrorCount() > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// CountedOverRun reports whether results count w over the whole run
+// (every unit but the job message, counted over the window only).
+func (w Work) CountedOverRun() bool { return w != Message }
 
 // InRun is w's count over r's whole run; ok is false when r has none (or
 // does not count w over its whole run: job messages).

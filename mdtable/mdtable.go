@@ -6,6 +6,7 @@ package mdtable
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -25,6 +26,14 @@ func Duration(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%.2fs", d.Seconds())
 	}
+}
+
+// Code quotes s as inline markdown code.
+func Code(s string) string {
+	if strings.Contains(s, "`") {
+		return "``" + s + "``"
+	}
+	return "`" + s + "`"
 }
 
 // New returns a new markdown table writer on w with the given header.

@@ -1,4 +1,4 @@
-package results
+package results_test
 
 import (
 	"bytes"
@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/results/resultstest"
 )
 
 func TestBenchName(t *testing.T) {
@@ -22,9 +25,9 @@ func TestBenchName(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			got := BenchName(tc.in)
+			got := results.BenchName(tc.in)
 			if got != tc.want {
-				t.Errorf("BenchName(%q) = %q, want %q", tc.in, got, tc.want)
+				t.Errorf("results.BenchName(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 			if back, err := url.PathUnescape(got); err != nil || back != tc.in {
 				t.Errorf("unescape %q = %q, %v", got, back, err)
@@ -59,16 +62,16 @@ func benchParts(t *testing.T, name string) (base string, kv map[string]string, p
 }
 
 func TestBenchFormat(t *testing.T) {
-	run := &Run{Schema: SchemaVersion, Command: "authbench run -schemes plain,jwt:timed=60s/6s",
-		Env: Environment{Host: "h", CPU: "Some CPU", GOMAXPROCS: 2, Libzmq: "4.3.4"}}
+	run := &results.Run{Schema: results.SchemaVersion, Command: "authbench run -schemes plain,jwt:timed=60s/6s",
+		Env: results.Environment{Host: "h", CPU: "Some CPU", GOMAXPROCS: 2, Libzmq: "4.3.4"}}
 	for round := 1; round <= 2; round++ {
 		for _, scheme := range []string{"plain", "jwt:timed=60s/6s", "jwe/ECDH-ES:job=file"} {
-			run.Results = append(run.Results, synthResult("cli burst", scheme, "", round, 2*time.Second,
-				map[string][]time.Duration{"cli.command_total": latencies(uint64(round), 100, time.Millisecond), "uis.poll": nil}))
+			run.Results = append(run.Results, resultstest.SynthResult("cli burst", scheme, "", round, 2*time.Second,
+				map[string][]time.Duration{"cli.command_total": resultstest.Latencies(uint64(round), 100, time.Millisecond), "uis.poll": nil}))
 		}
 	}
 	var buf bytes.Buffer
-	if err := FormatBench(&buf, run); err != nil {
+	if err := results.FormatBench(&buf, run); err != nil {
 		t.Fatal(err)
 	}
 	var lines int

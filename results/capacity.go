@@ -4,16 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/authbench/authbench/mdtable"
 )
@@ -72,9 +65,9 @@ type CapacityStep struct {
 	ReusedServerCPUPerOp time.Duration `json:"reused_server_cpu_per_op_ns,omitempty"`
 }
 
-// tail is the step's tail percentile for the knee rule: p99 from enough
+// Tail is the step's tail percentile for the knee rule: p99 from enough
 // operations, else p90.
-func (s CapacityStep) tail(r KneeRule) (time.Duration, string) {
+func (s CapacityStep) Tail(r KneeRule) (time.Duration, string) {
 	if s.Count >= r.MinP99Ops {
 		return s.P99, "p99"
 	}
@@ -265,7 +258,7 @@ func WriteCapacity(w io.Writer, c *CapacityRun, plotLink string) error {
 		if len(cv.Steps) > 0 {
 			lowCPU = fmtCPUPerOp(cv.Steps[0])
 		}
-		if err := t.Append([]string{code(cv.Scheme), cv.Op, allowed(cv), knee, fmt.Sprintf("%.0f/s", k.Sustained),
+		if err := t.Append([]string{mdtable.Code(cv.Scheme), cv.Op, allowed(cv), knee, fmt.Sprintf("%.0f/s", k.Sustained),
 			fmt.Sprintf("%.0f/s", k.PerServerCPU), lowCPU, k.Why, valid}); err != nil {
 			return err
 		}
@@ -274,7 +267,7 @@ func WriteCapacity(w io.Writer, c *CapacityRun, plotLink string) error {
 		return err
 	}
 	for _, cv := range c.Curves {
-		fmt.Fprintf(w, "\n### %s (%s)\n\n", code(cv.Scheme), cv.Op)
+		fmt.Fprintf(w, "\n### %s (%s)\n\n", mdtable.Code(cv.Scheme), cv.Op)
 		t := mdtable.New(w, "offered/s", "achieved/s", "ops", "errors", "p50", "p90", "p99", "WFS CPU/op", "WFS CPU share", "client CPU share", "send lag p99", "late", "dropped", "shed", "throttled")
 		for i, s := range cv.Steps {
 			p99 := mdtable.Duration(s.P99)
@@ -331,77 +324,4 @@ func fmtCPUPerOp(s CapacityStep) string {
 			mdtable.Duration(s.ServerCPUPerOp-s.ReusedServerCPUPerOp))
 	}
 	return out
-}
-
-// PlotCapacity writes capacity-latency.svg (tail latency by offered rate,
-// one line per scheme) and capacity-cpu.svg (WFS CPU per operation) into
-// dir; with no step measured it writes neither.
-func PlotCapacity(dir string, c *CapacityRun) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("plots: %w", err)
-	}
-	for _, pl := range []struct {
-		file, title, y string
-		get            func(CapacityStep) float64
-	}{
-		{"capacity-latency.svg", "tail latency by offered rate (p99; p90 below 1,000 ops)", "latency (ms)", func(s CapacityStep) float64 {
-			t, _ := s.tail(c.Rule)
-			return float64(t) / 1e6
-		}},
-		{"capacity-cpu.svg", "WFS CPU per operation by offered rate", "WFS CPU per op (ms)", func(s CapacityStep) float64 {
-			return float64(s.ServerCPUPerOp) / 1e6
-		}},
-	} {
-		p := newPlot(pl.title, "offered rate (ops/s)", pl.y)
-		p.X.Scale = plot.LogScale{}
-		p.Y.Min = 0
-		p.Add(plotter.NewGrid())
-		var names []string
-		var ticks []plot.Tick
-		seen := map[float64]bool{}
-		ymax := 0.0
-		for i, cv := range c.Curves {
-			var pts plotter.XYs
-			for _, s := range cv.Steps {
-				v := pl.get(s)
-				if s.Offered > 0 && !math.IsNaN(v) {
-					pts = append(pts, plotter.XY{X: s.Offered, Y: v})
-					ymax = max(ymax, v)
-					if !seen[s.Offered] {
-						seen[s.Offered] = true
-						ticks = append(ticks, plot.Tick{Value: s.Offered, Label: fmt.Sprintf("%.0f", s.Offered)})
-					}
-				}
-			}
-			if len(pts) == 0 {
-				continue
-			}
-			l, sc, err := plotter.NewLinePoints(pts)
-			if err != nil {
-				return fmt.Errorf("plot %s: %w", cv.Scheme, err)
-			}
-			l.Color, sc.Color = seriesColor(i), seriesColor(i)
-			l.Dashes = seriesDashes(i)
-			sc.Shape = plotutil.Shape(i)
-			l.Width = vg.Points(1.5)
-			p.Add(l, sc)
-			name := cv.Scheme + " (" + cv.Op + ")"
-			p.Legend.Add(name, l, sc)
-			names = append(names, name)
-		}
-		if len(ticks) == 0 {
-			continue // nothing measured: no plot (a log axis needs points)
-		}
-		p.X.Tick.Marker = plot.ConstantTicks(ticks)
-		lo, hi := ticks[0].Value, ticks[0].Value
-		for _, t := range ticks {
-			lo, hi = min(lo, t.Value), max(hi, t.Value)
-		}
-		p.X.Min, p.X.Max = lo/1.1, hi*1.1 // room for the end labels
-		p.Y.Max = ymax * 1.1
-		if err := savePlotLegendRight(p, names, filepath.Join(dir, pl.file), 8*vg.Inch, 5*vg.Inch); err != nil {
-			return err
-		}
-	}
-	return nil
 }

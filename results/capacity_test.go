@@ -2,10 +2,7 @@ package results
 
 import (
 	"bytes"
-	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -159,45 +156,5 @@ func TestCapacityRender(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
-	}
-	dir := t.TempDir()
-	if err := PlotCapacity(dir, c); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"capacity-latency.svg", "capacity-cpu.svg"} {
-		b, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil || !bytes.Contains(b, []byte("<svg")) {
-			t.Errorf("%s: %v", f, err)
-		}
-	}
-}
-
-// TestPlotCapacityEmpty: a run that measured nothing writes no plot and
-// does not panic (a log axis needs points).
-func TestPlotCapacityEmpty(t *testing.T) {
-	dir := t.TempDir()
-	c := &CapacityRun{Rule: DefaultKneeRule, Curves: []*CapacityCurve{{Scheme: "plain", Op: "command"}}}
-	if err := PlotCapacity(dir, c); err != nil {
-		t.Fatal(err)
-	}
-	if m, _ := filepath.Glob(filepath.Join(dir, "*.svg")); len(m) != 0 {
-		t.Errorf("plots written with no data: %v", m)
-	}
-}
-
-// TestPaletteDistinct: the first 14 series (the default suite's schemes)
-// get 14 different colours.
-func TestPaletteDistinct(t *testing.T) {
-	seen := map[string]int{}
-	for i := 0; i < 14; i++ {
-		r, g, b, _ := seriesColor(i).RGBA()
-		k := fmt.Sprint(r, g, b)
-		if j, ok := seen[k]; ok {
-			t.Fatalf("series %d and %d share a colour", j, i)
-		}
-		seen[k] = i
-	}
-	if seriesDashes(0) != nil || seriesDashes(14) == nil {
-		t.Fatal("want solid lines for the palette's first round, dashed after")
 	}
 }

@@ -54,7 +54,7 @@ func MergeRuns(runs ...*Run) (*Run, error) {
 		if r.Ended.After(out.Ended) {
 			out.Ended = r.Ended
 		}
-		out.Sources = append(out.Sources, r.sources()...)
+		out.Sources = append(out.Sources, r.Inputs()...)
 	}
 	out.Missing = missingShards(runs)
 	if len(runs) == 1 {
@@ -130,8 +130,9 @@ func missingShards(runs []*Run) []string {
 	return miss
 }
 
-// sources returns r's own sources, or r itself as one source.
-func (r *Run) sources() []Source {
+// Inputs are the runs r was made from: its Sources when merged, else r
+// itself as one source.
+func (r *Run) Inputs() []Source {
 	if len(r.Sources) > 0 {
 		return r.Sources
 	}
@@ -472,4 +473,35 @@ func mergeServerProcess(a, b *ServerProcess, concurrent bool) *ServerProcess {
 	}
 	out.PID = 0
 	return &out
+}
+
+// mergeSeries folds b into a: counts and errors add up, the p99 of an
+// interval is the larger of the two (an upper bound, not exact).
+func mergeSeries(a, b []*Series) []*Series {
+	byOp := map[string]*Series{}
+	for _, s := range a {
+		byOp[s.Op] = s
+	}
+	for _, s := range b {
+		m := byOp[s.Op]
+		if m == nil || m.Interval != s.Interval {
+			if m == nil {
+				c := *s
+				c.Points = append([]Point(nil), s.Points...)
+				a = append(a, &c)
+				byOp[s.Op] = &c
+			}
+			continue
+		}
+		for i, p := range s.Points {
+			if i >= len(m.Points) {
+				m.Points = append(m.Points, p)
+				continue
+			}
+			m.Points[i].Count += p.Count
+			m.Points[i].Errors += p.Errors
+			m.Points[i].P99 = max(m.Points[i].P99, p.P99)
+		}
+	}
+	return a
 }

@@ -1,4 +1,4 @@
-package results
+package results_test
 
 import (
 	"os"
@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/results/resultstest"
 )
 
 func TestMergeNodesExact(t *testing.T) {
@@ -24,21 +27,21 @@ func TestMergeNodesExact(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sa := latencies(1, 300, time.Millisecond)
-			sb := latencies(2, 500, 3*time.Millisecond)
-			ra := synthResult("s", "jwt:command", "null+jwt/HS256:command", 1, 3*time.Second, map[string][]time.Duration{"cli.command_total": sa})
-			rb := synthResult("s", "jwt:command", "null+jwt/HS256:command", 1, 2*time.Second, map[string][]time.Duration{"cli.command_total": sb})
+			sa := resultstest.Latencies(1, 300, time.Millisecond)
+			sb := resultstest.Latencies(2, 500, 3*time.Millisecond)
+			ra := resultstest.SynthResult("s", "jwt:command", "null+jwt/HS256:command", 1, 3*time.Second, map[string][]time.Duration{"cli.command_total": sa})
+			rb := resultstest.SynthResult("s", "jwt:command", "null+jwt/HS256:command", 1, 2*time.Second, map[string][]time.Duration{"cli.command_total": sb})
 			ra.Ops[0].Errors = map[string]int64{"timeout": 2}
 			rb.Ops[0].Errors = map[string]int64{"timeout": 1, "rejected": 4}
 			ra.Ops[0].Asked, rb.Ops[0].Asked = 100, 250
-			a := &Run{Schema: SchemaVersion, Command: "node a", Started: t0, Ended: t0.Add(10 * time.Second), Results: []*Result{ra}}
-			b := &Run{Schema: SchemaVersion, Command: "node b", Started: tc.startB, Ended: tc.startB.Add(10 * time.Second), Results: []*Result{rb}}
+			a := &results.Run{Schema: results.SchemaVersion, Command: "node a", Started: t0, Ended: t0.Add(10 * time.Second), Results: []*results.Result{ra}}
+			b := &results.Run{Schema: results.SchemaVersion, Command: "node b", Started: tc.startB, Ended: tc.startB.Add(10 * time.Second), Results: []*results.Result{rb}}
 
-			m, err := MergeRuns(a, b)
+			m, err := results.MergeRuns(a, b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			union := NewHistogram()
+			union := results.NewHistogram()
 			for _, s := range append(append([]time.Duration(nil), sa...), sb...) {
 				union.Record(s)
 			}
@@ -95,26 +98,26 @@ func abs(x float64) float64 {
 }
 
 func TestMergeBadInput(t *testing.T) {
-	mk := func(schema int, scenario string) *Run {
-		return &Run{Schema: schema, Command: "authbench run -scenario " + scenario, Results: []*Result{
-			synthResult(scenario, "plain", "null", 1, time.Second, map[string][]time.Duration{"cli.command_total": {time.Millisecond}}),
+	mk := func(schema int, scenario string) *results.Run {
+		return &results.Run{Schema: schema, Command: "authbench run -scenario " + scenario, Results: []*results.Result{
+			resultstest.SynthResult(scenario, "plain", "null", 1, time.Second, map[string][]time.Duration{"cli.command_total": {time.Millisecond}}),
 		}}
 	}
-	canonA, canonB := mk(SchemaVersion, "s"), mk(SchemaVersion, "s")
+	canonA, canonB := mk(results.SchemaVersion, "s"), mk(results.SchemaVersion, "s")
 	canonB.Results[0].Canonical = "curve"
 	tests := []struct {
 		name string
-		runs []*Run
+		runs []*results.Run
 		want string
 	}{
 		{"none", nil, "no runs"},
-		{"mixed scenarios", []*Run{mk(SchemaVersion, "a"), mk(SchemaVersion, "b")}, "mixed scenarios"},
-		{"schema", []*Run{mk(SchemaVersion, "a"), mk(SchemaVersion+1, "a")}, "results schema"},
-		{"canonical", []*Run{canonA, canonB}, "canonical forms differ"},
+		{"mixed scenarios", []*results.Run{mk(results.SchemaVersion, "a"), mk(results.SchemaVersion, "b")}, "mixed scenarios"},
+		{"schema", []*results.Run{mk(results.SchemaVersion, "a"), mk(results.SchemaVersion+1, "a")}, "results schema"},
+		{"canonical", []*results.Run{canonA, canonB}, "canonical forms differ"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := MergeRuns(tc.runs...)
+			_, err := results.MergeRuns(tc.runs...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err %v, want %q", err, tc.want)
 			}
@@ -126,11 +129,11 @@ func TestMergeBadInput(t *testing.T) {
 }
 
 func TestMergeSingleKeepsResults(t *testing.T) {
-	r, err := Read("testdata/smoke")
+	r, err := results.Read("testdata/smoke")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := MergeRuns(r)
+	m, err := results.MergeRuns(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,16 +146,16 @@ func TestMergeSingleKeepsResults(t *testing.T) {
 // clear error naming the file, not an empty report.
 func TestReadRefusesEmpty(t *testing.T) {
 	for _, tc := range []struct{ name, body, want string }{
-		{"null", `{"schema":` + strconv.Itoa(SchemaVersion) + `,"results":null}`, "no results"},
-		{"empty", `{"schema":` + strconv.Itoa(SchemaVersion) + `,"results":[]}`, "no results"},
-		{"null entry", `{"schema":` + strconv.Itoa(SchemaVersion) + `,"results":[null]}`, "result 1 is empty"},
+		{"null", `{"schema":` + strconv.Itoa(results.SchemaVersion) + `,"results":null}`, "no results"},
+		{"empty", `{"schema":` + strconv.Itoa(results.SchemaVersion) + `,"results":[]}`, "no results"},
+		{"null entry", `{"schema":` + strconv.Itoa(results.SchemaVersion) + `,"results":[null]}`, "result 1 is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "results.json")
 			if err := os.WriteFile(p, []byte(tc.body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := Read(p)
+			_, err := results.Read(p)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
 				t.Fatalf("got %v, want %q naming %s", err, tc.want, p)
 			}
@@ -163,12 +166,12 @@ func TestReadRefusesEmpty(t *testing.T) {
 // TestSummaryRoundColumn: with several rounds the stdout table says which
 // round each row is (it repeated rows without one).
 func TestSummaryRoundColumn(t *testing.T) {
-	r, err := Read("testdata/smoke")
+	r, err := results.Read("testdata/smoke")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	if err := WriteSummary(&b, r); err != nil {
+	if err := results.WriteSummary(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(strings.TrimSpace(b.String()), "| round ") || !strings.Contains(b.String(), "| 2     |") {
@@ -180,7 +183,7 @@ func TestSummaryRoundColumn(t *testing.T) {
 // for each of them; anything else is a one-line error.
 func TestResultDirs(t *testing.T) {
 	root := t.TempDir()
-	run := &Run{Schema: SchemaVersion}
+	run := &results.Run{Schema: results.SchemaVersion}
 	for _, d := range []string{"jobs", "cli"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -192,16 +195,16 @@ func TestResultDirs(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(root, "plots"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ResultDirs(root)
+	got, err := results.ResultDirs(root)
 	if err != nil || strings.Join(got, ",") != filepath.Join(root, "cli")+","+filepath.Join(root, "jobs") {
-		t.Fatalf("ResultDirs(root) = %v, %v", got, err)
+		t.Fatalf("results.ResultDirs(root) = %v, %v", got, err)
 	}
-	if got, err := ResultDirs(filepath.Join(root, "cli")); err != nil || len(got) != 1 {
-		t.Fatalf("ResultDirs(cli) = %v, %v", got, err)
+	if got, err := results.ResultDirs(filepath.Join(root, "cli")); err != nil || len(got) != 1 {
+		t.Fatalf("results.ResultDirs(cli) = %v, %v", got, err)
 	}
 	for _, bad := range []string{filepath.Join(root, "plots"), filepath.Join(root, "none"), filepath.Join(root, "cli", "results.json")} {
-		if _, err := ResultDirs(bad); err == nil || strings.Contains(err.Error(), "\n") {
-			t.Errorf("ResultDirs(%s): %v, want a one-line error", bad, err)
+		if _, err := results.ResultDirs(bad); err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("results.ResultDirs(%s): %v, want a one-line error", bad, err)
 		}
 	}
 }
@@ -230,7 +233,7 @@ func TestMergeFlowRatios(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := mergeStats(tc.a, tc.b)
+			got := results.MergeStats(tc.a, tc.b)
 			for k, w := range tc.want {
 				if abs(got[k]-w) > 1e-12 {
 					t.Errorf("%s = %v, want %v", k, got[k], w)
@@ -244,7 +247,7 @@ func TestMergeFlowRatios(t *testing.T) {
 	// Three rounds fold one at a time as one weighted mean.
 	m := map[string]float64{}
 	for _, r := range []struct{ n, rt float64 }{{10, 1}, {20, 2}, {30, 3}} {
-		m = mergeStats(m, map[string]float64{"flow.transfers": r.n, "issuer.round_trips_per_transfer": r.rt})
+		m = results.MergeStats(m, map[string]float64{"flow.transfers": r.n, "issuer.round_trips_per_transfer": r.rt})
 	}
 	if want := (10*1 + 20*2 + 30*3) / 60.0; abs(m["issuer.round_trips_per_transfer"]-want) > 1e-12 {
 		t.Fatalf("three rounds: %v, want %v", m["issuer.round_trips_per_transfer"], want)

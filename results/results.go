@@ -7,11 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/authbench/authbench/vocab"
 )
 
 // SchemaVersion is the version of the results.json schema.

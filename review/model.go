@@ -385,7 +385,7 @@ func minOps(s *scheme, op string) int64 {
 	for _, r := range s.rounds {
 		rs = append(rs, r)
 	}
-	return results.FewestOps(rs, op)
+	return figures.FewestOps(rs, op)
 }
 
 // kneeNote gives the capacity knee of the rows' schemes, when measured.

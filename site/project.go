@@ -3,11 +3,12 @@ package site
 import (
 	"errors"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"math"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/authbench/authbench/vocab"
 
 	"github.com/authbench/authbench/results"
 )

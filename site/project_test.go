@@ -331,11 +331,15 @@ func TestRender(t *testing.T) {
 	}
 }
 
-// TestSection: the report's entry point renders the same section from
-// runs and capacity searches without directories.
-func TestSection(t *testing.T) {
+// TestProjectRuns: the report's entry point projects runs and capacity
+// searches without directories.
+func TestProjectRuns(t *testing.T) {
 	var b bytes.Buffer
-	if err := Section(&b, testSite(t), []*results.Run{testRun()}, []*results.CapacityRun{testCapacity(goodKnee)}); err != nil {
+	p, err := ProjectRuns(testSite(t), []*results.Run{testRun()}, []*results.CapacityRun{testCapacity(goodKnee)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WriteMarkdown(&b); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"## Capacity projection: test-site", "400/s (capacity, command)", "`authbench project -site test-site` with the results directories above"} {
@@ -343,7 +347,7 @@ func TestSection(t *testing.T) {
 			t.Errorf("section lacks %q:\n%s", w, b.String())
 		}
 	}
-	if err := Section(&b, testSite(t), nil, nil); err == nil {
+	if _, err := ProjectRuns(testSite(t), nil, nil); err == nil {
 		t.Error("no runs: want an error")
 	}
 }

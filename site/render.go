@@ -14,11 +14,10 @@ import (
 	"github.com/authbench/authbench/results"
 )
 
-// Section renders the markdown section "Capacity projection: SITE" for the
-// report: the site's load projected onto the schemes in runs, with the
-// capacity knees in caps. It names no results directory (the report lists
-// its inputs); use Project and WriteMarkdown for that.
-func Section(w io.Writer, s *Site, runs []*results.Run, caps []*results.CapacityRun) error {
+// ProjectRuns projects the site's load onto the schemes in runs, with the
+// capacity knees in caps: the report's section "Capacity projection:
+// SITE". It names no results directory (the report lists its inputs).
+func ProjectRuns(s *Site, runs []*results.Run, caps []*results.CapacityRun) (*Projection, error) {
 	var in []Input
 	for _, r := range runs {
 		in = append(in, Input{Run: r})
@@ -26,11 +25,7 @@ func Section(w io.Writer, s *Site, runs []*results.Run, caps []*results.Capacity
 	for _, c := range caps {
 		in = append(in, Input{Capacity: c})
 	}
-	p, err := Project(s, in, Options{})
-	if err != nil {
-		return err
-	}
-	return p.WriteMarkdown(w)
+	return Project(s, in, Options{})
 }
 
 // WriteJSON writes the projection as indented JSON.

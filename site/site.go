@@ -21,8 +21,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbench/authbench/yamlstrict"
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/authbench/authbench/yamlstrict"
 )
 
 //go:embed builtin/*.yaml

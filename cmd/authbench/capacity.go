@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/plots"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/scenarios"
 	"github.com/authbench/authbench/schemes"
@@ -93,8 +94,8 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := run.Write(filepath.Join(*out, "capacity.json")); err != nil {
 		return errors.Join(capErr, err)
 	}
-	plots := filepath.Join(*out, "capacity-plots")
-	if err := results.PlotCapacity(plots, run); err != nil {
+	plotDir := filepath.Join(*out, "capacity-plots")
+	if err := plots.Capacity(plotDir, run); err != nil {
 		return errors.Join(capErr, err)
 	}
 	plotLink := "capacity-plots"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/authbench/authbench/compare"
 	"github.com/authbench/authbench/results"
 )
 
@@ -16,7 +17,7 @@ import (
 func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compare", stderr)
 	fail := fs.Float64("fail-on-regression", -1, "exit 1 when p50, p99 or throughput worsens by more than `PCT` percent (significantly, or in every round when the rounds are too few to test)")
-	alpha := fs.Float64("alpha", results.DefaultAlpha, "significance `level` of the Mann-Whitney U test")
+	alpha := fs.Float64("alpha", compare.DefaultAlpha, "significance `level` of the Mann-Whitney U test")
 	if err := parse(fs, args, 2); err != nil {
 		return err
 	}
@@ -39,14 +40,14 @@ func runCompare(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	opts := results.CompareOptions{Alpha: *alpha}
+	opts := compare.Options{Alpha: *alpha}
 	if failSet {
 		opts.Threshold = *fail
 		if *fail == 0 {
 			opts.Threshold = -1 // any worsening
 		}
 	}
-	c, err := results.Compare(old, cur, opts)
+	c, err := compare.Runs(old, cur, opts)
 	if err != nil {
 		return err
 	}

@@ -16,9 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/scenarios"
-	"golang.org/x/sys/unix"
 )
 
 // TestMain lets tests run this binary as the real authbench (to send it

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/authbench/authbench/conformance"
+	"github.com/authbench/authbench/report"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/review"
 	"github.com/authbench/authbench/site"
@@ -23,7 +24,7 @@ import (
 func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", stderr)
 	out := fs.String("o", "", "write the report to `FILE` (plots go to FILE's directory); default stdout")
-	format := fs.String("format", "md", "output `format`: md (markdown report), json (the design review's verdicts as data) or bench (Go benchmark lines for benchstat)")
+	format := fs.String("format", "md", "output `format`: md (markdown report), json (the whole report as data: the design review, every scenario table, capacity, projection and conformance) or bench (Go benchmark lines for benchstat)")
 	capFile := fs.String("capacity", "", "capacity `FILE` (authbench capacity's capacity.json) to include; default DIR/capacity.json when present")
 	siteName := fs.String("site", "metoffice-2016", "project the schemes' costs onto site `NAME|FILE` (see authbench project -list); none to leave it out")
 	conf := fs.String("conformance", "", "conformance matrix `FILE` (authbench conform -format json) to include; default DIR/conformance.json when present")
@@ -70,46 +71,49 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("report: %w", err)
 	}
 	var buf bytes.Buffer
-	switch *format {
-	case "json":
-		if err := review.JSON(&buf, model); err != nil {
-			return err
-		}
-	case "bench":
+	if *format == "bench" {
 		for _, r := range runs {
 			if err := results.FormatBench(&buf, r); err != nil {
 				return err
 			}
 		}
-	default:
-		opts := results.ReportOptions{Command: "authbench report " + strings.Join(args, " ")}
-		var summary bytes.Buffer
-		if err := review.Markdown(&summary, model); err != nil {
+	} else {
+		in := report.Inputs{Runs: runs, Summary: model, Command: "authbench report " + strings.Join(args, " ")}
+		if in.Conformance, in.ConformanceFile, err = readConformance(*conf, fs.Args()); err != nil {
 			return err
 		}
-		opts.Summary = summary.String()
-		md, err := conformanceSection(*conf, fs.Args())
+		if len(caps) > 0 {
+			in.Capacity = caps[0]
+		}
+		if st != nil {
+			p, err := site.ProjectRuns(st, runs, caps)
+			if err != nil && !errors.Is(err, site.ErrNoCPUFigure) {
+				return fmt.Errorf("report: -site %s: %w", *siteName, err)
+			}
+			in.Projection = p
+		}
+		plotDir := ""
+		if *out != "" && *format == "md" {
+			stem := strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out))
+			in.PlotLink = stem + "-plots"
+			plotDir = filepath.Join(filepath.Dir(*out), in.PlotLink)
+		}
+		page, err := report.Build(in)
 		if err != nil {
 			return err
 		}
-		opts.Conformance = md
-		if *out != "" {
-			stem := strings.TrimSuffix(filepath.Base(*out), filepath.Ext(*out))
-			opts.PlotLink = stem + "-plots"
-			opts.PlotDir = filepath.Join(filepath.Dir(*out), opts.PlotLink)
+		if *format == "json" {
+			err = page.JSON(&buf)
+		} else {
+			err = page.Markdown(&buf)
 		}
-		if opts.Capacity, err = capacitySection(caps, opts.PlotDir, opts.PlotLink); err != nil {
+		if err != nil {
 			return err
 		}
-		if st != nil {
-			var pr bytes.Buffer
-			if err := site.Section(&pr, st, runs, caps); err != nil && !errors.Is(err, site.ErrNoCPUFigure) {
-				return fmt.Errorf("report: -site %s: %w", *siteName, err)
+		if plotDir != "" {
+			if err := report.WritePlots(plotDir, in); err != nil {
+				return err
 			}
-			opts.Projection = pr.String()
-		}
-		if err := results.Report(&buf, runs, opts); err != nil {
-			return err
 		}
 	}
 	if *out == "" {
@@ -175,49 +179,22 @@ func readMerged(dirs []string) ([]*results.Run, error) {
 	return out, nil
 }
 
-// conformanceSection renders the conformance matrix to include: the -conformance
-// file, else the first DIR/conformance.json found; "" when there is none.
-func conformanceSection(file string, dirs []string) (string, error) {
+// readConformance reads the conformance matrix to include: the -conformance
+// file, else the first DIR/conformance.json found; nil when there is none.
+func readConformance(file string, dirs []string) (*conformance.Matrix, string, error) {
 	if file = inputFile(file, dirs, "conformance.json"); file == "" {
-		return "", nil
+		return nil, "", nil
 	}
 	f, err := os.Open(file)
 	if err != nil {
-		return "", fmt.Errorf("report: -conformance: %w", err)
+		return nil, "", fmt.Errorf("report: -conformance: %w", err)
 	}
 	defer f.Close()
 	m, err := conformance.ReadMatrix(f)
 	if err != nil {
-		return "", fmt.Errorf("report: %s: %w", file, err)
+		return nil, "", fmt.Errorf("report: %s: %w", file, err)
 	}
-	var b bytes.Buffer
-	if err := m.WriteMarkdown(&b); err != nil {
-		return "", err
-	}
-	fmt.Fprintf(&b, "\nMade by: `authbench conform -format json > %s`\n", file)
-	return b.String(), nil
-}
-
-// capacitySection renders the capacity search to include: the -capacity
-// file, else the first DIR/capacity.json found; "" when there is none. Its
-// plots go to plotDir (none when plotDir is "").
-func capacitySection(caps []*results.CapacityRun, plotDir, plotLink string) (string, error) {
-	if len(caps) == 0 {
-		return "", nil
-	}
-	c := caps[0]
-	if plotDir != "" {
-		if err := results.PlotCapacity(plotDir, c); err != nil {
-			return "", err
-		}
-	} else {
-		plotLink = ""
-	}
-	var md bytes.Buffer
-	if err := results.WriteCapacity(&md, c, plotLink); err != nil {
-		return "", err
-	}
-	return md.String(), nil
+	return m, file, nil
 }
 
 // readCapacity reads the capacity search the report includes (-capacity,

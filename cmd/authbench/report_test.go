@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbench/authbench/report"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/review"
 )
@@ -272,17 +273,22 @@ func TestReportIncludesCapacity(t *testing.T) {
 	}
 }
 
-// TestReportJSON: -format json is the design review as data, one answer
-// per question of the catalogue.
+// TestReportJSON: -format json is the whole report as data: the design
+// review, one answer per question of the catalogue, and the scenario
+// tables.
 func TestReportJSON(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), []string{"report", "-format", "json", fixture}, &stdout, &stderr); err != nil {
 		t.Fatalf("report: %v\n%s", err, stderr.String())
 	}
-	var m review.Model
-	if err := json.Unmarshal(stdout.Bytes(), &m); err != nil {
+	var p report.Page
+	if err := json.Unmarshal(stdout.Bytes(), &p); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, stdout.String())
 	}
+	if len(p.Sections) != 1 || len(p.Sections[0].Latency) == 0 || len(p.Sections[0].Resources) == 0 {
+		t.Fatalf("JSON lacks the scenario tables: %d sections", len(p.Sections))
+	}
+	m := p.Summary
 	if len(m.Questions) != len(review.Catalogue()) {
 		t.Fatalf("%d answers, want one per question (%d)", len(m.Questions), len(review.Catalogue()))
 	}

@@ -1,4 +1,4 @@
-package results
+package compare
 
 import (
 	"bytes"
@@ -6,12 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/results/resultstest"
 )
 
 // roundsRun makes a run of n rounds of plain and jwt; jwt's latencies are
 // scaled by factor.
-func roundsRun(n int, factor float64, seed uint64) *Run {
-	r := &Run{Schema: SchemaVersion, Command: "authbench run -repeat"}
+func roundsRun(n int, factor float64, seed uint64) *results.Run {
+	r := &results.Run{Schema: results.SchemaVersion, Command: "authbench run -repeat"}
 	for round := 1; round <= n; round++ {
 		for i, scheme := range []string{"plain", "jwt"} {
 			f := 1.0
@@ -19,8 +22,8 @@ func roundsRun(n int, factor float64, seed uint64) *Run {
 				f = factor
 			}
 			base := time.Duration(f * float64(time.Millisecond))
-			r.Results = append(r.Results, synthResult("s", scheme, []string{"null", "null+jwt/HS256:workflow"}[i], round, time.Second,
-				map[string][]time.Duration{"cli.command_total": latencies(seed+uint64(round*10+i), 200, base)}))
+			r.Results = append(r.Results, resultstest.SynthResult("s", scheme, []string{"null", "null+jwt/HS256:workflow"}[i], round, time.Second,
+				map[string][]time.Duration{"cli.command_total": resultstest.Latencies(seed+uint64(round*10+i), 200, base)}))
 		}
 	}
 	return r
@@ -28,16 +31,16 @@ func roundsRun(n int, factor float64, seed uint64) *Run {
 
 // tiedRateRun makes a run of n identical rounds of plain and jwt; jwt's
 // rounds last d, so its rate is the same in every round.
-func tiedRateRun(n int, d time.Duration) *Run {
-	r := &Run{Schema: SchemaVersion, Command: "authbench run -repeat"}
+func tiedRateRun(n int, d time.Duration) *results.Run {
+	r := &results.Run{Schema: results.SchemaVersion, Command: "authbench run -repeat"}
 	for round := 1; round <= n; round++ {
 		for i, scheme := range []string{"plain", "jwt"} {
 			dur := time.Second
 			if scheme == "jwt" {
 				dur = d
 			}
-			r.Results = append(r.Results, synthResult("s", scheme, []string{"null", "null+jwt/HS256:workflow"}[i], round, dur,
-				map[string][]time.Duration{"cli.command_total": latencies(uint64(i), 200, time.Millisecond)}))
+			r.Results = append(r.Results, resultstest.SynthResult("s", scheme, []string{"null", "null+jwt/HS256:workflow"}[i], round, dur,
+				map[string][]time.Duration{"cli.command_total": resultstest.Latencies(uint64(i), 200, time.Millisecond)}))
 		}
 	}
 	return r
@@ -49,7 +52,7 @@ func tiedRateRun(n int, d time.Duration) *Run {
 func TestCompareChangeP(t *testing.T) {
 	tests := []struct {
 		name             string
-		old, new         *Run
+		old, new         *results.Run
 		scheme, metric   string
 		wantP            float64
 		testable, signif bool
@@ -71,7 +74,7 @@ func TestCompareChangeP(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := Compare(tc.old, tc.new, CompareOptions{})
+			c, err := Runs(tc.old, tc.new, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +100,7 @@ func TestCompareChangeP(t *testing.T) {
 func TestCompareRuns(t *testing.T) {
 	tests := []struct {
 		name      string
-		old, new  *Run
+		old, new  *results.Run
 		threshold float64
 		wantRegs  int
 		wantText  string
@@ -113,7 +116,7 @@ func TestCompareRuns(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := Compare(tc.old, tc.new, CompareOptions{Threshold: tc.threshold})
+			c, err := Runs(tc.old, tc.new, Options{Threshold: tc.threshold})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,11 +141,11 @@ func TestCompareRuns(t *testing.T) {
 }
 
 func TestCompareFixtureWithItself(t *testing.T) {
-	r, err := Read("testdata/smoke")
+	r, err := results.Read("../results/testdata/smoke")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Compare(r, r, CompareOptions{Threshold: -1})
+	c, err := Runs(r, r, Options{Threshold: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,8 @@
-package results
+// Package plots draws authbench's SVG plots in one style: a colour per
+// scheme from a 14-colour palette, padded titles, clean tick labels and the
+// legend outside the data. Its callers (package report, the capacity
+// search) say what to draw; plots never reads results files.
+package plots
 
 import (
 	"bytes"
@@ -18,21 +22,23 @@ import (
 // palette is 14 distinct colours (Okabe-Ito and Tol's muted scheme), one
 // per scheme of the default suite: gonum's plotutil has 7, so plain and
 // jwt:timed were both red.
-var palette = []color.RGBA{
-	{0, 114, 178, 255}, {213, 94, 0, 255}, {0, 158, 115, 255}, {204, 121, 167, 255},
-	{230, 159, 0, 255}, {86, 180, 233, 255}, {0, 0, 0, 255}, {136, 34, 85, 255},
-	{68, 170, 153, 255}, {153, 153, 51, 255}, {51, 34, 136, 255}, {204, 102, 119, 255},
-	{17, 119, 51, 255}, {136, 136, 136, 255},
+func palette() []color.RGBA {
+	return []color.RGBA{
+		{0, 114, 178, 255}, {213, 94, 0, 255}, {0, 158, 115, 255}, {204, 121, 167, 255},
+		{230, 159, 0, 255}, {86, 180, 233, 255}, {0, 0, 0, 255}, {136, 34, 85, 255},
+		{68, 170, 153, 255}, {153, 153, 51, 255}, {51, 34, 136, 255}, {204, 102, 119, 255},
+		{17, 119, 51, 255}, {136, 136, 136, 255},
+	}
 }
 
 // seriesColor is the i-th series' colour; past the palette, colours
 // repeat with dashes (seriesDashes).
-func seriesColor(i int) color.Color { return palette[i%len(palette)] }
+func seriesColor(i int) color.Color { p := palette(); return p[i%len(p)] }
 
 // seriesDashes is the i-th series' line style: solid for the first
 // palette's worth, dashed after.
 func seriesDashes(i int) []vg.Length {
-	if i < len(palette) {
+	if i < len(palette()) {
 		return nil
 	}
 	return []vg.Length{vg.Points(6), vg.Points(3)}

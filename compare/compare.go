@@ -1,16 +1,26 @@
-package results
+// Package compare compares two runs as benchstat compares benchmark runs:
+// per (scenario, scheme, op), the change of p50, p99 and throughput over
+// the rounds' values, with a Mann-Whitney U test, and the regressions past
+// a threshold.
+package compare
 
 import (
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/authbench/authbench/figures"
+	"github.com/authbench/authbench/results"
 
 	"github.com/authbench/authbench/mdtable"
 	"github.com/authbench/authbench/stats"
 	"github.com/authbench/authbench/vocab"
 )
 
-// Compare defaults.
+// Runs' defaults.
 const (
 	// DefaultAlpha is the significance level of the Mann-Whitney U test.
 	DefaultAlpha = 0.05
@@ -19,8 +29,8 @@ const (
 	DefaultThreshold = 10.0
 )
 
-// CompareOptions tune Compare.
-type CompareOptions struct {
+// Options tune Runs.
+type Options struct {
 	// Alpha is the significance level (DefaultAlpha if 0).
 	Alpha float64
 	// Threshold is the worsening in percent beyond which a change is a
@@ -58,9 +68,9 @@ type Change struct {
 	Regression bool
 }
 
-// Comparison is the outcome of Compare.
+// Comparison is the outcome of Runs.
 type Comparison struct {
-	Old, New *Run
+	Old, New *results.Run
 	Alpha    float64
 	// Threshold is the regression threshold in percent.
 	Threshold float64
@@ -69,10 +79,10 @@ type Comparison struct {
 	OnlyOld, OnlyNew []string
 }
 
-// Compare compares every (scenario, scheme, op) present in both runs: the
+// Runs compares every (scenario, scheme, op) present in both runs: the
 // change of p50, p99 and throughput, with a Mann-Whitney U test over the
 // per-round values, as benchstat does over repeated benchmark runs.
-func Compare(old, new *Run, opts CompareOptions) (*Comparison, error) {
+func Runs(old, new *results.Run, opts Options) (*Comparison, error) {
 	if old == nil || new == nil {
 		return nil, fmt.Errorf("compare: need two runs")
 	}
@@ -86,21 +96,21 @@ func Compare(old, new *Run, opts CompareOptions) (*Comparison, error) {
 	if c.Threshold < 0 {
 		c.Threshold = 0
 	}
-	oldSc, err := collect([]*Run{old})
+	oldSc, err := figures.Collect([]*results.Run{old})
 	if err != nil {
 		return nil, fmt.Errorf("compare OLD: %w", err)
 	}
-	newSc, err := collect([]*Run{new})
+	newSc, err := figures.Collect([]*results.Run{new})
 	if err != nil {
 		return nil, fmt.Errorf("compare NEW: %w", err)
 	}
-	find := func(scs []*scenarioData, sc, scheme string) *schemeData {
+	find := func(scs []*figures.Scenario, sc, scheme string) *figures.Scheme {
 		for _, x := range scs {
-			if x.name != sc {
+			if x.Name != sc {
 				continue
 			}
-			for _, s := range x.schemes {
-				if s.name == scheme {
+			for _, s := range x.Schemes {
+				if s.Name == scheme {
 					return s
 				}
 			}
@@ -109,7 +119,7 @@ func Compare(old, new *Run, opts CompareOptions) (*Comparison, error) {
 	}
 	for _, osc := range oldSc {
 		for _, nsc := range newSc {
-			if nsc.name == osc.name {
+			if nsc.Name == osc.Name {
 				if err := sameScenario(osc, nsc); err != nil {
 					return nil, err
 				}
@@ -117,26 +127,26 @@ func Compare(old, new *Run, opts CompareOptions) (*Comparison, error) {
 		}
 	}
 	for _, osc := range oldSc {
-		for _, os := range osc.schemes {
-			ns := find(newSc, osc.name, os.name)
-			for _, op := range os.ops {
-				if ns == nil || !containsString(ns.ops, op) {
-					c.OnlyOld = append(c.OnlyOld, osc.name+"/"+os.name+"/"+op)
+		for _, os := range osc.Schemes {
+			ns := find(newSc, osc.Name, os.Name)
+			for _, op := range os.Ops {
+				if ns == nil || !slices.Contains(ns.Ops, op) {
+					c.OnlyOld = append(c.OnlyOld, osc.Name+"/"+os.Name+"/"+op)
 					continue
 				}
 				c.Changes = append(c.Changes,
-					c.change(osc.name, os.name, op, MetricP50, os.pct(op, 50), ns.pct(op, 50), false),
-					c.change(osc.name, os.name, op, MetricP99, os.pct(op, 99), ns.pct(op, 99), false),
-					c.change(osc.name, os.name, op, MetricRate, os.rate(op), ns.rate(op), true))
+					c.change(osc.Name, os.Name, op, MetricP50, os.Values(figures.Pct(op, 50)), ns.Values(figures.Pct(op, 50)), false),
+					c.change(osc.Name, os.Name, op, MetricP99, os.Values(figures.Pct(op, 99)), ns.Values(figures.Pct(op, 99)), false),
+					c.change(osc.Name, os.Name, op, MetricRate, os.Values(figures.Rate(op)), ns.Values(figures.Rate(op)), true))
 			}
 		}
 	}
 	for _, nsc := range newSc {
-		for _, ns := range nsc.schemes {
-			os := find(oldSc, nsc.name, ns.name)
-			for _, op := range ns.ops {
-				if os == nil || !containsString(os.ops, op) {
-					c.OnlyNew = append(c.OnlyNew, nsc.name+"/"+ns.name+"/"+op)
+		for _, ns := range nsc.Schemes {
+			os := find(oldSc, nsc.Name, ns.Name)
+			for _, op := range ns.Ops {
+				if os == nil || !slices.Contains(os.Ops, op) {
+					c.OnlyNew = append(c.OnlyNew, nsc.Name+"/"+ns.Name+"/"+op)
 				}
 			}
 		}
@@ -151,10 +161,10 @@ func Compare(old, new *Run, opts CompareOptions) (*Comparison, error) {
 // sameScenario refuses to compare two runs of one scenario name whose
 // scenarios differ (their YAML hashes), naming both sources. Results made
 // before scenarios were hashed carry none and pass.
-func sameScenario(a, b *scenarioData) error {
-	src := func(sc *scenarioData) (string, string) {
-		for _, s := range sc.schemes {
-			for _, r := range s.rounds {
+func sameScenario(a, b *figures.Scenario) error {
+	src := func(sc *figures.Scenario) (string, string) {
+		for _, s := range sc.Schemes {
+			for _, r := range s.Rounds {
 				if r.ScenarioHash != "" {
 					return r.ScenarioSource, r.ScenarioHash
 				}
@@ -165,15 +175,15 @@ func sameScenario(a, b *scenarioData) error {
 	as, ah := src(a)
 	bs, bh := src(b)
 	if ah != "" && bh != "" && ah != bh {
-		return fmt.Errorf("compare: scenario %q differs: OLD ran %s (%.19s), NEW ran %s (%.19s); compare runs of one scenario", a.name, as, ah, bs, bh)
+		return fmt.Errorf("compare: scenario %q differs: OLD ran %s (%.19s), NEW ran %s (%.19s); compare runs of one scenario", a.Name, as, ah, bs, bh)
 	}
 	return nil
 }
 
-func scenarioList(scs []*scenarioData) string {
+func scenarioList(scs []*figures.Scenario) string {
 	var names []string
 	for _, sc := range scs {
-		names = append(names, sc.name)
+		names = append(names, sc.Name)
 	}
 	if len(names) == 0 {
 		return "no scenarios"
@@ -227,7 +237,7 @@ func (ch Change) cellText() string {
 		if ch.Metric == MetricRate {
 			return fmt.Sprintf("%.1f", s.Median)
 		}
-		return fmtDur(s.Median)
+		return mdtable.Duration(time.Duration(math.Round(s.Median)))
 	}
 	delta := fmt.Sprintf("%+.2f%%", ch.DeltaPct)
 	if !ch.Significant && !ch.Regression {
@@ -249,7 +259,7 @@ func (ch Change) cellText() string {
 func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	ew := mdtable.NewWriter(w)
 	ew.Printf("# authbench compare\n\n")
-	ew.Printf("OLD: %s\n\nNEW: %s\n\n", code(c.Old.Command), code(c.New.Command))
+	ew.Printf("OLD: %s\n\nNEW: %s\n\n", mdtable.Code(c.Old.Command), mdtable.Code(c.New.Command))
 	ew.Printf("Per-round values, two-sided Mann-Whitney U test at α = %g; `~` is no significant change. A regression is a change the bad way (latency up, throughput down) of more than %g%% that is significant or, when the rounds are too few for the test, has every new round on the bad side of every old one.\n",
 		c.Alpha, c.Threshold)
 	type key struct{ sc, scheme, op string }

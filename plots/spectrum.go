@@ -1,92 +1,20 @@
-package results
+package plots
 
 import (
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/authbench/authbench/results"
 )
 
-// plotFile is one written plot: its file name (in the plot directory) and
-// its title.
-type plotFile struct {
-	file, title string
-}
-
-// spectrumOps are the ops that get a percentile-spectrum plot.
-func spectrumOps() []string { return []string{vocab.OpCLICommand, vocab.OpJobMessage} }
-
-// writeScenarioPlots writes sc's SVG plots into dir: a latency percentile
-// spectrum per op of spectrumOps (one line per scheme), and files created
-// per 1,000 jobs per scheme.
-func writeScenarioPlots(dir string, sc *scenarioData) ([]plotFile, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("plots: %w", err)
-	}
-	var out []plotFile
-	for _, op := range spectrumOps() {
-		var series []spectrumSeries
-		for _, s := range sc.schemes {
-			h := s.hist(op, false)
-			if h == nil || h.Count() == 0 {
-				continue
-			}
-			series = append(series, spectrumSeries{name: s.name, h: h})
-		}
-		if len(series) == 0 {
-			continue
-		}
-		pf := plotFile{
-			file:  fileSafe(sc.name + "-" + op + "-spectrum.svg"),
-			title: fmt.Sprintf("%s: %s latency by percentile", sc.name, op),
-		}
-		if err := writeSpectrum(filepath.Join(dir, pf.file), pf.title, series); err != nil {
-			return nil, err
-		}
-		out = append(out, pf)
-	}
-	tps, err := writeTimePlots(dir, sc)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, tps...)
-	cpu, err := writeServerCPUPlot(dir, sc)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out, cpu...)
-	var names []string
-	var values plotter.Values
-	for _, s := range sc.schemes {
-		v := vocab.SpreadOf(s.roundValues(filesPerKJobs))
-		if v.N == 0 {
-			continue
-		}
-		names = append(names, s.name)
-		values = append(values, v.Median)
-	}
-	if len(names) > 0 {
-		pf := plotFile{
-			file:  fileSafe(sc.name + "-files.svg"),
-			title: fmt.Sprintf("%s: files created per 1,000 jobs", sc.name),
-		}
-		if err := writeBars(filepath.Join(dir, pf.file), pf.title, "files created per 1,000 jobs", names, values); err != nil {
-			return nil, err
-		}
-		out = append(out, pf)
-	}
-	return out, nil
-}
-
-// fileSafe replaces characters that do not belong in a file name.
-func fileSafe(s string) string {
+// FileSafe replaces characters that do not belong in a file name.
+func FileSafe(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
@@ -96,17 +24,17 @@ func fileSafe(s string) string {
 	}, s)
 }
 
-// spectrumSeries is one line of a percentile-spectrum plot.
-type spectrumSeries struct {
-	name string
-	h    *Histogram
+// Hist is one line of a percentile-spectrum plot: a scheme's latencies.
+type Hist struct {
+	Name string
+	H    *results.Histogram
 }
 
 // spectrumPoints samples h as HdrHistogram's percentile-distribution plot
 // does: x is 1/(1-p), on a log axis, so 90%, 99%, 99.9% are evenly spaced;
 // y is the latency in milliseconds. The spectrum stops where the histogram
 // has no more resolution (x at most its count) and ends at the max.
-func spectrumPoints(h *Histogram) plotter.XYs {
+func spectrumPoints(h *results.Histogram) plotter.XYs {
 	n := float64(h.Count())
 	var pts plotter.XYs
 	for k := 0; ; k++ {
@@ -142,10 +70,10 @@ func (percentileTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// writeSpectrum writes a percentile-spectrum SVG to path: a log latency
+// Spectrum writes a percentile-spectrum SVG to path: a log latency
 // axis (so schemes a few milliseconds apart are not squashed near zero by
 // one slow one), a colour per scheme, the legend beside the plot.
-func writeSpectrum(path, title string, series []spectrumSeries) error {
+func Spectrum(path, title string, series []Hist) error {
 	p := newPlot(title, "percentile", "latency (ms, log)")
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = percentileTicks{}
@@ -155,7 +83,7 @@ func writeSpectrum(path, title string, series []spectrumSeries) error {
 	p.Add(plotter.NewGrid())
 	var names []string
 	for i, s := range series {
-		pts := spectrumPoints(s.h)
+		pts := spectrumPoints(s.H)
 		if len(pts) < 2 {
 			continue
 		}
@@ -164,21 +92,21 @@ func writeSpectrum(path, title string, series []spectrumSeries) error {
 		}
 		l, err := plotter.NewLine(pts)
 		if err != nil {
-			return fmt.Errorf("plot %s: %w", s.name, err)
+			return fmt.Errorf("plot %s: %w", s.Name, err)
 		}
 		l.Color = seriesColor(i)
 		l.Dashes = seriesDashes(i)
 		l.Width = vg.Points(1.5)
 		p.Add(l)
-		p.Legend.Add(s.name, l)
-		names = append(names, s.name)
+		p.Legend.Add(s.Name, l)
+		names = append(names, s.Name)
 	}
 	return savePlotLegendRight(p, names, path, 8*vg.Inch, 5*vg.Inch)
 }
 
-// writeBars writes a bar chart SVG, one named bar per value, its names
+// Bars writes a bar chart SVG, one named bar per value, its names
 // upright so that long ones do not collide.
-func writeBars(path, title, ylabel string, names []string, values plotter.Values) error {
+func Bars(path, title, ylabel string, names []string, values []float64) error {
 	p := newPlot(title, "", ylabel)
 	p.Y.Min = 0
 	top := 0.0
@@ -186,7 +114,7 @@ func writeBars(path, title, ylabel string, names []string, values plotter.Values
 		top = math.Max(top, v)
 	}
 	p.Y.Max = top * 1.1 // room above the tallest bar
-	bars, err := plotter.NewBarChart(values, vg.Points(18))
+	bars, err := plotter.NewBarChart(plotter.Values(values), vg.Points(18))
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", title, err)
 	}

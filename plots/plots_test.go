@@ -1,0 +1,96 @@
+package plots
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"gonum.org/v1/plot/plotter"
+
+	"github.com/authbench/authbench/results"
+)
+
+// TestCapacity: a search with steps draws both plots as SVG.
+func TestCapacity(t *testing.T) {
+	var steps []results.CapacityStep
+	for i, rate := range []float64{100, 160, 256} {
+		steps = append(steps, results.CapacityStep{Offered: rate, Count: 2000, P99: time.Duration(i+1) * time.Millisecond,
+			P90: time.Millisecond, ServerCPUPerOp: time.Duration(300+i*10) * time.Microsecond})
+	}
+	c := &results.CapacityRun{Rule: results.DefaultKneeRule, Curves: []*results.CapacityCurve{{Scheme: "plain", Op: "command", Steps: steps}}}
+	dir := t.TempDir()
+	if err := Capacity(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"capacity-latency.svg", "capacity-cpu.svg"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil || !bytes.Contains(b, []byte("<svg")) || !bytes.Contains(b, []byte("plain (command)")) {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+// TestCapacityEmpty: a run that measured nothing writes no plot and does
+// not panic (a log axis needs points).
+func TestCapacityEmpty(t *testing.T) {
+	dir := t.TempDir()
+	c := &results.CapacityRun{Rule: results.DefaultKneeRule, Curves: []*results.CapacityCurve{{Scheme: "plain", Op: "command"}}}
+	if err := Capacity(dir, c); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.svg")); len(m) != 0 {
+		t.Errorf("plots written with no data: %v", m)
+	}
+}
+
+// TestLinesSpectrumBars: each kind of plot writes SVG naming its series,
+// and a path that is not .svg is refused.
+func TestLinesSpectrumBars(t *testing.T) {
+	dir := t.TempDir()
+	h := results.NewHistogram()
+	for i := range 500 {
+		h.Record(time.Duration(i+1) * time.Microsecond)
+	}
+	for _, tc := range []struct {
+		file, name string
+		draw       func(path string) error
+	}{
+		{"lines.svg", "jwt:command", func(p string) error {
+			return Lines(p, "t", "x", "y", []Line{{Name: "jwt:command", Points: plotter.XYs{{X: 1, Y: 2}, {X: 2, Y: 3}}}, {Name: "empty"}})
+		}},
+		{"spectrum.svg", "curve", func(p string) error { return Spectrum(p, "t", []Hist{{Name: "curve", H: h}}) }},
+		{"bars.svg", "plain", func(p string) error { return Bars(p, "t", "y", []string{"plain", "curve"}, []float64{1, 2}) }},
+	} {
+		path := filepath.Join(dir, tc.file)
+		if err := tc.draw(path); err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil || !bytes.Contains(b, []byte("<svg")) || !bytes.Contains(b, []byte(tc.name)) {
+			t.Errorf("%s: %v, or lacks %q", tc.file, err, tc.name)
+		}
+	}
+	if err := Bars(filepath.Join(dir, "bars.png"), "t", "y", []string{"a"}, []float64{1}); err == nil {
+		t.Error("a .png path: want an error")
+	}
+}
+
+// TestPaletteDistinct: the first 14 series (the default suite's schemes)
+// get 14 different colours.
+func TestPaletteDistinct(t *testing.T) {
+	seen := map[string]int{}
+	for i := 0; i < 14; i++ {
+		r, g, b, _ := seriesColor(i).RGBA()
+		k := fmt.Sprint(r, g, b)
+		if j, ok := seen[k]; ok {
+			t.Fatalf("series %d and %d share a colour", j, i)
+		}
+		seen[k] = i
+	}
+	if seriesDashes(0) != nil || seriesDashes(14) == nil {
+		t.Fatal("want solid lines for the palette's first round, dashed after")
+	}
+}

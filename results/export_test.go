@@ -1,0 +1,4 @@
+package results
+
+// MergeStats is mergeStats, for the external tests.
+var MergeStats = mergeStats
