@@ -25,7 +25,7 @@ type KneeRule struct {
 	MaxClientUtil float64
 }
 
-// DefaultKneeRule is DESIGN.md's: p99 past twice its low-rate value, or
+// DefaultKneeRule is docs/design.md's (section 5): p99 past twice its low-rate value, or
 // errors past 0.1 %; p99 only from 1,000 operations.
 var DefaultKneeRule = KneeRule{LatencyFactor: 2, MaxErrorShare: 0.001, MinP99Ops: 1000, MaxClientUtil: 0.9}
 

@@ -26,7 +26,7 @@ var (
 	jobScenarios = []string{"review-jobs", "review-jobs-nfs", "job-storm", "cycle-point", "dispatch-burst"}
 )
 
-// Catalogue returns the design questions of DESIGN.md section 1, in the
+// Catalogue returns the design questions of docs/design.md section 1, in the
 // report's order.
 func Catalogue() []*Question {
 	return []*Question{

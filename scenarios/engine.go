@@ -266,7 +266,7 @@ func cpuSeconds(ru syscall.Rusage) float64 {
 }
 
 // drive runs every client group of the scenario until each is done or ctx
-// ends (DESIGN.md: a run ends when every group is done or the duration is
+// ends (docs/design.md section 5: a run ends when every group is done or the duration is
 // reached; one group finishing early never cuts the others short). Groups
 // with a natural end (a job group, a CLI count or ramp) end on their own;
 // open-ended groups (a CLI at a rate with no count, the UI pollers) run to

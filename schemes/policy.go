@@ -8,7 +8,7 @@ import (
 	"github.com/authbench/authbench/wfs"
 )
 
-// Lifetime policies of the token credentials (DESIGN.md section 3).
+// Lifetime policies of the token credentials (docs/design.md section 3).
 const (
 	PolicyWorkflow = "workflow" // one token for the workflow's life, in .service/token
 	PolicyCommand  = "command"  // plan A: one token per command, made on request, used once

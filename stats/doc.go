@@ -10,7 +10,7 @@
 // entirely above is "over budget", and anything else — including too few
 // rounds for any interval, or an interval touching the budget — is
 // "inconclusive", reported with an estimate of how many rounds would
-// decide (see DESIGN.md, measurement rules). These machines are shared
+// decide (see docs/design.md section 5, measurement rules). These machines are shared
 // and noisy; a point estimate alone would turn noise into verdicts.
 //
 // The package also carries the Mann-Whitney U comparison of two runs used

@@ -22,7 +22,7 @@ type Spec struct {
 	Arg string `json:"arg,omitempty"`
 }
 
-// shortNames maps the short names of DESIGN.md section 3 to full specs.
+// shortNames maps the short names of docs/design.md section 3 to full specs.
 func shortName(s string) (string, bool) {
 	switch s {
 	case "plain":
