@@ -5,7 +5,7 @@
 // the client, the wire format of requests and replies (and the GraphQL job
 // message mutation cylc-flow's task_message.py sends), the run directory,
 // contact file and key files of a workflow, the counted file layer with its
-// file-system latency model, the control channel between a WFS process and
-// its load generator, and the guard that sheds load and counts it. It knows
-// no scheme by name: a scheme plugs in through its authenticator.
+// file-system latency model, and the control channel between a WFS process
+// and its load generator. It knows no scheme by name: a scheme's server
+// side plugs in as a Guard.
 package wfs
