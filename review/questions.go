@@ -444,7 +444,7 @@ func ruleJose(a *Answer) Verdict {
 	}
 	switch {
 	case len(both) > 0:
-		sortBy(both, "WFS CPU/request")
+		sortBy(both, "WFS CPU/command")
 		b := both[0]
 		v := Verdict{Outcome: b.option, Decisive: true, Text: fmt.Sprintf("for confidentiality use `%s`: it seals requests and replies, and %s.", b.scheme(), summaryOf(b.worst()))}
 		if len(reqOnly) > 0 {

@@ -104,6 +104,10 @@ func TestVerdictBranches(t *testing.T) {
 		// Q-jose: by declared claims.
 		{"curve seals both ways", "Q-jose", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, jwt, cmd, within(fig{})...).add(cli, jwe, cmd, within(fig{})...).add(cli, curve, cmd, within(fig{cpu: time.Millisecond})...),
 			"transport", true, []string{"use `curve`", "`jwe` seals requests only", "signed JWT seals nothing"}},
+		// Two sealing transports rank by WFS CPU per command, every request
+		// counted: curve-job costs less per request but more per command.
+		{"cheaper per command", "Q-jose", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, curveJob, cmd, within(fig{cpu: 1200 * time.Microsecond, reqs: 4})...).add(cli, curve, cmd, within(fig{cpu: time.Millisecond})...),
+			"transport", true, []string{"use `curve`"}},
 		{"jwe requests only", "Q-jose", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, jwe, cmd, within(fig{})...).add(cli, curve, cmd, over(fig{})...),
 			"sealed token", true, []string{"only `jwe`", "replies travel in clear"}},
 		{"nothing confidential within", "Q-jose", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, jwt, cmd, within(fig{})...).add(cli, jwe, cmd, over(fig{})...),
