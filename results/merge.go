@@ -55,6 +55,11 @@ func MergeRuns(runs ...*Run) (*Run, error) {
 			out.Ended = r.Ended
 		}
 		out.Sources = append(out.Sources, r.Inputs()...)
+		// Why a run stopped adding rounds stays with the merge (it was
+		// dropped, so the report never said its rounds were sequential).
+		if r.Stop != "" && !strings.Contains(out.Stop, r.Stop) {
+			out.Stop = strings.TrimPrefix(out.Stop+"; "+r.Stop, "; ")
+		}
 	}
 	out.Missing = missingShards(runs)
 	if len(runs) == 1 {

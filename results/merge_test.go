@@ -133,12 +133,13 @@ func TestMergeSingleKeepsResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.Stop = "every question these results answer is decisive after 6 rounds"
 	m, err := results.MergeRuns(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Results) != len(r.Results) || m.Command != r.Command || len(m.Sources) != 1 {
-		t.Fatalf("merged single run differs: %d results, %q, %d sources", len(m.Results), m.Command, len(m.Sources))
+	if len(m.Results) != len(r.Results) || m.Command != r.Command || len(m.Sources) != 1 || m.Stop != r.Stop {
+		t.Fatalf("merged single run differs: %d results, %q, %d sources, stop %q", len(m.Results), m.Command, len(m.Sources), m.Stop)
 	}
 }
 

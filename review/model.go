@@ -22,6 +22,31 @@ const maxRounds = 200
 // Model is the review computed from results, before rendering.
 type Model struct {
 	Questions []*Answer `json:"questions"`
+	// Family allows for judging many rows at once.
+	Family Family `json:"family"`
+}
+
+// FamilyAlpha is the family-wise error rate Holm's procedure holds the
+// judged rows to: one side of the 95 % interval each row is judged by.
+const FamilyAlpha = (1 - Confidence) / 2
+
+// Family is what judging many rows at once does to their decisions. Each
+// row's decision is a one-sided test at FamilyAlpha (its 95 % interval
+// wholly on one side of its budget); over Judged rows some would be
+// decided by chance alone, so Holm's step-down procedure keeps HolmKept of
+// the Decided rows at a family-wise FamilyAlpha.
+type Family struct {
+	Judged   int `json:"judged"`
+	Decided  int `json:"decided"`
+	HolmKept int `json:"holm_kept"`
+	// RoundsForAll are the rounds at which a row whose every round falls
+	// on one side of its budget would survive Holm over Judged rows (its
+	// p-value 2^-n at most FamilyAlpha/Judged).
+	RoundsForAll int `json:"rounds_for_all,omitempty"`
+	// Sequential is set when rounds were added until the verdicts were
+	// decisive (run -until-decisive): the intervals make no allowance for
+	// those repeated looks, so their error rate may exceed the nominal.
+	Sequential bool `json:"sequential,omitempty"`
 }
 
 // Answer is one question's findings and verdict.
@@ -66,6 +91,11 @@ type Row struct {
 	// inconclusive row decisive (0 when decisive, or when no number of
 	// rounds would, as when the median sits on the budget).
 	RoundsNeeded int `json:"rounds_needed,omitempty"`
+	// P is the one-sided p-value of the decision (stats.DecisionP; 1 when
+	// inconclusive), and HolmKept says whether a decision survives Holm's
+	// procedure over every judged row of the review (Model.Family).
+	P        float64 `json:"p"`
+	HolmKept bool    `json:"holm_kept,omitempty"`
 }
 
 // Stat is one measure of a row: the median over rounds (of paired
@@ -146,7 +176,42 @@ func Evaluate(runs []*results.Run, opts Options) (*Model, error) {
 	for _, q := range qs {
 		m.Questions = append(m.Questions, q.answer(scs, opts.Capacity))
 	}
+	m.Family = family(m.Questions)
+	for _, run := range runs {
+		m.Family.Sequential = m.Family.Sequential || run.Stop != ""
+	}
 	return m, nil
+}
+
+// family applies Holm's procedure to every judged row of qs, setting each
+// decided row's HolmKept.
+func family(qs []*Answer) Family {
+	var rows []*Row
+	var ps []float64
+	for _, a := range qs {
+		for _, r := range a.Rows {
+			if r.Judged < 0 || r.Decision == Failed || r.Decision == "" {
+				continue
+			}
+			rows = append(rows, r)
+			ps = append(ps, r.P)
+		}
+	}
+	f := Family{Judged: len(rows)}
+	for i, kept := range stats.Holm(ps, FamilyAlpha) {
+		r := rows[i]
+		if r.Decision == Within || r.Decision == Over {
+			f.Decided++
+			r.HolmKept = kept
+			if kept {
+				f.HolmKept++
+			}
+		}
+	}
+	if f.Judged > 0 {
+		f.RoundsForAll = int(math.Ceil(math.Log2(float64(f.Judged) / FamilyAlpha)))
+	}
+	return f
 }
 
 // Decisive reports whether every question the data can answer has a
@@ -291,7 +356,7 @@ func hasOps(s *scheme, ops []string) bool {
 
 // row measures candidate s against base in sc.
 func (q *Question) row(sc *scenario, s, base *scheme, opt string) *Row {
-	r := &Row{Scenario: sc.name, Scheme: s.name, Option: opt, Judged: -1}
+	r := &Row{Scenario: sc.name, Scheme: s.name, Option: opt, Judged: -1, P: 1}
 	if base != nil {
 		r.Baseline = base.name
 	}
@@ -325,6 +390,7 @@ func (q *Question) row(sc *scenario, s, base *scheme, opt string) *Row {
 		}
 		r.Budget = b
 		r.Decision = decide(st.CI, b)
+		r.P = stats.DecisionP(st.Diffs, b, stats.Decide(st.CI, b))
 		if r.Decision == Inconclusive {
 			if n, ok := stats.RoundsToDecide(st.Diffs, b, Confidence, maxRounds); ok {
 				r.RoundsNeeded = n

@@ -48,7 +48,7 @@ func TestNegativeCost(t *testing.T) {
 	m := evaluate(t, []*results.Run{run.run}, Options{})
 	a := find(t, m, "Q-A/B")
 	f := a.Rows[0].finding()
-	if !strings.Contains(f, "costs nothing measurable in command p90 (it measured 4.5ms lower; 95 % CI -7ms to -2ms, 6 rounds)") {
+	if !strings.Contains(f, "costs nothing measurable in command p90 (it measured 4.5ms lower; 95 % CI (96.9 % achieved) -7ms to -2ms, 6 rounds)") {
 		t.Errorf("finding %q", f)
 	}
 	if strings.Contains(f+a.Verdict.Text, "adds -") {
@@ -162,6 +162,47 @@ func TestVerdictNamesFSModel(t *testing.T) {
 		}
 		if a := find(t, m, "Q-wlcg"); strings.Contains(a.Verdict.Text, "File system") {
 			t.Errorf("an unanswered question names a file system: %q", a.Verdict.Text)
+		}
+	}
+}
+
+// TestFamilyHolm: with few rounds, decisions of many rows at once do not
+// survive Holm's procedure, and the Summary says so and from how many
+// rounds they would; with enough rounds they do.
+func TestFamilyHolm(t *testing.T) {
+	cmd := vocab.OpCLICommand
+	for _, tc := range []struct {
+		n        int
+		wantKept int
+		want     string
+	}{
+		{6, 0, "keeps 0 of the 2 decisions; a row whose every round falls on one side of its budget survives it from 7 rounds"},
+		{12, 2, "keeps 2 of the 2 decisions."},
+	} {
+		run := newRun(budgets).add("review-cli", plain, cmd, base(tc.n)...).
+			add("review-cli", planA, cmd, rounds(tc.n, 10*ms, steady(1*ms), fig{})...).
+			add("review-cli", planB1, cmd, rounds(tc.n, 10*ms, steady(1*ms), fig{})...)
+		m := evaluate(t, []*results.Run{run.run}, Options{})
+		f := m.Family
+		// Q-A/B judges both plans; Q-jose judges neither (no confidential
+		// scheme), Q-curve none: two rows in all.
+		if f.Decided != f.Judged || f.HolmKept != tc.wantKept {
+			t.Errorf("%d rounds: family %+v, want every judged row decided and %d kept", tc.n, f, tc.wantKept)
+		}
+		var b bytes.Buffer
+		if err := Markdown(&b, m); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("%d rounds: summary lacks %q:\n%s", tc.n, tc.want, b.String())
+		}
+		if strings.Contains(b.String(), "repeated looks") {
+			t.Errorf("a run without -until-decisive says it looked repeatedly")
+		}
+		run.run.Stop = "every question is decisive after 6 rounds"
+		m = evaluate(t, []*results.Run{run.run}, Options{})
+		if !m.Family.Sequential {
+			t.Error("a run that stopped when decisive is not marked sequential")
 		}
 	}
 }

@@ -277,3 +277,67 @@ func MinP(n1, n2 int) float64 {
 	p, _ := Compare(old, new, 0)
 	return p
 }
+
+// DecisionP is the one-sided p-value of the decision d of diffs against
+// budget, as the interval of MedianCI decides it: (1-c)/2 for the highest
+// confidence c at which the interval still lies wholly on d's side of the
+// budget. A decision at confidence 0.95 has p at most 0.025; a min-max
+// interval of n rounds (c = 1-2^(1-n)) has 2^-n, the sign test's. An Exact
+// figure (every difference equal) off the budget has p 0; Inconclusive or
+// an empty sample has p 1.
+func DecisionP(diffs []float64, budget float64, d Decision) float64 {
+	if d == Inconclusive || len(diffs) == 0 {
+		return 1
+	}
+	decides := func(c float64) bool { return Decide(MedianCI(diffs, c), budget) == d }
+	if iv := MedianCI(diffs, 0.5); iv.Exact {
+		if decides(0.5) {
+			return 0
+		}
+		return 1
+	}
+	if !decides(0.5) {
+		return 1
+	}
+	lo, hi := 0.5, 1.0 // decides(lo) and, at c = 1, no finite interval does
+	for range 40 {
+		mid := (lo + hi) / 2
+		if decides(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	// The interval runs between order statistics, so the confidence it
+	// achieves at lo may exceed lo: take the achieved one.
+	c := max(lo, MedianCI(diffs, lo).Confidence)
+	return (1 - c) / 2
+}
+
+// Holm applies Holm's step-down procedure to the p-values of a family of
+// tests at family-wise level alpha: rejected[i] reports whether test i is
+// still rejected (its decision kept) once the family is allowed for.
+func Holm(ps []float64, alpha float64) []bool {
+	idx := make([]int, len(ps))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case ps[a] < ps[b]:
+			return -1
+		case ps[a] > ps[b]:
+			return 1
+		}
+		return 0
+	})
+	rejected := make([]bool, len(ps))
+	m := len(ps)
+	for rank, i := range idx {
+		if ps[i] > alpha/float64(m-rank) {
+			break
+		}
+		rejected[i] = true
+	}
+	return rejected
+}

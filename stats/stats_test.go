@@ -334,3 +334,71 @@ func TestMinP(t *testing.T) {
 		}
 	}
 }
+
+func TestDecisionP(t *testing.T) {
+	six := []float64{1, 2, 3, 4, 5, 6}
+	for _, tc := range []struct {
+		name   string
+		diffs  []float64
+		budget float64
+		d      Decision
+		want   float64
+	}{
+		// Six rounds decide only on their min-max interval (96.9 %).
+		{"all six below", six, 10, Within, 1.0 / 64},
+		{"all above", six, 0, Over, 1.0 / 64},
+		{"inconclusive", six, 3.5, Inconclusive, 1},
+		{"exact off the budget", []float64{2, 2, 2}, 5, Within, 0},
+		{"none", nil, 5, Within, 1},
+	} {
+		if got := DecisionP(tc.diffs, tc.budget, tc.d); math.Abs(got-tc.want) > 1e-6 {
+			t.Errorf("%s: DecisionP = %g, want %g", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestDecisionPMatchesInterval: a 95 % interval wholly on one side of the
+// budget has a p-value of at most 2.5 %, and a budget further out never a
+// larger one.
+func TestDecisionPMatchesInterval(t *testing.T) {
+	for n := 6; n <= 20; n++ {
+		diffs := make([]float64, n)
+		for i := range diffs {
+			diffs[i] = float64(i)
+		}
+		last := 1.0
+		for b := float64(n) / 2; b <= float64(n)+1; b += 0.5 {
+			d := Decide(MedianCI(diffs, 0.95), b)
+			p := DecisionP(diffs, b, d)
+			if d != Inconclusive && p > 0.025 {
+				t.Errorf("n=%d budget %g: decided %v with p %g > 2.5 %%", n, b, d, p)
+			}
+			if d == Within && p > last+1e-12 {
+				t.Errorf("n=%d budget %g: p %g above the nearer budget's %g", n, b, p, last)
+			}
+			if d == Within {
+				last = p
+			}
+		}
+	}
+}
+
+func TestHolm(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ps   []float64
+		want []bool
+	}{
+		// m=3 at 5 %: thresholds 1.67 %, 2.5 %, 5 %.
+		{"all kept", []float64{0.01, 0.02, 0.04}, []bool{true, true, true}},
+		{"step-down stops", []float64{0.01, 0.03, 0.04}, []bool{true, false, false}},
+		{"order does not matter", []float64{0.04, 0.01, 0.02}, []bool{true, true, true}},
+		{"none", []float64{0.02, 0.03, 0.04}, []bool{false, false, false}},
+		{"empty", nil, []bool{}},
+	} {
+		got := Holm(tc.ps, 0.05)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: Holm = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
