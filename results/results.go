@@ -1,6 +1,9 @@
 // Package results holds the result model of an authbench run (versioned
-// JSON with encoded HDR histograms), merging, and rendering. It never
-// imports ZeroMQ.
+// JSON with encoded HDR histograms) and of a capacity search, merging runs
+// of several nodes or invocations, and the small renderings that go with a
+// single run: the table `run` prints, the capacity search's markdown and
+// Go benchmark lines. The report's figures are in package figures, its page
+// in package report. It never imports ZeroMQ.
 package results
 
 import (
