@@ -2,6 +2,7 @@ package schemes_test
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -135,5 +136,15 @@ func TestRegistryParseList(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSecuritiesAgree: every registered transport is one the spec grammar
+// knows (vocab.Securities), and the other way round: adding a transport
+// means a line in each.
+func TestSecuritiesAgree(t *testing.T) {
+	got := schemes.Builtin().Names(schemes.Security)
+	if want := vocab.Securities(); !slices.Equal(got, want) {
+		t.Fatalf("registered transports %v, vocab.Securities %v: add the new transport to both", got, want)
 	}
 }

@@ -95,12 +95,19 @@ func ParseSpec(raw string) (Spec, error) {
 }
 
 func isSecurity(s string) bool {
-	switch s {
-	case "null", "curve", "curve-job":
-		return true
+	for _, x := range Securities() {
+		if x == s {
+			return true
+		}
 	}
 	return false
 }
+
+// Securities are the transports a spec may name first: the grammar must
+// know them to tell `curve:...` (a transport) from `jwt:...` (a credential
+// that leads). A new transport is registered in package schemes and named
+// here; schemes' TestSecuritiesAgree fails until both agree.
+func Securities() []string { return []string{"curve", "curve-job", "null"} }
 
 // Canonical returns the full form, SECURITY[+CREDENTIAL[/ALG]:POLICY[=ARG]].
 func (s Spec) Canonical() string {
