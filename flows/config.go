@@ -7,6 +7,7 @@ import (
 
 	"github.com/authbench/authbench/issuer"
 	"github.com/authbench/authbench/issuerload"
+	"github.com/authbench/authbench/pace"
 )
 
 // The flows, by the names package issuerload models them under.
@@ -34,29 +35,6 @@ const (
 	DefaultMaxInFlight = 10000
 )
 
-// Pacer decides when the next transfer of an open-loop run is due: given
-// the time elapsed since the start and the transfers sent so far, how long
-// to wait before the next one, or stop. Package scenarios' pacers
-// (constant, Poisson) have this method set and are used as they are.
-type Pacer interface {
-	Pace(elapsed time.Duration, hits uint64) (wait time.Duration, stop bool)
-	// Rate is the asked rate (transfers/s) at elapsed.
-	Rate(elapsed time.Duration) float64
-}
-
-// constantPacer sends transfer n at n/perSecond.
-type constantPacer struct{ perSecond float64 }
-
-func (p constantPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	if !(p.perSecond > 0) {
-		return 0, true
-	}
-	due := time.Duration(float64(hits) / p.perSecond * float64(time.Second))
-	return max(0, due-elapsed), false
-}
-
-func (p constantPacer) Rate(time.Duration) float64 { return p.perSecond }
-
 // Waits is the distribution of the time a transfer waits in FTS's queue:
 // exponential with mean Mean, or drawn uniformly from List (the model's
 // "empirical" waits, each as likely), or none (every wait 0) when both are
@@ -82,9 +60,9 @@ type Config struct {
 	// Flow is Service, User or Groups.
 	Flow issuerload.Flow
 	// Rate is the transfers per second; Pacer, if set, spaces them (its
-	// Rate should be this one), else they are evenly spaced.
+	// Rate should be this one), else they are evenly spaced (pace.Constant).
 	Rate  float64
-	Pacer Pacer
+	Pacer pace.Pacer
 	// Total ends the run after this many transfers, Duration after this
 	// long (no new transfer starts after it; those in flight finish). At
 	// least one of them is set.

@@ -16,10 +16,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/client/tokenexchange"
+
 	"github.com/authbench/authbench/issuer"
+	"github.com/authbench/authbench/pace"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/wlcg"
-	"github.com/zitadel/oidc/v3/pkg/client/tokenexchange"
 )
 
 // lateThreshold is how late past its intended time a transfer may be
@@ -86,7 +88,7 @@ type driver struct {
 	hc       *http.Client // Rucio's and FTS's
 	tokenHC  *http.Client // hc's transport, for the token requests
 	rec      *recorder
-	pacer    Pacer
+	pacer    pace.Pacer
 	legs     map[string]*atomic.Int64
 
 	exchangers map[string]tokenexchange.TokenExchanger // zitadel's, by client ID
@@ -118,7 +120,7 @@ func start(ctx context.Context, cfg Config) (*driver, error) {
 	}
 	d.tokenHC = newTokenClient(d.hc)
 	if d.pacer == nil {
-		d.pacer = constantPacer{perSecond: cfg.Rate}
+		d.pacer = pace.Constant{PerSecond: cfg.Rate}
 	}
 	for _, l := range legs {
 		d.legs[l] = &atomic.Int64{}

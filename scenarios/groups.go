@@ -3,13 +3,15 @@ package scenarios
 import (
 	"context"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/authbench/authbench/pace"
+	"github.com/authbench/authbench/vocab"
 
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
@@ -106,7 +108,7 @@ func (r *runner) cli(ctx context.Context) {
 
 // dispatch sends intended send times to the workers as the pacer asks; when
 // the queue is full the hit is dropped and counted.
-func (r *runner) dispatch(ctx context.Context, p Pacer, count int64, out chan<- hit, op string) {
+func (r *runner) dispatch(ctx context.Context, p pace.Pacer, count int64, out chan<- hit, op string) {
 	rec := r.recorder()
 	start := time.Now()
 	var n uint64
@@ -351,7 +353,7 @@ type jobHit struct {
 
 // arrival is when job i was due: its pacer's time when the group is paced
 // (open loop), else now (jobs start as fast as concurrency allows).
-func (r *runner) arrival(start time.Time, p Pacer, i int) time.Time {
+func (r *runner) arrival(start time.Time, p pace.Pacer, i int) time.Time {
 	now := time.Now()
 	if p == nil {
 		return now

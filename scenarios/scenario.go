@@ -114,6 +114,14 @@ type Burst struct {
 	Every  Duration `yaml:"every"`
 }
 
+// Stage is one step of a CLI group's ramp, as a scenario file gives it: the
+// rate rises linearly from the previous stage's rate to Rate over Duration
+// (a pace.Stage).
+type Stage struct {
+	Duration Duration `yaml:"duration"`
+	Rate     float64  `yaml:"rate"`
+}
+
 // JobGroup is task jobs sending messages.
 type JobGroup struct {
 	Total       int     `yaml:"total"`

@@ -5,16 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"os"
 	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/authbench/authbench/pace"
+	"github.com/authbench/authbench/vocab"
+
+	zmq "github.com/pebbe/zmq4"
+
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	zmq "github.com/pebbe/zmq4"
 )
 
 // session is one scheme's WFS process and the client side that drives it:
@@ -207,7 +210,7 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	if sc.CLI != nil {
 		for _, o := range ops {
 			if o.Name == vocab.OpCLICommand {
-				o.Asked = askedRate(cliPacer(sc.CLI), end.Sub(r.start))
+				o.Asked = pace.AskedRate(cliPacer(sc.CLI), end.Sub(r.start))
 			}
 		}
 	}
