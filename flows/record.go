@@ -1,11 +1,11 @@
 package flows
 
 import (
-	"sync"
 	"time"
 
 	"github.com/authbench/authbench/issuer"
 	"github.com/authbench/authbench/issuerload"
+	"github.com/authbench/authbench/record"
 	"github.com/authbench/authbench/results"
 )
 
@@ -64,62 +64,24 @@ func (d *driver) stats(s0, s1 issuer.Stats) map[string]float64 {
 	return st
 }
 
-// recorder holds the ops' histograms.
-type recorder struct {
-	mu  sync.Mutex
-	ops map[string]*results.Op
-}
-
-func newRecorder() *recorder { return &recorder{ops: map[string]*results.Op{}} }
-
-func (r *recorder) op(name string) *results.Op {
-	o := r.ops[name]
-	if o == nil {
-		o = &results.Op{Name: name, Errors: map[string]int64{}, Hist: results.NewHistogram(), Uncorrected: results.NewHistogram()}
-		r.ops[name] = o
-	}
-	return o
-}
-
-// ok records a success: latency from the intended time, and uncorrected
-// from the actual start.
-func (r *recorder) ok(name string, intended, start, end time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	o := r.op(name)
-	o.Count++
-	o.Hist.Record(end.Sub(intended))
-	o.Uncorrected.Record(end.Sub(start))
-}
-
-// fail records an error by its label.
-func (r *recorder) fail(name string, err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.op(name).Errors[kindOf(err)]++
-}
-
 // opOrder is the order ops appear in results.
-var opOrder = []string{OpTransfer, OpSubmit, OpTPC, OpToken, OpClientCredentials, OpTokenExchange, OpRefresh}
+func opOrder() []string {
+	return []string{OpTransfer, OpSubmit, OpTPC, OpToken, OpClientCredentials, OpTokenExchange, OpRefresh}
+}
 
-// result is the ops in opOrder; the submission op carries the asked
-// rate and the transfers submitted late or dropped.
-func (r *recorder) result(rate float64, late, dropped int64) []*results.Op {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// resultOps is rec's ops in opOrder; the submission op carries the asked
+// rate and the transfers submitted late or dropped, the transfer op the
+// asked rate.
+func resultOps(rec *record.Recorder, rate float64, late, dropped int64) []*results.Op {
 	if late > 0 || dropped > 0 {
-		r.op(OpSubmit)
+		rec.Late(OpSubmit, late)
+		rec.Dropped(OpSubmit, dropped)
 	}
-	var out []*results.Op
-	for _, name := range opOrder {
-		if o := r.ops[name]; o != nil {
-			switch name {
-			case OpSubmit:
-				o.Asked, o.Late, o.Dropped = rate, late, dropped
-			case OpTransfer:
-				o.Asked = rate
-			}
-			out = append(out, o)
+	out := rec.Ops(opOrder())
+	for _, o := range out {
+		switch o.Name {
+		case OpSubmit, OpTransfer:
+			o.Asked = rate
 		}
 	}
 	return out

@@ -20,6 +20,7 @@ import (
 
 	"github.com/authbench/authbench/issuer"
 	"github.com/authbench/authbench/pace"
+	"github.com/authbench/authbench/record"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/wlcg"
 )
@@ -64,7 +65,7 @@ func Run(ctx context.Context, cfg Config) (*results.Result, error) {
 
 	res := &results.Result{
 		Duration:    end.Sub(begin),
-		Ops:         d.rec.result(cfg.Rate, d.late.Load(), d.dropped.Load()),
+		Ops:         resultOps(d.rec, cfg.Rate, d.late.Load(), d.dropped.Load()),
 		CPU:         cpuSeconds(ru1) - cpuSeconds(ru0),
 		PeakRSSKB:   ru1.Maxrss,
 		SchemeStats: d.stats(s0, s1),
@@ -87,7 +88,7 @@ type driver struct {
 	seA, seB *storageElement
 	hc       *http.Client // Rucio's and FTS's
 	tokenHC  *http.Client // hc's transport, for the token requests
-	rec      *recorder
+	rec      *record.Recorder
 	pacer    pace.Pacer
 	legs     map[string]*atomic.Int64
 
@@ -110,7 +111,7 @@ type driver struct {
 func start(ctx context.Context, cfg Config) (*driver, error) {
 	d := &driver{
 		cfg:    cfg,
-		rec:    newRecorder(),
+		rec:    record.New(),
 		pacer:  cfg.Pacer,
 		legs:   map[string]*atomic.Int64{},
 		keys:   map[keyOf]*chain{},
@@ -334,9 +335,9 @@ func (d *driver) transfer(ctx context.Context, n uint64, intended time.Time) err
 	p := d.plan(n)
 	d.waitSum.Add(int64(p.wait))
 	fail := func(op string, err error) error {
-		d.rec.fail(op, err)
+		d.rec.Fail(op, kindOf(err))
 		if op != OpTransfer {
-			d.rec.fail(OpTransfer, err)
+			d.rec.Fail(OpTransfer, kindOf(err))
 		}
 		return err
 	}
@@ -346,7 +347,7 @@ func (d *driver) transfer(ctx context.Context, n uint64, intended time.Time) err
 	if err != nil {
 		return fail(OpSubmit, err)
 	}
-	d.rec.ok(OpSubmit, intended, submitted, time.Now())
+	d.rec.OK(OpSubmit, intended, submitted, time.Now())
 	// The queue: FTS keeps its tokens fresh until the start.
 	startAt := intended.Add(p.wait)
 	if err := d.queue(ctx, chains, startAt); err != nil {
@@ -360,7 +361,7 @@ func (d *driver) transfer(ctx context.Context, n uint64, intended time.Time) err
 	if err := d.tpc(ctx, p.path, tokA, tokB); err != nil {
 		return fail(OpTransfer, err)
 	}
-	d.rec.ok(OpTransfer, startAt, started, time.Now())
+	d.rec.OK(OpTransfer, startAt, started, time.Now())
 	return nil
 }
 
@@ -562,10 +563,10 @@ func (d *driver) tpc(ctx context.Context, path, tokA, tokB string) error {
 	sent := time.Now()
 	err := d.copy(ctx, path, tokA, tokB)
 	if err != nil {
-		d.rec.fail(OpTPC, err)
+		d.rec.Fail(OpTPC, kindOf(err))
 		return err
 	}
-	d.rec.ok(OpTPC, sent, sent, time.Now())
+	d.rec.OK(OpTPC, sent, sent, time.Now())
 	return nil
 }
 

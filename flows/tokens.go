@@ -214,12 +214,12 @@ func (d *driver) request(ctx context.Context, leg, grant string, do grantFunc) (
 	end := time.Now()
 	d.legs[leg].Add(1)
 	if err != nil {
-		d.rec.fail(OpToken, err)
-		d.rec.fail(grantOp(grant), err)
+		d.rec.Fail(OpToken, kindOf(err))
+		d.rec.Fail(grantOp(grant), kindOf(err))
 		return tok, err
 	}
-	d.rec.ok(OpToken, sent, sent, end)
-	d.rec.ok(grantOp(grant), sent, sent, end)
+	d.rec.OK(OpToken, sent, sent, end)
+	d.rec.OK(grantOp(grant), sent, sent, end)
 	return tok, nil
 }
 

@@ -484,7 +484,7 @@ func (e *engineLoop) round(ctx context.Context, n int) (*results.Histogram, erro
 		}
 		h.Record(time.Since(t0))
 	}
-	if o := rec.ops[vocab.OpCLIRoundTrip]; o == nil || o.Count != int64(n) {
+	if o := rec.ops.Op(vocab.OpCLIRoundTrip); o == nil || o.Count != int64(n) {
 		return h, fmt.Errorf("engine recorded fewer round trips than the %d made", n)
 	}
 	return h, nil

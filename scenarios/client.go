@@ -104,11 +104,11 @@ func RunClient(ctx context.Context, req ClientRequest) ClientReport {
 		}
 		rec := newRecorder(time.Time{}, nil)
 		err = exchange(ctx, rec, cl, zc, body, "acquire", "round_trip")
-		rep.BytesAdded = int(rec.bytesAdded)
-		if o := rec.ops["acquire"]; o != nil && o.Count > 0 {
+		rep.BytesAdded = int(rec.bytesAdded.Load())
+		if o := rec.ops.Op("acquire"); o != nil && o.Count > 0 {
 			rep.AcquireNS = int64(o.Uncorrected.Max())
 		}
-		if o := rec.ops["round_trip"]; o != nil && o.Count > 0 {
+		if o := rec.ops.Op("round_trip"); o != nil && o.Count > 0 {
 			rep.RoundTripNS = int64(o.Uncorrected.Max())
 		}
 		return err

@@ -2,11 +2,12 @@ package scenarios
 
 import (
 	"errors"
-	"github.com/authbench/authbench/vocab"
-	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/authbench/authbench/record"
 	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/vocab"
 	"github.com/authbench/authbench/wfs"
 )
 
@@ -20,29 +21,20 @@ func opOrder() []string {
 // recorder holds a worker's histograms; the engine merges every recorder at
 // the end. A CLI worker has one of its own; the many job workers of a large
 // job group (10,000 live jobs are 10,000 workers) share a few, since each
-// recorder's HDR histograms take hundreds of kilobytes. Its mutex is
-// uncontended for a recorder of its own.
+// recorder's HDR histograms take hundreds of kilobytes. Beside the ops'
+// figures (package record) it discards the warm-up, feeds the progress line
+// and the run's series, and counts the bytes schemes add.
 type recorder struct {
-	mu         sync.Mutex
-	ops        map[string]*results.Op
+	ops        *record.Recorder
 	warmupEnd  time.Time
-	bytesAdded int64
-	wrapped    int64
+	bytesAdded atomic.Int64
+	wrapped    atomic.Int64
 	progress   *progress
 	series     *seriesRecorder
 }
 
 func newRecorder(warmupEnd time.Time, p *progress) *recorder {
-	return &recorder{ops: map[string]*results.Op{}, warmupEnd: warmupEnd, progress: p}
-}
-
-func (r *recorder) op(name string) *results.Op {
-	o := r.ops[name]
-	if o == nil {
-		o = &results.Op{Name: name, Errors: map[string]int64{}, Hist: results.NewHistogram(), Uncorrected: results.NewHistogram()}
-		r.ops[name] = o
-	}
-	return o
+	return &recorder{ops: record.New(), warmupEnd: warmupEnd, progress: p}
 }
 
 // ok records a success: corrected latency from the intended send time,
@@ -52,12 +44,7 @@ func (r *recorder) ok(name string, intended, start, end time.Time) {
 	if intended.Before(r.warmupEnd) {
 		return
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	o := r.op(name)
-	o.Count++
-	o.Hist.Record(end.Sub(intended))
-	o.Uncorrected.Record(end.Sub(start))
+	r.ops.OK(name, intended, start, end)
 	r.series.ok(name, end, end.Sub(intended))
 	if r.progress != nil && topLevel(name) {
 		r.progress.ops.Add(1)
@@ -69,33 +56,21 @@ func (r *recorder) fail(name string, intended time.Time, err error) {
 	if intended.Before(r.warmupEnd) {
 		return
 	}
-	r.mu.Lock()
-	r.op(name).Errors[errKind(err)]++
-	r.mu.Unlock()
+	r.ops.Fail(name, errKind(err))
 	r.series.fail(name, time.Now())
 	if r.progress != nil && topLevel(name) {
 		r.progress.errs.Add(1)
 	}
 }
 
-func (r *recorder) late(name string) {
-	r.mu.Lock()
-	r.op(name).Late++
-	r.mu.Unlock()
-}
+func (r *recorder) late(name string) { r.ops.Late(name, 1) }
 
-func (r *recorder) dropped(name string) {
-	r.mu.Lock()
-	r.op(name).Dropped++
-	r.mu.Unlock()
-}
+func (r *recorder) dropped(name string) { r.ops.Dropped(name, 1) }
 
 // added counts one wrapped request and the bytes its scheme added.
 func (r *recorder) added(n int) {
-	r.mu.Lock()
-	r.bytesAdded += int64(n)
-	r.wrapped++
-	r.mu.Unlock()
+	r.bytesAdded.Add(int64(n))
+	r.wrapped.Add(1)
 }
 
 func errKind(err error) string {
@@ -114,37 +89,17 @@ func errKind(err error) string {
 	return "other"
 }
 
-// merge folds rs into one op list in opOrder.
+// merge folds rs into one op list in opOrder, and the bytes schemes added
+// per wrapped request.
 func merge(rs []*recorder) (ops []*results.Op, bytesAdded float64) {
-	all := map[string]*results.Op{}
+	sets := make([]*record.Recorder, len(rs))
 	var added, wrapped int64
-	for _, r := range rs {
-		added += r.bytesAdded
-		wrapped += r.wrapped
-		for name, o := range r.ops {
-			m := all[name]
-			if m == nil {
-				m = &results.Op{Name: name, Errors: map[string]int64{}, Hist: results.NewHistogram(), Uncorrected: results.NewHistogram()}
-				all[name] = m
-			}
-			m.Count += o.Count
-			m.Late += o.Late
-			m.Dropped += o.Dropped
-			for k, v := range o.Errors {
-				m.Errors[k] += v
-			}
-			m.Hist.Merge(o.Hist)
-			m.Uncorrected.Merge(o.Uncorrected)
-		}
+	for i, r := range rs {
+		sets[i] = r.ops
+		added += r.bytesAdded.Load()
+		wrapped += r.wrapped.Load()
 	}
-	for _, name := range opOrder() {
-		if o := all[name]; o != nil {
-			if len(o.Errors) == 0 {
-				o.Errors = nil
-			}
-			ops = append(ops, o)
-		}
-	}
+	ops = record.Merge(opOrder(), sets...)
 	if wrapped > 0 {
 		bytesAdded = float64(added) / float64(wrapped)
 	}
