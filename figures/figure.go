@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/results"
 )
 
@@ -201,18 +202,18 @@ func FileOps(w Work) Figure {
 
 // FilesCreated are the files created per unit of work w.
 func FilesCreated(w Work) Figure {
-	return perRun("files_created", "files created", w, func(f results.FileStats) int64 { return f.Created })
+	return perRun("files_created", "files created", w, func(f counters.FileStats) int64 { return f.Created })
 }
 
 // Fsyncs are the fsyncs per unit of work w.
 func Fsyncs(w Work) Figure {
-	return perRun("fsyncs", "fsyncs", w, func(f results.FileStats) int64 { return f.Fsyncs })
+	return perRun("fsyncs", "fsyncs", w, func(f counters.FileStats) int64 { return f.Fsyncs })
 }
 
 // perRun divides a file count of the whole run by w's count over it. Per
 // job, every file counts; per command or job message, only where those
 // were the round's only operations.
-func perRun(id, label string, w Work, n func(results.FileStats) int64) Figure {
+func perRun(id, label string, w Work, n func(counters.FileStats) int64) Figure {
 	return Figure{ID: id + "_per_" + w.slug(), Label: label + "/" + string(w), Unit: Count, Per: w,
 		value: func(r *results.Result, _ float64) (float64, bool) {
 			if w != Job && !w.Alone(r) {
@@ -224,7 +225,7 @@ func perRun(id, label string, w Work, n func(results.FileStats) int64) Figure {
 }
 
 // fileOps is the file operations of a round, fsyncs apart.
-func fileOps(f results.FileStats) int64 {
+func fileOps(f counters.FileStats) int64 {
 	return f.Created + f.Written + f.Appended + f.Read + f.Deleted + f.Renamed
 }
 

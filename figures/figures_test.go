@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/vocab"
 )
@@ -24,8 +25,8 @@ func round(scheme string, n, ops, reqs int, cpu time.Duration, fileOps int64) *r
 		Scenario: "sc", Scheme: scheme, Round: n, Duration: time.Second,
 		Ops:      []*results.Op{{Name: vocab.OpCLICommand, Count: int64(ops) - 1, Errors: map[string]int64{"timeout": 1}, Hist: h}},
 		Commands: run,
-		Files:    results.FileStats{Read: fileOps * run},
-		Server:   results.ServerStats{Requests: run * int64(reqs)},
+		Files:    counters.FileStats{Read: fileOps * run},
+		Server:   counters.ServerStats{Requests: run * int64(reqs)},
 		ServerProcess: &results.ServerProcess{Requests: int64(ops * reqs), UserSeconds: cpu.Seconds(),
 			Handshake: &results.HandshakeProbe{Ops: 10, Fresh: 3 * time.Millisecond, Reused: time.Millisecond}},
 	}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/authbench/authbench/counters"
 )
 
 // MergeRuns merges runs of the same scenarios (for example one results.json
@@ -229,20 +231,21 @@ func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
 		if out.Canonical == "" {
 			out.Canonical = r.Canonical
 		}
+		peak := max(out.Files.PeakLive, r.Files.PeakLive)
 		if concurrent {
 			out.Duration = max(out.Duration, r.Duration)
-			out.Files.PeakLive += r.Files.PeakLive
+			peak = out.Files.PeakLive + r.Files.PeakLive
 		} else {
 			out.Duration += r.Duration
-			out.Files.PeakLive = max(out.Files.PeakLive, r.Files.PeakLive)
 		}
-		out.Files.addCounts(r.Files)
+		out.Files = out.Files.Add(r.Files)
+		out.Files.PeakLive = peak
 		out.Jobs += r.Jobs
 		out.Commands += r.Commands
 		out.CPU += r.CPU
 		out.PeakRSSKB = max(out.PeakRSSKB, r.PeakRSSKB)
 		out.Partial = out.Partial || r.Partial
-		out.Server.add(r.Server)
+		out.Server = out.Server.Add(r.Server)
 		out.ServerProcess = mergeServerProcess(out.ServerProcess, r.ServerProcess, concurrent)
 		if out.ServerCPU == nil {
 			out.ServerCPU = r.ServerCPU // indicative, as Series: the first's
@@ -332,37 +335,22 @@ func oneServer(out *Result, rs []*Result) {
 		sp := *top.ServerProcess
 		out.ServerProcess = &sp
 	}
-	var files FileStats
+	var files counters.FileStats
 	for _, r := range rs {
 		f := r.Files
 		if r.ServerFiles != nil {
 			f = f.Sub(*r.ServerFiles)
 		}
-		files.addCounts(f)
+		files = files.Add(f)
 	}
 	if top.ServerFiles != nil {
-		files.addCounts(*top.ServerFiles)
+		files = files.Add(*top.ServerFiles)
 		sf := *top.ServerFiles
 		out.ServerFiles = &sf
 	}
 	files.PeakLive = out.Files.PeakLive
 	out.Files = files
 	out.Shard = &Shard{Index: -1, Count: top.Shard.Count, Node: "merged", Server: server}
-}
-
-// Sub is f less o's counters (live files included); PeakLive, a level,
-// is f's.
-func (f FileStats) Sub(o FileStats) FileStats {
-	f.Created -= o.Created
-	f.Written -= o.Written
-	f.Appended -= o.Appended
-	f.Read -= o.Read
-	f.Deleted -= o.Deleted
-	f.Renamed -= o.Renamed
-	f.Fsyncs -= o.Fsyncs
-	f.Live -= o.Live
-	f.ModelDelay -= o.ModelDelay
-	return f
 }
 
 // mergeStats folds b into a: a ratio (see ratioDenominator) becomes the
@@ -416,34 +404,6 @@ func ratioDenominator(key string) string {
 		return "flow.transfers"
 	}
 	return ""
-}
-
-// addCounts adds o's counters and live files to f; PeakLive, a level that
-// merges differently for concurrent and sequential runs, is the caller's.
-func (f *FileStats) addCounts(o FileStats) {
-	f.Created += o.Created
-	f.Written += o.Written
-	f.Appended += o.Appended
-	f.Read += o.Read
-	f.Deleted += o.Deleted
-	f.Renamed += o.Renamed
-	f.Fsyncs += o.Fsyncs
-	f.Live += o.Live
-	f.ModelDelay += o.ModelDelay
-}
-
-// add adds o's counters to s.
-func (s *ServerStats) add(o ServerStats) {
-	s.Requests += o.Requests
-	s.OK += o.OK
-	s.Rejected += o.Rejected
-	s.Protocol += o.Protocol
-	s.Unknown += o.Unknown
-	s.Internal += o.Internal
-	s.Malformed += o.Malformed
-	s.Shed += o.Shed
-	s.DroppedReplies += o.DroppedReplies
-	s.CPUSeconds += o.CPUSeconds
 }
 
 // mergeServerProcess adds b's server cost to a's: CPU and requests sum;

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/vocab"
 )
 
@@ -110,20 +111,20 @@ type Result struct {
 	// Shard is the loader's shard when the result comes from authbench
 	// load; ServerFiles is then the WFS's own file operations over the
 	// loader's window (already in Files), which loaders of one WFS share.
-	Shard       *Shard     `json:"shard,omitempty"`
-	ServerFiles *FileStats `json:"server_files,omitempty"`
+	Shard       *Shard              `json:"shard,omitempty"`
+	ServerFiles *counters.FileStats `json:"server_files,omitempty"`
 	// Budgets are the scenario's stated budgets (budgets: in its YAML), by
 	// name: what a scheme may add to a figure and still be within budget.
 	Budgets map[string]time.Duration `json:"budgets_ns,omitempty"`
 	Round   int                      `json:"round"`
 	// Position is the scheme's place in its round's random order (1 ran
 	// first; 0 in results made before rounds were shuffled).
-	Position int           `json:"position,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
-	Ops      []*Op         `json:"ops"`
-	Files    FileStats     `json:"files"`
-	Jobs     int64         `json:"jobs"`
-	Commands int64         `json:"commands"`
+	Position int                `json:"position,omitempty"`
+	Duration time.Duration      `json:"duration_ns"`
+	Ops      []*Op              `json:"ops"`
+	Files    counters.FileStats `json:"files"`
+	Jobs     int64              `json:"jobs"`
+	Commands int64              `json:"commands"`
 	// CPU is the clients' CPU seconds (user+system) during the run: the
 	// load generator's process and its process-mode client processes
 	// (RUSAGE_CHILDREN). The WFS's own CPU is in ServerProcess. (In results
@@ -133,7 +134,7 @@ type Result struct {
 	// Partial is true when the run was interrupted.
 	Partial bool `json:"partial,omitempty"`
 	// Server counts the requests the WFS saw.
-	Server ServerStats `json:"server"`
+	Server counters.ServerStats `json:"server"`
 	// ServerProcess is the WFS process's account of its own cost over the
 	// measured window (after warm-up); nil in results made before the WFS
 	// ran as a process of its own.
@@ -181,25 +182,6 @@ type Point struct {
 	Count  int64         `json:"n"`
 	Errors int64         `json:"errors,omitempty"`
 	P99    time.Duration `json:"p99_ns,omitempty"`
-}
-
-// ServerStats mirrors the WFS's request counters.
-type ServerStats struct {
-	Requests  int64 `json:"requests"`
-	OK        int64 `json:"ok"`
-	Rejected  int64 `json:"rejected"`
-	Protocol  int64 `json:"protocol"`
-	Unknown   int64 `json:"unknown"`
-	Internal  int64 `json:"internal"`
-	Malformed int64 `json:"malformed"`
-	// Shed counts requests refused at once because the WFS was overloaded
-	// (its worker queue full); DroppedReplies counts replies it could not
-	// deliver (a peer that stopped reading).
-	Shed           int64 `json:"shed,omitempty"`
-	DroppedReplies int64 `json:"dropped_replies,omitempty"`
-	// CPUSeconds is the CPU time of the WFS's request-handling threads
-	// (not libzmq's I/O threads); ServerProcess has the whole process's.
-	CPUSeconds float64 `json:"cpu_s"`
 }
 
 // ServerProcess is a WFS process's own cost over a run's measured window:
@@ -274,22 +256,6 @@ func (s *ServerProcess) Utilisation() float64 {
 		return 0
 	}
 	return s.CPUSeconds() / s.Window.Seconds()
-}
-
-// FileStats mirrors the counted file layer's counters.
-type FileStats struct {
-	Created  int64 `json:"created"`
-	Written  int64 `json:"written"`
-	Appended int64 `json:"appended"`
-	Read     int64 `json:"read"`
-	Deleted  int64 `json:"deleted"`
-	Renamed  int64 `json:"renamed"`
-	Fsyncs   int64 `json:"fsyncs"`
-	Live     int64 `json:"live"`
-	PeakLive int64 `json:"peak_live"`
-	// ModelDelay is the time the file layers slept for the run's
-	// file-system model (Result.FSModel): latency, no CPU; 0 without one.
-	ModelDelay time.Duration `json:"model_delay_ns,omitempty"`
 }
 
 // Op is the measurement of one kind of operation.

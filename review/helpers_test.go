@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/vocab"
 )
@@ -86,9 +87,9 @@ func (b *builder) add(sc string, s tscheme, op string, rounds ...fig) *builder {
 		b.run.Results = append(b.run.Results, &results.Result{
 			Scenario: sc, Scheme: s.name, Canonical: sp.Canonical(), Spec: &spec, Claims: &c,
 			Budgets: b.budgets, Round: i + 1, Duration: time.Second, Ops: []*results.Op{o},
-			Jobs: jobs, Files: results.FileStats{Created: f.files * jobs, PeakLive: f.peak}, SchemeStats: f.stats,
+			Jobs: jobs, Files: counters.FileStats{Created: f.files * jobs, PeakLive: f.peak}, SchemeStats: f.stats,
 			Commands: commands(op, f.ops),
-			Server:   results.ServerStats{Requests: reqs},
+			Server:   counters.ServerStats{Requests: reqs},
 			ServerProcess: &results.ServerProcess{Requests: reqs, UserSeconds: f.cpu.Seconds() * float64(f.ops),
 				Handshake: &results.HandshakeProbe{Ops: 100, Fresh: f.cpu + time.Millisecond, Reused: f.cpu}},
 		})

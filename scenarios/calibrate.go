@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"math"
 	"os"
 	"os/exec"
@@ -17,10 +16,12 @@ import (
 	"sync"
 	"time"
 
+	zmq "github.com/pebbe/zmq4"
+
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/vocab"
 	"github.com/authbench/authbench/wfs"
-	zmq "github.com/pebbe/zmq4"
 )
 
 // Calibration targets: the engine's plain-scheme loop against a bare

@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
+	zmq "github.com/pebbe/zmq4"
+
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	zmq "github.com/pebbe/zmq4"
 )
 
 // ClientRequest is the one request an `authbench client` process makes, as

@@ -14,11 +14,13 @@ import (
 	"syscall"
 	"time"
 
+	zmq "github.com/pebbe/zmq4"
+
+	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/flows"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	zmq "github.com/pebbe/zmq4"
 )
 
 // clientMaxSockets is the in-process clients' ZMQ context socket limit.
@@ -191,7 +193,7 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int, 
 	res, runErr := ss.measure(ctx, sc, label)
 	// The handshake probe runs after the load (its requests and files are
 	// kept out of the run's figures), unless the run failed or was cut.
-	var probeFiles []wfs.FileStats
+	var probeFiles []counters.FileStats
 	// Not under the cylc model: sequential pings there span its
 	// drain-and-sleep wakes, whose CPU swamps a handshake's.
 	if cfg.HandshakeProbe > 0 && sc.Server.ModelName() != wfs.ModelCylc && runErr == nil && ctx.Err() == nil && res != nil && res.ServerProcess != nil {
@@ -206,7 +208,7 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int, 
 		res.Round = round
 		res.Files = addFiles(final, ss.files.Stats(), ss.statusFiles.Stats())
 		for _, pf := range probeFiles {
-			res.Files = subtractFiles(res.Files, pf)
+			res.Files = res.Files.Sub(pf)
 		}
 	}
 	return res, errors.Join(runErr, closeErr)

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"context"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -13,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/vocab"
 	"github.com/authbench/authbench/wfs"
 )
 
@@ -139,7 +140,7 @@ func TestFileLayerMatchesDisk(t *testing.T) {
 	// Each message is one fsynced append to its job's job.status; each job
 	// also has its job script written; the contact file and the control
 	// channel's file are written once each, and removed at shutdown.
-	want := results.FileStats{
+	want := counters.FileStats{
 		Created:  2 + 2*jobs,
 		Written:  2 + jobs,
 		Appended: jobs * msgs,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/vocab"
 	"github.com/authbench/authbench/wfs"
@@ -120,7 +121,7 @@ func TestFSModelRun(t *testing.T) {
 	t.Logf("files %+v, fs_model %s", f, r.FSModel)
 	// The WFS writes the contact and control files and each job's script
 	// (and removes the first two); each message is an fsynced append.
-	want := wfs.FileStats{Written: f.Written, Appended: f.Appended, Read: f.Read, Renamed: f.Renamed,
+	want := counters.FileStats{Written: f.Written, Appended: f.Appended, Read: f.Read, Renamed: f.Renamed,
 		Deleted: f.Deleted, Fsyncs: f.Fsyncs}
 	if got := nfs.Cost(want); f.ModelDelay != got || got == 0 {
 		t.Fatalf("model delay %s, want the cost of %+v, %s", f.ModelDelay, f, got)

@@ -11,9 +11,8 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/pace"
-	"github.com/authbench/authbench/vocab"
-
 	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/vocab"
 	"github.com/authbench/authbench/wfs"
 )
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
@@ -19,7 +20,7 @@ const probeOps = 100
 // CPU per handshake. It runs after a scenario's load, outside its measured
 // window, on the then idle WFS; it returns the file operations it made
 // (the WFS's and its clients') so that the run's own can be told apart.
-func (ss *session) probeHandshake(ctx context.Context, n int) (*results.HandshakeProbe, []wfs.FileStats, error) {
+func (ss *session) probeHandshake(ctx context.Context, n int) (*results.HandshakeProbe, []counters.FileStats, error) {
 	srv0, err := ss.srv.stats(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -33,15 +34,7 @@ func (ss *session) probeHandshake(ctx context.Context, n int) (*results.Handshak
 	if err != nil {
 		return nil, nil, err
 	}
-	return probe, []wfs.FileStats{fileDelta(srv0.Files, srv1.Files), fileDelta(cli0, ss.files.Stats())}, nil
-}
-
-// fileDelta is the file operations made between two counts (peak live
-// files are not a count: 0).
-func fileDelta(a, b wfs.FileStats) wfs.FileStats {
-	return wfs.FileStats{Created: b.Created - a.Created, Written: b.Written - a.Written, Appended: b.Appended - a.Appended,
-		Read: b.Read - a.Read, Deleted: b.Deleted - a.Deleted, Renamed: b.Renamed - a.Renamed, Fsyncs: b.Fsyncs - a.Fsyncs,
-		Live: b.Live - a.Live, ModelDelay: b.ModelDelay - a.ModelDelay}
+	return probe, []counters.FileStats{srv1.Files.Sub(srv0.Files), ss.files.Stats().Sub(cli0)}, nil
 }
 
 func (ss *session) probe(ctx context.Context, n int) (*results.HandshakeProbe, error) {

@@ -9,10 +9,11 @@ import (
 	"path/filepath"
 	"time"
 
+	zmq "github.com/pebbe/zmq4"
+
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	zmq "github.com/pebbe/zmq4"
 )
 
 // DriveConfig is one loader's run (authbench load): its share of a
@@ -106,10 +107,10 @@ func Drive(ctx context.Context, dc DriveConfig) (*results.Result, error) {
 	if res == nil {
 		return nil, runErr
 	}
-	server := subtractFiles(addFiles(ss.last.Files), s0.Files)
+	server := ss.last.Files.Sub(s0.Files)
 	res.Round = 1
 	res.Files = addFiles(ss.last.Files, files.Stats(), ss.statusFiles.Stats())
-	res.Files = subtractFiles(res.Files, s0.Files)
+	res.Files = res.Files.Sub(s0.Files)
 	res.ServerFiles = &server
 	res.Shard = &results.Shard{Index: dc.Shard, Count: dc.Shards, Node: dc.Node,
 		Server: srv.contact[wfs.ContactHost] + ":" + srv.contact[wfs.ContactPID]}

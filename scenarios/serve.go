@@ -15,9 +15,11 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	"golang.org/x/sys/unix"
 )
 
 // ServeConfig is a standalone WFS (`authbench serve`): the process every
@@ -339,16 +341,16 @@ type ServerReport struct {
 	// At is when the report was taken (process-local wall clock).
 	At time.Time `json:"at"`
 	// UserSeconds and SysSeconds are getrusage(RUSAGE_SELF): all threads.
-	UserSeconds float64           `json:"user_s"`
-	SysSeconds  float64           `json:"sys_s"`
-	MaxRSSKB    int64             `json:"max_rss_kb"`
-	Threads     int               `json:"threads"`
-	Server      wfs.ServerStats   `json:"server"`
-	Overload    wfs.OverloadStats `json:"overload"`
+	UserSeconds float64              `json:"user_s"`
+	SysSeconds  float64              `json:"sys_s"`
+	MaxRSSKB    int64                `json:"max_rss_kb"`
+	Threads     int                  `json:"threads"`
+	Server      counters.ServerStats `json:"server"`
+	Overload    wfs.OverloadStats    `json:"overload"`
 	// Model is the serving model; Cylc its figures under the cylc model.
 	Model  string             `json:"model"`
 	Cylc   wfs.CylcStats      `json:"cylc"`
-	Files  wfs.FileStats      `json:"files"`
+	Files  counters.FileStats `json:"files"`
 	Scheme map[string]float64 `json:"scheme,omitempty"`
 }
 

@@ -10,13 +10,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/authbench/authbench/pace"
-	"github.com/authbench/authbench/vocab"
-
 	zmq "github.com/pebbe/zmq4"
 
+	"github.com/authbench/authbench/counters"
+	"github.com/authbench/authbench/pace"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/vocab"
 	"github.com/authbench/authbench/wfs"
 )
 
@@ -99,7 +99,7 @@ func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, 
 
 // close stops the WFS process and returns its file operations as its final
 // report (written at its exit) gives them: those of its shutdown included.
-func (ss *session) close() (wfs.FileStats, error) {
+func (ss *session) close() (counters.FileStats, error) {
 	err := ss.srv.stop()
 	_ = ss.zctx.Term()
 	final := ss.last.Files
@@ -226,7 +226,7 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 		CPU:           cpuSeconds(ru1) - cpuSeconds(ru0) + cpuSeconds(ch1) - cpuSeconds(ch0),
 		PeakRSSKB:     ru1.Maxrss,
 		BytesAdded:    added,
-		Server:        serverStats(s1.Server, s1.Overload),
+		Server:        s1.Server,
 		ServerProcess: serverProcessResult(warm, s1, cfg.Server, connectionOf(sc)),
 		Series:        r.series.result(),
 		SchemeStats:   s1.Scheme,
@@ -274,36 +274,16 @@ func sampleServerCPU(ctx context.Context, srv *serverProcess, from ServerReport,
 	return out
 }
 
-// serverStats converts the WFS's counters to the results model.
-func serverStats(s wfs.ServerStats, o wfs.OverloadStats) results.ServerStats {
-	return results.ServerStats{Requests: s.Requests, OK: s.OK, Rejected: s.Rejected, Protocol: s.Protocol,
-		Unknown: s.Unknown, Internal: s.Internal, Malformed: s.Malformed, Shed: o.Shed,
-		DroppedReplies: o.DroppedReplies, CPUSeconds: s.CPUSeconds}
-}
-
 // addFiles sums file layers' operations: the WFS's and the clients'. Peak
 // live files are summed too: an upper bound, as the peaks need not
 // coincide.
-func addFiles(fs ...wfs.FileStats) results.FileStats {
-	var o results.FileStats
+func addFiles(fs ...counters.FileStats) counters.FileStats {
+	var o counters.FileStats
 	for _, a := range fs {
-		o.Created += a.Created
-		o.Written += a.Written
-		o.Appended += a.Appended
-		o.Read += a.Read
-		o.Deleted += a.Deleted
-		o.Renamed += a.Renamed
-		o.Fsyncs += a.Fsyncs
-		o.Live += a.Live
+		o = o.Add(a)
 		o.PeakLive += a.PeakLive
-		o.ModelDelay += a.ModelDelay
 	}
 	return o
-}
-
-// subtractFiles takes d's counts (not peak live files) out of f.
-func subtractFiles(f results.FileStats, d wfs.FileStats) results.FileStats {
-	return f.Sub(addFiles(d))
 }
 
 // serverProcessResult is the WFS process's cost between two of its reports.

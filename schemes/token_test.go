@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/schemes"
-	"github.com/authbench/authbench/wfs"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/authbench/authbench/counters"
+	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
 )
 
 func tkOK(t *testing.T, what string, err error) {
@@ -429,42 +431,42 @@ func TestTokenFileCounts(t *testing.T) {
 		jobs bool
 		// check gets the file-stat delta over n commands (or n jobs of
 		// submit, two messages, end).
-		check func(t *testing.T, d wfs.FileStats)
+		check func(t *testing.T, d counters.FileStats)
 	}{
-		{"jwt", false, func(t *testing.T, d wfs.FileStats) {
+		{"jwt", false, func(t *testing.T, d counters.FileStats) {
 			if d.Created != 0 || d.Deleted != 0 || d.Read < n {
 				t.Fatalf("workflow: %+v", d)
 			}
 		}},
-		{"jwt:command", false, func(t *testing.T, d wfs.FileStats) {
+		{"jwt:command", false, func(t *testing.T, d counters.FileStats) {
 			if d.Created != n || d.Deleted != n || d.Read < n {
 				t.Fatalf("command: want %d created and deleted: %+v", n, d)
 			}
 		}},
-		{"jwt:shared=1h", false, func(t *testing.T, d wfs.FileStats) {
+		{"jwt:shared=1h", false, func(t *testing.T, d counters.FileStats) {
 			// one token file on the WFS (deleted at first use) and one kept by the client
 			if d.Created != 2 || d.Deleted != 1 {
 				t.Fatalf("shared: %+v", d)
 			}
 		}},
-		{"jwt:timed=60s", false, func(t *testing.T, d wfs.FileStats) {
+		{"jwt:timed=60s", false, func(t *testing.T, d counters.FileStats) {
 			if d.Created != 0 || d.Read < n {
 				t.Fatalf("timed: %+v", d)
 			}
 		}},
-		{"jwt:job=file", true, func(t *testing.T, d wfs.FileStats) {
+		{"jwt:job=file", true, func(t *testing.T, d counters.FileStats) {
 			// per job: the token file and job.status; the token file deleted
 			if d.Created != 2*n || d.Deleted != n {
 				t.Fatalf("job=file: %+v", d)
 			}
 		}},
-		{"jwt:job=combined", true, func(t *testing.T, d wfs.FileStats) {
+		{"jwt:job=combined", true, func(t *testing.T, d counters.FileStats) {
 			// per job: job.status, plus temp files renamed over job_tokens
 			if d.Renamed != n || d.Deleted != n {
 				t.Fatalf("job=combined: %+v", d)
 			}
 		}},
-		{"jwt:job=status", true, func(t *testing.T, d wfs.FileStats) {
+		{"jwt:job=status", true, func(t *testing.T, d counters.FileStats) {
 			// per job: job.status only (the token is a line in it); revoking renames a temp over it
 			if d.Created != 2*n || d.Renamed != n || d.Deleted != 0 {
 				t.Fatalf("job=status: %+v", d)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/results"
 )
 
@@ -19,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // result builds a synthetic result: the WFS served req requests with cpu
 // seconds of CPU in its window; ops are op counts.
-func result(scenario, scheme string, round int, req int64, cpu float64, ops map[string]int64, jobs, cmds int64, files results.FileStats, closed ...string) *results.Result {
+func result(scenario, scheme string, round int, req int64, cpu float64, ops map[string]int64, jobs, cmds int64, files counters.FileStats, closed ...string) *results.Result {
 	r := &results.Result{Scenario: scenario, Scheme: scheme, Canonical: "canon-" + scheme, Round: round, Jobs: jobs, Commands: cmds,
 		Files: files, ClosedLoop: closed, ServerModel: "fast",
 		ServerProcess: &results.ServerProcess{Requests: req, UserSeconds: cpu / 2, SysSeconds: cpu / 2, Window: 10 * time.Second}}
@@ -56,14 +57,14 @@ func testSite(t *testing.T) *Site {
 //   - scheme c: no WFS CPU figure.
 func testRun() *results.Run {
 	mixOps := map[string]int64{"job.message": 600, "cli.command_total": 200, "uis.poll": 200}
-	mixFiles := results.FileStats{Created: 400, Fsyncs: 800}
+	mixFiles := counters.FileStats{Created: 400, Fsyncs: 800}
 	rs := []*results.Result{
 		result("mix", "a", 1, 1000, 0.9, mixOps, 300, 200, mixFiles),
 		result("mix", "a", 2, 1000, 1.0, mixOps, 300, 200, mixFiles),
 		result("mix", "a", 3, 1000, 3.0, mixOps, 300, 200, mixFiles),
-		result("storm", "a", 1, 10000, 20, map[string]int64{"job.message": 10000}, 2500, 0, results.FileStats{Created: 5000, Fsyncs: 12500}, "job"),
-		result("small", "a", 1, 200, 0.2, map[string]int64{"job.message": 200}, 100, 0, results.FileStats{Created: 300, Fsyncs: 100}),
-		result("cli", "a", 1, 100, 0.1, map[string]int64{"cli.command_total": 100}, 0, 100, results.FileStats{Created: 10, Fsyncs: 20}),
+		result("storm", "a", 1, 10000, 20, map[string]int64{"job.message": 10000}, 2500, 0, counters.FileStats{Created: 5000, Fsyncs: 12500}, "job"),
+		result("small", "a", 1, 200, 0.2, map[string]int64{"job.message": 200}, 100, 0, counters.FileStats{Created: 300, Fsyncs: 100}),
+		result("cli", "a", 1, 100, 0.1, map[string]int64{"cli.command_total": 100}, 0, 100, counters.FileStats{Created: 10, Fsyncs: 20}),
 		result("mix", "b", 1, 2000, 1.0, mixOps, 300, 200, mixFiles),
 		{Scenario: "mix", Scheme: "c", Round: 1},
 	}

@@ -62,9 +62,8 @@ const (
 	DefaultMessageQueueMax = 100_000
 )
 
-// CylcStats counts what the cylc model's loops did. It is apart from
-// ServerStats (which results converts field for field); the fast model
-// leaves it zero.
+// CylcStats counts what the cylc model's loops did. It is apart from the
+// request counters (Server.Stats); the fast model leaves it zero.
 type CylcStats struct {
 	// Wakes is the drains of the socket run, each followed by a sleep
 	// (OperateSleep), whether or not it found a request. It is counted as

@@ -408,7 +408,7 @@ func TestCylcMessageQueue(t *testing.T) {
 }
 
 // TestServiceCPU checks that each request costs the handling thread about
-// ServiceCPU more CPU (ServerStats.CPUSeconds, read once Serve has ended).
+// ServiceCPU more CPU (Stats().CPUSeconds, read once Serve has ended).
 func TestServiceCPU(t *testing.T) {
 	const n, burn = 20, 5 * time.Millisecond
 	cpu := func(t *testing.T, cfg wfs.ServerConfig) time.Duration {

@@ -8,38 +8,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/authbench/authbench/counters"
 )
-
-// FileStats counts the file-system operations made through a Files layer.
-// Live is the number of files created through the layer and not yet deleted;
-// PeakLive is its maximum over the layer's life. ModelDelay is the time the
-// layer's FSModel slept (0 without a model): latency a shared file system
-// would have added, no CPU.
-type FileStats struct {
-	Created  int64 `json:"created"`
-	Written  int64 `json:"written"`
-	Appended int64 `json:"appended"`
-	Read     int64 `json:"read"`
-	Deleted  int64 `json:"deleted"`
-	Renamed  int64 `json:"renamed"`
-	Fsyncs   int64 `json:"fsyncs"`
-	Live     int64 `json:"live"`
-	PeakLive int64 `json:"peak_live"`
-	// ModelDelay is the layer's modelled file-system delay (see FSModel).
-	ModelDelay time.Duration `json:"model_delay_ns,omitempty"`
-}
-
-// Sub returns s minus o, field by field, except Live and PeakLive which are
-// taken from s (they are levels, not counters).
-func (s FileStats) Sub(o FileStats) FileStats {
-	return FileStats{
-		Created: s.Created - o.Created, Written: s.Written - o.Written,
-		Appended: s.Appended - o.Appended, Read: s.Read - o.Read,
-		Deleted: s.Deleted - o.Deleted, Renamed: s.Renamed - o.Renamed,
-		Fsyncs: s.Fsyncs - o.Fsyncs, Live: s.Live, PeakLive: s.PeakLive,
-		ModelDelay: s.ModelDelay - o.ModelDelay,
-	}
-}
 
 // Files is the one counted file layer: every file create, write, append,
 // read, delete, rename and fsync that authbench makes on behalf of a scheme or
@@ -68,8 +39,8 @@ func NewFiles(sync bool) *Files {
 }
 
 // Stats returns a snapshot of the counters.
-func (f *Files) Stats() FileStats {
-	return FileStats{
+func (f *Files) Stats() counters.FileStats {
+	return counters.FileStats{
 		Created: f.created.Load(), Written: f.written.Load(), Appended: f.appended.Load(),
 		Read: f.read.Load(), Deleted: f.deleted.Load(), Renamed: f.renamed.Load(),
 		Fsyncs: f.fsyncs.Load(), Live: f.live.Load(), PeakLive: f.peak.Load(),

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/wfs"
 )
 
@@ -48,30 +49,30 @@ func TestFilesCounters(t *testing.T) {
 			steps := []struct {
 				name string
 				do   func() error
-				want wfs.FileStats
+				want counters.FileStats
 			}{
 				{"write a", func() error { return f.WriteFile(p("a"), []byte("1"), 0o600) },
-					wfs.FileStats{Created: 1, Written: 1, Fsyncs: fsyncs(1), Live: 1, PeakLive: 1}},
+					counters.FileStats{Created: 1, Written: 1, Fsyncs: fsyncs(1), Live: 1, PeakLive: 1}},
 				{"rewrite a", func() error { return f.WriteFile(p("a"), []byte("22"), 0o600) },
-					wfs.FileStats{Created: 1, Written: 2, Fsyncs: fsyncs(2), Live: 1, PeakLive: 1}},
+					counters.FileStats{Created: 1, Written: 2, Fsyncs: fsyncs(2), Live: 1, PeakLive: 1}},
 				{"append b (new)", func() error { return f.AppendFile(p("b"), []byte("x\n"), 0o600) },
-					wfs.FileStats{Created: 2, Written: 2, Appended: 1, Fsyncs: fsyncs(3), Live: 2, PeakLive: 2}},
+					counters.FileStats{Created: 2, Written: 2, Appended: 1, Fsyncs: fsyncs(3), Live: 2, PeakLive: 2}},
 				{"append b", func() error { return f.AppendFile(p("b"), []byte("y\n"), 0o600) },
-					wfs.FileStats{Created: 2, Written: 2, Appended: 2, Fsyncs: fsyncs(4), Live: 2, PeakLive: 2}},
+					counters.FileStats{Created: 2, Written: 2, Appended: 2, Fsyncs: fsyncs(4), Live: 2, PeakLive: 2}},
 				{"create c", func() error { return f.CreateExclusive(p("c"), []byte("c"), 0o600) },
-					wfs.FileStats{Created: 3, Written: 3, Appended: 2, Fsyncs: fsyncs(5), Live: 3, PeakLive: 3}},
+					counters.FileStats{Created: 3, Written: 3, Appended: 2, Fsyncs: fsyncs(5), Live: 3, PeakLive: 3}},
 				{"read b", func() error { _, err := f.ReadFile(p("b")); return err },
-					wfs.FileStats{Created: 3, Written: 3, Appended: 2, Read: 1, Fsyncs: fsyncs(5), Live: 3, PeakLive: 3}},
+					counters.FileStats{Created: 3, Written: 3, Appended: 2, Read: 1, Fsyncs: fsyncs(5), Live: 3, PeakLive: 3}},
 				{"rename c to d", func() error { return f.Rename(p("c"), p("d")) },
-					wfs.FileStats{Created: 3, Written: 3, Appended: 2, Read: 1, Renamed: 1, Fsyncs: fsyncs(5), Live: 3, PeakLive: 3}},
+					counters.FileStats{Created: 3, Written: 3, Appended: 2, Read: 1, Renamed: 1, Fsyncs: fsyncs(5), Live: 3, PeakLive: 3}},
 				{"rename d over a", func() error { return f.Rename(p("d"), p("a")) },
-					wfs.FileStats{Created: 3, Written: 3, Appended: 2, Read: 1, Renamed: 2, Fsyncs: fsyncs(5), Live: 2, PeakLive: 3}},
+					counters.FileStats{Created: 3, Written: 3, Appended: 2, Read: 1, Renamed: 2, Fsyncs: fsyncs(5), Live: 2, PeakLive: 3}},
 				{"remove b", func() error { return f.Remove(p("b")) },
-					wfs.FileStats{Created: 3, Written: 3, Appended: 2, Read: 1, Renamed: 2, Deleted: 1, Fsyncs: fsyncs(5), Live: 1, PeakLive: 3}},
+					counters.FileStats{Created: 3, Written: 3, Appended: 2, Read: 1, Renamed: 2, Deleted: 1, Fsyncs: fsyncs(5), Live: 1, PeakLive: 3}},
 				{"remove b again", func() error { return f.Remove(p("b")) },
-					wfs.FileStats{Created: 3, Written: 3, Appended: 2, Read: 1, Renamed: 2, Deleted: 1, Fsyncs: fsyncs(5), Live: 1, PeakLive: 3}},
+					counters.FileStats{Created: 3, Written: 3, Appended: 2, Read: 1, Renamed: 2, Deleted: 1, Fsyncs: fsyncs(5), Live: 1, PeakLive: 3}},
 				{"remove a", func() error { return f.Remove(p("a")) },
-					wfs.FileStats{Created: 3, Written: 3, Appended: 2, Read: 1, Renamed: 2, Deleted: 2, Fsyncs: fsyncs(5), Live: 0, PeakLive: 3}},
+					counters.FileStats{Created: 3, Written: 3, Appended: 2, Read: 1, Renamed: 2, Deleted: 2, Fsyncs: fsyncs(5), Live: 0, PeakLive: 3}},
 			}
 			for _, s := range steps {
 				if err := s.do(); err != nil {
@@ -226,15 +227,6 @@ func TestFilesConcurrent(t *testing.T) {
 	}
 	if real := liveFiles(t, dir); real != st.Live {
 		t.Fatalf("Live %d, %d files exist", st.Live, real)
-	}
-}
-
-func TestFileStatsSub(t *testing.T) {
-	a := wfs.FileStats{Created: 5, Written: 4, Appended: 3, Read: 2, Deleted: 1, Renamed: 6, Fsyncs: 7, Live: 9, PeakLive: 10}
-	b := wfs.FileStats{Created: 1, Written: 1, Appended: 1, Read: 1, Deleted: 1, Renamed: 1, Fsyncs: 1, Live: 2, PeakLive: 3}
-	want := wfs.FileStats{Created: 4, Written: 3, Appended: 2, Read: 1, Deleted: 0, Renamed: 5, Fsyncs: 6, Live: 9, PeakLive: 10}
-	if got := a.Sub(b); got != want {
-		t.Fatalf("Sub = %+v, want %+v", got, want)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/authbench/authbench/counters"
 )
 
 // FSModel is a latency model of the file system a run directory lives on.
@@ -89,7 +91,7 @@ func (m FSModel) String() string {
 // none of them failed: every write, append and read opens a file, and
 // every rename, remove and fsync is charged as itself. A layer with this
 // model whose operations all succeeded has s.ModelDelay == m.Cost(s).
-func (m FSModel) Cost(s FileStats) time.Duration {
+func (m FSModel) Cost(s counters.FileStats) time.Duration {
 	opens := s.Written + s.Appended + s.Read
 	return time.Duration(opens+s.Renamed+s.Deleted)*m.MetadataRTT + time.Duration(s.Fsyncs)*m.Fsync
 }

@@ -38,12 +38,13 @@ const (
 	recvBatch = 256
 )
 
-// OverloadStats counts what the server refused or could not deliver. It is
-// apart from ServerStats, which results.ServerStats converts field for field.
+// OverloadStats counts what the server refused or could not deliver, and
+// how busy it got. Shed and DroppedReplies are also in the request counters
+// (Server.Stats), which results carry.
 type OverloadStats struct {
 	// Shed is the requests refused unrun with a KindBusy reply because the
 	// server (or the peer's share of it) had MaxInflight (MaxPeerInflight)
-	// requests in flight. Shed requests are not in ServerStats.Requests.
+	// requests in flight. Shed requests are not in counters.ServerStats.Requests.
 	Shed int64 `json:"shed"`
 	// DroppedReplies is the replies (busy ones included) not delivered
 	// because the peer's pipe was full (it does not read its replies) or the

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"golang.org/x/sys/unix"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -15,6 +14,9 @@ import (
 	"time"
 
 	zmq "github.com/pebbe/zmq4"
+	"golang.org/x/sys/unix"
+
+	"github.com/authbench/authbench/counters"
 )
 
 // Port range Cylc 8 schedulers bind in.
@@ -78,24 +80,6 @@ type ServerConfig struct {
 	// and its messages are counted in CylcStats.MessagesShed. 0 means
 	// DefaultMessageQueueMax.
 	MessageQueueMax int
-}
-
-// ServerStats counts what the server saw.
-type ServerStats struct {
-	Requests  int64 `json:"requests"`
-	OK        int64 `json:"ok"`
-	Rejected  int64 `json:"rejected"`
-	Protocol  int64 `json:"protocol"`
-	Unknown   int64 `json:"unknown"`
-	Internal  int64 `json:"internal"`
-	Malformed int64 `json:"malformed"` // envelopes dropped without a reply
-	// CPUSeconds is the CPU time of the threads that ran the server's
-	// request handling (its socket goroutine and workers, and the cylc
-	// model's main loop, each locked to its OS thread), service CPU
-	// included; libzmq's own I/O threads are not in it. The fast model
-	// adds it as Serve returns; the cylc model also after every drain and
-	// main-loop tick, so it grows while the server runs.
-	CPUSeconds float64 `json:"cpu_s"`
 }
 
 // Server is the workflow-service stand-in: a ROUTER socket serving Cylc's
@@ -293,12 +277,14 @@ func (s *Server) Contact() Contact { return s.contact }
 // Context returns the server's ZMQ context (for schemes' ZAP handlers).
 func (s *Server) Context() *zmq.Context { return s.zctx }
 
-// Stats returns a snapshot of the server's counters.
-func (s *Server) Stats() ServerStats {
-	return ServerStats{
+// Stats returns a snapshot of the server's request counters, the requests
+// it shed and the replies it dropped (also in Overload) included.
+func (s *Server) Stats() counters.ServerStats {
+	return counters.ServerStats{
 		Requests: s.requests.Load(), OK: s.ok.Load(), Rejected: s.rejected.Load(),
 		Protocol: s.protocol.Load(), Unknown: s.unknown.Load(), Internal: s.internal.Load(),
-		Malformed: s.malformed.Load(), CPUSeconds: time.Duration(s.cpuNanos.Load()).Seconds(),
+		Malformed: s.malformed.Load(), Shed: s.shed.Load(), DroppedReplies: s.droppedReplies.Load(),
+		CPUSeconds: time.Duration(s.cpuNanos.Load()).Seconds(),
 	}
 }
 

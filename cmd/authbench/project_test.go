@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/site"
 )
@@ -18,7 +19,7 @@ import (
 // requests for ops operations (job messages) with cpu seconds of CPU.
 func projectResult(scheme string, req, ops int64, cpu float64) *results.Result {
 	return &results.Result{Scenario: "mix", Scheme: scheme, Canonical: scheme, Round: 1, Jobs: ops / 2,
-		Files:         results.FileStats{Created: ops, Fsyncs: ops},
+		Files:         counters.FileStats{Created: ops, Fsyncs: ops},
 		Ops:           []*results.Op{{Name: "job.message", Count: ops, Hist: results.NewHistogram(), Uncorrected: results.NewHistogram()}},
 		ServerProcess: &results.ServerProcess{Requests: req, UserSeconds: cpu, Window: 10 * time.Second}}
 }

@@ -3,9 +3,11 @@
 package resultstest
 
 import (
-	"github.com/authbench/authbench/results"
 	"math/rand/v2"
 	"time"
+
+	"github.com/authbench/authbench/counters"
+	"github.com/authbench/authbench/results"
 )
 
 // SynthResult builds a result whose ops (cli.command_total, cli.round_trip,
@@ -13,8 +15,8 @@ import (
 // latencies; its uncorrected histograms hold nine tenths of each.
 func SynthResult(scenario, scheme, canonical string, round int, d time.Duration, ops map[string][]time.Duration) *results.Result {
 	r := &results.Result{Scenario: scenario, Scheme: scheme, Canonical: canonical, Round: round, Duration: d,
-		Jobs: 10, Commands: 20, CPU: 0.1, Server: results.ServerStats{Requests: 30, OK: 30},
-		Files: results.FileStats{Created: 12, Fsyncs: 20, PeakLive: 11, Live: 10}}
+		Jobs: 10, Commands: 20, CPU: 0.1, Server: counters.ServerStats{Requests: 30, OK: 30},
+		Files: counters.FileStats{Created: 12, Fsyncs: 20, PeakLive: 11, Live: 10}}
 	for _, name := range []string{"cli.command_total", "cli.round_trip", "cli.handshake", "job.message", "uis.poll"} {
 		samples, ok := ops[name]
 		if !ok {
