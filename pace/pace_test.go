@@ -74,8 +74,10 @@ func TestConstant(t *testing.T) {
 	}
 }
 
+// stage is a ramp's stage of d at rate.
+func stage(d time.Duration, rate float64) pace.Stage { return pace.Stage{Duration: d, Rate: rate} }
+
 func TestRamp(t *testing.T) {
-	st := func(d time.Duration, rate float64) pace.Stage { return pace.Stage{Duration: d, Rate: rate} }
 	sec := time.Second
 	cases := []struct {
 		name   string
@@ -83,14 +85,14 @@ func TestRamp(t *testing.T) {
 		cum    []float64 // hits by the end of each stage: the integral of the rate
 		silent [][2]time.Duration
 	}{
-		{"up hold down", pace.Ramp{Stages: []pace.Stage{st(10*sec, 10), st(10*sec, 10), st(10*sec, 0)}}, []float64{50, 150, 200}, nil},
-		{"0 to R over D", pace.Ramp{Stages: []pace.Stage{st(10*sec, 100)}}, []float64{500}, nil},
-		{"zero-rate stage", pace.Ramp{Stages: []pace.Stage{st(2*sec, 10), st(3*sec, 0), st(3*sec, 0), st(2*sec, 10)}},
+		{"up hold down", pace.Ramp{Stages: []pace.Stage{stage(10*sec, 10), stage(10*sec, 10), stage(10*sec, 0)}}, []float64{50, 150, 200}, nil},
+		{"0 to R over D", pace.Ramp{Stages: []pace.Stage{stage(10*sec, 100)}}, []float64{500}, nil},
+		{"zero-rate stage", pace.Ramp{Stages: []pace.Stage{stage(2*sec, 10), stage(3*sec, 0), stage(3*sec, 0), stage(2*sec, 10)}},
 			[]float64{10, 25, 25, 35}, [][2]time.Duration{{5*sec + time.Millisecond, 8 * sec}}},
-		{"leading zero stage", pace.Ramp{Stages: []pace.Stage{st(5*sec, 0), st(sec, 10)}}, []float64{0, 5}, [][2]time.Duration{{0, 5 * sec}}},
-		{"single stage constant", pace.Ramp{Start: 10, Stages: []pace.Stage{st(10*sec, 10)}}, []float64{100}, nil},
-		{"single stage down", pace.Ramp{Start: 20, Stages: []pace.Stage{st(10*sec, 0)}}, []float64{100}, nil},
-		{"all zero", pace.Ramp{Stages: []pace.Stage{st(5*sec, 0)}}, []float64{0}, [][2]time.Duration{{0, 5 * sec}}},
+		{"leading zero stage", pace.Ramp{Stages: []pace.Stage{stage(5*sec, 0), stage(sec, 10)}}, []float64{0, 5}, [][2]time.Duration{{0, 5 * sec}}},
+		{"single stage constant", pace.Ramp{Start: 10, Stages: []pace.Stage{stage(10*sec, 10)}}, []float64{100}, nil},
+		{"single stage down", pace.Ramp{Start: 20, Stages: []pace.Stage{stage(10*sec, 0)}}, []float64{100}, nil},
+		{"all zero", pace.Ramp{Stages: []pace.Stage{stage(5*sec, 0)}}, []float64{0}, [][2]time.Duration{{0, 5 * sec}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -131,7 +133,7 @@ func TestRamp(t *testing.T) {
 	}
 
 	// A constant single stage spaces hits evenly (to the search's 1µs).
-	p := pace.Ramp{Start: 10, Stages: []pace.Stage{st(10*sec, 10)}}
+	p := pace.Ramp{Start: 10, Stages: []pace.Stage{stage(10*sec, 10)}}
 	due, _ := pacetest.Simulate(t, p, time.Hour)
 	for n := 1; n < len(due); n++ {
 		if g := due[n] - due[n-1]; g < 100*time.Millisecond-2*time.Microsecond || g > 100*time.Millisecond+2*time.Microsecond {
@@ -139,7 +141,7 @@ func TestRamp(t *testing.T) {
 		}
 	}
 	// Rate is linear inside a stage.
-	up := pace.Ramp{Start: 10, Stages: []pace.Stage{st(10*sec, 30), st(10*sec, 30)}}
+	up := pace.Ramp{Start: 10, Stages: []pace.Stage{stage(10*sec, 30), stage(10*sec, 30)}}
 	for _, c := range []struct {
 		at   time.Duration
 		want float64
@@ -398,7 +400,6 @@ func TestPoissonStops(t *testing.T) {
 }
 
 func TestAskedRate(t *testing.T) {
-	st := func(d time.Duration, rate float64) pace.Stage { return pace.Stage{Duration: d, Rate: rate} }
 	sec := time.Second
 	cases := []struct {
 		name string
@@ -412,9 +413,9 @@ func TestAskedRate(t *testing.T) {
 		{"constant", pace.Constant{PerSecond: 50}, 10 * sec, 50, 1e-9},
 		// AskedRate samples at the start of 1000 steps: a linear ramp
 		// is under by half a step (0.05 here).
-		{"ramp 0 to 100", pace.Ramp{Stages: []pace.Stage{st(10*sec, 100)}}, 10 * sec, 50, 0.1},
-		{"ramp then stopped", pace.Ramp{Stages: []pace.Stage{st(10*sec, 100)}}, 20 * sec, 25, 0.1},
-		{"ramp up hold down", pace.Ramp{Stages: []pace.Stage{st(10*sec, 10), st(10*sec, 10), st(10*sec, 0)}}, 30 * sec, 200.0 / 30, 0.02},
+		{"ramp 0 to 100", pace.Ramp{Stages: []pace.Stage{stage(10*sec, 100)}}, 10 * sec, 50, 0.1},
+		{"ramp then stopped", pace.Ramp{Stages: []pace.Stage{stage(10*sec, 100)}}, 20 * sec, 25, 0.1},
+		{"ramp up hold down", pace.Ramp{Stages: []pace.Stage{stage(10*sec, 10), stage(10*sec, 10), stage(10*sec, 0)}}, 30 * sec, 200.0 / 30, 0.02},
 		{"burst", pace.Burst{Size: 10, Within: sec, Every: 4 * sec}, 40 * sec, 2.5, 1e-9},
 		{"burst continuous", pace.Burst{Size: 4, Within: sec, Every: sec}, 10 * sec, 4, 1e-9},
 		{"poisson", &pace.Poisson{PerSecond: 100, Seed: 1}, 10 * sec, 100, 1e-9},

@@ -154,17 +154,15 @@ func TestConcurrent(t *testing.T) {
 	t0 := time.Now()
 	const workers, each = 8, 500
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < each; i++ {
+	for range workers {
+		wg.Go(func() {
+			for range each {
 				r.OK("a", t0, t0, t0.Add(time.Microsecond))
 				r.Fail("a", "timeout")
 				r.Late("a", 1)
 				r.Dropped("a", 1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	o := r.Op("a")
