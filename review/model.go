@@ -128,6 +128,10 @@ type Verdict struct {
 	// RoundsNeeded estimates the rounds in all that would decide an
 	// inconclusive verdict (0: unknown or decisive).
 	RoundsNeeded int `json:"rounds_needed,omitempty"`
+	// FlipBelow and FlipAbove are the nearest budgets below and above the
+	// stated ones at which the verdict would change (nil: none would).
+	FlipBelow *Flip `json:"flip_below,omitempty"`
+	FlipAbove *Flip `json:"flip_above,omitempty"`
 }
 
 // Decision is a row's judgement against its budget.
@@ -274,6 +278,7 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun) *Answer 
 		a.Notes = append(a.Notes, issuerNotes(a, scs)...)
 	}
 	a.Verdict = q.Rule(a)
+	a.Verdict.FlipBelow, a.Verdict.FlipAbove = q.flips(a)
 	if !q.Alone {
 		a.Verdict.Text += " " + fsClause(a, scs)
 	}

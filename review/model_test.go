@@ -3,6 +3,7 @@ package review
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -204,5 +205,40 @@ func TestFamilyHolm(t *testing.T) {
 		if !m.Family.Sequential {
 			t.Error("a run that stopped when decisive is not marked sequential")
 		}
+	}
+}
+
+// TestFlips: the verdict says at which budgets it would change. Plan A
+// adds 20-25 ms, plan B 0-5 ms, against 50 ms: below 25 ms plan A's
+// interval straddles the budget, below 20 ms it is over and plan B wins;
+// no budget above 50 ms changes anything.
+func TestFlips(t *testing.T) {
+	cmd := vocab.OpCLICommand
+	run := newRun(budgets).add("review-cli", plain, cmd, base(6)...).
+		add("review-cli", planA, cmd, rounds(6, 10*ms, steady(22*ms), fig{})...).
+		add("review-cli", planB1, cmd, rounds(6, 10*ms, steady(2*ms), fig{})...)
+	m := evaluate(t, []*results.Run{run.run}, Options{})
+	a := find(t, m, "Q-A/B")
+	v := a.Verdict
+	if v.Outcome != "plan-a" || v.FlipAbove != nil || v.FlipBelow == nil || v.FlipBelow.Then == nil {
+		t.Fatalf("verdict %s, flips %+v / %+v", v.Outcome, v.FlipBelow, v.FlipAbove)
+	}
+	near := func(x float64, d time.Duration) bool { return math.Abs(x-float64(d)) < 0.01*float64(d) } // histograms keep 3 digits
+	if b, th := v.FlipBelow, v.FlipBelow.Then; b.Outcome != "inconclusive" || !near(b.Budget, 25*ms) || th.Outcome != "plan-b" || !near(th.Budget, 20*ms) {
+		t.Errorf("flip below %+v then %+v; want inconclusive at 25ms, plan-b at 20ms", b, th)
+	}
+	var out bytes.Buffer
+	if err := Markdown(&out, m); err != nil {
+		t.Fatal(err)
+	}
+	if want := "below a budget of 25ms it would read `inconclusive`, and below a budget of 20ms `plan-b`"; !strings.Contains(out.String(), want) {
+		t.Errorf("markdown lacks %q", want)
+	}
+	// Plan B alone within at any budget over 5 ms: nothing above flips.
+	run = newRun(budgets).add("review-cli", plain, cmd, base(6)...).
+		add("review-cli", planA, cmd, rounds(6, 10*ms, steady(2*ms), fig{})...)
+	a = find(t, evaluate(t, []*results.Run{run.run}, Options{}), "Q-A/B")
+	if a.Verdict.FlipAbove != nil {
+		t.Errorf("a verdict no larger budget changes has a flip above: %+v", a.Verdict.FlipAbove)
 	}
 }

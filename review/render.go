@@ -119,6 +119,9 @@ func writeAnswer(w *mdtable.Writer, a *Answer) {
 		}
 	}
 	w.Printf("\n**Verdict:** %s\n", a.Verdict.Text)
+	if fl := flipWords(a); fl != "" {
+		w.Printf("\n**Where it flips:** %s\n", fl)
+	}
 	for _, n := range a.Notes {
 		w.Printf("\n%s\n", n)
 	}
@@ -154,4 +157,41 @@ func columnTails(a *Answer) []string {
 		}
 	}
 	return out
+}
+
+// flipWords says at which budgets the verdict would change, or that none
+// would ("" when nothing was judged against a budget).
+func flipWords(a *Answer) string {
+	v := a.Verdict
+	judged := false
+	for _, r := range a.Rows {
+		judged = judged || (r.Judged >= 0 && r.Budget > 0)
+	}
+	if !judged {
+		return ""
+	}
+	at := func(f *Flip) string {
+		if f.Budget > 0 {
+			return "a budget of " + fmtValue(f.Budget, Duration, false)
+		}
+		return fmt.Sprintf("%.2g× the stated budgets", f.Factor)
+	}
+	var parts []string
+	for _, side := range []struct {
+		word string
+		f    *Flip
+	}{{"below", v.FlipBelow}, {"above", v.FlipAbove}} {
+		if side.f == nil {
+			continue
+		}
+		p := fmt.Sprintf("%s %s it would read `%s`", side.word, at(side.f), side.f.Outcome)
+		if t := side.f.Then; t != nil {
+			p += fmt.Sprintf(", and %s %s `%s`", side.word, at(t), t.Outcome)
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("no budget changes it: the verdict is `%s` whatever budget the rows are judged against (each row's decision changes only where the budget crosses an end of its interval, and none of those changes the verdict).", v.Outcome)
+	}
+	return strings.Join(parts, "; ") + " (each row's decision changes only where the budget crosses an end of its interval; the nearest such ends are given)."
 }
