@@ -317,12 +317,42 @@ func rulePlans(a *Answer) Verdict {
 			names(w), filter(A, Over)[0].scheme(), summaryOf(filter(A, Over)[0].worst()))}
 	case len(filter(A, Within)) > 0:
 		w := filter(A, Within)[0]
-		return Verdict{Outcome: "plan-a", Decisive: true, Text: fmt.Sprintf("plan A is affordable: at worst `%s` %s. Choose plan A for its one-time, replay-proof tokens; plan B saves no latency that matters.",
-			w.scheme(), summaryOf(w.worst()))}
+		return Verdict{Outcome: "plan-a", Decisive: true, Text: fmt.Sprintf("plan A is affordable: at worst `%s` %s. %s",
+			w.scheme(), summaryOf(w.worst()), planAWords(w, B))}
 	case len(filter(A, Over)) > 0 && len(B) > 0 && !anyUndecided(B):
 		return Verdict{Outcome: "neither", Decisive: true, Text: fmt.Sprintf("neither plan is within budget: plan A %s, and every plan B scheme is over too.", summaryOf(filter(A, Over)[0].worst()))}
 	}
 	return inconclusive(sts...)
+}
+
+// planAWords says what plan A buys and what plan B would save, from the
+// rows: the claims plan A declares that no plan-B scheme does, and the
+// difference between each plan B's judged median and plan A's.
+func planAWords(a status, B []status) string {
+	var only []string
+	for _, c := range a.rows[0].Claims {
+		shared := false
+		for _, b := range B {
+			shared = shared || contains(b.rows[0].Claims, c)
+		}
+		if !shared {
+			only = append(only, c)
+		}
+	}
+	text := "The rule chooses plan A wherever it is within the budget"
+	if len(only) > 0 && len(B) > 0 {
+		text += fmt.Sprintf(", for what it declares and no plan-B scheme here does (%s, conformance-checked)", strings.Join(only, ", "))
+	}
+	if len(B) == 0 {
+		return text + "; no plan-B scheme ran to compare with."
+	}
+	var saves []string
+	for _, b := range B {
+		d := a.worst().judged().CI.Center - b.worst().judged().CI.Center
+		st := a.worst().judged()
+		saves = append(saves, fmt.Sprintf("`%s` %s", b.scheme(), fmtValue(d, st.Unit, true)))
+	}
+	return text + fmt.Sprintf(". Against plan A's worst row, plan B's medians differ by %s at %s (plan A's median less each plan B's).", strings.Join(saves, ", "), a.worst().judged().what())
 }
 
 // ruleJobStore: among the stores within budget, the fewest files created
@@ -407,7 +437,7 @@ func ruleCurve(a *Answer) Verdict {
 		}
 	}
 	cpu := w.stat("WFS CPU/command")
-	return Verdict{Outcome: "curve-default", Decisive: true, Text: fmt.Sprintf("CURVE is affordable: at worst `%s` %s; on the WFS it %s. Make CURVE the default: an unencrypted option buys no latency that matters (the capacity knee, where measured, says what it buys in throughput).",
+	return Verdict{Outcome: "curve-default", Decisive: true, Text: fmt.Sprintf("CURVE is affordable: at worst `%s` %s; on the WFS it %s. The rule makes CURVE the default wherever it is within the budget; what an unencrypted option would save is that cost (the capacity knee, where measured, says what it saves in throughput).",
 		w.scheme(), summaryOf(w.worst()), cpu.cost())}
 }
 
@@ -422,8 +452,12 @@ func ruleKeys(a *Answer) Verdict {
 	if s.decision == Over {
 		return Verdict{Outcome: "per-target", Decisive: true, Text: fmt.Sprintf("keep a key per install target: per-job keys (`%s`) %s.", s.scheme(), summaryOf(s.worst()))}
 	}
-	return Verdict{Outcome: "per-job", Decisive: true, Text: fmt.Sprintf("per-job keys are affordable: `%s` %s, and creates %s files per job more; choose them where revocation at job end is wanted.",
-		s.scheme(), summaryOf(s.worst()), fmtValue(files.CI.Center, Count, false))}
+	text := fmt.Sprintf("per-job keys are affordable: `%s` %s, and creates %s files per job more",
+		s.scheme(), summaryOf(s.worst()), fmtValue(files.CI.Center, Count, false))
+	if contains(s.rows[0].Claims, "job-revoke") {
+		text += "; what they buy is revocation at job end (their declared, conformance-checked `job-revoke` claim)"
+	}
+	return Verdict{Outcome: "per-job", Decisive: true, Text: text + "."}
 }
 
 // ruleJose: among the schemes within budget, those sealing requests and
@@ -531,6 +565,13 @@ func bothSEsTradeOff() string {
 		return ""
 	}
 	b, e := both.Flow(issuerload.FlowService), each.Flow(issuerload.FlowService)
-	return fmt.Sprintf("The issuer load model (1,000 transfers an hour, profile 1.0 lifetimes, 10 min mean queue wait): one token scoped to both storage elements stores %.0f access tokens an hour in the service flow against %.0f with one per element, and holds %.0f rows against %.0f: choose one token for both, as the notes propose.",
-		b.AccessPerHour, e.AccessPerHour, b.Rows(), e.Rows())
+	fewer := "one token for both stores fewer, as the notes propose"
+	switch {
+	case b.Rows() > e.Rows():
+		fewer = "one token per element stores fewer, against the notes' proposal"
+	case b.Rows() == e.Rows():
+		fewer = "the two store as many"
+	}
+	return fmt.Sprintf("The issuer load model (1,000 transfers an hour, profile 1.0 lifetimes, 10 min mean queue wait): one token scoped to both storage elements stores %.0f access tokens an hour in the service flow against %.0f with one per element, and holds %.0f rows against %.0f: %s.",
+		b.AccessPerHour, e.AccessPerHour, b.Rows(), e.Rows(), fewer)
 }

@@ -41,7 +41,13 @@ func TestVerdictBranches(t *testing.T) {
 	}{
 		// Q-A/B.
 		{"plan A within", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, within(fig{})...).add(cli, planB1, cmd, within(fig{})...),
-			"plan-a", true, []string{"plan A is affordable", "`jwt:command`", "budget 50ms"}},
+			"plan-a", true, []string{"plan A is affordable", "`jwt:command`", "budget 50ms", "no plan-B scheme here does (replay-proof, conformance-checked)", "plan B's medians differ by `jwt:shared=10s` +0s"}},
+		// The words follow the data: a plan B that declares what plan A
+		// does buys nothing by A's claims, and one 20 ms faster shows it.
+		{"plan A within, B as safe and faster", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, rounds(6, 10*ms, steady(25*ms), fig{})...).add(cli, tscheme{"jwt:shared=10s", planA.claims}, cmd, rounds(6, 10*ms, steady(5*ms), fig{})...),
+			"plan-a", true, []string{"The rule chooses plan A wherever it is within the budget. Against", "`jwt:shared=10s` +20"}},
+		{"plan A alone", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, within(fig{})...),
+			"plan-a", true, []string{"no plan-B scheme ran to compare with"}},
 		{"plan A over, B within", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, over(fig{})...).add(cli, planB2, cmd, within(fig{})...),
 			"plan-b", true, []string{"choose plan B", "`jwt:timed=60s/6s`", "adds +80.5ms to command p90"}},
 		{"both over", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, over(fig{})...).add(cli, planB1, cmd, over(fig{})...),
