@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -39,9 +40,10 @@ func TestCLIPacer(t *testing.T) {
 	if p, ok := cliPacer(&CLIGroup{Rate: 3}).(pace.Constant); !ok || p.PerSecond != 3 {
 		t.Errorf("rate: %#v, want pace.Constant{3}", p)
 	}
-	stages := []Stage{{Duration: Duration(time.Second), Rate: 5}}
-	if p, ok := cliPacer(&CLIGroup{Stages: stages}).(pace.Ramp); !ok || len(p.Stages) != 1 {
-		t.Errorf("stages: %#v, want a pace.Ramp", p)
+	stages := []Stage{{Duration: Duration(time.Second), Rate: 5}, {Duration: Duration(3 * time.Second), Rate: 0}}
+	want := []pace.Stage{{Duration: time.Second, Rate: 5}, {Duration: 3 * time.Second, Rate: 0}}
+	if p, ok := cliPacer(&CLIGroup{Stages: stages}).(pace.Ramp); !ok || p.Start != 0 || !slices.Equal(p.Stages, want) {
+		t.Errorf("stages: %#v, want a pace.Ramp of %v from 0", p, want)
 	}
 	b := &Burst{Size: 3, Within: Duration(time.Second), Every: Duration(2 * time.Second)}
 	if p, ok := cliPacer(&CLIGroup{Burst: b}).(pace.Burst); !ok || p != (pace.Burst{Size: 3, Within: time.Second, Every: 2 * time.Second}) {

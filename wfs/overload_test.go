@@ -131,6 +131,11 @@ func TestOverload(t *testing.T) {
 			if tc.workers == 0 && o.Shed != 0 {
 				t.Errorf("inline server shed %d requests; it has no queue to shed from", o.Shed)
 			}
+			// The request counters (results.json's server) carry what
+			// Overload counts; Serve has returned, so neither moves.
+			if st.Shed != o.Shed || st.DroppedReplies != o.DroppedReplies {
+				t.Errorf("Stats shed %d, dropped %d; Overload shed %d, dropped %d", st.Shed, st.DroppedReplies, o.Shed, o.DroppedReplies)
+			}
 			var got, ok, busy int64
 			for _, r := range replies {
 				got, ok, busy = got+r.got, ok+r.ok, busy+r.busy
