@@ -177,7 +177,41 @@ func sameScenario(a, b *figures.Scenario) error {
 	if ah != "" && bh != "" && ah != bh {
 		return fmt.Errorf("compare: scenario %q differs: OLD ran %s (%.19s), NEW ran %s (%.19s); compare runs of one scenario", a.Name, as, ah, bs, bh)
 	}
+	// A run on another file-system model or server model measures
+	// another system: its differences are no regression of the schemes.
+	for _, m := range []struct {
+		what string
+		of   func(r *results.Result) string
+	}{
+		{"file-system model", func(r *results.Result) string { return orNone(r.FSModel, "none (the run directory's own disk)") }},
+		{"server model", func(r *results.Result) string { return orNone(r.ServerModel, "fast") }},
+	} {
+		if ao, bo := models(a, m.of), models(b, m.of); ao != bo {
+			return fmt.Errorf("compare: scenario %q ran on %s %s in OLD and %s in NEW; compare runs of one %s", a.Name, m.what, ao, bo, m.what)
+		}
+	}
 	return nil
+}
+
+// models lists the values of of over sc's results, each once, sorted.
+func models(sc *figures.Scenario, of func(r *results.Result) string) string {
+	var ms []string
+	for _, s := range sc.Schemes {
+		for _, r := range s.Rounds {
+			if m := of(r); !slices.Contains(ms, m) {
+				ms = append(ms, m)
+			}
+		}
+	}
+	slices.Sort(ms)
+	return strings.Join(ms, " and ")
+}
+
+func orNone(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
 }
 
 func scenarioList(scs []*figures.Scenario) string {

@@ -158,3 +158,27 @@ func TestCompareFixtureWithItself(t *testing.T) {
 		t.Errorf("only-old %v only-new %v", c.OnlyOld, c.OnlyNew)
 	}
 }
+
+// TestCompareRefusesOtherModels: a run on another file-system model or
+// server model is refused, naming both (its +428 % was called a
+// regression).
+func TestCompareRefusesOtherModels(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(r *results.Result)
+		want string
+	}{
+		{"fs model", func(r *results.Result) { r.FSModel = "model=nfs-lan,metadata_rtt=1ms,fsync=5ms" }, "file-system model none (the run directory's own disk) in OLD and model=nfs-lan"},
+		{"server model", func(r *results.Result) { r.ServerModel = "cylc" }, "server model fast in OLD and cylc in NEW"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old, cur := roundsRun(3, 1, 1), roundsRun(3, 1, 1)
+			for _, r := range cur.Results {
+				tc.edit(r)
+			}
+			if _, err := Runs(old, cur, Options{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -42,6 +42,9 @@ func MergeRuns(runs ...*Run) (*Run, error) {
 				strings.Join(want, " "), i+1, strings.Join(got, " "))
 		}
 	}
+	if err := duplicateShards(runs); err != nil {
+		return nil, err
+	}
 	out := &Run{
 		Schema:  SchemaVersion,
 		Tool:    runs[0].Tool,
@@ -113,6 +116,25 @@ func oneServerRuns(runs []*Run) bool {
 		}
 	}
 	return len(runs) > 0
+}
+
+// duplicateShards refuses two runs that say they are the same shard of
+// one WFS's load: merging both would count the shard's operations twice
+// (two copies of shard 1/2 made "300 commands against the scenario's
+// 200").
+func duplicateShards(runs []*Run) error {
+	seen := map[string]int{}
+	for i, r := range runs {
+		if r.Shard == nil {
+			continue
+		}
+		key := r.Shard.Server + " " + r.Shard.String()
+		if j, ok := seen[key]; ok {
+			return fmt.Errorf("merge: shard %s of the WFS %s appears twice (run %d, %s, and run %d, %s): give each shard's directory once", r.Shard, r.Shard.Server, j+1, runs[j].Command, i+1, r.Command)
+		}
+		seen[key] = i
+	}
+	return nil
 }
 
 // missingShards names the shards of loader runs that did not report: each

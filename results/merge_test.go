@@ -254,3 +254,24 @@ func TestMergeFlowRatios(t *testing.T) {
 		t.Fatalf("three rounds: %v, want %v", m["issuer.round_trips_per_transfer"], want)
 	}
 }
+
+// TestMergeRefusesDuplicateShards: two copies of one shard of a WFS's load
+// are refused (they were merged, counting the shard twice); shards 0 and 1
+// merge.
+func TestMergeRefusesDuplicateShards(t *testing.T) {
+	read := func(i int) *results.Run {
+		r, err := results.Read("testdata/smoke")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Shard = &results.Shard{Index: i, Count: 2, Node: "n", Server: "host:123"}
+		return r
+	}
+	_, err := results.MergeRuns(read(0), read(1), read(1))
+	if err == nil || !strings.Contains(err.Error(), "shard 1/2 of the WFS host:123 appears twice (run 2") {
+		t.Fatalf("err %v, want a duplicate shard named", err)
+	}
+	if _, err := results.MergeRuns(read(0), read(1)); err != nil {
+		t.Fatalf("two shards: %v", err)
+	}
+}

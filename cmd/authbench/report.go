@@ -214,6 +214,9 @@ func readCapacity(file string, dirs []string) ([]*results.CapacityRun, error) {
 	if c.Schema != results.SchemaVersion {
 		return nil, fmt.Errorf("report: %s: schema %d, want %d", file, c.Schema, results.SchemaVersion)
 	}
+	if len(c.Curves) == 0 {
+		return nil, fmt.Errorf("report: %s holds no capacity curves: give -capacity the capacity.json that `authbench capacity` writes", file)
+	}
 	return []*results.CapacityRun{&c}, nil
 }
 

@@ -271,6 +271,13 @@ func TestReportIncludesCapacity(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "capacity.json") || !strings.Contains(err.Error(), "schema 999") {
 		t.Fatalf("got %v, want a schema error naming the file", err)
 	}
+	// A results file where a capacity file belongs rendered an empty
+	// "## Capacity:" section and exited 0.
+	resFile := filepath.Join(fixture, "results.json")
+	err = run(context.Background(), []string{"report", "-capacity", resFile, "-o", out, fixture}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), resFile+" holds no capacity curves") {
+		t.Fatalf("got %v, want a refusal naming %s", err, resFile)
+	}
 }
 
 // TestReportJSON: -format json is the whole report as data: the design
