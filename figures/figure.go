@@ -7,6 +7,7 @@ import (
 
 	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/vocab"
 )
 
 // Unit says what a figure's value is and how it prints.
@@ -256,15 +257,19 @@ func ServerUtilisation() Figure {
 }
 
 // HandshakeCPU is the WFS's CPU per handshake from the probe after the
-// load (fresh connection minus reused). There is none under the cylc
-// model: each sequential ping of the probe spans drain-and-sleep wakes
-// (cylc-flow network/replier.py listener), whose CPU swamps a
-// handshake's.
+// load (fresh connection minus reused). There is none under a model whose
+// registry entry says the probe measures no handshake
+// (vocab.ServerModel.HandshakeProbe): under cylc each sequential ping of
+// the probe spans drain-and-sleep wakes (cylc-flow network/replier.py
+// listener), whose CPU swamps a handshake's.
 func HandshakeCPU() Figure {
 	return Figure{ID: "wfs_cpu_per_handshake", Label: "WFS CPU/handshake", Unit: Duration,
 		value: func(r *results.Result, _ float64) (float64, bool) {
 			sp := r.ServerProcess
-			if sp == nil || sp.Handshake == nil || r.ServerModel == "cylc" {
+			if sp == nil || sp.Handshake == nil {
+				return 0, false
+			}
+			if m, err := vocab.ParseServerModel(r.ServerModel); err == nil && !m.HandshakeProbe {
 				return 0, false
 			}
 			return float64(sp.Handshake.PerHandshake()), true

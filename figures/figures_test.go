@@ -38,6 +38,8 @@ func TestFigures(t *testing.T) {
 	mixed.Ops = append(mixed.Ops, &results.Op{Name: vocab.OpJobMessage, Count: 5, Hist: results.NewHistogram()})
 	cylc := round("plain", 1, 200, 1, 200*time.Millisecond, 2)
 	cylc.ServerModel = "cylc"
+	fast := round("plain", 1, 200, 1, 200*time.Millisecond, 2)
+	fast.ServerModel = "fast"
 	for _, tc := range []struct {
 		name string
 		f    Figure
@@ -62,6 +64,7 @@ func TestFigures(t *testing.T) {
 		{"mixed: cpu per request", ServerCPU(Request), mixed, 1e6, true},
 		{"handshake", HandshakeCPU(), planA, 2e6, true},
 		{"no handshake under cylc", HandshakeCPU(), cylc, 0, false},
+		{"handshake under fast", HandshakeCPU(), fast, 2e6, true},
 		{"p100", Pct(vocab.OpCLICommand, 100), planA, 200e6, true},
 		{"tail reads p99 by Of", Tail(vocab.OpCLICommand), planA, 198e6, true},
 		{"op missing", P50(vocab.OpJobMessage), planA, 0, false},

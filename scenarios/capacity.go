@@ -3,11 +3,12 @@ package scenarios
 import (
 	"context"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"io"
 	"math"
 	"path/filepath"
 	"time"
+
+	"github.com/authbench/authbench/vocab"
 
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/schemes"

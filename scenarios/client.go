@@ -93,7 +93,11 @@ func RunClient(ctx context.Context, req ClientRequest) ClientReport {
 		if req.Kind == schemes.KindJob {
 			// As the contact file's model takes it: against cylc, append
 			// to job.status (unsynced) and send the GraphQL mutation.
-			body, err = wfs.JobMessageRequest(contact[wfs.ContactModel], run, statusFiles,
+			m, merr := wfs.ParseModel(contact[wfs.ContactModel])
+			if merr != nil {
+				return fmt.Errorf("contact file %s: %w", wfs.ContactModel, merr)
+			}
+			body, err = m.JobMessageRequest(run, statusFiles,
 				wfs.MessageArgs{Workflow: contact[wfs.ContactWorkflow], TaskJob: req.Identity,
 					EventTime: time.Now().UTC().Format(time.RFC3339), Messages: [][2]string{{req.Severity, req.Text}}},
 				wfs.Meta{Prog: "cylc-message", CommsMethod: "zmq"})

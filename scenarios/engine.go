@@ -134,8 +134,11 @@ type runner struct {
 	scheme *schemes.Scheme
 	// run is the run directory as the clients see it (the WFS process owns
 	// it; the clients' file operations are counted in their own layer).
-	run      *wfs.RunDir
-	srv      *serverProcess
+	run *wfs.RunDir
+	srv *serverProcess
+	// model is the WFS's serving model: job messages are sent as its
+	// clients send them.
+	model    wfs.Model
 	zctx     *zmq.Context
 	workflow string
 	// statusFiles counts the job clients' own job.status appends (no
@@ -194,9 +197,10 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int, 
 	// The handshake probe runs after the load (its requests and files are
 	// kept out of the run's figures), unless the run failed or was cut.
 	var probeFiles []counters.FileStats
-	// Not under the cylc model: sequential pings there span its
-	// drain-and-sleep wakes, whose CPU swamps a handshake's.
-	if cfg.HandshakeProbe > 0 && sc.Server.ModelName() != wfs.ModelCylc && runErr == nil && ctx.Err() == nil && res != nil && res.ServerProcess != nil {
+	// Only where the model says it measures a handshake: not under cylc,
+	// where sequential pings span its drain-and-sleep wakes, whose CPU
+	// swamps a handshake's.
+	if cfg.HandshakeProbe > 0 && ss.model.HandshakeProbe() && runErr == nil && ctx.Err() == nil && res != nil && res.ServerProcess != nil {
 		probe, pf, err := ss.probeHandshake(ctx, cfg.HandshakeProbe)
 		if err != nil {
 			runErr = fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), err)

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/authbench/authbench/results"
 	zmq "github.com/pebbe/zmq4"
+
+	"github.com/authbench/authbench/results"
 )
 
 // Environment describes this machine for a results file.

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // FSSpec is a scenario's file-system latency model (its fs: key; see

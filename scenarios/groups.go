@@ -497,13 +497,13 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 }
 
 // messageBody is a job message as the WFS's model takes it (see
-// wfs.JobMessageRequest: against the cylc model the client appends to
-// job.status itself, unsynced, and sends cylc's GraphQL mutation).
+// wfs.Model.JobMessageRequest: against the cylc model the client appends
+// to job.status itself, unsynced, and sends cylc's GraphQL mutation).
 func (r *runner) messageBody(run *wfs.RunDir, id wfs.JobID, sev, text string) ([]byte, error) {
 	a := wfs.MessageArgs{Workflow: r.workflow, TaskJob: id.String(), EventTime: time.Now().UTC().Format(time.RFC3339),
 		Messages: [][2]string{{sev, text}}}
 	meta := wfs.Meta{Prog: "cylc-message", Host: "localhost", CommsMethod: "zmq"}
-	return wfs.JobMessageRequest(r.sc.Server.ModelName(), run, r.statusFiles, a, meta)
+	return r.model.JobMessageRequest(run, r.statusFiles, a, meta)
 }
 
 // uis polls the WFS for data every interval on one long-lived connection,

@@ -2,12 +2,13 @@ package scenarios
 
 import (
 	"context"
-	"github.com/authbench/authbench/vocab"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authbench/authbench/vocab"
 
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"

@@ -3,10 +3,11 @@ package scenarios
 import (
 	"bytes"
 	"errors"
-	"github.com/authbench/authbench/vocab"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authbench/authbench/vocab"
 )
 
 // TestProgressCounts: progress counts top-level operations only (a command

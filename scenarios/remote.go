@@ -75,6 +75,12 @@ func Drive(ctx context.Context, dc DriveConfig) (*results.Result, error) {
 		}
 		files.Model, statusFiles.Model = m, m
 	}
+	// Job messages are sent as the scenario's model takes them, as in a
+	// run the engine starts.
+	model, err := sc.Server.WFSModel()
+	if err != nil {
+		return nil, err
+	}
 	state := filepath.Join(dc.WorkDir, "client-state")
 	if err := os.MkdirAll(state, 0o700); err != nil {
 		return nil, fmt.Errorf("client state: %w", err)
@@ -97,7 +103,7 @@ func Drive(ctx context.Context, dc DriveConfig) (*results.Result, error) {
 		return nil, fmt.Errorf("client zmq context: max sockets: %w", err)
 	}
 	ss := &session{cfg: cfg, scheme: dc.Scheme, files: files, run: &wfs.RunDir{Root: root, Files: files},
-		stateDir: state, srv: srv, zctx: zctx, workflow: srv.contact[wfs.ContactWorkflow], statusFiles: statusFiles, fs: fsName}
+		stateDir: state, srv: srv, model: model, zctx: zctx, workflow: srv.contact[wfs.ContactWorkflow], statusFiles: statusFiles, fs: fsName}
 	s0, err := srv.stats(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("stats from the WFS: %w", err)

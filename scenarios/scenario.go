@@ -18,6 +18,7 @@ import (
 
 	"github.com/authbench/authbench/flows"
 	"github.com/authbench/authbench/issuerload"
+	"github.com/authbench/authbench/wfs"
 	"github.com/authbench/authbench/yamlstrict"
 )
 
@@ -223,11 +224,13 @@ func (g *WLCGGroup) FlowConfig(seed int64, duration time.Duration) flows.Config 
 	return cfg
 }
 
-// ServerModel is the WFS a scenario runs against: "fast" (a ROUTER with a
-// worker pool, the default) or "cylc" (one request at a time, drained then
+// ServerModel is the WFS a scenario runs against: Model names a
+// registered serving model (wfs.ParseModel: "fast", a ROUTER with a
+// worker pool, the default; or "cylc", one request at a time, drained then
 // a 0.2 s sleep, job messages as GraphQL mutations queued for the main
 // loop, as cylc-flow serves), with ServiceCPU burned per request to stand
-// for the Python scheduler's own work (default 2 ms in the cylc model).
+// for the Python scheduler's own work (default: the model's, 2 ms under
+// cylc).
 type ServerModel struct {
 	Model      string    `yaml:"model"`
 	ServiceCPU *Duration `yaml:"service_cpu"`
@@ -236,19 +239,23 @@ type ServerModel struct {
 // MaxServiceCPU bounds server.service_cpu.
 const MaxServiceCPU = time.Second
 
-// ModelName is the model, "fast" when unset.
-func (m *ServerModel) ModelName() string {
-	if m == nil || m.Model == "" {
-		return "fast"
+// WFSModel is the serving model named, the default when m or its Model
+// is unset. The error, for a name not registered, names the field.
+func (m *ServerModel) WFSModel() (wfs.Model, error) {
+	name := ""
+	if m != nil {
+		name = m.Model
 	}
-	return m.Model
+	wm, err := wfs.ParseModel(name)
+	if err != nil {
+		return nil, ferr("server.model", "%v", err)
+	}
+	return wm, nil
 }
 
 func (m *ServerModel) validate() error {
-	switch m.Model {
-	case "", "fast", "cylc":
-	default:
-		return ferr("server.model", "want fast or cylc, got %q", m.Model)
+	if _, err := m.WFSModel(); err != nil {
+		return err
 	}
 	if m.ServiceCPU != nil && (*m.ServiceCPU < 0 || m.ServiceCPU.D() > MaxServiceCPU) {
 		return ferr("server.service_cpu", "want 0 to %s, got %s", MaxServiceCPU, m.ServiceCPU.D())

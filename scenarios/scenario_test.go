@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"github.com/authbench/authbench/vocab"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authbench/authbench/vocab"
 
 	"github.com/authbench/authbench/results"
 )
@@ -77,6 +78,9 @@ func TestBadScenarioFiles(t *testing.T) {
 		{"bad job arrival", "name: x\njob:\n  total: 5\n  concurrency: 1\n  messages: 2\n  rate: 2\n  arrival: Poisson\n", 7, 12, `job.arrival: want constant or poisson, got "Poisson"`},
 		{"job arrival without rate", "name: x\njob:\n  total: 5\n  concurrency: 1\n  messages: 2\n  arrival: poisson\n", 6, 12, "job.arrival: applies to rate only"},
 		{"job arrival with cycle points", "name: x\njob:\n  cycle_points: 2\n  tasks_per_cycle: 3\n  cycle_interval: 1s\n  concurrency: 1\n  messages: 2\n  arrival: poisson\n", 8, 12, "job.arrival: applies to rate, not to cycle points"},
+		{"unknown server model", "name: x\nduration: 1s\ncli: {concurrency: 1}\nserver: {model: slow}\n", 4, 17, `server.model: unknown server model "slow": want fast or cylc`},
+		{"server model in capitals", "name: x\nduration: 1s\ncli: {concurrency: 1}\nserver:\n  model: Cylc\n", 5, 10, `server.model: unknown server model "Cylc": want fast or cylc`},
+		{"negative service CPU", "name: x\nduration: 1s\ncli: {concurrency: 1}\nserver: {model: cylc, service_cpu: -1ms}\n", 4, 36, "server.service_cpu: want 0 to 1s"},
 		{"no groups", "name: x\nduration: 1s\n", 1, 1, "no client groups"},
 		{"empty", "", 1, 1, "empty scenario"},
 	}
@@ -105,6 +109,35 @@ func TestBadScenarioFiles(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestServerModelField: a scenario's server.model names the WFS model the
+// engine asks (wfs.ParseModel), the default when unset.
+func TestServerModelField(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       string
+		probe      bool
+	}{
+		{"unset", "", "fast", true},
+		{"empty", "server: {}\n", "fast", true},
+		{"fast", "server: {model: fast}\n", "fast", true},
+		{"cylc", "server: {model: cylc}\n", "cylc", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, err := Parse("f.yaml", []byte("name: x\nduration: 1s\ncli: {concurrency: 1}\n"+tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := sc.Server.WFSModel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Name() != tc.want || m.HandshakeProbe() != tc.probe {
+				t.Fatalf("model %s (probe %v), want %s (probe %v)", m.Name(), m.HandshakeProbe(), tc.want, tc.probe)
+			}
+		})
+	}
+}
 
 func TestThresholdParse(t *testing.T) {
 	good := map[string]string{"errors": "0", "cli.command_total.p99": "50ms", "job.message.p99.9": "1s", "uis.poll.max": "2s", "job.message.errors": "3"}

@@ -32,12 +32,13 @@ type ServeConfig struct {
 	Workflow string
 	Listen   string
 	Workers  int
-	// Model is the WFS's serving model: "" or wfs.ModelFast, or
-	// wfs.ModelCylc (cylc-flow 8's: serial drain then 0.2 s sleep, job
-	// messages queued for a 1 s main loop, job.status left to the client,
-	// and the CURVE schemes' ZAP allow-list reloaded from the key directory
-	// on every key change). See wfs.ServerConfig.Model.
-	Model string
+	// Model is the WFS's serving model (wfs.ParseModel); nil means the
+	// default, fast. Under cylc (cylc-flow 8's: serial drain then 0.2 s
+	// sleep, job messages queued for a 1 s main loop, job.status left to
+	// the client) the CURVE schemes' ZAP allow-list is also reloaded from
+	// the key directory on every key change (Model.ReloadAllKeys). See
+	// wfs.ServerConfig.Model.
+	Model wfs.Model
 	// ServiceCPU is the CPU the WFS burns per request: 0 means the model's
 	// default (2 ms for cylc, none for fast), a negative value none. See
 	// wfs.ServerConfig.ServiceCPU.
@@ -76,7 +77,7 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 	workflow := fs.String("workflow", "", "workflow `ID`, the audience of its credentials (default: the run directory's name)")
 	listen := fs.String("listen", "", "`ENDPOINT` to bind (tcp://*:PORT or ipc://PATH); default a free port in 43001-43101 on 127.0.0.1")
 	workers := fs.Int("server-workers", 2, "verification worker `goroutines` (0 serves inline)")
-	model := fs.String("model", "", "serving `MODEL`: fast (authbench's own server) or cylc (as cylc-flow 8 serves: serial drain then 0.2s sleep, job messages queued for a 1s main loop, ZAP keys reloaded from the directory) (default fast)")
+	model := fs.String("model", "", "serving `MODEL`: "+wfs.ModelUsage()+" (default "+wfs.ModelNames()[0]+")")
 	var serviceCPU optDuration
 	fs.Var(&serviceCPU, "service-cpu", "CPU `D` the WFS burns per request, a stand-in for the Python server's work; 0 for none (default 2ms with -model cylc, none with fast)")
 	leeway := fs.Duration("leeway", 0, "token schemes' clock-skew allowance on exp, nbf and iat (default 30s)")
@@ -95,14 +96,16 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 			return ServeConfig{}, fmt.Errorf("serve: -leeway %s: must not be negative", *leeway)
 		case *workers < 0:
 			return ServeConfig{}, fmt.Errorf("serve: -server-workers %d: want 0 or more", *workers)
-		case *model != "" && *model != wfs.ModelFast && *model != wfs.ModelCylc:
-			return ServeConfig{}, fmt.Errorf("serve: -model %q: want %s", *model, strings.Join(wfs.Models, " or "))
 		case serviceCPU.d < 0:
 			return ServeConfig{}, fmt.Errorf("serve: -service-cpu %s: must not be negative", serviceCPU.d)
 		}
 		cpu := serviceCPU.d
 		if serviceCPU.set && cpu == 0 {
 			cpu = -1 // none, explicitly
+		}
+		m, err := wfs.ParseModel(*model)
+		if err != nil {
+			return ServeConfig{}, fmt.Errorf("serve: -model: %w", err)
 		}
 		sc, err := reg.Parse(*spec)
 		if err != nil {
@@ -117,7 +120,7 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 			fsm = &m
 		}
 		return ServeConfig{Scheme: sc, RunDir: *runDir, Workflow: *workflow, Listen: *listen, Workers: *workers,
-			Model: *model, ServiceCPU: cpu, FS: fsm,
+			Model: m, ServiceCPU: cpu, FS: fsm,
 			Leeway: *leeway, Control: *control, Pin: *pin, StatsOut: *statsOut, KeysDir: *keysDir}, nil
 	}
 }
@@ -156,7 +159,9 @@ func ServeArgs(cfg ServeConfig) []string {
 	}
 	add("-workflow", cfg.Workflow)
 	add("-listen", cfg.Listen)
-	add("-model", cfg.Model)
+	if cfg.Model != nil {
+		add("-model", cfg.Model.Name())
+	}
 	switch {
 	case cfg.ServiceCPU > 0:
 		args = append(args, "-service-cpu", cfg.ServiceCPU.String())
@@ -206,22 +211,24 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 	if workflow == "" {
 		workflow = filepath.Base(root)
 	}
-	// The cylc model's CURVE allow-list is reloaded from the key directory
-	// on every key change, as Cylc 8's pyzmq authenticator is.
+	model := cfg.Model
+	if model == nil {
+		if model, err = wfs.ParseModel(""); err != nil {
+			return err
+		}
+	}
+	// The model says whether the CURVE allow-list is reloaded from the key
+	// directory on every key change, as Cylc 8's pyzmq authenticator is.
 	w, err := schemes.StartWFS(ctx, schemes.WFSConfig{Scheme: cfg.Scheme,
 		Env: schemes.Env{Run: run, Workflow: workflow, Leeway: cfg.Leeway, KeysDir: cfg.KeysDir,
-			ReloadAllKeys: cfg.Model == wfs.ModelCylc},
+			ReloadAllKeys: model.ReloadAllKeys()},
 		Server: wfs.ServerConfig{Listen: cfg.Listen, Workers: cfg.Workers,
 			Contact: contact,
-			Model:   cfg.Model, ServiceCPU: cfg.ServiceCPU}})
+			Model:   model, ServiceCPU: cfg.ServiceCPU}})
 	if err != nil {
 		return err
 	}
-	model := cfg.Model
-	if model == "" {
-		model = wfs.ModelFast
-	}
-	p := &serverProc{run: run, wfs: w, pin: cfg.Pin, model: model, start: time.Now()}
+	p := &serverProc{run: run, wfs: w, pin: cfg.Pin, start: time.Now()}
 	ctl, err := wfs.NewControlServer(run, cfg.Control, p.control)
 	if err != nil {
 		return errors.Join(err, w.Stop())
@@ -347,11 +354,12 @@ type ServerReport struct {
 	Threads     int                  `json:"threads"`
 	Server      counters.ServerStats `json:"server"`
 	Overload    wfs.OverloadStats    `json:"overload"`
-	// Model is the serving model; Cylc its figures under the cylc model.
-	Model  string             `json:"model"`
-	Cylc   wfs.CylcStats      `json:"cylc"`
-	Files  counters.FileStats `json:"files"`
-	Scheme map[string]float64 `json:"scheme,omitempty"`
+	// Model is the serving model's name; ModelStats its own figures
+	// (wfs.Server.ModelStats: the cylc model's counters, none under fast).
+	Model      string             `json:"model"`
+	ModelStats map[string]float64 `json:"model_stats,omitempty"`
+	Files      counters.FileStats `json:"files"`
+	Scheme     map[string]float64 `json:"scheme,omitempty"`
 }
 
 // CPUSeconds is the process's user plus system CPU.
@@ -362,7 +370,6 @@ type serverProc struct {
 	run   *wfs.RunDir
 	wfs   *schemes.WFS
 	pin   string
-	model string
 	start time.Time
 }
 
@@ -481,7 +488,7 @@ func (p *serverProc) report() ServerReport {
 		UserSeconds: time.Duration(ru.Utime.Nano()).Seconds(),
 		SysSeconds:  time.Duration(ru.Stime.Nano()).Seconds(),
 		MaxRSSKB:    ru.Maxrss, Threads: threadCount(),
-		Server: p.wfs.Server.Stats(), Overload: p.wfs.Server.Overload(), Model: p.model, Cylc: p.wfs.Server.CylcStats(), Files: p.run.Files.Stats(), Scheme: p.wfs.Guard.Stats(),
+		Server: p.wfs.Server.Stats(), Overload: p.wfs.Server.Overload(), Model: p.wfs.Server.Model().Name(), ModelStats: p.wfs.Server.ModelStats(), Files: p.run.Files.Stats(), Scheme: p.wfs.Guard.Stats(),
 	}
 }
 

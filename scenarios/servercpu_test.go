@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	"golang.org/x/sys/unix"
 )
 
 // burnCPU is the CPU the burn credential's server spends verifying each

@@ -30,6 +30,8 @@ type session struct {
 	stateDir string
 	statsOut string
 	srv      *serverProcess
+	// model is the WFS's serving model.
+	model    wfs.Model
 	zctx     *zmq.Context
 	workflow string
 	// statusFiles is the job clients' layer for their own job.status
@@ -51,12 +53,16 @@ func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, 
 	if err != nil {
 		return nil, err
 	}
+	wm, err := model.WFSModel()
+	if err != nil {
+		return nil, err
+	}
 	files := wfs.NewFiles(true)
 	if err := files.MkdirAll(root); err != nil {
 		return nil, err
 	}
 	ss := &session{cfg: cfg, scheme: scheme, files: files, stateDir: filepath.Join(root, "client-state"),
-		statsOut: filepath.Join(root, "wfs-stats.json"), workflow: workflow, statusFiles: wfs.NewFiles(false)}
+		statsOut: filepath.Join(root, "wfs-stats.json"), workflow: workflow, statusFiles: wfs.NewFiles(false), model: wm}
 	if fsm != nil {
 		ss.files.Model, ss.statusFiles.Model, ss.fs = *fsm, *fsm, fsm.String()
 	}
@@ -66,9 +72,8 @@ func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, 
 	runRoot := filepath.Join(root, "run")
 	ss.run = &wfs.RunDir{Root: runRoot, Files: files}
 	scfg := ServeConfig{Scheme: scheme, RunDir: runRoot, Workflow: workflow,
-		Workers: cfg.ServerWorkers, Leeway: cfg.Leeway, StatsOut: ss.statsOut, FS: fsm}
+		Workers: cfg.ServerWorkers, Leeway: cfg.Leeway, StatsOut: ss.statsOut, FS: fsm, Model: wm}
 	if model != nil {
-		scfg.Model = model.Model
 		if model.ServiceCPU != nil {
 			scfg.ServiceCPU = model.ServiceCPU.D()
 			if scfg.ServiceCPU == 0 {
@@ -118,7 +123,7 @@ func (ss *session) close() (counters.FileStats, error) {
 // its own reports. The result's Files are left to the caller.
 func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*results.Result, error) {
 	cfg, scheme, srv := ss.cfg, ss.scheme, ss.srv
-	r := &runner{cfg: cfg, sc: sc, scheme: scheme, run: ss.run, srv: srv, zctx: ss.zctx, workflow: ss.workflow,
+	r := &runner{cfg: cfg, sc: sc, scheme: scheme, run: ss.run, srv: srv, model: ss.model, zctx: ss.zctx, workflow: ss.workflow,
 		statusFiles: ss.statusFiles, prog: &progress{}, stateDir: ss.stateDir}
 	s0, err := srv.stats(ctx)
 	if err != nil {
@@ -231,12 +236,11 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 		Series:        r.series.result(),
 		SchemeStats:   s1.Scheme,
 		ServerModel:   s1.Model,
-		FSModel:       ss.fs,
-		ClosedLoop:    closedLoop(sc),
-		ServerCPU:     <-cpuSeries,
-	}
-	if s1.Model == wfs.ModelCylc {
-		res.ServerModelStats = cylcStats(s1.Cylc)
+		// The model's own figures (the cylc model's counters), none under fast.
+		ServerModelStats: s1.ModelStats,
+		FSModel:          ss.fs,
+		ClosedLoop:       closedLoop(sc),
+		ServerCPU:        <-cpuSeries,
 	}
 	if srv.quota != nil {
 		res.ServerProcess.Throttled = srv.quota.throttled()
@@ -307,16 +311,6 @@ func closedLoop(sc *Scenario) []string {
 		out = append(out, "job")
 	}
 	return out
-}
-
-// cylcStats turns the cylc model's counters into results' figures.
-func cylcStats(c wfs.CylcStats) map[string]float64 {
-	return map[string]float64{
-		"wakes": float64(c.Wakes), "drains": float64(c.Drains), "max_drain": float64(c.MaxDrain),
-		"drains_capped": float64(c.DrainsCapped), "main_loops": float64(c.MainLoops),
-		"messages_queued": float64(c.MessagesQueued), "messages_processed": float64(c.MessagesProcessed),
-		"messages_shed": float64(c.MessagesShed), "queue_peak": float64(c.QueuePeak),
-	}
 }
 
 // connectionOf says how a scenario's clients connect: every job message

@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	zmq "github.com/pebbe/zmq4"
+
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	zmq "github.com/pebbe/zmq4"
 )
 
 // startReload runs spec's WFS with Env.ReloadAllKeys set to reload; with
@@ -35,7 +36,12 @@ func startReload(t *testing.T, spec string, reload bool) *harness {
 	}
 	cfg := wfs.ServerConfig{Run: run, Workflow: "wf", Guard: guard}
 	if reload {
-		cfg.Model, cfg.OperateSleep, cfg.ServiceCPU = wfs.ModelCylc, 5*time.Millisecond, -1
+		cylc, err := wfs.ParseModel("cylc")
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		cfg.Model, cfg.OperateSleep, cfg.ServiceCPU = cylc, 5*time.Millisecond, -1
 	}
 	srv, err := wfs.NewServer(cfg)
 	if err != nil {

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	zmq "github.com/pebbe/zmq4"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // ClientKind is the kind of WFS client: a CLI command, a job or the UI server.
@@ -63,8 +64,8 @@ type Env struct {
 	// re-reads every *.key file in .service/client_public_keys/ (through
 	// Run.Files, so the reads are counted) and the list becomes what was
 	// read (curve-job then installs each job's public key there too).
-	// Otherwise keys are added and removed one at a time. Set it for the
-	// cylc server model (wfs.ModelCylc).
+	// Otherwise keys are added and removed one at a time. The server model
+	// says which (wfs.Model.ReloadAllKeys: set under cylc).
 	ReloadAllKeys bool
 }
 

@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	zmq "github.com/pebbe/zmq4"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // deadEndpoint returns a loopback TCP endpoint nothing listens on.

@@ -6,31 +6,62 @@ package wfs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	zmq "github.com/pebbe/zmq4"
-	"golang.org/x/sys/unix"
 )
 
-// Serving models (ServerConfig.Model).
-const (
-	// ModelFast is authbench's own server: a ROUTER front end serving
-	// inline or with a worker pool, appending job messages to job.status.
-	ModelFast = "fast"
-	// ModelCylc is cylc-flow 8's scheduler server, as this file models it.
-	ModelCylc = "cylc"
-)
+// cylcModel is the cylc model (vocab.ServerModelCylc).
+type cylcModel struct{ registered }
 
-// Models lists the serving models ServerConfig.Model accepts ("" is
-// ModelFast).
-var Models = []string{ModelFast, ModelCylc}
+// Summary says how the cylc model serves.
+func (cylcModel) Summary() string {
+	return "as cylc-flow 8 serves: serial drain then 0.2s sleep, job messages queued for a 1s main loop, ZAP keys reloaded from the directory, 2ms service CPU per request"
+}
+
+// DefaultServiceCPU is DefaultCylcServiceCPU.
+func (cylcModel) DefaultServiceCPU() time.Duration { return DefaultCylcServiceCPU }
+
+// ReloadAllKeys is true: Cylc 8's pyzmq ThreadAuthenticator re-reads the
+// whole client_public_keys directory on every configure_curve.
+func (cylcModel) ReloadAllKeys() bool { return true }
+
+// JobMessageRequest does what `cylc message` does (cylc-flow
+// cylc/flow/task_message.py, record_messages): it appends the message to
+// the job's job.status itself through files, without fsync
+// (_append_job_status_file), then encodes the GraphQL mutation
+// (send_messages, MUTATION); a.Workflow must be set.
+func (cylcModel) JobMessageRequest(run *RunDir, files *Files, a MessageArgs, meta Meta) ([]byte, error) {
+	id, err := ParseJobID(a.TaskJob)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckJobStatusFields(a); err != nil {
+		return nil, err
+	}
+	if err := files.AppendFile(run.JobStatusPath(id), JobStatusLines(a), 0o600); err != nil {
+		return nil, fmt.Errorf("append job.status: %w", err)
+	}
+	return EncodeMessageMutation(a, meta)
+}
+
+// start fills the cylc model's defaults in s.cfg and returns its state.
+func (cylcModel) start(s *Server) serving {
+	if s.cfg.OperateSleep == 0 {
+		s.cfg.OperateSleep = CylcOperateSleep
+	}
+	if s.cfg.MessageInterval <= 0 {
+		s.cfg.MessageInterval = CylcMainLoopInterval
+	}
+	if s.cfg.MessageQueueMax <= 0 {
+		s.cfg.MessageQueueMax = DefaultMessageQueueMax
+	}
+	return &cylcServing{s: s, operateSleep: s.cfg.OperateSleep,
+		messageInterval: s.cfg.MessageInterval, queueMax: s.cfg.MessageQueueMax}
+}
 
 // Defaults of the cylc model.
 const (
@@ -64,6 +95,8 @@ const (
 
 // CylcStats counts what the cylc model's loops did. It is apart from the
 // request counters (Server.Stats); the fast model leaves it zero.
+// Server.ModelStats gives it as results' server_model_stats, keyed by its
+// JSON names.
 type CylcStats struct {
 	// Wakes is the drains of the socket run, each followed by a sleep
 	// (OperateSleep), whether or not it found a request. It is counted as
@@ -94,12 +127,11 @@ type queuedMessage struct {
 	eventTime, severity, text string
 }
 
-// cylcState is the cylc model's part of a Server.
-type cylcState struct {
+// cylcServing is the cylc model's state in one Server.
+type cylcServing struct {
+	s                             *Server
 	operateSleep, messageInterval time.Duration
 	queueMax                      int
-	// workflowID is the id the graphql reply names: ~owner/workflow.
-	workflowID string
 
 	qmu   sync.Mutex
 	queue []queuedMessage
@@ -108,53 +140,39 @@ type cylcState struct {
 	msgQueued, msgProcessed, msgShed, queuePeak      atomic.Int64
 }
 
-// resolveModel checks cfg.Model and fills the cylc model's defaults.
-func resolveModel(cfg *ServerConfig) error {
-	switch cfg.Model {
-	case "", ModelFast:
-		cfg.Model = ModelFast
-		return nil
-	case ModelCylc:
-	default:
-		return fmt.Errorf("wfs: server model %q: want %s", cfg.Model, strings.Join(Models, " or "))
-	}
-	if cfg.ServiceCPU == 0 {
-		cfg.ServiceCPU = DefaultCylcServiceCPU
-	}
-	if cfg.OperateSleep == 0 {
-		cfg.OperateSleep = CylcOperateSleep
-	}
-	if cfg.MessageInterval <= 0 {
-		cfg.MessageInterval = CylcMainLoopInterval
-	}
-	if cfg.MessageQueueMax <= 0 {
-		cfg.MessageQueueMax = DefaultMessageQueueMax
-	}
-	return nil
-}
-
-func (s *Server) initCylc() {
-	s.operateSleep = s.cfg.OperateSleep
-	s.messageInterval = s.cfg.MessageInterval
-	s.queueMax = s.cfg.MessageQueueMax
-	owner := os.Getenv("USER")
-	if owner == "" {
-		owner = "owner"
-	}
-	s.workflowID = "~" + owner + "/" + s.cfg.Workflow
-}
-
-// CylcStats returns a snapshot of the cylc model's counters.
+// CylcStats returns a snapshot of the cylc model's counters; zero under
+// any other model.
 func (s *Server) CylcStats() CylcStats {
+	if c, ok := s.serving.(*cylcServing); ok {
+		return c.cylcStats()
+	}
+	return CylcStats{}
+}
+
+func (c *cylcServing) cylcStats() CylcStats {
 	return CylcStats{
-		Wakes: s.wakes.Load(), Drains: s.drains.Load(), MaxDrain: s.maxDrain.Load(),
-		DrainsCapped: s.drainsCapped.Load(), MainLoops: s.mainLoops.Load(),
-		MessagesQueued: s.msgQueued.Load(), MessagesProcessed: s.msgProcessed.Load(),
-		MessagesShed: s.msgShed.Load(), QueuePeak: s.queuePeak.Load(),
+		Wakes: c.wakes.Load(), Drains: c.drains.Load(), MaxDrain: c.maxDrain.Load(),
+		DrainsCapped: c.drainsCapped.Load(), MainLoops: c.mainLoops.Load(),
+		MessagesQueued: c.msgQueued.Load(), MessagesProcessed: c.msgProcessed.Load(),
+		MessagesShed: c.msgShed.Load(), QueuePeak: c.queuePeak.Load(),
 	}
 }
 
-// serveCylc is WorkflowRuntimeServer.operate (cylc/flow/network/server.py):
+// stats are the counters as results' server_model_stats.
+func (c *cylcServing) stats() map[string]float64 {
+	st := c.cylcStats()
+	return map[string]float64{
+		"wakes": float64(st.Wakes), "drains": float64(st.Drains), "max_drain": float64(st.MaxDrain),
+		"drains_capped": float64(st.DrainsCapped), "main_loops": float64(st.MainLoops),
+		"messages_queued": float64(st.MessagesQueued), "messages_processed": float64(st.MessagesProcessed),
+		"messages_shed": float64(st.MessagesShed), "queue_peak": float64(st.QueuePeak),
+	}
+}
+
+// messages queues the messages for the main loop (queueMessages).
+func (c *cylcServing) messages(a MessageArgs) (int, error) { return c.queueMessages(a) }
+
+// serve is WorkflowRuntimeServer.operate (cylc/flow/network/server.py):
 // loop { WorkflowReplier.listener(): receive NOBLOCK until zmq.Again,
 // serving each request inline (guard, handle, reply) before the next; then
 // sleep(OPERATE_SLEEP_INTERVAL) }. cylc-flow's socket is a REP, which
@@ -163,26 +181,26 @@ func (s *Server) CylcStats() CylcStats {
 // the server does one request at a time as Cylc does. Replies go out
 // DONTWAIT (counted in OverloadStats.DroppedReplies when a peer does not
 // read them). Beside it runs the main loop that processes queued job
-// messages (cylcMainLoop). The sleep wakes at once when ctx ends.
-func (s *Server) serveCylc(ctx context.Context, m *threadMeter) error {
+// messages (mainLoop). The sleep wakes at once when ctx ends.
+func (c *cylcServing) serve(ctx context.Context, m *threadMeter) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.cylcMainLoop(ctx)
+		c.mainLoop(ctx)
 	}()
 	defer wg.Wait()
 
 	var poller *zmq.Poller
-	if s.operateSleep < 0 {
+	if c.operateSleep < 0 {
 		poller = zmq.NewPoller()
-		poller.Add(s.sock, zmq.POLLIN)
+		poller.Add(c.s.sock, zmq.POLLIN)
 	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
 	for ctx.Err() == nil {
-		if err := s.drainCylc(ctx); err != nil {
+		if err := c.drain(ctx); err != nil {
 			return err
 		}
 		m.flush()
@@ -194,7 +212,7 @@ func (s *Server) serveCylc(ctx context.Context, m *threadMeter) error {
 			}
 			continue
 		}
-		timer.Reset(s.operateSleep)
+		timer.Reset(c.operateSleep)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -204,19 +222,19 @@ func (s *Server) serveCylc(ctx context.Context, m *threadMeter) error {
 	return nil
 }
 
-// drainCylc is one WorkflowReplier.listener call
+// drain is one WorkflowReplier.listener call
 // (cylc/flow/network/replier.py): it receives with DONTWAIT (zmq.NOBLOCK)
 // until EAGAIN (zmq.Again), serving each request before it receives the
 // next, at most CylcDrainMax requests (cylc-flow has no bound), and stops
 // early when ctx ends.
-func (s *Server) drainCylc(ctx context.Context) error {
+func (c *cylcServing) drain(ctx context.Context) error {
 	n := int64(0)
 	defer func() {
 		if n > 0 {
-			s.drains.Add(1)
+			c.drains.Add(1)
 			for {
-				m := s.maxDrain.Load()
-				if n <= m || s.maxDrain.CompareAndSwap(m, n) {
+				m := c.maxDrain.Load()
+				if n <= m || c.maxDrain.CompareAndSwap(m, n) {
 					break
 				}
 			}
@@ -224,14 +242,14 @@ func (s *Server) drainCylc(ctx context.Context) error {
 		// Counted last, as the drain ends, just before the sleep: once
 		// Wakes has moved the drain's other counts are in, and a request
 		// sent then is served by the next drain.
-		s.wakes.Add(1)
+		c.wakes.Add(1)
 	}()
 	for ctx.Err() == nil {
 		if n >= CylcDrainMax {
-			s.drainsCapped.Add(1)
+			c.drainsCapped.Add(1)
 			return nil
 		}
-		j, err := s.recv(zmq.DONTWAIT)
+		j, err := c.s.recv(zmq.DONTWAIT)
 		if err != nil {
 			if isAgain(err) {
 				return nil // drained: back to operate, which sleeps
@@ -245,28 +263,28 @@ func (s *Server) drainCylc(ctx context.Context) error {
 		if j == nil {
 			continue // malformed envelope, counted by recv
 		}
-		reply := s.handle(ctx, &j.in)
-		s.send(j.envelope, reply)
+		reply := c.s.handle(ctx, &j.in)
+		c.s.send(j.envelope, reply)
 	}
 	return nil
 }
 
-// cylcMainLoop stands for the scheduler's main loop (Scheduler._main_loop,
+// mainLoop stands for the scheduler's main loop (Scheduler._main_loop,
 // cylc/flow/scheduler.py): once every INTERVAL_MAIN_LOOP it runs
 // process_queued_task_messages, which takes every message out of
 // message_queue and hands each to TaskEventsManager.process_message. Here
 // processing a message is counting it. Its thread's CPU is the server's.
-func (s *Server) cylcMainLoop(ctx context.Context) {
-	m := s.meterThread()
+func (c *cylcServing) mainLoop(ctx context.Context) {
+	m := c.s.meterThread()
 	defer m.stop()
-	t := time.NewTicker(s.messageInterval)
+	t := time.NewTicker(c.messageInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.processQueuedMessages()
+			c.processQueuedMessages()
 			m.flush()
 		}
 	}
@@ -275,12 +293,12 @@ func (s *Server) cylcMainLoop(ctx context.Context) {
 // processQueuedMessages is Scheduler.process_queued_task_messages
 // (cylc/flow/scheduler.py): it empties the queue and groups the messages
 // by task, as cylc-flow does before it processes them.
-func (s *Server) processQueuedMessages() {
-	s.qmu.Lock()
-	batch := s.queue
-	s.queue = nil
-	s.qmu.Unlock()
-	s.mainLoops.Add(1)
+func (c *cylcServing) processQueuedMessages() {
+	c.qmu.Lock()
+	batch := c.queue
+	c.queue = nil
+	c.qmu.Unlock()
+	c.mainLoops.Add(1)
 	if len(batch) == 0 {
 		return
 	}
@@ -288,7 +306,7 @@ func (s *Server) processQueuedMessages() {
 	for _, m := range batch {
 		byTask[m.job.Cycle+"/"+m.job.Task]++
 	}
-	s.msgProcessed.Add(int64(len(batch)))
+	c.msgProcessed.Add(int64(len(batch)))
 }
 
 // queueMessages is Resolvers.put_messages (cylc/flow/network/resolvers.py):
@@ -301,135 +319,29 @@ func (s *Server) processQueuedMessages() {
 // otherwise); the job directory is not looked at, as cylc-flow does not.
 // Messages that would take the queue past its bound are refused whole,
 // with a KindBusy error.
-func (s *Server) queueMessages(a MessageArgs) (int, error) {
+func (c *cylcServing) queueMessages(a MessageArgs) (int, error) {
 	id, err := ParseJobID(a.TaskJob)
 	if err != nil {
 		return 0, &Error{Kind: KindProtocol, Msg: err.Error()}
 	}
 	n := len(a.Messages)
-	s.qmu.Lock()
-	if len(s.queue)+n > s.queueMax {
-		s.qmu.Unlock()
-		s.msgShed.Add(int64(n))
-		return 0, &Error{Kind: KindBusy, Msg: fmt.Sprintf("job message queue full (%d messages): %d messages shed", s.queueMax, n)}
+	c.qmu.Lock()
+	if len(c.queue)+n > c.queueMax {
+		c.qmu.Unlock()
+		c.msgShed.Add(int64(n))
+		return 0, &Error{Kind: KindBusy, Msg: fmt.Sprintf("job message queue full (%d messages): %d messages shed", c.queueMax, n)}
 	}
 	for _, m := range a.Messages {
-		s.queue = append(s.queue, queuedMessage{job: id, eventTime: a.EventTime, severity: m[0], text: m[1]})
+		c.queue = append(c.queue, queuedMessage{job: id, eventTime: a.EventTime, severity: m[0], text: m[1]})
 	}
-	depth := int64(len(s.queue))
-	s.qmu.Unlock()
-	s.msgQueued.Add(int64(n))
+	depth := int64(len(c.queue))
+	c.qmu.Unlock()
+	c.msgQueued.Add(int64(n))
 	for {
-		p := s.queuePeak.Load()
-		if depth <= p || s.queuePeak.CompareAndSwap(p, depth) {
+		p := c.queuePeak.Load()
+		if depth <= p || c.queuePeak.CompareAndSwap(p, depth) {
 			break
 		}
 	}
 	return n, nil
-}
-
-// matchesWorkflow reports whether a $wFlows entry names this workflow: its
-// name, or ~user/name. (cylc-flow's Resolvers.mutator matches the entries
-// as workflow id tokens, with globs; authbench takes them literally.)
-func (s *Server) matchesWorkflow(w string) bool {
-	if w == s.cfg.Workflow {
-		return true
-	}
-	if rest, ok := strings.CutPrefix(w, "~"); ok {
-		_, name, ok := strings.Cut(rest, "/")
-		return ok && name == s.cfg.Workflow
-	}
-	return false
-}
-
-// graphQLMessage serves a "graphql" request, which authbench accepts only
-// as MessageMutation (WorkflowRuntimeServer.graphql in
-// cylc/flow/network/server.py executes it; the Message mutation in
-// cylc/flow/network/schema.py resolves through Resolvers.mutator and
-// _mutation_mapper to put_messages in cylc/flow/network/resolvers.py). The
-// cylc model queues the messages (queueMessages); the fast model handles
-// them as the "message" command (appending to job.status). Either way the
-// reply is what cylc-flow's graphql endpoint returns for the mutation,
-// executed.data:
-//
-//	{"message": {"result": [{"id": "~owner/workflow",
-//	                         "response": [true, "Messages queued: N"]}]}}
-//
-// (the Message mutation's GenericScalar result is Resolvers.mutator's
-// [{'id': w_id, 'response': (True, 'Messages queued: N')}], the tuple
-// encoded as a JSON list). When no $wFlows entry names this workflow
-// cylc-flow replies with data, [{"response": [false, "No matching workflow
-// in [...]"]}], which `cylc message` ignores, losing the messages;
-// authbench refuses the request with a protocol error instead, so that a
-// misaddressed benchmark fails loudly.
-func (s *Server) graphQLMessage(req *Request) (any, error) {
-	a, workflows, err := DecodeMessageMutation(req.Args)
-	if err != nil {
-		return nil, err
-	}
-	found := false
-	for _, w := range workflows {
-		if s.matchesWorkflow(w) {
-			found = true
-			break
-		}
-	}
-	if !found {
-		return nil, &Error{Kind: KindProtocol, Msg: fmt.Sprintf("graphql: no matching workflow in [%s]", s.cfg.Workflow)}
-	}
-	n := len(a.Messages)
-	if s.cylc {
-		if n, err = s.queueMessages(a); err != nil {
-			return nil, err
-		}
-	} else {
-		if n == 0 {
-			// The fast model's message command needs a message; an empty
-			// list queues nothing in cylc-flow either.
-			if _, err := ParseJobID(a.TaskJob); err != nil {
-				return nil, &Error{Kind: KindProtocol, Msg: err.Error()}
-			}
-		} else if _, err := s.message(a); err != nil {
-			return nil, err
-		}
-	}
-	return json.RawMessage(graphQLMessageReply(s.workflowID, n)), nil
-}
-
-// graphQLMessageReply is the data of the reply to a message mutation that
-// queued n messages.
-func graphQLMessageReply(workflowID string, n int) []byte {
-	b := make([]byte, 0, 96+len(workflowID))
-	b = append(b, `{"message":{"result":[{"id":`...)
-	b = appendString(b, workflowID)
-	b = append(b, `,"response":[true,`...)
-	b = appendString(b, fmt.Sprintf("Messages queued: %d", n))
-	return append(b, "]}]}}"...)
-}
-
-// burnThreadCPU keeps the calling thread busy until it has used d of CPU
-// time (CLOCK_THREAD_CPUTIME_ID), locking the goroutine to its thread
-// meanwhile so that the clock it reads is its own.
-func burnThreadCPU(d time.Duration) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	start, ok := threadCPUClock()
-	if !ok {
-		return
-	}
-	for {
-		now, ok := threadCPUClock()
-		if !ok || now-start >= d {
-			return
-		}
-	}
-}
-
-// threadCPUClock reads the calling thread's CPU clock.
-func threadCPUClock() (time.Duration, bool) {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		return 0, false
-	}
-	return time.Duration(ts.Nano()), true
 }

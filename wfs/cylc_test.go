@@ -80,19 +80,6 @@ func graphQLResult(t *testing.T, data []byte) string {
 	return text
 }
 
-func TestModelValidation(t *testing.T) {
-	for _, m := range []string{"", wfs.ModelFast, wfs.ModelCylc} {
-		srv, err := wfs.NewServer(wfs.ServerConfig{Run: newRun(t, false), Model: m})
-		if err != nil {
-			t.Fatalf("model %q: %v", m, err)
-		}
-		srv.Close()
-	}
-	if _, err := wfs.NewServer(wfs.ServerConfig{Run: newRun(t, false), Model: "slow"}); err == nil || !strings.Contains(err.Error(), "slow") {
-		t.Fatalf("model slow: %v, want an error naming it", err)
-	}
-}
-
 func TestEncodeMessageMutation(t *testing.T) {
 	a := wfs.MessageArgs{Workflow: "my/flow", TaskJob: "1/foo/01", EventTime: "2025-01-01T00:00:00Z",
 		Messages: [][2]string{{"INFO", "started"}, {"WARNING", "a <b>"}}}
@@ -193,7 +180,7 @@ func TestGraphQLMessage(t *testing.T) {
 	}{
 		{"fast", wfs.ServerConfig{}, false, "CYLC_MESSAGE=2025-01-01T00:00:00Z|INFO|started\nCYLC_MESSAGE=2025-01-01T00:00:00Z|INFO|custom\n"},
 		{"fast pool", wfs.ServerConfig{Workers: 2}, false, "CYLC_MESSAGE=2025-01-01T00:00:00Z|INFO|started\nCYLC_MESSAGE=2025-01-01T00:00:00Z|INFO|custom\n"},
-		{"cylc", wfs.ServerConfig{Model: wfs.ModelCylc, OperateSleep: 10 * time.Millisecond, ServiceCPU: -1}, true, ""},
+		{"cylc", wfs.ServerConfig{Model: modelOf(t, "cylc"), OperateSleep: 10 * time.Millisecond, ServiceCPU: -1}, true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := startServer(t, tc.cfg)
@@ -245,7 +232,7 @@ func TestGraphQLMessage(t *testing.T) {
 
 // TestCylcServes runs the command table against the cylc model.
 func TestCylcServes(t *testing.T) {
-	ts := startServer(t, wfs.ServerConfig{Model: wfs.ModelCylc, OperateSleep: 10 * time.Millisecond, ServiceCPU: -1})
+	ts := startServer(t, wfs.ServerConfig{Model: modelOf(t, "cylc"), OperateSleep: 10 * time.Millisecond, ServiceCPU: -1})
 	c := ts.client(2 * time.Second)
 	cases := []struct {
 		cmd  string
@@ -285,7 +272,7 @@ func TestCylcServes(t *testing.T) {
 // server wakes no more often than its sleep allows.
 func TestCylcDrainThenSleep(t *testing.T) {
 	t.Run("pipelined in one drain", func(t *testing.T) {
-		ts := startServer(t, wfs.ServerConfig{Model: wfs.ModelCylc, OperateSleep: time.Second})
+		ts := startServer(t, wfs.ServerConfig{Model: modelOf(t, "cylc"), OperateSleep: time.Second})
 		d := dealer(t, ts)
 		defer d.Close()
 		// Send just after a drain has ended: the server is asleep for a second.
@@ -320,7 +307,7 @@ func TestCylcDrainThenSleep(t *testing.T) {
 	})
 	t.Run("sequential round trips wait out sleeps", func(t *testing.T) {
 		const n = 5
-		ts := startServer(t, wfs.ServerConfig{Model: wfs.ModelCylc}) // default 0.2 s sleep
+		ts := startServer(t, wfs.ServerConfig{Model: modelOf(t, "cylc")}) // default 0.2 s sleep
 		c := ts.client(5 * time.Second)
 		if err := ping(c); err != nil { // connected
 			t.Fatal(err)
@@ -349,7 +336,7 @@ func TestCylcDrainThenSleep(t *testing.T) {
 	})
 	t.Run("idle wakes", func(t *testing.T) {
 		const sleep = 50 * time.Millisecond
-		ts := startServer(t, wfs.ServerConfig{Model: wfs.ModelCylc, OperateSleep: sleep})
+		ts := startServer(t, wfs.ServerConfig{Model: modelOf(t, "cylc"), OperateSleep: sleep})
 		w0 := ts.srv.CylcStats().Wakes
 		t0 := time.Now()
 		time.Sleep(300 * time.Millisecond)
@@ -365,7 +352,7 @@ func TestCylcDrainThenSleep(t *testing.T) {
 func TestCylcMessageQueue(t *testing.T) {
 	t.Run("processed on the tick", func(t *testing.T) {
 		const n = 10
-		ts := startServer(t, wfs.ServerConfig{Model: wfs.ModelCylc, OperateSleep: 5 * time.Millisecond, ServiceCPU: -1})
+		ts := startServer(t, wfs.ServerConfig{Model: modelOf(t, "cylc"), OperateSleep: 5 * time.Millisecond, ServiceCPU: -1})
 		c := ts.client(2 * time.Second)
 		for i := 0; i < n; i++ {
 			data, err := callBody(c, mutation(t, "wf", "1/foo/01", [2]string{"INFO", "started"}, [2]string{"INFO", "custom"}))
@@ -385,7 +372,7 @@ func TestCylcMessageQueue(t *testing.T) {
 		}
 	})
 	t.Run("bounded", func(t *testing.T) {
-		ts := startServer(t, wfs.ServerConfig{Model: wfs.ModelCylc, OperateSleep: 5 * time.Millisecond, ServiceCPU: -1,
+		ts := startServer(t, wfs.ServerConfig{Model: modelOf(t, "cylc"), OperateSleep: 5 * time.Millisecond, ServiceCPU: -1,
 			MessageQueueMax: 3, MessageInterval: time.Hour})
 		c := ts.client(2 * time.Second)
 		two := [][2]string{{"INFO", "a"}, {"INFO", "b"}}
@@ -430,7 +417,7 @@ func TestServiceCPU(t *testing.T) {
 	}{
 		{"fast inline", wfs.ServerConfig{}},
 		{"fast pool", wfs.ServerConfig{Workers: 2}},
-		{"cylc", wfs.ServerConfig{Model: wfs.ModelCylc, OperateSleep: 5 * time.Millisecond}},
+		{"cylc", wfs.ServerConfig{Model: modelOf(t, "cylc"), OperateSleep: 5 * time.Millisecond}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			none := tc.cfg
@@ -448,7 +435,7 @@ func TestServiceCPU(t *testing.T) {
 		})
 	}
 	t.Run("cylc default", func(t *testing.T) {
-		got := cpu(t, wfs.ServerConfig{Model: wfs.ModelCylc, OperateSleep: 5 * time.Millisecond})
+		got := cpu(t, wfs.ServerConfig{Model: modelOf(t, "cylc"), OperateSleep: 5 * time.Millisecond})
 		if got < n*wfs.DefaultCylcServiceCPU {
 			t.Fatalf("cylc model's default service CPU: %s for %d requests, want at least %s", got, n, n*wfs.DefaultCylcServiceCPU)
 		}
@@ -458,7 +445,7 @@ func TestServiceCPU(t *testing.T) {
 // TestCylcStopsMidSleep cancels a cylc-model server in the middle of a long
 // sleep (and main-loop interval): Serve must return at once, not after them.
 func TestCylcStopsMidSleep(t *testing.T) {
-	ts := startServer(t, wfs.ServerConfig{Model: wfs.ModelCylc, OperateSleep: time.Minute, MessageInterval: time.Minute})
+	ts := startServer(t, wfs.ServerConfig{Model: modelOf(t, "cylc"), OperateSleep: time.Minute, MessageInterval: time.Minute})
 	waitFor(t, "the first drain", func() bool { return ts.srv.CylcStats().Wakes >= 1 })
 	t0 := time.Now()
 	if err := ts.stop(); err != nil { // fails after waitLimit (10 s), well short of a minute

@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	zmq "github.com/pebbe/zmq4"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 func TestKeyZ85Vectors(t *testing.T) {

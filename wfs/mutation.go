@@ -3,6 +3,7 @@ package wfs
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // MessageMutation is the GraphQL request a job message is sent as: the
@@ -218,26 +219,77 @@ func JobMessage(req *Request) (a MessageArgs, ok bool, err error) {
 	return MessageArgs{}, false, nil
 }
 
-// JobMessageRequest is a job message as a client sends it to a WFS of the
-// given model. Against the cylc model it does what `cylc message` does
-// (cylc-flow cylc/flow/task_message.py, record_messages): it appends the
-// message to the job's job.status itself through files, without fsync
-// (_append_job_status_file), then encodes the GraphQL mutation
-// (send_messages, MUTATION); a.Workflow must be set. Against the fast model
-// it encodes the message command, and the WFS appends.
-func JobMessageRequest(model string, run *RunDir, files *Files, a MessageArgs, meta Meta) ([]byte, error) {
-	if model != ModelCylc {
-		return EncodeRequest(CmdMessage, a, meta)
+// matchesWorkflow reports whether a $wFlows entry names this workflow: its
+// name, or ~user/name. (cylc-flow's Resolvers.mutator matches the entries
+// as workflow id tokens, with globs; authbench takes them literally.)
+func (s *Server) matchesWorkflow(w string) bool {
+	if w == s.cfg.Workflow {
+		return true
 	}
-	id, err := ParseJobID(a.TaskJob)
+	if rest, ok := strings.CutPrefix(w, "~"); ok {
+		_, name, ok := strings.Cut(rest, "/")
+		return ok && name == s.cfg.Workflow
+	}
+	return false
+}
+
+// graphQLMessage serves a "graphql" request, which authbench accepts only
+// as MessageMutation (WorkflowRuntimeServer.graphql in
+// cylc/flow/network/server.py executes it; the Message mutation in
+// cylc/flow/network/schema.py resolves through Resolvers.mutator and
+// _mutation_mapper to put_messages in cylc/flow/network/resolvers.py). The
+// serving model takes the messages: the cylc model queues them
+// (queueMessages), the fast model appends them to job.status as for the
+// "message" command. Either way the
+// reply is what cylc-flow's graphql endpoint returns for the mutation,
+// executed.data:
+//
+//	{"message": {"result": [{"id": "~owner/workflow",
+//	                         "response": [true, "Messages queued: N"]}]}}
+//
+// (the Message mutation's GenericScalar result is Resolvers.mutator's
+// [{'id': w_id, 'response': (True, 'Messages queued: N')}], the tuple
+// encoded as a JSON list). When no $wFlows entry names this workflow
+// cylc-flow replies with data, [{"response": [false, "No matching workflow
+// in [...]"]}], which `cylc message` ignores, losing the messages;
+// authbench refuses the request with a protocol error instead, so that a
+// misaddressed benchmark fails loudly.
+func (s *Server) graphQLMessage(req *Request) (any, error) {
+	a, workflows, err := DecodeMessageMutation(req.Args)
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckJobStatusFields(a); err != nil {
+	found := false
+	for _, w := range workflows {
+		if s.matchesWorkflow(w) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil, &Error{Kind: KindProtocol, Msg: fmt.Sprintf("graphql: no matching workflow in [%s]", s.cfg.Workflow)}
+	}
+	n := len(a.Messages)
+	if n == 0 {
+		// An empty list queues nothing in cylc-flow; the job id must still
+		// parse. (The model is not asked: the fast model's message command
+		// needs a message, and the cylc model's queue would take none.)
+		if _, err := ParseJobID(a.TaskJob); err != nil {
+			return nil, &Error{Kind: KindProtocol, Msg: err.Error()}
+		}
+	} else if n, err = s.serving.messages(a); err != nil {
 		return nil, err
 	}
-	if err := files.AppendFile(run.JobStatusPath(id), JobStatusLines(a), 0o600); err != nil {
-		return nil, fmt.Errorf("append job.status: %w", err)
-	}
-	return EncodeMessageMutation(a, meta)
+	return json.RawMessage(graphQLMessageReply(s.workflowID, n)), nil
+}
+
+// graphQLMessageReply is the data of the reply to a message mutation that
+// queued n messages.
+func graphQLMessageReply(workflowID string, n int) []byte {
+	b := make([]byte, 0, 96+len(workflowID))
+	b = append(b, `{"message":{"result":[{"id":`...)
+	b = appendString(b, workflowID)
+	b = append(b, `,"response":[true,`...)
+	b = appendString(b, fmt.Sprintf("Messages queued: %d", n))
+	return append(b, "]}]}}"...)
 }

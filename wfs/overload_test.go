@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	zmq "github.com/pebbe/zmq4"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // probeLimit is how long a valid client may wait for its reply while the

@@ -52,19 +52,19 @@ type ServerConfig struct {
 	// Contact holds extra contact-file entries (no secrets).
 	Contact map[string]string
 
-	// Model is the serving model: "" or ModelFast for authbench's own
-	// server (ROUTER front end, inline or with Workers; the server appends
-	// job messages to job.status), ModelCylc for cylc-flow 8's (see
-	// cylc.go: one request at a time, drain then sleep OperateSleep; job
-	// messages queued for a main loop every MessageInterval; job.status left
-	// to the client, as `cylc message` writes it itself). The cylc model
-	// ignores Workers.
-	Model string
+	// Model is the serving model (ParseModel); nil means the default,
+	// fast: authbench's own server (fast.go: ROUTER front end, inline or
+	// with Workers; the server appends job messages to job.status). The
+	// cylc model serves as cylc-flow 8 does (cylc.go: one request at a
+	// time, drain then sleep OperateSleep; job messages queued for a main
+	// loop every MessageInterval; job.status left to the client, as `cylc
+	// message` writes it itself) and ignores Workers.
+	Model Model
 	// ServiceCPU is the CPU time the thread handling a request burns on it
 	// (busy on CLOCK_THREAD_CPUTIME_ID), a stand-in for the work of
 	// cylc-flow's Python server on each request. 0 means the model's
-	// default (DefaultCylcServiceCPU for ModelCylc, none for ModelFast); a
-	// negative value means none.
+	// default (Model.DefaultServiceCPU: DefaultCylcServiceCPU under cylc,
+	// none under fast); a negative value means none.
 	ServiceCPU time.Duration
 	// OperateSleep is the cylc model's sleep after each drain of the socket
 	// (cylc-flow's OPERATE_SLEEP_INTERVAL). 0 means CylcOperateSleep; a
@@ -103,11 +103,12 @@ type Server struct {
 	closed   atomic.Bool
 	cpuNanos atomic.Int64
 
-	// cylc is set for ModelCylc; serviceCPU is the resolved ServiceCPU (0:
-	// none).
-	cylc       bool
+	// serving is the model's state (cfg.Model.start); serviceCPU is the
+	// resolved ServiceCPU (0: none); workflowID is the id a graphql reply
+	// names: ~owner/workflow.
+	serving    serving
 	serviceCPU time.Duration
-	cylcState
+	workflowID string
 }
 
 // NewServer creates the server's ZMQ context and socket, lets the guard
@@ -126,8 +127,15 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.Workflow == "" {
 		cfg.Workflow = "authbench"
 	}
-	if err := resolveModel(&cfg); err != nil {
-		return nil, err
+	if cfg.Model == nil {
+		m, err := ParseModel("")
+		if err != nil {
+			return nil, fmt.Errorf("wfs: %w", err)
+		}
+		cfg.Model = m
+	}
+	if cfg.ServiceCPU == 0 {
+		cfg.ServiceCPU = cfg.Model.DefaultServiceCPU()
 	}
 	zctx, err := zmq.NewContext()
 	if err != nil {
@@ -136,11 +144,15 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	s := &Server{cfg: cfg, zctx: zctx, guard: cfg.Guard,
 		pong: map[string]any{"workflow": cfg.Workflow, "pong": true},
 		busy: EncodeError(KindBusy, "server overloaded, request shed")}
-	s.cylc = cfg.Model == ModelCylc
 	if cfg.ServiceCPU > 0 {
 		s.serviceCPU = cfg.ServiceCPU
 	}
-	s.initCylc()
+	owner := os.Getenv("USER")
+	if owner == "" {
+		owner = "owner"
+	}
+	s.workflowID = "~" + owner + "/" + cfg.Workflow
+	s.serving = cfg.Model.start(s)
 	if err := s.open(); err != nil {
 		_ = zctx.Term()
 		return nil, err
@@ -213,7 +225,7 @@ func (s *Server) writeContact() error {
 		ContactPID:      strconv.Itoa(os.Getpid()),
 		ContactWorkflow: s.cfg.Workflow,
 		ContactRunDir:   s.cfg.Run.Root,
-		ContactModel:    s.cfg.Model,
+		ContactModel:    s.cfg.Model.Name(),
 	}
 	if h, port, ok := splitTCP(s.endpoint); ok {
 		if h == "0.0.0.0" || h == "*" || h == "[::]" {
@@ -288,6 +300,13 @@ func (s *Server) Stats() counters.ServerStats {
 	}
 }
 
+// Model is the server's serving model.
+func (s *Server) Model() Model { return s.cfg.Model }
+
+// ModelStats returns a snapshot of the serving model's own figures, nil
+// when it keeps none (results' server_model_stats).
+func (s *Server) ModelStats() map[string]float64 { return s.serving.stats() }
+
 // Overload returns a snapshot of the server's load-shedding counters.
 func (s *Server) Overload() OverloadStats {
 	return OverloadStats{
@@ -307,13 +326,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer s.close()
 	m := s.meterThread()
 	defer m.stop()
-	switch {
-	case s.cylc:
-		return s.serveCylc(ctx, m)
-	case s.cfg.Workers <= 0:
-		return s.serveInline(ctx)
-	}
-	return s.servePool(ctx)
+	return s.serving.serve(ctx, m)
 }
 
 // threadMeter adds one OS thread's CPU time to the server's count.
@@ -348,6 +361,33 @@ func (m *threadMeter) stop() {
 // a func that adds the thread's CPU time since then to the server's count
 // and unlocks it.
 func (s *Server) countThreadCPU() func() { return s.meterThread().stop }
+
+// burnThreadCPU keeps the calling thread busy until it has used d of CPU
+// time (CLOCK_THREAD_CPUTIME_ID), locking the goroutine to its thread
+// meanwhile so that the clock it reads is its own.
+func burnThreadCPU(d time.Duration) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start, ok := threadCPUClock()
+	if !ok {
+		return
+	}
+	for {
+		now, ok := threadCPUClock()
+		if !ok || now-start >= d {
+			return
+		}
+	}
+}
+
+// threadCPUClock reads the calling thread's CPU clock.
+func threadCPUClock() (time.Duration, bool) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0, false
+	}
+	return time.Duration(ts.Nano()), true
+}
 
 // threadCPU is the calling thread's user and system CPU time.
 func threadCPU() time.Duration {
@@ -515,14 +555,11 @@ func (s *Server) builtin(req *Request) (any, error) {
 		if err := json.Unmarshal(req.Args, &a); err != nil {
 			return nil, &Error{Kind: KindProtocol, Msg: "message args: " + err.Error()}
 		}
-		if s.cylc {
-			n, err := s.queueMessages(a)
-			if err != nil {
-				return nil, err
-			}
-			return map[string]any{"received": n}, nil
+		n, err := s.serving.messages(a)
+		if err != nil {
+			return nil, err
 		}
-		return s.message(a)
+		return map[string]any{"received": n}, nil
 	case CmdGraphQL:
 		return s.graphQLMessage(req)
 	case CmdData:
@@ -580,27 +617,28 @@ func CheckJobStatusFields(a MessageArgs) error {
 }
 
 // message appends each message to the job's job.status as Cylc does:
-// CYLC_MESSAGE=<time>|<severity>|<text>. Only the fast model does; in the
-// cylc model the client appends (see cylc.go).
-func (s *Server) message(a MessageArgs) (any, error) {
+// CYLC_MESSAGE=<time>|<severity>|<text>, and returns how many it appended.
+// Only the fast model does; in the cylc model the client appends (see
+// cylc.go).
+func (s *Server) message(a MessageArgs) (int, error) {
 	id, err := ParseJobID(a.TaskJob)
 	if err != nil {
-		return nil, &Error{Kind: KindProtocol, Msg: err.Error()}
+		return 0, &Error{Kind: KindProtocol, Msg: err.Error()}
 	}
 	if len(a.Messages) == 0 {
-		return nil, &Error{Kind: KindProtocol, Msg: "message args: no messages"}
+		return 0, &Error{Kind: KindProtocol, Msg: "message args: no messages"}
 	}
 	if err := CheckJobStatusFields(a); err != nil {
-		return nil, err
+		return 0, err
 	}
 	path := s.cfg.Run.JobStatusPath(id)
 	if _, err := os.Stat(s.cfg.Run.JobDir(id)); err != nil {
-		return nil, &Error{Kind: KindProtocol, Msg: fmt.Sprintf("no such job %s", id)}
+		return 0, &Error{Kind: KindProtocol, Msg: fmt.Sprintf("no such job %s", id)}
 	}
 	if err := s.cfg.Run.Files.AppendFile(path, JobStatusLines(a), 0o600); err != nil {
-		return nil, err
+		return 0, err
 	}
-	return map[string]any{"received": len(a.Messages)}, nil
+	return len(a.Messages), nil
 }
 
 // close releases the socket and context and removes the contact file.

@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	zmq "github.com/pebbe/zmq4"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // waitLimit bounds how long a test waits for something that should happen

@@ -14,6 +14,7 @@ import (
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/scenarios"
 	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
 )
 
 // runCapacity is `authbench capacity`: each scheme's WFS, in a process of
@@ -34,7 +35,7 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	clientCPUs := fs.String("client-cpus", "", "pin the load generator to `CPUS` (default the rest)")
 	quota := fs.Float64("server-quota", 0.5, "cap each WFS process at `CPUS` of CPU time (cgroup; 0 for none) so that the load generator can saturate it")
 	serverWorkers := fs.Int("server-workers", 2, "WFS verification worker `goroutines`")
-	model := fs.String("model", "fast", "the WFS's serving `MODEL`: fast, or cylc (serial drain, 0.2 s sleep, 2 ms service CPU per request)")
+	model := fs.String("model", wfs.ModelNames()[0], "the WFS's serving `MODEL`: "+wfs.ModelUsage())
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -59,10 +60,11 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *op != scenarios.CapCommand && *op != scenarios.CapMessage && *op != scenarios.CapHandshake:
 		return fmt.Errorf("-op %q: want command, message or handshake", *op)
 	}
-	sm := &scenarios.ServerModel{Model: *model}
-	if *model != "fast" && *model != "cylc" {
-		return fmt.Errorf("-model %q: want fast or cylc", *model)
+	wm, err := wfs.ParseModel(*model)
+	if err != nil {
+		return fmt.Errorf("-model: %w", err)
 	}
+	sm := &scenarios.ServerModel{Model: wm.Name()}
 	schs, err := schemes.Builtin().ParseList(*list)
 	if err != nil {
 		return fmt.Errorf("-schemes: %w", err)
