@@ -33,18 +33,12 @@ const maxJobRecorders = 32
 // it is counted as late.
 const lateThreshold = time.Millisecond
 
-// Config is one engine run: a scenario over a list of schemes.
+// Config is one engine run: a scenario over a list of schemes, in one
+// round (Run) or in rounds (RunRounds, which sets Scenario to each of its
+// scenarios in turn).
 type Config struct {
 	Scenario *Scenario
 	Schemes  []*schemes.Scheme
-	// Repeat runs every scheme Repeat times, interleaved: every scheme
-	// once per round, each round in its own random order (seeded by the
-	// scenario's seed and the round), so that no scheme always follows
-	// another or always runs first on a cold machine.
-	Repeat int
-	// FirstRound is the number of the first round (1 when 0): a caller
-	// adding rounds to a run continues its numbering.
-	FirstRound int
 	// WorkDir is a scratch directory the engine owns; run directories are
 	// made under it.
 	WorkDir string
@@ -81,39 +75,41 @@ type Config struct {
 	FS *wfs.FSModel
 }
 
-// Run runs the scenario for every scheme and round. On cancellation it
-// returns the results finished so far (and the interrupted one, partial)
-// with ctx's error.
+// Run runs the scenario once for every scheme: one round. On cancellation
+// it returns the results finished so far (and the interrupted one,
+// partial) with ctx's error.
 func Run(ctx context.Context, cfg Config) ([]*results.Result, error) {
-	if cfg.Repeat <= 0 {
-		cfg.Repeat = 1
-	}
+	return runRound(ctx, cfg, 1, 1)
+}
+
+// runRound runs round round (of the rounds planned so far) of
+// cfg.Scenario: every scheme once, in the round's random order (seeded by
+// the scenario's seed and the round, RoundOrder), so that no scheme always
+// follows another or always runs first on a cold machine. Each result is
+// handed to cfg.OnResult as it is finished. On cancellation it returns the
+// results finished so far (and the interrupted one, partial) with ctx's
+// error.
+func runRound(ctx context.Context, cfg Config, round, of int) ([]*results.Result, error) {
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 5 * time.Second
 	}
-	if cfg.FirstRound <= 0 {
-		cfg.FirstRound = 1
-	}
 	var out []*results.Result
-	last := cfg.FirstRound + cfg.Repeat - 1
-	for round := cfg.FirstRound; round <= last; round++ {
-		for i, k := range RoundOrder(cfg.Scenario.Seed, round, len(cfg.Schemes)) {
-			sc := cfg.Schemes[k]
-			label := fmt.Sprintf("%s %s (scheme %d of %d, round %d of %d)", cfg.Scenario.Name, sc.Name(), i+1, len(cfg.Schemes), round, last)
-			r, err := runOne(ctx, cfg, sc, round, label)
-			if r != nil {
-				r.Position = i + 1
-				out = append(out, r)
-				if cfg.OnResult != nil {
-					cfg.OnResult(r)
-				}
+	for i, k := range RoundOrder(cfg.Scenario.Seed, round, len(cfg.Schemes)) {
+		sc := cfg.Schemes[k]
+		label := fmt.Sprintf("%s %s (scheme %d of %d, round %d of %d)", cfg.Scenario.Name, sc.Name(), i+1, len(cfg.Schemes), round, of)
+		r, err := runOne(ctx, cfg, sc, round, label)
+		if r != nil {
+			r.Position = i + 1
+			out = append(out, r)
+			if cfg.OnResult != nil {
+				cfg.OnResult(r)
 			}
-			if err != nil {
-				return out, err
-			}
-			if ctx.Err() != nil {
-				return out, ctx.Err()
-			}
+		}
+		if err != nil {
+			return out, err
+		}
+		if ctx.Err() != nil {
+			return out, ctx.Err()
 		}
 	}
 	return out, nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/scenarios"
 	"github.com/authbench/authbench/vocab"
 )
 
@@ -45,24 +46,33 @@ func TestDecisiveStop(t *testing.T) {
 		return time.Duration(r%6*2) * time.Millisecond
 	}
 	onBudget := func(r int) time.Duration { return []time.Duration{30, 40, 50, 50, 60, 70}[r%6] * time.Millisecond }
+	// At 10 s a round, one minute into -max-time 10m: 54 more rounds fit.
+	roomy := scenarios.RoundState{Round: 6, Elapsed: time.Minute, Last: 10 * time.Second, MaxTime: 10 * time.Minute, Fit: 60}
 	cases := []struct {
-		name          string
-		run           *results.Run
-		round         int
-		elapsed, last time.Duration
-		stop          bool
-		want          string
+		name string
+		run  *results.Run
+		st   scenarios.RoundState
+		stop bool
+		want string
 	}{
-		{"decisive", decisiveRun(6, steady), 6, time.Minute, 10 * time.Second, true, "decisive after 6 rounds"},
-		{"no data is nothing pending", &results.Run{Schema: results.SchemaVersion}, 6, time.Minute, 10 * time.Second, true, "decisive"},
-		{"more rounds", decisiveRun(6, straddle), 6, time.Minute, 10 * time.Second, false, "adding round 7"},
-		{"out of time", decisiveRun(6, straddle), 6, 9*time.Minute + 55*time.Second, 10 * time.Second, true, "-max-time 10m0s"},
-		{"too many rounds to fit", decisiveRun(6, straddle), 6, 9 * time.Minute, 50 * time.Second, true, "more than fit in -max-time"},
-		{"median on the budget", decisiveRun(6, onBudget), 6, time.Minute, 10 * time.Second, true, "more than fit in -max-time"},
+		{"decisive", decisiveRun(6, steady), roomy, true, "every question these results answer is decisive after 6 rounds"},
+		{"no data is nothing pending", &results.Run{Schema: results.SchemaVersion}, roomy, true, "decisive"},
+		{"more rounds", decisiveRun(6, straddle), roomy, false, "after 6 rounds still inconclusive: Q-curve (about "},
+		{"more rounds: the next", decisiveRun(6, straddle), roomy, false, "; adding round 7"},
+		{"out of time", decisiveRun(6, straddle),
+			scenarios.RoundState{Round: 6, Elapsed: 9*time.Minute + 55*time.Second, Last: 10 * time.Second, MaxTime: 10 * time.Minute, Fit: 6, OutOfTime: true},
+			true, "-max-time 10m0s"},
+		{"too many rounds to fit", decisiveRun(6, straddle),
+			scenarios.RoundState{Round: 6, Elapsed: 9 * time.Minute, Last: 50 * time.Second, MaxTime: 10 * time.Minute, Fit: 7},
+			true, "more than fit in -max-time 10m0s"},
+		{"median on the budget", decisiveRun(6, onBudget), roomy, true, "more than fit in -max-time"},
+		{"round limit", decisiveRun(6, straddle),
+			scenarios.RoundState{Round: scenarios.MaxRounds, Elapsed: time.Minute, Last: time.Second, MaxTime: time.Hour, Fit: 2 * scenarios.MaxRounds, AtLimit: true},
+			true, "stopped at the 1000-round limit, still inconclusive: "},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			stop, why := decisiveStop(tc.run, tc.round, tc.elapsed, tc.last, 10*time.Minute)
+			stop, why := decisiveStop(tc.run, tc.st)
 			if stop != tc.stop || !strings.Contains(why, tc.want) {
 				t.Errorf("stop=%v %q, want stop=%v and %q", stop, why, tc.stop, tc.want)
 			}
@@ -108,5 +118,36 @@ func TestRunUntilDecisive(t *testing.T) {
 	}
 	if r.Stop == "" || !strings.Contains(stderr.String(), "until-decisive: ") {
 		t.Errorf("no stop reason: stop %q, stderr %q", r.Stop, stderr.String())
+	}
+}
+
+// TestRunRepeat: -repeat N makes N rounds of every scheme, numbered from 1
+// and each in its own order, with no stop rule asked and no stop recorded.
+func TestRunRepeat(t *testing.T) {
+	dir := t.TempDir()
+	sc := filepath.Join(dir, "tiny.yaml")
+	if err := os.WriteFile(sc, []byte("name: tiny\ncli:\n  count: 5\n  concurrency: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"run", "-quiet", "-probe", "0", "-repeat", "3",
+		"-scenario", sc, "-schemes", "plain,passphrase", "-out", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	r, err := results.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rounds := map[int]int{}
+	for _, res := range r.Results {
+		rounds[res.Round]++
+	}
+	if len(r.Results) != 6 || rounds[1] != 2 || rounds[2] != 2 || rounds[3] != 2 || r.Partial {
+		t.Fatalf("%d results in rounds %v (partial %v), want 3 rounds of 2", len(r.Results), rounds, r.Partial)
+	}
+	if r.Stop != "" || strings.Contains(stderr.String(), "until-decisive") {
+		t.Errorf("stop %q, stderr %q: want neither without -until-decisive", r.Stop, stderr.String())
 	}
 }

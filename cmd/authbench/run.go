@@ -54,8 +54,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	if *repeat < 1 || *repeat > maxRepeat {
-		return fmt.Errorf("-repeat %d: want 1 to %d", *repeat, maxRepeat)
+	if *repeat < 1 || *repeat > scenarios.MaxRounds {
+		return fmt.Errorf("-repeat %d: want 1 to %d", *repeat, scenarios.MaxRounds)
 	}
 	if *maxTime <= 0 {
 		return fmt.Errorf("-max-time %s: want a positive duration", *maxTime)
@@ -77,22 +77,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		fsModel = &m
 	}
-	if len(scenarioNames) == 0 {
-		scenarioNames = listFlag{"smoke"}
-	}
 	schs, err := schemes.Builtin().ParseList(*list)
 	if err != nil {
 		return fmt.Errorf("-schemes: %w", err)
 	}
-	var scs []*scenarios.Scenario
-	for _, name := range scenarioNames {
-		sc, err := scenarios.Load(name)
-		if err != nil {
-			return err
-		}
-		scs = append(scs, sc)
-	}
-	if err := scenarios.CheckUnique(scs); err != nil {
+	scs, err := loadScenarios(scenarioNames)
+	if err != nil {
 		return err
 	}
 	if *probe < 0 || *probe > 100000 {
@@ -117,7 +107,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("run: locate the authbench binary for process-mode clients: %w", err)
 	}
-	resPath := filepath.Join(*out, "results.json")
 	runRec := &results.Run{
 		Schema: results.SchemaVersion, Tool: "authbench", Started: time.Now().UTC(),
 		Command: "authbench run " + strings.Join(args, " "),
@@ -127,96 +116,124 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	runRec.Env.ServerCPUs, runRec.Env.ClientCPUs, runRec.Env.ServerQuota = split.Server, split.Client, *quota
 	// Each finished (scheme, round) is written at once, atomically, marked
 	// partial until the run ends: a run cut short (a signal, a full disk)
-	// keeps every round it finished.
-	var runErr, saveErr error
-	saved := 0
-	save := func(partial bool) error {
-		runRec.Ended, runRec.Partial = time.Now().UTC(), partial
-		if err := runRec.Write(resPath); err != nil {
-			return fmt.Errorf("%w; %s", err, keptText(resPath, saved))
-		}
-		saved = len(runRec.Results)
-		return nil
-	}
-	// Rounds are the outer loop: every scenario runs each round before the
-	// next begins, and -until-decisive adds rounds while the review has
-	// questions its intervals do not decide yet.
-	rounds := *repeat
-	if *untilDecisive {
-		rounds = max(rounds, stats.MinRounds(review.Confidence))
-	}
-	started := time.Now()
-rounds:
-	for round := 1; round <= maxRepeat; round++ {
-		roundStart := time.Now()
-		for _, sc := range scs {
-			_, err := scenarios.Run(ctx, scenarios.Config{
-				Scenario: sc, Schemes: schs, Repeat: 1, FirstRound: round, WorkDir: work,
-				ServerWorkers: *workers, Progress: progress, ClientBinary: self,
-				Server: serverLauncher(self, split.Server, *quota), HandshakeProbe: *probe,
-				PythonClient: findPythonClient(*pyClient, self), Leeway: *leeway, FS: fsModel,
-				OnResult: func(r *results.Result) {
-					runRec.Results = append(runRec.Results, r)
-					if saveErr == nil {
-						saveErr = save(true)
-					}
-				},
-			})
-			if err != nil || ctx.Err() != nil || saveErr != nil {
-				runErr = err
-				break rounds
+	// keeps every round it finished. A failed write stops the run.
+	rf := &resultsFile{run: runRec, path: filepath.Join(*out, "results.json")}
+	rctx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	var saveErr error
+	cfg := scenarios.Config{Schemes: schs, WorkDir: work,
+		ServerWorkers: *workers, Progress: progress, ClientBinary: self,
+		Server: serverLauncher(self, split.Server, *quota), HandshakeProbe: *probe,
+		PythonClient: findPythonClient(*pyClient, self), Leeway: *leeway, FS: fsModel,
+		OnResult: func(*results.Result) {
+			if saveErr == nil {
+				if saveErr = rf.save(true); saveErr != nil {
+					stopRun()
+				}
 			}
-		}
-		if round < rounds {
-			continue
-		}
-		if !*untilDecisive {
-			break
-		}
-		stop, why := decisiveStop(runRec, round, time.Since(started), time.Since(roundStart), *maxTime)
-		// One line a round, even with -quiet: it says why the run goes on.
-		fmt.Fprintf(stderr, "until-decisive: %s\n", why)
-		if stop {
-			runRec.Stop = why
-			break
-		}
+		},
 	}
+	// -until-decisive runs at least the rounds a 95 % interval needs, then
+	// adds rounds while the review has questions its intervals do not
+	// decide yet (decisiveStop); the line it prints each round is shown
+	// even with -quiet.
+	rounds := scenarios.Rounds{N: *repeat, UntilDecisive: *untilDecisive, MaxTime: *maxTime, Stop: decisiveStop, Log: stderr}
+	if *untilDecisive {
+		rounds.N = max(rounds.N, stats.MinRounds(review.Confidence))
+	}
+	runErr := scenarios.RunRounds(rctx, cfg, scs, rounds, runRec)
 	interrupted := ctx.Err() != nil
 	if saveErr != nil {
+		if !interrupted && errors.Is(runErr, context.Canceled) {
+			runErr = nil // the run stopped because the write failed
+		}
 		return errors.Join(runErr, saveErr)
 	}
-	if err := save(interrupted || runErr != nil); err != nil {
+	if err := rf.save(interrupted || runErr != nil); err != nil {
 		return errors.Join(runErr, err)
 	}
-	if *format == "bench" {
-		if err := results.FormatBench(stdout, runRec); err != nil {
-			return err
-		}
-	} else {
-		if err := results.WriteSummary(stdout, runRec); err != nil {
-			return err
-		}
-		// The token flows' per-transfer figures, beside the model's.
-		for _, r := range runRec.Results {
-			if r.Op(flows.OpTransfer) == nil {
-				continue
-			}
-			fmt.Fprintln(stdout)
-			if err := flows.WriteTable(stdout, r); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(stdout, "\nresults: %s\n", resPath)
+	if err := printRun(stdout, *format, runRec, rf.path); err != nil {
+		return err
 	}
 	if interrupted {
-		return &exitError{code: 130, err: fmt.Errorf("interrupted: partial results written to %s", resPath)}
+		return &exitError{code: 130, err: fmt.Errorf("interrupted: partial results written to %s", rf.path)}
 	}
 	if runErr != nil {
 		return fmt.Errorf("run: %w", runErr)
 	}
+	return crossedThresholds(scs, runRec)
+}
+
+// loadScenarios loads the -scenario names (smoke when none is given) and
+// checks that no two share a name.
+func loadScenarios(names []string) ([]*scenarios.Scenario, error) {
+	if len(names) == 0 {
+		names = []string{"smoke"}
+	}
+	var scs []*scenarios.Scenario
+	for _, name := range names {
+		sc, err := scenarios.Load(name)
+		if err != nil {
+			return nil, err
+		}
+		scs = append(scs, sc)
+	}
+	if err := scenarios.CheckUnique(scs); err != nil {
+		return nil, err
+	}
+	return scs, nil
+}
+
+// resultsFile is a run's results.json: written whole, atomically, each
+// time a result is finished and once more when the run ends.
+type resultsFile struct {
+	run  *results.Run
+	path string
+	// saved is the results the last good write held.
+	saved int
+}
+
+// save writes the run, marked partial or not; an error says what the file
+// still holds.
+func (f *resultsFile) save(partial bool) error {
+	f.run.Ended, f.run.Partial = time.Now().UTC(), partial
+	if err := f.run.Write(f.path); err != nil {
+		return fmt.Errorf("%w; %s", err, keptText(f.path, f.saved))
+	}
+	f.saved = len(f.run.Results)
+	return nil
+}
+
+// printRun prints the run on stdout: Go benchmark lines (-format bench),
+// or the summary table, the token flows' per-transfer tables and where the
+// results are.
+func printRun(stdout io.Writer, format string, run *results.Run, path string) error {
+	if format == "bench" {
+		return results.FormatBench(stdout, run)
+	}
+	if err := results.WriteSummary(stdout, run); err != nil {
+		return err
+	}
+	// The token flows' per-transfer figures, beside the model's.
+	for _, r := range run.Results {
+		if r.Op(flows.OpTransfer) == nil {
+			continue
+		}
+		fmt.Fprintln(stdout)
+		if err := flows.WriteTable(stdout, r); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "\nresults: %s\n", path)
+	return nil
+}
+
+// crossedThresholds is an exit error (code 3) naming every threshold a
+// scenario states that the run's results crossed, nil when none is.
+func crossedThresholds(scs []*scenarios.Scenario, run *results.Run) error {
 	var crossed []string
 	for _, sc := range scs {
-		cs, err := scenarios.CheckThresholds(sc, runRec.Results)
+		cs, err := scenarios.CheckThresholds(sc, run.Results)
 		if err != nil {
 			return err
 		}
@@ -230,14 +247,13 @@ rounds:
 	return nil
 }
 
-// maxRepeat bounds the rounds of a run.
-const maxRepeat = 1000
-
-// decisiveStop decides, after round rounds, whether -until-decisive stops:
-// when every question the results answer is decisive, when no pending
-// question can be decided by more rounds, or when another round as long as
-// the last would end past maxTime.
-func decisiveStop(run *results.Run, round int, elapsed, last, maxTime time.Duration) (bool, string) {
+// decisiveStop is -until-decisive's stop rule (scenarios.Rounds.Stop): it
+// stops when every question the results answer is decisive, when no
+// pending question can be decided by more rounds (or by as many as fit in
+// -max-time), when another round as long as the last would end past
+// -max-time, or at the round limit.
+func decisiveStop(run *results.Run, st scenarios.RoundState) (bool, string) {
+	round, fit, maxTime := st.Round, st.Fit, st.MaxTime
 	m, err := review.Evaluate([]*results.Run{run}, review.Options{})
 	if err != nil {
 		return true, err.Error()
@@ -245,11 +261,6 @@ func decisiveStop(run *results.Run, round int, elapsed, last, maxTime time.Durat
 	ok, pending := m.Decisive()
 	if ok {
 		return true, fmt.Sprintf("every question these results answer is decisive after %d rounds", round)
-	}
-	// The rounds that fit before -max-time, judged by the last round.
-	fit := round
-	if last > 0 && maxTime > elapsed {
-		fit += int((maxTime - elapsed) / last)
 	}
 	hopeless := true
 	var parts []string
@@ -271,9 +282,9 @@ func decisiveStop(run *results.Run, round int, elapsed, last, maxTime time.Durat
 	switch {
 	case hopeless:
 		return true, fmt.Sprintf("stopped after %d rounds, still inconclusive: %s", round, list)
-	case elapsed+last > maxTime:
+	case st.OutOfTime:
 		return true, fmt.Sprintf("stopped after %d rounds at -max-time %s, still inconclusive: %s", round, maxTime, list)
-	case round >= maxRepeat:
+	case st.AtLimit:
 		return true, fmt.Sprintf("stopped at the %d-round limit, still inconclusive: %s", round, list)
 	}
 	return false, fmt.Sprintf("after %d rounds still inconclusive: %s; adding round %d", round, list, round+1)
