@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authbench/authbench/process"
+
 	zmq "github.com/pebbe/zmq4"
 
 	"github.com/authbench/authbench/results"
@@ -151,7 +153,7 @@ func (r *CalibrateResult) Met() bool { return r.P50Ratio.Met && r.RateRatio.Met 
 func Calibrate(ctx context.Context, cfg CalibrateConfig) (CalibrateResult, error) {
 	cfg = calibrateDefaults(cfg)
 	res := CalibrateResult{N: cfg.N, Rounds: cfg.Rounds, Payload: cfg.Payload, GOMAXPROCS: runtime.GOMAXPROCS(0)}
-	res.Affinity, _ = Affinity()
+	res.Affinity, _ = process.Affinity()
 	res.Bare.Name, res.Engine.Name = "bare zmq4 REQ/REP", "engine plain ping"
 
 	bare, err := newBareLoop(cfg)

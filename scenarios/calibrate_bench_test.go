@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/authbench/authbench/process"
 )
 
 // Benchmarks of the two calibration loops, for CPU profiles of the engine's
@@ -16,7 +18,7 @@ import (
 
 func benchPin(b *testing.B) {
 	if cpus := os.Getenv("AUTHBENCH_BENCH_PIN"); cpus != "" {
-		if err := Pin(cpus); err != nil {
+		if err := process.Pin(cpus); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/authbench/authbench/process"
+
 	"github.com/authbench/authbench/vocab"
 
 	"github.com/authbench/authbench/results"
@@ -42,7 +44,7 @@ type CapacityConfig struct {
 	Workers       int
 	Rule          results.KneeRule
 	WorkDir       string
-	Server        ServerLauncher
+	Server        process.ServerLauncher
 	ServerWorkers int
 	Leeway        time.Duration
 	Progress      io.Writer
@@ -89,8 +91,8 @@ func Capacity(ctx context.Context, cfg CapacityConfig) ([]*results.CapacityCurve
 		return nil, fmt.Errorf("-op %q: want command, message or handshake", cfg.Op)
 	}
 	clientCPUs := 1.0
-	if aff, err := Affinity(); err == nil {
-		if l, err := parseCPUList(aff); err == nil {
+	if aff, err := process.Affinity(); err == nil {
+		if l, err := process.ParseCPUList(aff); err == nil {
 			clientCPUs = float64(len(l))
 		}
 	}
@@ -119,7 +121,7 @@ func capacityCurve(ctx context.Context, cfg CapacityConfig, scheme *schemes.Sche
 		ServerCPUs: cfg.Server.CPUs, Quota: cfg.Server.Quota}
 	allowed := cfg.Server.Quota
 	if allowed <= 0 {
-		if l, err := parseCPUList(cfg.Server.CPUs); err == nil && cfg.Server.CPUs != "" {
+		if l, err := process.ParseCPUList(cfg.Server.CPUs); err == nil && cfg.Server.CPUs != "" {
 			allowed = float64(len(l))
 		}
 	}
@@ -239,7 +241,7 @@ func capacityScenario(cfg CapacityConfig, rate float64, d time.Duration, step in
 
 // measureIdle takes the WFS's CPU share with no load over d.
 func (ss *session) measureIdle(ctx context.Context, d time.Duration) error {
-	a, err := ss.srv.stats(ctx)
+	a, err := ss.srv.Stats(ctx)
 	if err != nil {
 		return err
 	}
@@ -248,7 +250,7 @@ func (ss *session) measureIdle(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-time.After(d):
 	}
-	b, err := ss.srv.stats(ctx)
+	b, err := ss.srv.Stats(ctx)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/authbench/authbench/process"
+
 	zmq "github.com/pebbe/zmq4"
 
 	"github.com/authbench/authbench/counters"
@@ -45,7 +47,7 @@ type Config struct {
 	// ServerWorkers is the WFS's worker pool size (0 serves inline).
 	ServerWorkers int
 	// Server starts each scheme's WFS as a process of its own.
-	Server ServerLauncher
+	Server process.ServerLauncher
 	// HandshakeProbe, if positive, is how many pings each half of the
 	// handshake probe makes after each run's load (reused connection,
 	// then fresh ones): the WFS's CPU per handshake.
@@ -61,7 +63,7 @@ type Config struct {
 	Leeway time.Duration
 	// ShipRemote makes jobs on install targets without the WFS's file
 	// system (shared_fs: false) receive their files over the owner channel
-	// at submit (JobFiles) and read them from this loader's own copy, as a
+	// at submit (process.JobFiles) and read them from this loader's own copy, as a
 	// remote host does; otherwise every job reads the run directory.
 	// Drive (authbench load) sets it.
 	ShipRemote bool
@@ -131,7 +133,7 @@ type runner struct {
 	// run is the run directory as the clients see it (the WFS process owns
 	// it; the clients' file operations are counted in their own layer).
 	run *wfs.RunDir
-	srv *serverProcess
+	srv *process.WFSProcess
 	// model is the WFS's serving model: job messages are sent as its
 	// clients send them.
 	model    wfs.Model

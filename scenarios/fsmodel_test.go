@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authbench/authbench/process"
+
 	"github.com/authbench/authbench/counters"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/vocab"
@@ -61,7 +63,7 @@ func TestScenarioFS(t *testing.T) {
 	}
 }
 
-// TestServeArgsFS: the model the engine passes a WFS process (ServeArgs)
+// TestServeArgsFS: the model the engine passes a WFS process (process.ServeArgs)
 // is the model serve's -fs flag reads back.
 func TestServeArgsFS(t *testing.T) {
 	plain, err := schemes.Builtin().Parse("plain")
@@ -70,8 +72,8 @@ func TestServeArgsFS(t *testing.T) {
 	}
 	m := wfs.FSModel{Name: "site", MetadataRTT: 1500000, Fsync: 7000000}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	config := ServeFlags(fs, schemes.Builtin())
-	if err := fs.Parse(ServeArgs(ServeConfig{Scheme: plain, RunDir: t.TempDir(), FS: &m})); err != nil {
+	config := process.ServeFlags(fs, schemes.Builtin())
+	if err := fs.Parse(process.ServeArgs(process.ServeConfig{Scheme: plain, RunDir: t.TempDir(), FS: &m})); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config()
@@ -82,7 +84,7 @@ func TestServeArgsFS(t *testing.T) {
 		t.Fatalf("serve read -fs as %+v, want %+v", cfg.FS, m)
 	}
 	fs = flag.NewFlagSet("serve", flag.ContinueOnError)
-	config = ServeFlags(fs, schemes.Builtin())
+	config = process.ServeFlags(fs, schemes.Builtin())
 	if err := fs.Parse([]string{"-scheme", "plain", "-run-dir", t.TempDir(), "-fs", "nfs"}); err != nil {
 		t.Fatal(err)
 	}

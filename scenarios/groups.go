@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authbench/authbench/process"
+
 	"github.com/authbench/authbench/pace"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/vocab"
@@ -190,7 +192,7 @@ func (w *cliWorker) commandErr(ctx context.Context, cmd string) error {
 		if w.cl != nil {
 			_ = w.cl.Close()
 		}
-		cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.contact, Kind: schemes.KindCLI,
+		cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.Contact(), Kind: schemes.KindCLI,
 			Identity: w.user, StateDir: r.stateDir})
 		if err != nil {
 			return err
@@ -199,7 +201,7 @@ func (w *cliWorker) commandErr(ctx context.Context, cmd string) error {
 		if w.zc != nil {
 			w.zc.Close()
 		}
-		w.zc = wfs.NewClient(r.zctx, r.srv.endpoint, wfs.ClientConfig{Configure: cl.Configure, Monitor: true})
+		w.zc = wfs.NewClient(r.zctx, r.srv.Endpoint(), wfs.ClientConfig{Configure: cl.Configure, Monitor: true})
 		t0 := time.Now()
 		if _, err := w.zc.Handshake(ctx); err != nil {
 			w.rec.fail(vocab.OpCLIHandshake, t0, err)
@@ -393,7 +395,7 @@ func (r *runner) jobAttempt(ctx context.Context, rec *recorder, rng *rand.Rand, 
 	now := time.Now()
 	// The WFS makes the job's directory and script and mints its
 	// credential; at job end it revokes it (over its control channel).
-	ev := JobEvent{Job: id.String(), Target: target, Ship: r.shipped(target)}
+	ev := process.JobEvent{Job: id.String(), Target: target, Ship: r.shipped(target)}
 	if err := r.submit(ctx, ev); err != nil {
 		rec.fail(vocab.OpJobMessage, now, err)
 		return false
@@ -407,9 +409,9 @@ func (r *runner) jobAttempt(ctx context.Context, rec *recorder, rng *rand.Rand, 
 	defer func() {
 		end := ev
 		end.Retrying = failed && canRetry && ctx.Err() == nil
-		_ = r.srv.call(context.WithoutCancel(ctx), CtlJobEnd, end, nil)
+		_ = r.srv.Call(context.WithoutCancel(ctx), process.CtlJobEnd, end, nil)
 	}()
-	_ = r.srv.call(ctx, CtlJobStart, ev, nil)
+	_ = r.srv.Call(ctx, process.CtlJobStart, ev, nil)
 	pad := strings.Repeat("x", max(0, g.MessageSize))
 	for m := 0; m < g.Messages && ctx.Err() == nil; m++ {
 		sev, text := "INFO", "custom "+pad
@@ -469,13 +471,13 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 	err := func() error {
 		// A job keeps client state (plan B1's shared token) in its own job
 		// directory, as a job on a remote host would.
-		cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: run, Contact: r.srv.contact, Kind: schemes.KindJob,
+		cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: run, Contact: r.srv.Contact(), Kind: schemes.KindJob,
 			Identity: id.String(), Target: target, StateDir: run.JobDir(id)})
 		if err != nil {
 			return err
 		}
 		defer cl.Close()
-		zc := wfs.NewClient(r.zctx, r.srv.endpoint, wfs.ClientConfig{Configure: cl.Configure, Monitor: true})
+		zc := wfs.NewClient(r.zctx, r.srv.Endpoint(), wfs.ClientConfig{Configure: cl.Configure, Monitor: true})
 		defer zc.Close()
 		t0 := time.Now()
 		if _, err := zc.Handshake(ctx); err != nil {
@@ -511,14 +513,14 @@ func (r *runner) messageBody(run *wfs.RunDir, id wfs.JobID, sev, text string) ([
 func (r *runner) uis(ctx context.Context, n int) {
 	g := r.sc.UIS
 	rec := r.recorder()
-	cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.contact, Kind: schemes.KindUIS,
+	cl, err := r.scheme.Client(ctx, schemes.ClientEnv{Run: r.run, Contact: r.srv.Contact(), Kind: schemes.KindUIS,
 		Identity: fmt.Sprintf("uis%d", n), StateDir: r.stateDir})
 	if err != nil {
 		rec.fail(vocab.OpUISPoll, time.Now(), err)
 		return
 	}
 	defer cl.Close()
-	zc := wfs.NewClient(r.zctx, r.srv.endpoint, wfs.ClientConfig{Configure: cl.Configure})
+	zc := wfs.NewClient(r.zctx, r.srv.Endpoint(), wfs.ClientConfig{Configure: cl.Configure})
 	defer zc.Close()
 	body, err := wfs.EncodeRequest(wfs.CmdData, wfs.DataArgs{Size: g.ReplySize}, wfs.Meta{Prog: "cylc-uiserver", CommsMethod: "zmq"})
 	if err != nil {

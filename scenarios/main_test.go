@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbench/authbench/process"
+
 	"github.com/authbench/authbench/schemes"
 )
 
@@ -29,7 +31,7 @@ func serveMain(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	config := ServeFlags(fs, testRegistry())
+	config := process.ServeFlags(fs, testRegistry())
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -38,8 +40,8 @@ func serveMain(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	cfg.Ready = func(_, _, control string) { fmt.Println(ControlLinePrefix + control) }
-	if err := Serve(ctx, cfg); err != nil {
+	cfg.Ready = func(_, _, control string) { fmt.Println(process.ControlLinePrefix + control) }
+	if err := process.Serve(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -59,7 +61,7 @@ func testRegistry() *schemes.Registry {
 }
 
 // testLauncher runs each WFS as this test binary in serve mode.
-func testLauncher(t testing.TB) ServerLauncher {
+func testLauncher(t testing.TB) process.ServerLauncher {
 	t.Helper()
-	return ServerLauncher{Command: []string{os.Args[0]}, Env: []string{serveEnv + "=1"}}
+	return process.ServerLauncher{Command: []string{os.Args[0]}, Env: []string{serveEnv + "=1"}}
 }

@@ -21,7 +21,7 @@ const probeOps = 100
 // window, on the then idle WFS; it returns the file operations it made
 // (the WFS's and its clients') so that the run's own can be told apart.
 func (ss *session) probeHandshake(ctx context.Context, n int) (*results.HandshakeProbe, []counters.FileStats, error) {
-	srv0, err := ss.srv.stats(ctx)
+	srv0, err := ss.srv.Stats(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -30,7 +30,7 @@ func (ss *session) probeHandshake(ctx context.Context, n int) (*results.Handshak
 	if err != nil {
 		return nil, nil, err
 	}
-	srv1, err := ss.srv.stats(ctx)
+	srv1, err := ss.srv.Stats(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -42,10 +42,10 @@ func (ss *session) probe(ctx context.Context, n int) (*results.HandshakeProbe, e
 	if err != nil {
 		return nil, err
 	}
-	env := schemes.ClientEnv{Run: ss.run, Contact: ss.srv.contact, Kind: schemes.KindCLI, Identity: "probe",
+	env := schemes.ClientEnv{Run: ss.run, Contact: ss.srv.Contact(), Kind: schemes.KindCLI, Identity: "probe",
 		StateDir: ss.stateDir}
 	per := func(fresh bool) (time.Duration, error) {
-		a, err := ss.srv.stats(ctx)
+		a, err := ss.srv.Stats(ctx)
 		if err != nil {
 			return 0, err
 		}
@@ -67,13 +67,13 @@ func (ss *session) probe(ctx context.Context, n int) (*results.HandshakeProbe, e
 				if cl, err = ss.scheme.Client(ctx, env); err != nil {
 					return 0, err
 				}
-				zc = wfs.NewClient(ss.zctx, ss.srv.endpoint, wfs.ClientConfig{Configure: cl.Configure})
+				zc = wfs.NewClient(ss.zctx, ss.srv.Endpoint(), wfs.ClientConfig{Configure: cl.Configure})
 			}
 			if _, err := schemes.Request(ctx, cl, zc, body); err != nil {
 				return 0, fmt.Errorf("probe ping %d: %w", i, err)
 			}
 		}
-		b, err := ss.srv.stats(ctx)
+		b, err := ss.srv.Stats(ctx)
 		if err != nil {
 			return 0, err
 		}

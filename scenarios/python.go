@@ -38,7 +38,7 @@ func (r *runner) pythonRequest(ctx context.Context, kind schemes.ClientKind, ide
 	if kind == schemes.KindJob {
 		run = r.runFor(target)
 	}
-	keys, err := r.scheme.ExternalClientArgs(ctx, schemes.ClientEnv{Run: run, Contact: r.srv.contact, Kind: kind,
+	keys, err := r.scheme.ExternalClientArgs(ctx, schemes.ClientEnv{Run: run, Contact: r.srv.Contact(), Kind: kind,
 		Identity: identity, Target: target, StateDir: r.stateDir})
 	if err != nil {
 		return pythonReport{}, err

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/authbench/authbench/process"
+
 	zmq "github.com/pebbe/zmq4"
 
 	"github.com/authbench/authbench/results"
@@ -52,22 +54,22 @@ func Drive(ctx context.Context, dc DriveConfig) (*results.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := attach(dc.Contact)
+	srv, err := process.Attach(dc.Contact)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = srv.stop() }()
-	if got := srv.contact[wfs.ContactScheme]; got != "" && got != dc.Scheme.Name() && got != dc.Scheme.Spec().Canonical() {
+	defer func() { _ = srv.Stop() }()
+	if got := srv.Contact()[wfs.ContactScheme]; got != "" && got != dc.Scheme.Name() && got != dc.Scheme.Spec().Canonical() {
 		return nil, fmt.Errorf("%s: the WFS serves scheme %q, not %q", dc.Contact, got, dc.Scheme.Name())
 	}
-	root := srv.contact[wfs.ContactRunDir]
+	root := srv.Contact()[wfs.ContactRunDir]
 	if root == "" {
 		root = filepath.Dir(filepath.Dir(dc.Contact))
 	}
 	files, statusFiles := wfs.NewFiles(true), wfs.NewFiles(false)
 	// The WFS's file-system model, as its contact file names it, costs
 	// this loader's file operations too.
-	fsName := srv.contact[wfs.ContactFSModel]
+	fsName := srv.Contact()[wfs.ContactFSModel]
 	if fsName != "" {
 		m, err := wfs.ParseFSModel(fsName)
 		if err != nil {
@@ -103,8 +105,8 @@ func Drive(ctx context.Context, dc DriveConfig) (*results.Result, error) {
 		return nil, fmt.Errorf("client zmq context: max sockets: %w", err)
 	}
 	ss := &session{cfg: cfg, scheme: dc.Scheme, files: files, run: &wfs.RunDir{Root: root, Files: files},
-		stateDir: state, srv: srv, model: model, zctx: zctx, workflow: srv.contact[wfs.ContactWorkflow], statusFiles: statusFiles, fs: fsName}
-	s0, err := srv.stats(ctx)
+		stateDir: state, srv: srv, model: model, zctx: zctx, workflow: srv.Contact()[wfs.ContactWorkflow], statusFiles: statusFiles, fs: fsName}
+	s0, err := srv.Stats(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("stats from the WFS: %w", err)
 	}
@@ -119,7 +121,7 @@ func Drive(ctx context.Context, dc DriveConfig) (*results.Result, error) {
 	res.Files = res.Files.Sub(s0.Files)
 	res.ServerFiles = &server
 	res.Shard = &results.Shard{Index: dc.Shard, Count: dc.Shards, Node: dc.Node,
-		Server: srv.contact[wfs.ContactHost] + ":" + srv.contact[wfs.ContactPID]}
+		Server: srv.Contact()[wfs.ContactHost] + ":" + srv.Contact()[wfs.ContactPID]}
 	if ctx.Err() != nil {
 		res.Partial = true
 		runErr = errors.Join(runErr, ctx.Err())

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/authbench/authbench/process"
+
 	zmq "github.com/pebbe/zmq4"
 
 	"github.com/authbench/authbench/counters"
@@ -29,7 +31,7 @@ type session struct {
 	run      *wfs.RunDir
 	stateDir string
 	statsOut string
-	srv      *serverProcess
+	srv      *process.WFSProcess
 	// model is the WFS's serving model.
 	model    wfs.Model
 	zctx     *zmq.Context
@@ -37,7 +39,7 @@ type session struct {
 	// statusFiles is the job clients' layer for their own job.status
 	// appends (cylc model): counted, never fsynced, as cylc message does.
 	statusFiles *wfs.Files
-	last        ServerReport
+	last        process.ServerReport
 	// idle is the WFS's CPU share with no load (measureIdle), 0 if not
 	// measured.
 	idle float64
@@ -71,7 +73,7 @@ func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, 
 	}
 	runRoot := filepath.Join(root, "run")
 	ss.run = &wfs.RunDir{Root: runRoot, Files: files}
-	scfg := ServeConfig{Scheme: scheme, RunDir: runRoot, Workflow: workflow,
+	scfg := process.ServeConfig{Scheme: scheme, RunDir: runRoot, Workflow: workflow,
 		Workers: cfg.ServerWorkers, Leeway: cfg.Leeway, StatsOut: ss.statsOut, FS: fsm, Model: wm}
 	if model != nil {
 		if model.ServiceCPU != nil {
@@ -81,14 +83,14 @@ func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, 
 			}
 		}
 	}
-	srv, err := cfg.Server.start(ctx, scfg)
+	srv, err := cfg.Server.Start(ctx, scfg)
 	if err != nil {
 		return nil, err
 	}
 	ss.srv = srv
 	zctx, err := zmq.NewContext()
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("client zmq context: %w", err), srv.stop())
+		return nil, errors.Join(fmt.Errorf("client zmq context: %w", err), srv.Stop())
 	}
 	// Hundreds of in-process clients, each a fresh REQ socket and its
 	// monitor, open and close sockets faster than libzmq's reaper retires
@@ -96,7 +98,7 @@ func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, 
 	// so a busy run does not fail with "too many open files".
 	if err := zctx.SetMaxSockets(clientMaxSockets); err != nil {
 		_ = zctx.Term()
-		return nil, errors.Join(fmt.Errorf("client zmq context: max sockets: %w", err), srv.stop())
+		return nil, errors.Join(fmt.Errorf("client zmq context: max sockets: %w", err), srv.Stop())
 	}
 	ss.zctx = zctx
 	return ss, nil
@@ -105,12 +107,12 @@ func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, 
 // close stops the WFS process and returns its file operations as its final
 // report (written at its exit) gives them: those of its shutdown included.
 func (ss *session) close() (counters.FileStats, error) {
-	err := ss.srv.stop()
+	err := ss.srv.Stop()
 	_ = ss.zctx.Term()
 	final := ss.last.Files
 	if b, rerr := os.ReadFile(ss.statsOut); rerr == nil {
 		_ = os.Remove(ss.statsOut)
-		var f ServerReport
+		var f process.ServerReport
 		if json.Unmarshal(b, &f) == nil {
 			final = f.Files
 		}
@@ -125,7 +127,7 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	cfg, scheme, srv := ss.cfg, ss.scheme, ss.srv
 	r := &runner{cfg: cfg, sc: sc, scheme: scheme, run: ss.run, srv: srv, model: ss.model, zctx: ss.zctx, workflow: ss.workflow,
 		statusFiles: ss.statusFiles, prog: &progress{}, stateDir: ss.stateDir}
-	s0, err := srv.stats(ctx)
+	s0, err := srv.Stats(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -165,13 +167,13 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 		for {
 			select {
 			case <-warmC:
-				if s, err := srv.stats(loadCtx); err == nil {
+				if s, err := srv.Stats(loadCtx); err == nil {
 					warm = s
 				}
 				close(warmTaken)
 				warmC = nil
-			case <-srv.exited:
-				cancelLoad(srv.exitError())
+			case <-srv.Exited():
+				cancelLoad(srv.ExitError())
 				return
 			case <-loadCtx.Done():
 				return
@@ -196,7 +198,7 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	var ch1 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ch1)
 	var runErr error
-	s1, err := srv.stats(context.WithoutCancel(ctx))
+	s1, err := srv.Stats(context.WithoutCancel(ctx))
 	if err != nil {
 		runErr = fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), err)
 		s1 = warm
@@ -206,7 +208,7 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	default: // the run ended inside its warm-up
 		warm = s0
 	}
-	if died != nil && !srv.alive() {
+	if died != nil && !srv.Alive() {
 		runErr = fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), died)
 	}
 	ss.last = s1
@@ -242,9 +244,7 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 		ClosedLoop:       closedLoop(sc),
 		ServerCPU:        <-cpuSeries,
 	}
-	if srv.quota != nil {
-		res.ServerProcess.Throttled = srv.quota.throttled()
-	}
+	res.ServerProcess.Throttled = srv.Throttled()
 	if ctx.Err() != nil || runErr != nil {
 		res.Partial = true
 	}
@@ -254,7 +254,7 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 // sampleServerCPU asks the WFS for its CPU every interval from the start
 // of the run (warm-up included) until ctx ends: its CPU share and requests
 // per interval, for the over-time plots. At most maxPoints intervals.
-func sampleServerCPU(ctx context.Context, srv *serverProcess, from ServerReport, interval time.Duration) *results.ServerCPUSeries {
+func sampleServerCPU(ctx context.Context, srv *process.WFSProcess, from process.ServerReport, interval time.Duration) *results.ServerCPUSeries {
 	out := &results.ServerCPUSeries{Interval: interval}
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -265,7 +265,7 @@ func sampleServerCPU(ctx context.Context, srv *serverProcess, from ServerReport,
 			return out
 		case <-t.C:
 		}
-		cur, err := srv.stats(ctx)
+		cur, err := srv.Stats(ctx)
 		if err != nil {
 			return out
 		}
@@ -291,7 +291,7 @@ func addFiles(fs ...counters.FileStats) counters.FileStats {
 }
 
 // serverProcessResult is the WFS process's cost between two of its reports.
-func serverProcessResult(a, b ServerReport, l ServerLauncher, conn string) *results.ServerProcess {
+func serverProcessResult(a, b process.ServerReport, l process.ServerLauncher, conn string) *results.ServerProcess {
 	return &results.ServerProcess{
 		PID: b.PID, CPUs: b.CPUs, Quota: l.Quota, Window: b.At.Sub(a.At),
 		UserSeconds: b.UserSeconds - a.UserSeconds, SysSeconds: b.SysSeconds - a.SysSeconds,

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/authbench/authbench/process"
+
 	"github.com/authbench/authbench/wfs"
 )
 
@@ -39,7 +41,7 @@ func (r *runner) remoteRoot() string { return filepath.Join(r.stateDir, "remote-
 // install writes a job's shipped files into this loader's copy of the
 // remote host, each under its run-relative path (which must stay inside
 // it), mode 0600 in 0700 directories: they hold credentials.
-func (r *runner) install(jf JobFiles) error {
+func (r *runner) install(jf process.JobFiles) error {
 	root := r.remoteRoot()
 	for rel, b := range jf.Files {
 		clean := filepath.Clean(filepath.FromSlash(rel))
@@ -79,16 +81,16 @@ func remoteContact(b []byte, root string) ([]byte, error) {
 // them in this loader's copy of its remote host, the first job on a target
 // with what remote-init installs there (under a lock, so that no job on
 // the target reads a half-installed key).
-func (r *runner) submit(ctx context.Context, ev JobEvent) error {
+func (r *runner) submit(ctx context.Context, ev process.JobEvent) error {
 	if !ev.Ship {
-		return r.srv.call(ctx, CtlJobSubmit, ev, nil)
+		return r.srv.Call(ctx, process.CtlJobSubmit, ev, nil)
 	}
 	r.shipMu.Lock()
 	if !r.remoteInit[ev.Target] {
 		defer r.shipMu.Unlock()
 		ev.RemoteInit = true
-		var jf JobFiles
-		if err := r.srv.call(ctx, CtlJobSubmit, ev, &jf); err != nil {
+		var jf process.JobFiles
+		if err := r.srv.Call(ctx, process.CtlJobSubmit, ev, &jf); err != nil {
 			return err
 		}
 		if err := r.install(jf); err != nil {
@@ -101,8 +103,8 @@ func (r *runner) submit(ctx context.Context, ev JobEvent) error {
 		return nil
 	}
 	r.shipMu.Unlock()
-	var jf JobFiles
-	if err := r.srv.call(ctx, CtlJobSubmit, ev, &jf); err != nil {
+	var jf process.JobFiles
+	if err := r.srv.Call(ctx, process.CtlJobSubmit, ev, &jf); err != nil {
 		return err
 	}
 	return r.install(jf)

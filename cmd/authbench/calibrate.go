@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/authbench/authbench/process"
+
 	"github.com/authbench/authbench/mdtable"
 	"github.com/authbench/authbench/scenarios"
 )
@@ -29,7 +31,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("-rounds %d: want at least 1", *rounds)
 	}
 	if *pin != "" {
-		if err := scenarios.Pin(*pin); err != nil {
+		if err := process.Pin(*pin); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/process"
+
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/scenarios"
 	"github.com/authbench/authbench/schemes"
@@ -64,14 +66,14 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	// Pinned only when asked: the WFS is not this process's to place.
 	if *clientCPUs != "" {
-		orig, err := scenarios.Affinity()
+		orig, err := process.Affinity()
 		if err != nil {
 			return err
 		}
-		if err := scenarios.Pin(*clientCPUs); err != nil {
+		if err := process.Pin(*clientCPUs); err != nil {
 			return fmt.Errorf("-client-cpus: %w", err)
 		}
-		defer func() { _ = scenarios.Pin(orig) }()
+		defer func() { _ = process.Pin(orig) }()
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("-out: %w", err)

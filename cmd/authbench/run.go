@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/process"
+
 	"github.com/authbench/authbench/flows"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/review"
@@ -322,8 +324,8 @@ func findPythonClient(flagValue, self string) string {
 // serverLauncher runs each scheme's WFS as `authbench serve` from this
 // binary. (AUTHBENCH_AS_MAIN makes a test binary act as authbench; the real
 // binary ignores it.)
-func serverLauncher(self, cpus string, quota float64) scenarios.ServerLauncher {
-	return scenarios.ServerLauncher{Command: []string{self, "serve"}, Env: []string{"AUTHBENCH_AS_MAIN=1"},
+func serverLauncher(self, cpus string, quota float64) process.ServerLauncher {
+	return process.ServerLauncher{Command: []string{self, "serve"}, Env: []string{"AUTHBENCH_AS_MAIN=1"},
 		CPUs: cpus, Quota: quota}
 }
 
@@ -332,23 +334,23 @@ func serverLauncher(self, cpus string, quota float64) scenarios.ServerLauncher {
 // scratch directory under out for the run directories. unpin restores the
 // process's CPU affinity (run is an entry point: a caller in the same
 // process, a test say, keeps its CPUs).
-func prepareLoad(pin, serverCPUs, clientCPUs, out string) (split scenarios.CPUSplit, work string, unpin func(), err error) {
+func prepareLoad(pin, serverCPUs, clientCPUs, out string) (split process.CPUSplit, work string, unpin func(), err error) {
 	unpin = func() {}
-	split, err = scenarios.SplitCPUs(pin, serverCPUs, clientCPUs)
+	split, err = process.SplitCPUs(pin, serverCPUs, clientCPUs)
 	if err != nil {
 		return split, "", unpin, err
 	}
 	if split.Client != "" {
-		orig, err := scenarios.Affinity()
+		orig, err := process.Affinity()
 		if err != nil {
 			return split, "", unpin, err
 		}
-		if err := scenarios.Pin(split.Client); err != nil {
+		if err := process.Pin(split.Client); err != nil {
 			return split, "", unpin, fmt.Errorf("-client-cpus: %w", err)
 		}
-		unpin = func() { _ = scenarios.Pin(orig) }
+		unpin = func() { _ = process.Pin(orig) }
 	}
-	fail := func(err error) (scenarios.CPUSplit, string, func(), error) {
+	fail := func(err error) (process.CPUSplit, string, func(), error) {
 		unpin()
 		return split, "", func() {}, fmt.Errorf("-out: %w", err)
 	}

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/authbench/authbench/scenarios"
+	"github.com/authbench/authbench/process"
+
 	"github.com/authbench/authbench/schemes"
 )
 
@@ -13,7 +14,7 @@ import (
 // control channel, until SIGINT/SIGTERM.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
-	config := scenarios.ServeFlags(fs, schemes.Builtin())
+	config := process.ServeFlags(fs, schemes.Builtin())
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -24,7 +25,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	spec := cfg.Scheme.Name()
 	cfg.Log = stderr
 	cfg.Ready = func(contact, endpoint, control string) {
-		fmt.Fprintf(stdout, "serving %s on %s\ncontact file: %s\n%s%s\n", spec, endpoint, contact, scenarios.ControlLinePrefix, control)
+		fmt.Fprintf(stdout, "serving %s on %s\ncontact file: %s\n%s%s\n", spec, endpoint, contact, process.ControlLinePrefix, control)
 	}
-	return scenarios.Serve(ctx, cfg)
+	return process.Serve(ctx, cfg)
 }

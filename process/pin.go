@@ -1,4 +1,4 @@
-package scenarios
+package process
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ const maxCPU = 1024
 // thread they start later, libzmq's I/O threads included) to the CPUs in
 // cpus: "0", "0,1", "0-1" or a mix such as "0,2-3".
 func Pin(cpus string) error {
-	list, err := parseCPUList(cpus)
+	list, err := ParseCPUList(cpus)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func Affinity() (string, error) {
 
 // parseCPUList parses "0", "0,1", "0-1" or "0,2-3" into sorted, distinct CPU
 // numbers; anything else is one error line naming -pin.
-func parseCPUList(s string) ([]int, error) {
+func ParseCPUList(s string) ([]int, error) {
 	bad := func(why string) error {
 		return fmt.Errorf("-pin %q: %s; want CPU numbers such as 0, 0,1 or 0-1", s, why)
 	}
@@ -163,7 +163,7 @@ func SplitCPUs(pin, server, client string) (CPUSplit, error) {
 		if server != "" || client != "" {
 			return CPUSplit{}, fmt.Errorf("-pin %q: give -pin or -server-cpus/-client-cpus, not both", pin)
 		}
-		if _, err := parseCPUList(pin); err != nil {
+		if _, err := ParseCPUList(pin); err != nil {
 			return CPUSplit{}, err
 		}
 		return CPUSplit{Server: pin, Client: pin}, nil
@@ -172,7 +172,7 @@ func SplitCPUs(pin, server, client string) (CPUSplit, error) {
 	if err != nil {
 		return CPUSplit{}, err
 	}
-	have, err := parseCPUList(avail)
+	have, err := ParseCPUList(avail)
 	if err != nil {
 		return CPUSplit{}, err
 	}
@@ -183,7 +183,7 @@ func SplitCPUs(pin, server, client string) (CPUSplit, error) {
 		return CPUSplit{Server: formatCPUList(have[:1]), Client: formatCPUList(have[1:])}, nil
 	}
 	parse := func(flag, v string) ([]int, error) {
-		l, err := parseCPUList(v)
+		l, err := ParseCPUList(v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", flag, err)
 		}

@@ -1,4 +1,4 @@
-package scenarios
+package process
 
 import (
 	"bufio"
@@ -43,8 +43,8 @@ type ServerLauncher struct {
 	Quota float64
 }
 
-// serverProcess is a running WFS process and its control channel.
-type serverProcess struct {
+// WFSProcess is a running WFS process and its control channel.
+type WFSProcess struct {
 	cmd         *exec.Cmd
 	ctl         *wfs.ControlClient
 	contact     wfs.Contact
@@ -57,9 +57,27 @@ type serverProcess struct {
 	stderr  *tailBuffer
 }
 
-// start runs the WFS process for cfg and waits until it is ready (its
+// Contact is the WFS's contact file, as the process wrote it.
+func (p *WFSProcess) Contact() wfs.Contact { return p.contact }
+
+// Exited is closed when the process has exited.
+func (p *WFSProcess) Exited() <-chan struct{} { return p.exited }
+
+// Throttled is the number of CFS periods the process's CPU quota
+// throttled it in (0 without a quota).
+func (p *WFSProcess) Throttled() int64 {
+	if p.quota == nil {
+		return 0
+	}
+	return p.quota.throttled()
+}
+
+// Endpoint is the WFS's request endpoint.
+func (p *WFSProcess) Endpoint() string { return p.endpoint }
+
+// Start runs the WFS process for cfg and waits until it is ready (its
 // contact and control files written), then connects the control channel.
-func (l ServerLauncher) start(ctx context.Context, cfg ServeConfig) (*serverProcess, error) {
+func (l ServerLauncher) Start(ctx context.Context, cfg ServeConfig) (*WFSProcess, error) {
 	if len(l.Command) == 0 {
 		return nil, errors.New("wfs process: no serve command (ServerLauncher.Command)")
 	}
@@ -74,7 +92,7 @@ func (l ServerLauncher) start(ctx context.Context, cfg ServeConfig) (*serverProc
 	if err != nil {
 		return nil, fmt.Errorf("wfs process: %w", err)
 	}
-	p := &serverProcess{cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{max: 4096}}
+	p := &WFSProcess{cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{max: 4096}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("wfs process: start %s: %w", l.Command[0], err)
@@ -96,7 +114,7 @@ func (l ServerLauncher) start(ctx context.Context, cfg ServeConfig) (*serverProc
 	if l.Quota > 0 {
 		q, err := newCPUQuota(cmd.Process.Pid, l.Quota)
 		if err != nil {
-			p.kill()
+			p.Kill()
 			return nil, err
 		}
 		p.quota = q
@@ -107,14 +125,14 @@ func (l ServerLauncher) start(ctx context.Context, cfg ServeConfig) (*serverProc
 	case <-p.exited:
 		return nil, fmt.Errorf("wfs process exited before it was ready: %v: %s", p.waitErr, p.stderr.String())
 	case <-time.After(readyTimeout):
-		p.kill()
+		p.Kill()
 		return nil, fmt.Errorf("wfs process not ready within %s: %s", readyTimeout, p.stderr.String())
 	case <-ctx.Done():
-		p.kill()
+		p.Kill()
 		return nil, ctx.Err()
 	}
-	fail := func(err error) (*serverProcess, error) {
-		p.kill()
+	fail := func(err error) (*WFSProcess, error) {
+		p.Kill()
 		return nil, fmt.Errorf("wfs process: %w", err)
 	}
 	runDir := cfg.RunDir
@@ -131,13 +149,13 @@ func (l ServerLauncher) start(ctx context.Context, cfg ServeConfig) (*serverProc
 	return p, nil
 }
 
-// attach connects to a WFS process someone else started (authbench serve
+// Attach connects to a WFS process someone else started (authbench serve
 // in a Slurm step, say) through its contact file and the owner-only
 // control file beside it, on the shared file system. Such a process is
 // never stopped from here: stop only closes the control channel, and
-// alive trusts the control channel to fail if the process has gone.
-func attach(contactPath string) (*serverProcess, error) {
-	p := &serverProcess{exited: make(chan struct{}), stderr: &tailBuffer{max: 4096}, contactPath: contactPath}
+// Alive trusts the control channel to fail if the process has gone.
+func Attach(contactPath string) (*WFSProcess, error) {
+	p := &WFSProcess{exited: make(chan struct{}), stderr: &tailBuffer{max: 4096}, contactPath: contactPath}
 	var err error
 	if p.contact, err = wfs.ReadContact(contactPath); err != nil {
 		return nil, err
@@ -152,9 +170,9 @@ func attach(contactPath string) (*serverProcess, error) {
 	return p, nil
 }
 
-// pid is the WFS process's pid (as its contact file gives it, for one
+// PID is the WFS process's pid (as its contact file gives it, for one
 // attached to).
-func (p *serverProcess) pid() int {
+func (p *WFSProcess) PID() int {
 	if p.cmd == nil {
 		n, _ := strconv.Atoi(p.contact[wfs.ContactPID])
 		return n
@@ -162,8 +180,8 @@ func (p *serverProcess) pid() int {
 	return p.cmd.Process.Pid
 }
 
-// alive reports whether the process is still running.
-func (p *serverProcess) alive() bool {
+// Alive reports whether the process is still running.
+func (p *WFSProcess) Alive() bool {
 	if p.cmd == nil {
 		return true
 	}
@@ -175,30 +193,30 @@ func (p *serverProcess) alive() bool {
 	}
 }
 
-// exitError describes how the process ended (for a run it died in).
-func (p *serverProcess) exitError() error {
-	return fmt.Errorf("wfs process %d exited mid-run (%v): %s", p.pid(), p.waitErr, strings.TrimSpace(p.stderr.String()))
+// ExitError describes how the process ended (for a run it died in).
+func (p *WFSProcess) ExitError() error {
+	return fmt.Errorf("wfs process %d exited mid-run (%v): %s", p.PID(), p.waitErr, strings.TrimSpace(p.stderr.String()))
 }
 
-// call makes a control request, failing fast if the process has died.
-func (p *serverProcess) call(ctx context.Context, op string, args, out any) error {
-	if !p.alive() {
-		return p.exitError()
+// Call makes a control request, failing fast if the process has died.
+func (p *WFSProcess) Call(ctx context.Context, op string, args, out any) error {
+	if !p.Alive() {
+		return p.ExitError()
 	}
 	return p.ctl.Call(ctx, op, args, out)
 }
 
-// stats asks the WFS process for its ServerReport.
-func (p *serverProcess) stats(ctx context.Context) (ServerReport, error) {
+// Stats asks the WFS process for its ServerReport.
+func (p *WFSProcess) Stats(ctx context.Context) (ServerReport, error) {
 	var r ServerReport
-	err := p.call(ctx, CtlStats, nil, &r)
+	err := p.Call(ctx, CtlStats, nil, &r)
 	return r, err
 }
 
-// stop sends SIGTERM, waits for the process to exit (killing it after
+// Stop sends SIGTERM, waits for the process to exit (killing it after
 // stopTimeout) and releases the control channel and CPU quota. It returns
 // the process's error if it did not exit cleanly.
-func (p *serverProcess) stop() error {
+func (p *WFSProcess) Stop() error {
 	if p.ctl != nil {
 		p.ctl.Close()
 		p.ctl = nil
@@ -207,7 +225,7 @@ func (p *serverProcess) stop() error {
 		return nil // attached: its owner stops it
 	}
 	var err error
-	if p.alive() {
+	if p.Alive() {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-p.exited:
@@ -215,8 +233,8 @@ func (p *serverProcess) stop() error {
 				err = fmt.Errorf("wfs process: %v: %s", p.waitErr, strings.TrimSpace(p.stderr.String()))
 			}
 		case <-time.After(stopTimeout):
-			p.kill()
-			err = fmt.Errorf("wfs process %d did not stop within %s of SIGTERM; killed", p.pid(), stopTimeout)
+			p.Kill()
+			err = fmt.Errorf("wfs process %d did not stop within %s of SIGTERM; killed", p.PID(), stopTimeout)
 		}
 	}
 	if p.quota != nil {
@@ -225,7 +243,7 @@ func (p *serverProcess) stop() error {
 	return err
 }
 
-func (p *serverProcess) kill() {
+func (p *WFSProcess) Kill() {
 	if p.ctl != nil {
 		p.ctl.Close()
 		p.ctl = nil
