@@ -46,7 +46,7 @@ func Markdown(w io.Writer, m *Model) error {
 	}
 	ew.Table([]string{"question", "answer", "outcome", "decisive", "rounds needed"}, rows)
 	if f := m.Family; f.Judged > 0 {
-		ew.Printf("\n**Many rows at once.** %d rows were judged against their budgets and %d decided, each at a one-sided %.1f %% (its %.0f %% interval wholly on one side). Judged together, some would be decided by chance alone: Holm's step-down procedure at a family-wise %.1f %% keeps %d of the %d decisions", f.Judged, f.Decided, 100*FamilyAlpha, 100*Confidence, 100*FamilyAlpha, f.HolmKept, f.Decided)
+		ew.Printf("**Many rows at once.** %d rows were judged against their budgets and %d decided, each at a one-sided %.1f %% (its %.0f %% interval wholly on one side). Judged together, some would be decided by chance alone: Holm's step-down procedure at a family-wise %.1f %% keeps %d of the %d decisions", f.Judged, f.Decided, 100*FamilyAlpha, 100*Confidence, 100*FamilyAlpha, f.HolmKept, f.Decided)
 		if f.HolmKept < f.Decided {
 			ew.Printf("; a row whose every round falls on one side of its budget survives it from %d rounds", f.RoundsForAll)
 		}
@@ -54,7 +54,7 @@ func Markdown(w io.Writer, m *Model) error {
 		if f.Sequential {
 			ew.Printf(" Rounds were added until the verdicts were decisive (`-until-decisive`), looking after each round: the intervals make no allowance for those repeated looks, so their error rate may exceed the nominal.")
 		}
-		ew.Printf("\n")
+		ew.Printf("\n\n")
 	}
 	for _, a := range m.Questions {
 		writeAnswer(ew, a)
