@@ -22,10 +22,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbench/authbench/schemes"
-	"github.com/authbench/authbench/wfs"
 	jose "github.com/go-jose/go-jose/v4"
 	zmq "github.com/pebbe/zmq4"
+
+	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
 )
 
 // Scheme predicates the cases' Applies use.

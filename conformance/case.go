@@ -10,11 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/authbench/authbench/vocab"
 
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"

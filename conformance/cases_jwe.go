@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"strings"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	jose "github.com/go-jose/go-jose/v4"
 )
 
 // The five parts of a compact JWE.

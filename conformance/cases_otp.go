@@ -9,11 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbench/authbench/schemes"
-	"github.com/authbench/authbench/wfs"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
 )
 
 // The otp/* cases attack the totp and hotp credentials: a code used twice

@@ -13,9 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	jose "github.com/go-jose/go-jose/v4"
 )
 
 // forgery makes attack tokens from a genuine one stolen from the target.

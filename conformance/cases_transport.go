@@ -8,9 +8,10 @@ import (
 	"strings"
 	"time"
 
+	zmq "github.com/pebbe/zmq4"
+
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	zmq "github.com/pebbe/zmq4"
 )
 
 func anyScheme(*schemes.Scheme) bool { return true }

@@ -11,11 +11,12 @@ import (
 	"strings"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/authbench/authbench/issuer"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
 	"github.com/authbench/authbench/wlcg"
-	jose "github.com/go-jose/go-jose/v4"
 )
 
 // The wlcg/* cases attack the relying party of the wlcg credential (the WFS

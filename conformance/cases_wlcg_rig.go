@@ -16,12 +16,13 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/authbench/authbench/issuer"
-	"github.com/authbench/authbench/schemes"
-	"github.com/authbench/authbench/wfs"
 	zmq "github.com/pebbe/zmq4"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/authbench/authbench/issuer"
+	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
 )
 
 // wlcgCase is a case on a wlcg scheme's WFS, run through a wlcgRig.

@@ -5,12 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/authbench/authbench/vocab"
 
 	"github.com/authbench/authbench/schemes"
 )

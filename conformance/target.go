@@ -11,9 +11,10 @@ import (
 	"sync"
 	"time"
 
+	zmq "github.com/pebbe/zmq4"
+
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	zmq "github.com/pebbe/zmq4"
 )
 
 // Timeouts of the suite's clients. A refused CURVE handshake is reported at

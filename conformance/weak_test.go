@@ -12,10 +12,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	zmq "github.com/pebbe/zmq4"
+
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
 	"github.com/authbench/authbench/wlcg"
-	zmq "github.com/pebbe/zmq4"
 )
 
 // weakness is a deliberately weakened verifier: the builtin parts, each

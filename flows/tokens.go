@@ -13,11 +13,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/authbench/authbench/vocab"
 	"github.com/zitadel/oidc/v3/pkg/client/tokenexchange"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/authbench/authbench/vocab"
 )
 
 // Ops recorded, "wlcg.OP".

@@ -4,9 +4,10 @@ import (
 	"time"
 
 	"fmt"
+	"strings"
+
 	"github.com/authbench/authbench/figures"
 	"github.com/authbench/authbench/issuerload"
-	"strings"
 
 	"github.com/authbench/authbench/vocab"
 )

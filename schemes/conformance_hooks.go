@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/authbench/authbench/wlcg"
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/authbench/authbench/wlcg"
 )
 
 // Hooks for the conformance suite (package conformance). They reach into a

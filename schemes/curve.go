@@ -11,8 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	zmq "github.com/pebbe/zmq4"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // Key-file names, as Cylc 8 lays them out in .service/.

@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	zmq "github.com/pebbe/zmq4"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // zapClient is a REQ socket speaking to a ZAP handler as libzmq would.

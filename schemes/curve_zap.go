@@ -6,8 +6,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	zmq "github.com/pebbe/zmq4"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // ZAPEndpoint is where libzmq looks for a context's ZAP handler (RFC 27).

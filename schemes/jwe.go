@@ -12,8 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/authbench/authbench/wfs"
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // Key files of the jwe credential in .service/ (0600). For dir, JWEKeyFile

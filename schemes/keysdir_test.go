@@ -13,10 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/schemes"
-	"github.com/authbench/authbench/wfs"
 	jose "github.com/go-jose/go-jose/v4"
 	zmq "github.com/pebbe/zmq4"
+
+	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
 )
 
 // TestKeysDir: with Env.KeysDir a jwt WFS verifies with the key given,

@@ -10,10 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // One-time-password credentials (issue 15 part 2): totp (RFC 6238) and hotp

@@ -13,9 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	"github.com/pquerna/otp/hotp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // otpClient computes one code per command. It reads its secret from the run

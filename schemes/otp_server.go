@@ -10,9 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	"github.com/pquerna/otp/hotp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // otpServer verifies codes and remembers the ones it accepted.

@@ -11,11 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/schemes"
-	"github.com/authbench/authbench/wfs"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/authbench/authbench/schemes"
+	"github.com/authbench/authbench/wfs"
 )
 
 // otpKey derives the key of a client identity from the secret the WFS wrote,

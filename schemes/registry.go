@@ -2,10 +2,11 @@ package schemes
 
 import (
 	"fmt"
-	"github.com/authbench/authbench/vocab"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/authbench/authbench/vocab"
 )
 
 // PartKind says whether a registered part is a SECURITY or a CREDENTIAL.

@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
+	zmq "github.com/pebbe/zmq4"
+
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
-	zmq "github.com/pebbe/zmq4"
 )
 
 // harness runs a real WFS for a scheme on loopback. Every test and

@@ -17,9 +17,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // Token types (the "typ" claim): a one-command token (plan A), a job's own

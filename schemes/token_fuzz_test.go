@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // fuzzKit is a fixed HS256 kit and the claims of the tokens it signed for

@@ -12,8 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/authbench/authbench/wfs"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/authbench/authbench/wfs"
 )
 
 // CmdToken is the command a client of the command and shared policies sends,

@@ -14,9 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbench/authbench/wlcg"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/authbench/authbench/wlcg"
 )
 
 // wlcgClient is the client side: it gets an access token from the issuer

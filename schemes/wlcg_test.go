@@ -18,13 +18,14 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
 	"github.com/authbench/authbench/issuer"
 	"github.com/authbench/authbench/schemes"
 	"github.com/authbench/authbench/wfs"
 	"github.com/authbench/authbench/wlcg"
-	jose "github.com/go-jose/go-jose/v4"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 )
 
 // wlStat is one figure of the scheme's Stats.

@@ -27,9 +27,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/authbench/authbench/issuer"
 	"github.com/authbench/authbench/wlcg"
-	jose "github.com/go-jose/go-jose/v4"
 )
 
 // Defaults of a [Config].

@@ -15,12 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authbench/authbench/issuer"
-	"github.com/authbench/authbench/wlcg"
-	"github.com/authbench/authbench/wlcg/rp"
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/authbench/authbench/issuer"
+	"github.com/authbench/authbench/wlcg"
+	"github.com/authbench/authbench/wlcg/rp"
 )
 
 const (
