@@ -99,6 +99,9 @@ func TestRunEndToEnd(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
+	// A refused serve must not leave its -run-dir behind in the package
+	// directory (it left cmd/authbench/x): give it one under the test's.
+	runDir := filepath.Join(t.TempDir(), "x")
 	cases := []struct {
 		name string
 		args []string
@@ -110,14 +113,14 @@ func TestBadInput(t *testing.T) {
 		{"missing scenario file", []string{"run", "-scenario", "./nope.yaml"}, []string{"nope.yaml"}},
 		{"bad repeat", []string{"run", "-repeat", "0"}, []string{"-repeat"}},
 		{"stray argument", []string{"run", "extra"}, []string{"extra"}},
-		{"serve without scheme", []string{"serve", "-run-dir", "x"}, []string{"-scheme"}},
+		{"serve without scheme", []string{"serve", "-run-dir", runDir}, []string{"-scheme"}},
 		{"unknown command", []string{"frob"}, []string{"frob"}},
 		{"overlapping CPUs", []string{"run", "-server-cpus", "0", "-client-cpus", "0"}, []string{"-server-cpus", "share CPU 0"}},
 		{"pin and split", []string{"run", "-pin", "0", "-server-cpus", "0"}, []string{"-pin", "not both"}},
 		{"bad server CPUs", []string{"run", "-server-cpus", "x"}, []string{"-server-cpus"}},
 		{"negative quota", []string{"run", "-server-quota", "-1"}, []string{"-server-quota"}},
-		{"bad serve model", []string{"serve", "-scheme", "plain", "-run-dir", "x", "-model", "slow"}, []string{"-model", "slow"}},
-		{"negative service CPU", []string{"serve", "-scheme", "plain", "-run-dir", "x", "-service-cpu", "-1ms"}, []string{"-service-cpu"}},
+		{"bad serve model", []string{"serve", "-scheme", "plain", "-run-dir", runDir, "-model", "slow"}, []string{"-model", "slow"}},
+		{"negative service CPU", []string{"serve", "-scheme", "plain", "-run-dir", runDir, "-service-cpu", "-1ms"}, []string{"-service-cpu"}},
 		{"bad capacity op", []string{"capacity", "-op", "frob", "-schemes", "plain"}, []string{"-op", "frob"}},
 		{"bad capacity model", []string{"capacity", "-model", "bogus"}, []string{"-model"}},
 		{"bad capacity factor", []string{"capacity", "-factor", "1"}, []string{"-factor"}},
@@ -130,7 +133,7 @@ func TestBadInput(t *testing.T) {
 		{"show unknown", []string{"show", "nope"}, []string{`"nope"`, "smoke"}},
 		{"show no name", []string{"show"}, []string{"NAME"}},
 		{"scenario named twice", []string{"run", "-scenario", "smoke", "-scenario", "smoke"}, []string{`"smoke"`, "built-in smoke"}},
-		{"serve port past 65535", []string{"serve", "-scheme", "plain", "-run-dir", "x", "-listen", "tcp://127.0.0.1:99999"}, []string{"99999", "1-65535"}},
+		{"serve port past 65535", []string{"serve", "-scheme", "plain", "-run-dir", runDir, "-listen", "tcp://127.0.0.1:99999"}, []string{"99999", "1-65535"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
