@@ -14,9 +14,9 @@ import (
 
 // Budget names, as scenarios state them under budgets:.
 const (
-	budgetCommand = "command_p99_budget" // latency a scheme may add to a command's tail
-	budgetMessage = "message_p99_budget" // latency a scheme may add to a job message's tail
-	budgetPython  = "python_added_budget"
+	budgetCommand = vocab.BudgetCommand // latency a scheme may add to a command's tail
+	budgetMessage = vocab.BudgetMessage // latency a scheme may add to a job message's tail
+	budgetPython  = vocab.BudgetPython
 )
 
 // The scenarios questions read: the review suite's first (on the local

@@ -54,6 +54,9 @@ func TestBadScenarioFiles(t *testing.T) {
 		{"wrong type", "name: x\nduration: 1s\ncli:\n  concurrency: many\n", 4, 16, "want a whole number"},
 		{"bad duration", "name: x\nduration: ten\ncli: {concurrency: 1}\n", 2, 11, "want a duration"},
 		{"negative rate", "name: x\nduration: 1s\ncli:\n  rate: -5\n", 4, 9, "cli.rate: must be positive"},
+		// A typo was stored and never judged (issue 24 #14).
+		{"unknown budget", "name: x\nduration: 1s\ncli: {concurrency: 1}\nbudgets:\n  comand_p99_budget: 1ns\n", 5, 22, `budgets.comand_p99_budget: unknown budget "comand_p99_budget": want one of command_p99_budget,`},
+		{"zero budget", "name: x\nduration: 1s\ncli: {concurrency: 1}\nbudgets:\n  command_p99_budget: 0s\n", 5, 23, "budgets.command_p99_budget: must be positive"},
 		{"zero concurrency open", "name: x\nduration: 1s\ncli:\n  count: 3\n", 4, 3, "want rate, stages or burst"},
 		{"no duration or count", "name: x\nuis: {pollers: 1, interval: 1s}\n", 1, 1, "neither duration nor count"},
 		{"unknown command", "name: x\nduration: 1s\ncli:\n  concurrency: 1\n  mix: {ping: 1, explode: 2}\n", 5, 18, `unknown command "explode"`},

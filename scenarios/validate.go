@@ -4,8 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"sort"
+	"strings"
 
 	"github.com/authbench/authbench/flows"
+	"github.com/authbench/authbench/vocab"
 )
 
 // Limits on what a scenario may ask for: past them a setting means nothing a
@@ -71,10 +75,8 @@ func (s *Scenario) Validate() error {
 			return err
 		}
 	}
-	for name, d := range s.Budgets {
-		if d <= 0 {
-			return ferr("budgets."+name, "must be positive")
-		}
+	if err := validBudgets(s.Budgets); err != nil {
+		return err
 	}
 	for key, v := range s.Thresholds {
 		if _, err := ParseThreshold(key, v); err != nil {
@@ -107,10 +109,8 @@ func (s *Scenario) validateWLCG() error {
 		}
 		return ferr("wlcg", "%v", err)
 	}
-	for name, d := range s.Budgets {
-		if d <= 0 {
-			return ferr("budgets."+name, "must be positive")
-		}
+	if err := validBudgets(s.Budgets); err != nil {
+		return err
 	}
 	for key, v := range s.Thresholds {
 		if _, err := ParseThreshold(key, v); err != nil {
@@ -263,6 +263,26 @@ func (j *JobGroup) validate() error {
 	}
 	if len(j.Targets) > 0 && share <= 0 {
 		return ferr("job.targets", "shares sum to zero")
+	}
+	return nil
+}
+
+// validBudgets refuses a budget no question judges (a typo such as
+// comand_p99_budget was stored and silently ignored) and one that is not
+// positive.
+func validBudgets(budgets map[string]Duration) error {
+	names := make([]string, 0, len(budgets))
+	for name := range budgets {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the first error is the same every time
+	for _, name := range names {
+		if !slices.Contains(vocab.BudgetNames(), name) {
+			return ferr("budgets."+name, "unknown budget %q: want one of %s", name, strings.Join(vocab.BudgetNames(), ", "))
+		}
+		if budgets[name] <= 0 {
+			return ferr("budgets."+name, "must be positive")
+		}
 	}
 	return nil
 }
