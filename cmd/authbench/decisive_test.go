@@ -104,6 +104,10 @@ func TestRunUntilDecisive(t *testing.T) {
 	if len(r.Results) != 12 {
 		t.Fatalf("%d results, want 6 rounds of 2 schemes", len(r.Results))
 	}
+	// The six rounds -max-time cannot shorten are said up front.
+	if want := "-until-decisive: 6 rounds first (the fewest a 95 % interval needs, whatever -max-time)"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	}
 	firsts := map[string]bool{}
 	for _, res := range r.Results {
 		if res.Position < 1 || res.Position > 2 || res.Spec == nil || res.Claims == nil || res.Budgets["command_p99_budget"] != time.Millisecond {

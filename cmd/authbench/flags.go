@@ -57,3 +57,10 @@ func argCount(n int) string {
 	}
 	return fmt.Sprintf("%d arguments", n)
 }
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

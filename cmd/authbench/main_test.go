@@ -112,6 +112,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown scenario", []string{"run", "-scenario", "nope"}, []string{`"nope"`, "smoke"}},
 		{"missing scenario file", []string{"run", "-scenario", "./nope.yaml"}, []string{"nope.yaml"}},
 		{"bad repeat", []string{"run", "-repeat", "0"}, []string{"-repeat"}},
+		// -max-time without -until-decisive was ignored (issue 24 #19).
+		{"max-time alone", []string{"run", "-max-time", "1m"}, []string{"-max-time 1m0s", "-until-decisive"}},
 		{"stray argument", []string{"run", "extra"}, []string{"extra"}},
 		{"serve without scheme", []string{"serve", "-run-dir", runDir}, []string{"-scheme"}},
 		{"unknown command", []string{"frob"}, []string{"frob"}},

@@ -62,6 +62,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *maxTime <= 0 {
 		return fmt.Errorf("-max-time %s: want a positive duration", *maxTime)
 	}
+	if flagSet(fs, "max-time") && !*untilDecisive {
+		return fmt.Errorf("-max-time %s: it bounds -until-decisive's added rounds; give -until-decisive too, or -repeat N for a fixed number of rounds", *maxTime)
+	}
 	if *workers < 0 {
 		return fmt.Errorf("-server-workers %d: want 0 or more", *workers)
 	}
@@ -142,6 +145,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	rounds := scenarios.Rounds{N: *repeat, UntilDecisive: *untilDecisive, MaxTime: *maxTime, Stop: decisiveStop, Log: stderr}
 	if *untilDecisive {
 		rounds.N = max(rounds.N, stats.MinRounds(review.Confidence))
+		// Said up front: -max-time bounds only the rounds added after these
+		// (-max-time 1ns ran six rounds without a word).
+		fmt.Fprintf(stderr, "run: -until-decisive: %d rounds first (the fewest a %.0f %% interval needs, whatever -max-time), then a round at a time until every question is decisive or another round would end past -max-time %s\n",
+			rounds.N, 100*review.Confidence, *maxTime)
 	}
 	runErr := scenarios.RunRounds(rctx, cfg, scs, rounds, runRec)
 	interrupted := ctx.Err() != nil
