@@ -20,7 +20,7 @@ const maxCPU = 1024
 func Pin(cpus string) error {
 	list, err := ParseCPUList(cpus)
 	if err != nil {
-		return err
+		return fmt.Errorf("-pin %w", err)
 	}
 	var set unix.CPUSet
 	set.Zero()
@@ -76,11 +76,12 @@ func Affinity() (string, error) {
 	return formatCPUList(cpus), nil
 }
 
-// parseCPUList parses "0", "0,1", "0-1" or "0,2-3" into sorted, distinct CPU
-// numbers; anything else is one error line naming -pin.
+// ParseCPUList parses "0", "0,1", "0-1" or "0,2-3" into sorted, distinct
+// CPU numbers; anything else is one error line quoting s, which its caller
+// prefixes with the flag it came from (-pin, -server-cpus, -client-cpus).
 func ParseCPUList(s string) ([]int, error) {
 	bad := func(why string) error {
-		return fmt.Errorf("-pin %q: %s; want CPU numbers such as 0, 0,1 or 0-1", s, why)
+		return fmt.Errorf("%q: %s; want CPU numbers such as 0, 0,1 or 0-1", s, why)
 	}
 	if strings.TrimSpace(s) == "" {
 		return nil, bad("empty CPU list")
@@ -164,7 +165,7 @@ func SplitCPUs(pin, server, client string) (CPUSplit, error) {
 			return CPUSplit{}, fmt.Errorf("-pin %q: give -pin or -server-cpus/-client-cpus, not both", pin)
 		}
 		if _, err := ParseCPUList(pin); err != nil {
-			return CPUSplit{}, err
+			return CPUSplit{}, fmt.Errorf("-pin %w", err)
 		}
 		return CPUSplit{Server: pin, Client: pin}, nil
 	}
@@ -185,7 +186,7 @@ func SplitCPUs(pin, server, client string) (CPUSplit, error) {
 	parse := func(flag, v string) ([]int, error) {
 		l, err := ParseCPUList(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", flag, err)
+			return nil, fmt.Errorf("%s %w", flag, err)
 		}
 		for _, c := range l {
 			if !contains(have, c) {

@@ -2,6 +2,7 @@ package process
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -31,8 +32,8 @@ func TestParseCPUList(t *testing.T) {
 			t.Errorf("ParseCPUList(%q) = %v, want an error", in, got)
 			continue
 		}
-		if msg := err.Error(); !strings.HasPrefix(msg, "-pin ") || strings.Contains(msg, "\n") {
-			t.Errorf("ParseCPUList(%q) error %q: want one line naming -pin", in, msg)
+		if msg := err.Error(); !strings.HasPrefix(msg, strconv.Quote(in)+": ") || strings.Contains(msg, "\n") {
+			t.Errorf("ParseCPUList(%q) error %q: want one line quoting the list", in, msg)
 		}
 	}
 }
@@ -117,4 +118,19 @@ func without(l []int, x int) []int {
 		}
 	}
 	return out
+}
+
+// TestSplitCPUsNamesTheFlag: a bad -server-cpus is reported under
+// -server-cpus (it was reported under -pin: issue 24 #20).
+func TestSplitCPUsNamesTheFlag(t *testing.T) {
+	for _, tc := range []struct{ pin, server, client, want string }{
+		{"", "abc", "", `-server-cpus "abc": "abc" is not a CPU number`},
+		{"", "", "abc", `-client-cpus "abc": "abc" is not a CPU number`},
+		{"abc", "", "", `-pin "abc": "abc" is not a CPU number`},
+	} {
+		_, err := SplitCPUs(tc.pin, tc.server, tc.client)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("SplitCPUs(%q, %q, %q) = %v, want %q", tc.pin, tc.server, tc.client, err, tc.want)
+		}
+	}
 }

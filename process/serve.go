@@ -66,6 +66,26 @@ type ServeConfig struct {
 	FS *wfs.FSModel
 }
 
+// MaxServiceCPU bounds the CPU a WFS may burn per request (serve
+// -service-cpu, a scenario's server.service_cpu): past it the stand-in
+// measures nothing a real server does.
+const MaxServiceCPU = time.Second
+
+// writableFile checks that path can be created or replaced: its directory
+// exists and takes a new file, and path is not a directory.
+func writableFile(path string) error {
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".authbench-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write beside %s: %w", path, err)
+	}
+	name := f.Name()
+	_ = f.Close()
+	return os.Remove(name)
+}
+
 // ServeFlags defines serve's flags on fs and returns a function that,
 // after fs.Parse, checks them and returns the config. cmd/authbench's serve
 // and the engine's own server processes in tests share it, so the flags the
@@ -96,8 +116,15 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 			return ServeConfig{}, fmt.Errorf("serve: -leeway %s: must not be negative", *leeway)
 		case *workers < 0:
 			return ServeConfig{}, fmt.Errorf("serve: -server-workers %d: want 0 or more", *workers)
-		case serviceCPU.d < 0:
-			return ServeConfig{}, fmt.Errorf("serve: -service-cpu %s: must not be negative", serviceCPU.d)
+		case serviceCPU.d < 0 || serviceCPU.d > MaxServiceCPU:
+			return ServeConfig{}, fmt.Errorf("serve: -service-cpu %s: want 0 to %s", serviceCPU.d, MaxServiceCPU)
+		}
+		if *statsOut != "" {
+			// Checked now: a -stats-out that cannot be written failed only
+			// at exit, and the stats were lost.
+			if err := writableFile(*statsOut); err != nil {
+				return ServeConfig{}, fmt.Errorf("serve: -stats-out: %w", err)
+			}
 		}
 		cpu := serviceCPU.d
 		if serviceCPU.set && cpu == 0 {

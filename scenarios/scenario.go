@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/process"
+
 	"github.com/authbench/authbench/flows"
 	"github.com/authbench/authbench/issuerload"
 	"github.com/authbench/authbench/wfs"
@@ -236,8 +238,8 @@ type ServerModel struct {
 	ServiceCPU *Duration `yaml:"service_cpu"`
 }
 
-// MaxServiceCPU bounds server.service_cpu.
-const MaxServiceCPU = time.Second
+// MaxServiceCPU bounds server.service_cpu, as it bounds serve -service-cpu.
+const MaxServiceCPU = process.MaxServiceCPU
 
 // WFSModel is the serving model named, the default when m or its Model
 // is unset. The error, for a name not registered, names the field.

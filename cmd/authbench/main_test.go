@@ -123,6 +123,10 @@ func TestBadInput(t *testing.T) {
 		{"negative quota", []string{"run", "-server-quota", "-1"}, []string{"-server-quota"}},
 		{"bad serve model", []string{"serve", "-scheme", "plain", "-run-dir", runDir, "-model", "slow"}, []string{"-model", "slow"}},
 		{"negative service CPU", []string{"serve", "-scheme", "plain", "-run-dir", runDir, "-service-cpu", "-1ms"}, []string{"-service-cpu"}},
+		// Issue 24 #20: a service CPU past the scenarios' cap, and a
+		// -stats-out that cannot be written, are refused at start.
+		{"service CPU past the cap", []string{"serve", "-scheme", "plain", "-run-dir", runDir, "-service-cpu", "5s"}, []string{"-service-cpu 5s", "want 0 to 1s"}},
+		{"stats-out unwritable", []string{"serve", "-scheme", "plain", "-run-dir", runDir, "-stats-out", "/nonexistent/x.json"}, []string{"-stats-out", "/nonexistent/x.json"}},
 		{"bad capacity op", []string{"capacity", "-op", "frob", "-schemes", "plain"}, []string{"-op", "frob"}},
 		{"bad capacity model", []string{"capacity", "-model", "bogus"}, []string{"-model"}},
 		{"bad capacity factor", []string{"capacity", "-factor", "1"}, []string{"-factor"}},
