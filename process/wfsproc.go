@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/wfs"
+	"golang.org/x/sys/unix"
 )
 
 // readyTimeout bounds how long a WFS process may take to bind and write its
@@ -149,6 +150,27 @@ func (l ServerLauncher) Start(ctx context.Context, cfg ServeConfig) (*WFSProcess
 	return p, nil
 }
 
+// stale reports a contact file whose WFS process is gone: one on this host
+// whose pid no longer runs (a stopped serve left it; load then timed out
+// after 10 s on "control stats: timeout"). A WFS on another host is not
+// checked here.
+func stale(c wfs.Contact) error {
+	pid, err := strconv.Atoi(c[wfs.ContactPID])
+	if err != nil || pid <= 0 {
+		return nil
+	}
+	host, _ := os.Hostname()
+	switch c[wfs.ContactHost] {
+	case host, "localhost", "127.0.0.1", "::1":
+	default:
+		return nil
+	}
+	if err := unix.Kill(pid, 0); errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("the WFS it names (pid %d on %s) is not running: the contact file is stale; start authbench serve again", pid, c[wfs.ContactHost])
+	}
+	return nil
+}
+
 // Attach connects to a WFS process someone else started (authbench serve
 // in a Slurm step, say) through its contact file and the owner-only
 // control file beside it, on the shared file system. Such a process is
@@ -161,6 +183,9 @@ func Attach(contactPath string) (*WFSProcess, error) {
 		return nil, err
 	}
 	if p.endpoint, err = p.contact.Endpoint(); err != nil {
+		return nil, fmt.Errorf("%s: %w", contactPath, err)
+	}
+	if err := stale(p.contact); err != nil {
 		return nil, fmt.Errorf("%s: %w", contactPath, err)
 	}
 	ctl := filepath.Join(filepath.Dir(contactPath), wfs.ControlFile)
