@@ -59,44 +59,37 @@ func (q *Question) flips(a *Answer) (below, above *Flip) {
 		}
 		return f
 	}
-	const eps = 1e-9
-	// Below: the nearest end under 1 whose far side changes the outcome,
-	// and past an inconclusive one the nearest decided one.
-	for i := len(ends) - 1; i >= 0; i-- {
-		if ends[i] > 1 {
-			continue
+	// nearest walks ends away from the stated budget (factor 1) on one
+	// side (sign -1 below, +1 above), trying the rule just past each end:
+	// the first that changes the outcome, and past an inconclusive one the
+	// nearest decided one.
+	nearest := func(sign float64) *Flip {
+		const eps = 1e-9
+		var first *Flip
+		for n := range ends {
+			end := ends[n]
+			if sign < 0 {
+				end = ends[len(ends)-1-n]
+			}
+			if (end-1)*sign < 0 {
+				continue
+			}
+			f := at(end, end*(1+sign*eps))
+			if f.Outcome == a.Verdict.Outcome || (first != nil && f.Outcome == first.Outcome) {
+				continue
+			}
+			if first == nil {
+				first = f
+			} else {
+				first.Then = f
+			}
+			if f.Outcome != "inconclusive" {
+				break
+			}
 		}
-		f := at(ends[i], ends[i]*(1-eps))
-		if f.Outcome == a.Verdict.Outcome || (below != nil && f.Outcome == below.Outcome) {
-			continue
-		}
-		if below == nil {
-			below = f
-		} else {
-			below.Then = f
-		}
-		if f.Outcome != "inconclusive" {
-			break
-		}
+		return first
 	}
-	for i := 0; i < len(ends); i++ {
-		if ends[i] < 1 {
-			continue
-		}
-		f := at(ends[i], ends[i]*(1+eps))
-		if f.Outcome == a.Verdict.Outcome || (above != nil && f.Outcome == above.Outcome) {
-			continue
-		}
-		if above == nil {
-			above = f
-		} else {
-			above.Then = f
-		}
-		if f.Outcome != "inconclusive" {
-			break
-		}
-	}
-	return below, above
+	return nearest(-1), nearest(+1)
 }
 
 // outcomeAt is the outcome q's rule gives a's rows with every budget
