@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/process"
+
 	"github.com/authbench/authbench/plots"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/scenarios"
@@ -41,9 +43,11 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	switch {
-	case *start <= 0 || *start > 1e6:
+	// Written so that NaN fails each check (NaN compares false): -start NaN
+	// ran "NaN/s" steps and ended in "json: unsupported value: NaN".
+	case !(*start > 0 && *start <= 1e6):
 		return fmt.Errorf("-start %g: want a rate in (0, 1e6] ops/s", *start)
-	case *factor <= 1 || *factor > 10:
+	case !(*factor > 1 && *factor <= 10):
 		return fmt.Errorf("-factor %g: want more than 1 and at most 10", *factor)
 	case *stepTime < time.Second:
 		return fmt.Errorf("-step %s: want at least 1s", *stepTime)
@@ -53,7 +57,7 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("-max-steps %d: want 1 to 100", *maxSteps)
 	case *workers < 1 || *workers > 4096:
 		return fmt.Errorf("-workers %d: want 1 to 4096", *workers)
-	case *quota < 0:
+	case !(*quota >= 0 && *quota <= 1024):
 		return fmt.Errorf("-server-quota %g: want a positive number of CPUs (or 0 for none)", *quota)
 	case *serverWorkers < 0:
 		return fmt.Errorf("-server-workers %d: want 0 or more", *serverWorkers)
@@ -78,6 +82,14 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer unpin()
+	// A quota above the CPUs the WFS is pinned to caps nothing, and "per
+	// WFS CPU" would divide by CPUs it never had (253/s read as 84/s per
+	// CPU under -server-quota 3 on one pinned CPU).
+	if split.Server != "" && *quota > 0 {
+		if cpus, err := process.ParseCPUList(split.Server); err == nil && *quota > float64(len(cpus)) {
+			return fmt.Errorf("-server-quota %g: the WFS is pinned to %d CPU(s) (%s); a quota above that caps nothing", *quota, len(cpus), split.Server)
+		}
+	}
 	defer os.RemoveAll(work)
 	var progress io.Writer
 	if !*quiet {

@@ -114,6 +114,12 @@ func TestBadInput(t *testing.T) {
 		{"bad repeat", []string{"run", "-repeat", "0"}, []string{"-repeat"}},
 		// -max-time without -until-decisive was ignored (issue 24 #19).
 		{"max-time alone", []string{"run", "-max-time", "1m"}, []string{"-max-time 1m0s", "-until-decisive"}},
+		// Issue 24 #10: NaN passed every range check.
+		{"capacity start NaN", []string{"capacity", "-start", "NaN"}, []string{"-start NaN"}},
+		{"capacity factor NaN", []string{"capacity", "-factor", "NaN"}, []string{"-factor NaN"}},
+		{"capacity quota NaN", []string{"capacity", "-server-quota", "NaN"}, []string{"-server-quota NaN"}},
+		// Issue 24 #7: a quota above the WFS's pinned CPUs caps nothing.
+		{"capacity quota past its CPUs", []string{"capacity", "-server-quota", "3", "-server-cpus", "0", "-out", runDir}, []string{"-server-quota 3", "pinned to 1 CPU(s) (0)"}},
 		{"stray argument", []string{"run", "extra"}, []string{"extra"}},
 		{"serve without scheme", []string{"serve", "-run-dir", runDir}, []string{"-scheme"}},
 		{"unknown command", []string{"frob"}, []string{"frob"}},
