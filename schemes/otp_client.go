@@ -54,7 +54,7 @@ func (p *otpPart) Client(_ context.Context, env ClientEnv) (ClientPart, error) {
 		return nil, fmt.Errorf("%s: client needs the run directory", p.conf.proto)
 	}
 	if env.StateDir == "" {
-		return nil, fmt.Errorf("%s: client needs a state directory (ClientEnv.StateDir) for its used codes", p.conf.proto)
+		return nil, fmt.Errorf("%s: the client needs a state directory to keep the codes it has used between calls (authbench client -state-dir DIR)", p.conf.proto)
 	}
 	if env.Now == nil {
 		env.Now = time.Now

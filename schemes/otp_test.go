@@ -521,3 +521,18 @@ func TestOTPClaims(t *testing.T) {
 		}
 	}
 }
+
+// TestClientNeedsStateDirSaysWhich: a client of a scheme that must keep
+// state between calls, given none, says which directory it needs in the
+// command's terms (it named the Go field ClientEnv.StateDir: issue 24 #11).
+func TestClientNeedsStateDirSaysWhich(t *testing.T) {
+	for _, spec := range []string{"totp", "hotp", "jwt:shared=10s"} {
+		t.Run(spec, func(t *testing.T) {
+			h := start(t, spec)
+			_, err := h.scheme.Client(context.Background(), schemes.ClientEnv{Run: h.run, Contact: h.srv.Contact(), Kind: schemes.KindCLI, Identity: "owner"})
+			if err == nil || !strings.Contains(err.Error(), "-state-dir") || strings.Contains(err.Error(), "ClientEnv") {
+				t.Fatalf("Client without a state directory: %v; want one naming -state-dir", err)
+			}
+		})
+	}
+}

@@ -47,7 +47,7 @@ func newTokenClient(env ClientEnv, pol policyConf) (*tokenClient, error) {
 		env.Now = time.Now
 	}
 	if pol.name == PolicyShared && env.StateDir == "" {
-		return nil, errors.New("policy shared needs a client state directory (ClientEnv.StateDir)")
+		return nil, errors.New("policy shared needs a client state directory to keep its shared token between calls (authbench client -state-dir DIR)")
 	}
 	if pol.perJob() && env.Kind == KindJob {
 		if _, err := wfs.ParseJobID(env.Identity); err != nil {

@@ -24,7 +24,7 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	kind := fs.String("kind", "cli", "client `KIND`: cli or job")
 	id := fs.String("id", "owner", "user name, or job id cycle/task/NN for -kind job (a job the WFS submitted: its log/job directory must exist)")
 	target := fs.String("target", "localhost", "install target (job clients)")
-	stateDir := fs.String("state-dir", "", "client state `DIR` (plan B1 shared tokens)")
+	stateDir := fs.String("state-dir", "", "client state `DIR`, kept between calls by the schemes that need it: plan B1 shared tokens (jwt:shared=...), and the codes totp and hotp have used")
 	command := fs.String("command", "ping", "CLI command: ping, trigger, hold, release, stop")
 	message := fs.String("message", "INFO|started", "job message `SEVERITY|TEXT`")
 	timeout := fs.Duration("timeout", 5*time.Second, "send and receive timeout")
