@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/authbench/authbench/results"
 )
@@ -113,6 +114,63 @@ func ReadInputs(dir string) ([]Input, error) {
 			return nil, err
 		}
 		out = append(out, Input{Dir: dir, Capacity: c, CapacityFile: capFile})
+	}
+	return out, nil
+}
+
+// MergeInputs merges the runs of ins that hold the same scenarios (the
+// shards or nodes of one run, given as several directories) into one
+// input, as `authbench report` does; inputs without a run (capacity
+// searches) pass through. project of two shards read only the first: its
+// per-operation figures came from half the load.
+func MergeInputs(ins []Input) ([]Input, error) {
+	type group struct {
+		key  string
+		dirs []string
+		runs []*results.Run
+		in   Input
+	}
+	var groups []*group
+	var out []Input
+	for _, in := range ins {
+		if in.Run == nil {
+			out = append(out, in)
+			continue
+		}
+		key := strings.Join(in.Run.Scenarios(), " ")
+		var g *group
+		for _, x := range groups {
+			if x.key == key {
+				g = x
+			}
+		}
+		if g == nil {
+			g = &group{key: key, in: in}
+			groups = append(groups, g)
+		}
+		g.dirs = append(g.dirs, in.Dir)
+		g.runs = append(g.runs, in.Run)
+	}
+	seen := map[string]*group{}
+	for _, g := range groups {
+		for _, sc := range strings.Fields(g.key) {
+			if o := seen[sc]; o != nil {
+				return nil, fmt.Errorf("mixed scenarios: %s holds [%s] and %s holds [%s]; runs merge only with runs of the same scenarios",
+					o.dirs[0], o.key, g.dirs[0], g.key)
+			}
+			seen[sc] = g
+		}
+	}
+	for _, g := range groups {
+		in := g.in
+		if len(g.runs) > 1 {
+			m, err := results.MergeRuns(g.runs...)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", strings.Join(g.dirs, ", "), err)
+			}
+			in.Run, in.Dir = m, strings.Join(g.dirs, " + ")
+		}
+		out = append(out, in)
 	}
 	return out, nil
 }

@@ -395,3 +395,33 @@ func TestReadInput(t *testing.T) {
 		t.Errorf("bad capacity schema: %v", err)
 	}
 }
+
+// TestMergeInputs: two directories holding shards of one run become one
+// input (project read only the first: issue 24 #6); a capacity search
+// passes through; runs of other scenario sets stay apart, and two sets
+// sharing a scenario are refused.
+func TestMergeInputs(t *testing.T) {
+	a, b := testRun(), testRun()
+	a.Shard = &results.Shard{Index: 0, Count: 2, Node: "n0", Server: "h:1"}
+	b.Shard = &results.Shard{Index: 1, Count: 2, Node: "n1", Server: "h:1"}
+	c := testCapacity(goodKnee)
+	out, err := MergeInputs([]Input{{Dir: "c0", Run: a}, {Dir: "c1", Run: b}, {Capacity: c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 2 || out[0].Capacity != c || out[1].Dir != "c0 + c1" || len(out[1].Run.Sources) != 2 {
+		t.Fatalf("merged inputs %+v", out)
+	}
+	other := testRun()
+	for _, r := range other.Results {
+		r.Scenario = "elsewhere"
+	}
+	if out, err := MergeInputs([]Input{{Dir: "c0", Run: testRun()}, {Dir: "x", Run: other}}); err != nil || len(out) != 2 {
+		t.Fatalf("two scenario sets: %v, %d inputs", err, len(out))
+	}
+	mixed := testRun()
+	mixed.Results = append(mixed.Results, other.Results...)
+	if _, err := MergeInputs([]Input{{Dir: "c0", Run: testRun()}, {Dir: "m", Run: mixed}}); err == nil || !strings.Contains(err.Error(), "mixed scenarios") {
+		t.Fatalf("sets sharing a scenario: %v, want a refusal", err)
+	}
+}

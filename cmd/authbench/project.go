@@ -51,6 +51,9 @@ func runProject(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		inputs = append(inputs, ins...)
 	}
+	if inputs, err = site.MergeInputs(inputs); err != nil {
+		return fmt.Errorf("project: %w", err)
+	}
 	p, err := site.Project(s, inputs, site.Options{Command: "authbench project " + strings.Join(args, " "), Scenario: *scenario})
 	if err != nil {
 		return err
