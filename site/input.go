@@ -162,14 +162,14 @@ func MergeInputs(ins []Input) ([]Input, error) {
 		}
 	}
 	for _, g := range groups {
-		in := g.in
-		if len(g.runs) > 1 {
-			m, err := results.MergeRuns(g.runs...)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", strings.Join(g.dirs, ", "), err)
-			}
-			in.Run, in.Dir = m, strings.Join(g.dirs, " + ")
+		// Even one run goes through MergeRuns: a loader's run alone
+		// still names the shards that did not report.
+		m, err := results.MergeRuns(g.runs...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", strings.Join(g.dirs, ", "), err)
 		}
+		in := g.in
+		in.Run, in.Dir = m, strings.Join(g.dirs, " + ")
 		out = append(out, in)
 	}
 	return out, nil

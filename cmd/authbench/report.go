@@ -133,48 +133,21 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 // the same scenarios (nodes of one run). Runs of different scenario sets
 // are kept apart; two sets that share a scenario are an error.
 func readMerged(dirs []string) ([]*results.Run, error) {
-	type group struct {
-		key  string
-		dirs []string
-		runs []*results.Run
-	}
-	var groups []*group
+	var ins []site.Input
 	for _, d := range dirs {
 		r, err := results.Read(d)
 		if err != nil {
 			return nil, err
 		}
-		key := strings.Join(r.Scenarios(), " ")
-		var g *group
-		for _, x := range groups {
-			if x.key == key {
-				g = x
-			}
-		}
-		if g == nil {
-			g = &group{key: key}
-			groups = append(groups, g)
-		}
-		g.dirs = append(g.dirs, d)
-		g.runs = append(g.runs, r)
+		ins = append(ins, site.Input{Dir: d, Run: r})
 	}
-	seen := map[string]*group{}
-	for _, g := range groups {
-		for _, sc := range strings.Fields(g.key) {
-			if o := seen[sc]; o != nil {
-				return nil, fmt.Errorf("mixed scenarios: %s holds [%s] and %s holds [%s]; runs merge only with runs of the same scenarios",
-					o.dirs[0], o.key, g.dirs[0], g.key)
-			}
-			seen[sc] = g
-		}
+	merged, err := site.MergeInputs(ins)
+	if err != nil {
+		return nil, err
 	}
-	var out []*results.Run
-	for _, g := range groups {
-		m, err := results.MergeRuns(g.runs...)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
+	out := make([]*results.Run, 0, len(merged))
+	for _, in := range merged {
+		out = append(out, in.Run)
 	}
 	return out, nil
 }
