@@ -37,10 +37,14 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *timeout <= 0 {
 		return fmt.Errorf("client: -timeout %s: want a positive duration (Cylc's is 5s)", *timeout)
 	}
+	served := "" // the scheme the contact file says the WFS serves
+	if c, err := wfs.ReadContact(*contact); err == nil {
+		served = c[wfs.ContactScheme]
+	}
 	if *spec == "" {
 		*spec = "plain"
-		if c, err := wfs.ReadContact(*contact); err == nil && c[wfs.ContactScheme] != "" {
-			*spec = c[wfs.ContactScheme]
+		if served != "" {
+			*spec = served
 		}
 	}
 	sc, err := schemes.Builtin().Parse(*spec)
@@ -67,6 +71,11 @@ func runClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if rep.Error != "" {
+		if served != "" && served != *spec {
+			// A handshake refusal or a missing key file said nothing of
+			// the cause: another scheme than the WFS's.
+			return fmt.Errorf("client: %s (the WFS serves %s, its contact file says, not -scheme %s)", rep.Error, served, *spec)
+		}
 		return fmt.Errorf("client: %s", rep.Error)
 	}
 	return nil

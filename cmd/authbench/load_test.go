@@ -253,3 +253,19 @@ func TestLoadRemoteTarget(t *testing.T) {
 		})
 	}
 }
+
+// TestClientSchemeMismatch: a client of another scheme than the WFS's is
+// told so (it got "handshake refused" or "server.key: no such file" and
+// nothing of the cause: issue 24 #13); one of the WFS's own scheme is not.
+func TestClientSchemeMismatch(t *testing.T) {
+	contact := startServe(t, "curve", t.TempDir())
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"client", "-contact", contact, "-scheme", "plain", "-timeout", "1s"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "the WFS serves curve, its contact file says, not -scheme plain") {
+		t.Fatalf("client -scheme plain against curve: %v", err)
+	}
+	stdout.Reset()
+	if err := run(context.Background(), []string{"client", "-contact", contact, "-state-dir", t.TempDir()}, &stdout, &stderr); err != nil {
+		t.Fatalf("client of the WFS's own scheme: %v", err)
+	}
+}
