@@ -216,6 +216,15 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int, 
 	return res, errors.Join(runErr, closeErr)
 }
 
+// canRun refuses a scheme a scenario cannot run: a WLCG token flow needs
+// the wlcg credential, whose tokens it issues.
+func canRun(sc *Scenario, scheme *schemes.Scheme) error {
+	if sc.WLCG != nil && scheme.Spec().Credential != "wlcg" {
+		return fmt.Errorf("scenario %s runs WLCG token flows: use -schemes wlcg (not %s)", sc.Name, scheme.Name())
+	}
+	return nil
+}
+
 // runFlow runs a scenario's WLCG token flow (package flows: an issuer and
 // two storage elements in this process, no WFS) for a scheme with the
 // wlcg credential, whose algorithm the issuer signs with. Its per-transfer
@@ -223,8 +232,8 @@ func runOne(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int, 
 func runFlow(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int, label string) (*results.Result, error) {
 	sc := cfg.Scenario
 	spec := scheme.Spec()
-	if spec.Credential != "wlcg" {
-		return nil, fmt.Errorf("scenario %s runs WLCG token flows: use -schemes wlcg (not %s)", sc.Name, scheme.Name())
+	if err := canRun(sc, scheme); err != nil {
+		return nil, err
 	}
 	fc := sc.WLCG.FlowConfig(sc.Seed, sc.Duration.D())
 	fc.Alg, fc.Leeway = spec.Alg, cfg.Leeway

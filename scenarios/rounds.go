@@ -101,6 +101,16 @@ func runRounds(ctx context.Context, cfg Config, scs []*Scenario, rounds Rounds, 
 	case run == nil:
 		return errors.New("rounds: no run to record the results in")
 	}
+	// Refused before the first round, so that a run that cannot be made
+	// writes nothing (it replaced a finished results.json with an empty,
+	// partial one).
+	for _, sc := range scs {
+		for _, scheme := range cfg.Schemes {
+			if err := canRun(sc, scheme); err != nil {
+				return err
+			}
+		}
+	}
 	onResult := cfg.OnResult
 	cfg.OnResult = func(r *results.Result) {
 		run.Results = append(run.Results, r)

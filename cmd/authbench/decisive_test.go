@@ -155,3 +155,23 @@ func TestRunRepeat(t *testing.T) {
 		t.Errorf("stop %q, stderr %q: want neither without -until-decisive", r.Stop, stderr.String())
 	}
 }
+
+// TestRefusedRunKeepsOut: a run refused before it measured anything leaves
+// -out as it was (a wlcg flow with -schemes plain replaced a finished
+// results.json with an empty, partial one: issue 24 #1).
+func TestRefusedRunKeepsOut(t *testing.T) {
+	out := t.TempDir()
+	finished := []byte(`{"schema":1,"results":[]}` + "\n")
+	if err := os.WriteFile(filepath.Join(out, "results.json"), finished, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"run", "-quiet", "-scenario", "wlcg-transfer-user", "-schemes", "plain", "-out", out}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "use -schemes wlcg") {
+		t.Fatalf("run: %v, want the refusal", err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil || !bytes.Equal(b, finished) {
+		t.Fatalf("results.json after a refused run: %q, %v; want it untouched", b, err)
+	}
+}

@@ -158,6 +158,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		return errors.Join(runErr, saveErr)
 	}
+	if runErr != nil && !interrupted && len(runRec.Results) == 0 {
+		// Nothing was measured: -out keeps whatever it held (a refused run
+		// replaced a finished results.json with an empty, partial one).
+		return fmt.Errorf("%w (nothing was written to %s)", runErr, rf.path)
+	}
 	if err := rf.save(interrupted || runErr != nil); err != nil {
 		return errors.Join(runErr, err)
 	}
