@@ -182,6 +182,16 @@ func TestLoadKilledShard(t *testing.T) {
 	if !strings.Contains(string(b), "**Missing shards**: 1/2") {
 		t.Errorf("the report does not name the missing shard:\n%s", b)
 	}
+	// The shard directories given one by one: the killed loader's holds
+	// no results.json; it is left out, said so, and named missing (it
+	// failed with "no results.json": issue 24 #18).
+	stderr.Reset()
+	if err := run(context.Background(), []string{"report", "-site", "none", "-o", report, filepath.Join(out, "shard-0"), filepath.Join(out, "shard-1")}, &stdout, &stderr); err != nil {
+		t.Fatalf("report of both shard directories: %v\n%s", err, stderr.String())
+	}
+	if b, err = os.ReadFile(report); err != nil || !strings.Contains(string(b), "**Missing shards**: 1/2") || !strings.Contains(stderr.String(), "shard-1 holds no results.json") {
+		t.Errorf("report of both shard directories: %v; stderr %q; missing shard named: %v", err, stderr.String(), strings.Contains(string(b), "**Missing shards**: 1/2"))
+	}
 	r, err := results.Read(filepath.Join(out, "shard-0"))
 	if err != nil || opCount(r, vocab.OpCLICommand) != 10 {
 		t.Errorf("the surviving shard's results: %v, %v", r, err)

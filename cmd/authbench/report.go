@@ -45,12 +45,24 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	// A directory of result directories (REPORT-data) stands for each of
 	// them; it is still searched for capacity.json and conformance.json.
 	var resDirs []string
+	var empty []string // given directories that hold no results
 	for _, d := range fs.Args() {
 		ds, err := results.ResultDirs(d)
 		if err != nil {
+			// A loader killed before it wrote (its directory holds only
+			// work-*) is a missing shard among the others, not a reason to
+			// report nothing: the merge names it.
+			if st, serr := os.Stat(d); serr == nil && st.IsDir() && fs.NArg() > 1 {
+				empty = append(empty, d)
+				fmt.Fprintf(stderr, "report: %s holds no results.json (a run or loader that did not finish?): left out\n", d)
+				continue
+			}
 			return fmt.Errorf("report: %w", err)
 		}
 		resDirs = append(resDirs, ds...)
+	}
+	if len(resDirs) == 0 {
+		return fmt.Errorf("report: none of %s holds a results.json", strings.Join(empty, ", "))
 	}
 	runs, err := readMerged(resDirs)
 	if err != nil {

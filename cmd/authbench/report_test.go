@@ -305,3 +305,14 @@ func TestReportJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestReportNoResultsAnywhere: directories that hold no results at all are
+// still one clear error naming them.
+func TestReportNoResultsAnywhere(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"report", a, b}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "none of "+a+", "+b+" holds a results.json") {
+		t.Fatalf("got %v, want an error naming both directories", err)
+	}
+}
