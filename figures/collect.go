@@ -24,6 +24,8 @@ type Scenario struct {
 	Rounds int
 	// Budgets are the scenario's stated budgets (budgets: in its YAML).
 	Budgets map[string]time.Duration
+	// BudgetSources say where each budget comes from, by name.
+	BudgetSources map[string]string
 }
 
 // Scheme is one scheme's rounds in one scenario.
@@ -61,7 +63,7 @@ func Collect(runs []*results.Run) ([]*Scenario, error) {
 				return nil, fmt.Errorf("scenario %s appears in two runs (%q and %q); merge them first", r.Scenario, sc.Run.Command, run.Command)
 			}
 			if len(r.Budgets) > 0 && sc.Budgets == nil {
-				sc.Budgets = r.Budgets
+				sc.Budgets, sc.BudgetSources = r.Budgets, r.BudgetSources
 			}
 			s := sc.Scheme(r.Scheme)
 			if s == nil {

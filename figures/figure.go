@@ -161,12 +161,14 @@ func ServerCPU(w Work) Figure {
 }
 
 // ClientCPU is the clients' CPU (the load generator and its client
-// processes) over the run per unit of work w.
+// processes) over the run per unit of work w; none for a round whose
+// schemes ran at once (results.Result.Together), whose loader CPU is all of
+// theirs.
 func ClientCPU(w Work) Figure {
 	return Figure{ID: "client_cpu_per_" + w.slug(), Label: "client CPU/" + string(w), Unit: Duration, Per: w,
 		value: func(r *results.Result, _ float64) (float64, bool) {
 			n, ok := w.InRun(r)
-			return r.CPU * 1e9 / n, ok && r.CPU > 0
+			return r.CPU * 1e9 / n, ok && r.CPU > 0 && r.Together <= 1
 		}}
 }
 

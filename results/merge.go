@@ -239,7 +239,7 @@ func mergeResults(rs []*Result, concurrent bool) (*Result, error) {
 	out := &Result{
 		Scenario: first.Scenario, Scheme: first.Scheme, Canonical: first.Canonical, Round: first.Round,
 		ScenarioSource: first.ScenarioSource, ScenarioHash: first.ScenarioHash,
-		Spec: first.Spec, Claims: first.Claims, Budgets: first.Budgets, Position: first.Position,
+		Spec: first.Spec, Claims: first.Claims, Budgets: first.Budgets, BudgetSources: first.BudgetSources, Position: first.Position,
 		ServerModel: first.ServerModel, ServerModelStats: first.ServerModelStats, ClosedLoop: first.ClosedLoop,
 		FSModel: first.FSModel,
 	}

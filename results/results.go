@@ -116,10 +116,19 @@ type Result struct {
 	// Budgets are the scenario's stated budgets (budgets: in its YAML), by
 	// name: what a scheme may add to a figure and still be within budget.
 	Budgets map[string]time.Duration `json:"budgets_ns,omitempty"`
-	Round   int                      `json:"round"`
+	// BudgetSources say where each budget's figure comes from, by name
+	// (the scenario's budgets.NAME.source; a budget stated without one is
+	// absent).
+	BudgetSources map[string]string `json:"budget_sources,omitempty"`
+	Round         int               `json:"round"`
 	// Position is the scheme's place in its round's random order (1 ran
 	// first; 0 in results made before rounds were shuffled).
-	Position int                `json:"position,omitempty"`
+	Position int `json:"position,omitempty"`
+	// Together is how many schemes ran at once in this round, each
+	// against its own WFS (the scenario's together:; 0 or 1: one at a
+	// time). Over 1, CPU is the loader's for all of them, and no client
+	// CPU figure is taken from it.
+	Together int                `json:"together,omitempty"`
 	Duration time.Duration      `json:"duration_ns"`
 	Ops      []*Op              `json:"ops"`
 	Files    counters.FileStats `json:"files"`

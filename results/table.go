@@ -49,7 +49,7 @@ func WriteSummary(w io.Writer, run *Run) error {
 			continue
 		}
 		client := ""
-		if sp.Requests > 0 {
+		if sp.Requests > 0 && r.Together <= 1 {
 			client = mdtable.Duration(time.Duration(r.CPU / float64(sp.Requests) * float64(time.Second)))
 		}
 		fresh, reused, hs := "", "", ""

@@ -12,8 +12,13 @@ import (
 // figures.Collect): its schemes in the order the run lists them, each
 // with the rounds that ran to the end.
 type scenario struct {
-	name     string
-	budgets  map[string]float64
+	name    string
+	budgets map[string]float64
+	// sources say where each budget's figure comes from, by name.
+	sources map[string]string
+	// server is the WFS's serving model its rounds ran against
+	// (vocab.ServerModelFast when the results name none).
+	server   string
 	commands []string
 	schemes  []*scheme
 }
@@ -48,7 +53,7 @@ func collect(runs []*results.Run) ([]*scenario, error) {
 	}
 	var out []*scenario
 	for _, fsc := range scs {
-		sc := &scenario{name: fsc.Name, commands: fsc.Commands()}
+		sc := &scenario{name: fsc.Name, commands: fsc.Commands(), sources: fsc.BudgetSources, server: serverModelOf(fsc)}
 		if fsc.Budgets != nil {
 			sc.budgets = map[string]float64{}
 			for k, v := range fsc.Budgets {
@@ -70,4 +75,18 @@ func contains(xs []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// serverModelOf is the serving model sc's results ran against: the first
+// result's that names one, else the fast model (results made before the
+// model was recorded ran against it).
+func serverModelOf(sc *figures.Scenario) string {
+	for _, s := range sc.Schemes {
+		for _, r := range s.Rounds {
+			if r.ServerModel != "" {
+				return r.ServerModel
+			}
+		}
+	}
+	return vocab.ServerModelFast
 }

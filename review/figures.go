@@ -32,5 +32,5 @@ const (
 	statRefreshes        = "issuer.refresh_per_transfer"
 	statAccessStored     = "issuer.access_stored_per_transfer"
 	statRefreshStored    = "issuer.refresh_stored_per_transfer"
-	budgetTransferTokens = vocab.BudgetTransfer
+	budgetTransferTokens = vocab.BudgetKindTransfer
 )

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/authbench/authbench/figures"
@@ -56,8 +57,20 @@ type Answer struct {
 	Settles string `json:"settles"`
 	// Columns are the measures' labels, in the order of each row's Stats.
 	Columns []string `json:"columns"`
-	Rows    []*Row   `json:"rows"`
-	Verdict Verdict  `json:"verdict"`
+	// Rows are the judged candidates: under the cylc model where any
+	// scenario of the question ran it (the server as Cylc ships it), else
+	// every row, with Server saying which model they hold for.
+	Rows []*Row `json:"rows"`
+	// Reference rows ran against another serving model (the fast server)
+	// where judged rows ran against Cylc's: shown beside them, labelled,
+	// never judged and never read by the rule.
+	Reference []*Row `json:"reference,omitempty"`
+	// Server is the serving model the judged rows ran against.
+	Server string `json:"server,omitempty"`
+	// Budgets are the budgets the rows were judged against, each with its
+	// source, once each.
+	Budgets []BudgetUse `json:"budgets,omitempty"`
+	Verdict Verdict     `json:"verdict"`
 	// Notes qualify the verdict; Need says what to run when the data does
 	// not answer the question.
 	Notes    []string `json:"notes,omitempty"`
@@ -65,10 +78,22 @@ type Answer struct {
 	Commands []string `json:"commands,omitempty"`
 }
 
+// BudgetUse is one budget the rows of a question were judged against.
+type BudgetUse struct {
+	Scenario string  `json:"scenario"`
+	Name     string  `json:"name"`
+	Value    float64 `json:"value_ns"`
+	// Source says where the figure comes from ("" when the scenario
+	// states none).
+	Source string `json:"source,omitempty"`
+}
+
 // Row is one candidate scheme in one scenario.
 type Row struct {
 	Scenario string `json:"scenario"`
-	Scheme   string `json:"scheme"`
+	// Server is the serving model its rounds ran against.
+	Server string `json:"server,omitempty"`
+	Scheme string `json:"scheme"`
 	// Option is what the candidate stands for in the question (plan A, a
 	// job-token store, a key scope, ...).
 	Option string `json:"option"`
@@ -84,9 +109,11 @@ type Row struct {
 	Errors int64 `json:"errors,omitempty"`
 	// Judged is the index in Stats of the measure judged against the
 	// budget (-1 when none is).
-	Judged   int      `json:"judged"`
-	Budget   float64  `json:"budget_ns,omitempty"`
-	Decision Decision `json:"decision,omitempty"`
+	Judged int     `json:"judged"`
+	Budget float64 `json:"budget_ns,omitempty"`
+	// BudgetName is the budget's name (it names the percentile judged).
+	BudgetName string   `json:"budget_name,omitempty"`
+	Decision   Decision `json:"decision,omitempty"`
 	// RoundsNeeded estimates the rounds in all that would make an
 	// inconclusive row decisive (0 when decisive, or when no number of
 	// rounds would, as when the median sits on the budget).
@@ -143,6 +170,11 @@ const (
 	Over         Decision = "over budget"
 	Inconclusive Decision = "inconclusive"
 	Failed       Decision = "not judged: operations failed"
+	// Reference is a row of another serving model than the judged rows'.
+	Reference Decision = "not judged: reference (another server model)"
+	// NoBudget is a row whose scenario states no budget of the kind the
+	// question judges.
+	NoBudget Decision = "not judged: the scenario states no budget"
 )
 
 // decide judges iv against budget: the whole interval must lie on one side.
@@ -266,6 +298,8 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun) *Answer 
 			}
 		}
 	}
+	a.Rows, a.Reference, a.Server = splitByServer(a.Rows)
+	a.Budgets = budgetUses(a.Rows, scs)
 	if len(a.Rows) == 0 {
 		a.Verdict = Verdict{Outcome: "no-data", Text: "not answered by these results."}
 		a.Need = q.Need
@@ -283,6 +317,68 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun) *Answer 
 		a.Verdict.Text += " " + fsClause(a, scs)
 	}
 	return a
+}
+
+// splitByServer keeps as judged the rows that ran under the cylc model
+// when any did (Cylc's server as shipped is the one verdicts are about),
+// and returns the others as reference rows, not judged; when none did,
+// every row is judged, and server says which model they hold for.
+func splitByServer(rows []*Row) (judged, reference []*Row, server string) {
+	var kept []*Row
+	for _, r := range rows {
+		if r.Decision == NoBudget {
+			r.P = 1
+			reference = append(reference, r)
+			continue
+		}
+		kept = append(kept, r)
+	}
+	rows = kept
+	for _, r := range rows {
+		if r.Server == vocab.ServerModelCylc {
+			server = vocab.ServerModelCylc
+		}
+	}
+	if server == "" {
+		for _, r := range rows {
+			if server == "" {
+				server = r.Server
+			} else if r.Server != server {
+				server = "mixed"
+			}
+		}
+		return rows, reference, server
+	}
+	for _, r := range rows {
+		if r.Server == server {
+			judged = append(judged, r)
+			continue
+		}
+		r.Decision, r.RoundsNeeded, r.P = Reference, 0, 1
+		reference = append(reference, r)
+	}
+	return judged, reference, server
+}
+
+// budgetUses lists, once each, the budgets rows were judged against with
+// their sources.
+func budgetUses(rows []*Row, scs []*scenario) []BudgetUse {
+	var out []BudgetUse
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if r.BudgetName == "" || seen[r.Scenario+"\x00"+r.BudgetName] {
+			continue
+		}
+		seen[r.Scenario+"\x00"+r.BudgetName] = true
+		u := BudgetUse{Scenario: r.Scenario, Name: r.BudgetName, Value: r.Budget}
+		for _, sc := range scs {
+			if sc.name == r.Scenario {
+				u.Source = sc.sources[r.BudgetName]
+			}
+		}
+		out = append(out, u)
+	}
+	return out
 }
 
 // fsClause says which file-system model the answer's figures hold for: the
@@ -361,7 +457,7 @@ func hasOps(s *scheme, ops []string) bool {
 
 // row measures candidate s against base in sc.
 func (q *Question) row(sc *scenario, s, base *scheme, opt string) *Row {
-	r := &Row{Scenario: sc.name, Scheme: s.name, Option: opt, Judged: -1, P: 1}
+	r := &Row{Scenario: sc.name, Server: sc.server, Scheme: s.name, Option: opt, Judged: -1, P: 1}
 	if base != nil {
 		r.Baseline = base.name
 	}
@@ -382,18 +478,23 @@ func (q *Question) row(sc *scenario, s, base *scheme, opt string) *Row {
 		}
 	}
 	for i, m := range q.Measures {
-		st := m.stat(s, base)
+		name, pct := sc.budgetOf(m.Budget)
+		st := m.stat(s, base, pct)
 		r.Stats = append(r.Stats, st)
 		if m.Budget == "" {
 			continue
 		}
 		r.Judged = i
-		b, ok := sc.budgets[m.Budget]
-		if !ok || !st.Valid {
+		b, ok := sc.budgets[name]
+		if !ok {
+			r.Decision = NoBudget
+			continue
+		}
+		if !st.Valid {
 			r.Decision = Inconclusive
 			continue
 		}
-		r.Budget = b
+		r.Budget, r.BudgetName = b, name
 		r.Decision = decide(st.CI, b)
 		r.P = stats.DecisionP(st.Diffs, b, stats.Decide(st.CI, b))
 		if r.Decision == Inconclusive {
@@ -410,15 +511,44 @@ func (q *Question) row(sc *scenario, s, base *scheme, opt string) *Row {
 	return r
 }
 
-// stat evaluates m for s (paired with base when m.Paired).
-func (m Measure) stat(s, base *scheme) Stat {
+// budgetOf is the name and percentile of sc's budget of kind ("", 0 when
+// sc states none).
+func (sc *scenario) budgetOf(kind string) (string, float64) {
+	if kind == "" {
+		return "", 0
+	}
+	for name := range sc.budgets {
+		if k, p, err := vocab.ParseBudgetName(name); err == nil && k == kind {
+			return name, p
+		}
+	}
+	return "", 0
+}
+
+// stat evaluates m for s (paired with base when m.Paired). A tail figure
+// is taken at pct when it is set (the percentile its budget names; too few
+// operations in a round for it leave the stat invalid), else at p99, or
+// p90 where a round had fewer than 1,000 operations.
+func (m Measure) stat(s, base *scheme, pct float64) Stat {
 	st := Stat{Label: m.Label, Unit: m.Figure.Unit, Per: m.Figure.Per, Paired: m.Paired, Secondary: m.Secondary}
 	tail := 99.0
 	if op := m.Figure.TailOp; op != "" {
-		st.Tail = "p99"
-		if minOps(s, op) < results.MinOps(99) || (m.Paired && base != nil && minOps(base, op) < results.MinOps(99)) {
+		fewest := minOps(s, op)
+		if m.Paired && base != nil {
+			fewest = min(fewest, minOps(base, op))
+		}
+		switch {
+		case pct > 0:
+			tail = pct
+			st.Tail = "p" + strconv.FormatFloat(pct, 'f', -1, 64)
+			if fewest < results.MinOps(pct) {
+				return st
+			}
+		case fewest < results.MinOps(99):
 			tail = 90
 			st.Tail = "p90"
+		default:
+			st.Tail = "p99"
 		}
 	}
 	vals := func(x *scheme) map[int]float64 {

@@ -13,22 +13,29 @@ import (
 	"github.com/authbench/authbench/vocab"
 )
 
-// TestTailPercentile: p99 only when every round of both schemes has 1,000
-// operations; otherwise p90, and the table says which.
+// TestTailPercentile: a tail is judged at the percentile its budget names,
+// and only where every round of both schemes has the operations that
+// percentile needs (1,000 for p99, 100 for p90); the table says which.
 func TestTailPercentile(t *testing.T) {
 	cmd := vocab.OpCLICommand
 	for _, tc := range []struct {
-		ops  int
-		want string
-	}{{1000, "p99"}, {999, "p90"}, {200, "p90"}} {
+		pct   float64
+		ops   int
+		want  string
+		valid bool
+	}{{99, 1000, "p99", true}, {99, 999, "p99", false}, {90, 200, "p90", true}, {90, 99, "p90", false}, {50, 20, "p50", true}} {
 		f := fig{ops: tc.ops}
-		run := newRun(budgets).add("review-cli", plain, cmd, rounds(6, 10*ms, func(int) time.Duration { return 0 }, f)...).
+		b := map[string]time.Duration{vocab.BudgetName(vocab.BudgetKindCommand, tc.pct): 50 * ms}
+		run := newRun(b).add("review-cli", plain, cmd, rounds(6, 10*ms, func(int) time.Duration { return 0 }, f)...).
 			add("review-cli", planA, cmd, rounds(6, 10*ms, steady(1*ms), f)...)
 		m := evaluate(t, []*results.Run{run.run}, Options{})
 		a := find(t, m, "Q-A/B")
 		st := a.Rows[0].judged()
-		if st.Tail != tc.want {
-			t.Errorf("%d ops a round: tail %s, want %s", tc.ops, st.Tail, tc.want)
+		if st.Tail != tc.want || st.Valid != tc.valid {
+			t.Errorf("p%v budget, %d ops a round: tail %s valid %v, want %s valid %v", tc.pct, tc.ops, st.Tail, st.Valid, tc.want, tc.valid)
+		}
+		if !tc.valid && a.Rows[0].Decision != Inconclusive {
+			t.Errorf("p%v budget, %d ops a round: decision %q, want inconclusive", tc.pct, tc.ops, a.Rows[0].Decision)
 		}
 		var buf bytes.Buffer
 		if err := Markdown(&buf, m); err != nil {

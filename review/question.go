@@ -53,8 +53,10 @@ type Measure struct {
 	// Paired takes the per-round difference against the baseline's round
 	// of the same number.
 	Paired bool
-	// Budget names the scenario budget (budgets: in its YAML) the measure
-	// is judged against; "" shows it without judging.
+	// Budget is the kind of scenario budget (vocab.BudgetKinds, or
+	// vocab.BudgetPython) the measure is judged against: the scenario's
+	// budget of that kind, at the percentile its name gives; "" shows it
+	// without judging.
 	Budget string
 	// Secondary marks a figure shown beside the question's own: per WFS
 	// request where the question weighs a command or a job message. No

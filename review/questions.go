@@ -8,19 +8,19 @@ import (
 	"github.com/authbench/authbench/vocab"
 )
 
-// Budget names, as scenarios state them under budgets:.
+// Budget kinds, as scenarios name them under budgets: (KIND_pNN_budget).
 const (
-	budgetCommand = vocab.BudgetCommand // latency a scheme may add to a command's tail
-	budgetMessage = vocab.BudgetMessage // latency a scheme may add to a job message's tail
+	budgetCommand = vocab.BudgetKindCommand // latency a scheme may add to a command
+	budgetMessage = vocab.BudgetKindMessage // latency a scheme may add to a job message
 	budgetPython  = vocab.BudgetPython
 )
 
-// The scenarios questions read: the review suite's first (on the local
-// disk, then on the nfs-lan file-system model), then the longer built-ins
-// a user may run.
+// The scenarios questions read: the review suite's first (at a site's
+// rate, in a burst, on the nfs-lan file-system model, then the fast
+// server's reference), then the longer built-ins a user may run.
 var (
-	cliScenarios = []string{"review-cli", "review-cli-nfs", "cli-interactive", "cli-burst", "cycle-point"}
-	jobScenarios = []string{"review-jobs", "review-jobs-nfs", "job-storm", "cycle-point", "dispatch-burst"}
+	cliScenarios = []string{"review-cli", "review-cli-burst", "review-cli-nfs", "review-cli-fast", "cli-interactive", "cli-burst", "cycle-point"}
+	jobScenarios = []string{"review-jobs", "review-jobs-burst", "review-jobs-nfs", "job-storm", "cycle-point", "dispatch-burst"}
 )
 
 // Catalogue returns the design questions of docs/design.md section 1, in the
@@ -64,7 +64,7 @@ func Catalogue() []*Question {
 		{
 			ID: "Q5", Title: "where on the scale should tokens live: workflow, cycle point, task, job, set of commands or single command?",
 			Settles:   "one token credential at each point of the proposal's scale on the same cycling job load with retries: the latency it adds to a job message over plain (judged against the message budget), WFS CPU, files and fsyncs per job, and what a token stolen at that point grants",
-			Scenarios: []string{"review-scale"},
+			Scenarios: []string{"review-scale-site", "review-scale"},
 			Option:    scaleOf,
 			Requires:  []string{opMessage},
 			Measures: []Measure{

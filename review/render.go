@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/authbench/authbench/mdtable"
+	"github.com/authbench/authbench/vocab"
 )
 
 // JSON writes the model as indented JSON.
@@ -72,7 +73,8 @@ func writeAnswer(w *mdtable.Writer, a *Answer) {
 		w.Printf("\n**No data.** To answer it, %s.\n\n", a.Need)
 		return
 	}
-	header := []string{"scenario", "scheme", "option", "claims"}
+	w.Printf("%s\n", serverWords(a))
+	header := []string{"scenario", "server", "scheme", "option", "claims"}
 	tails := columnTails(a)
 	for i, c := range a.Columns {
 		c = strings.ReplaceAll(c, "{tail}", tails[i])
@@ -90,8 +92,8 @@ func writeAnswer(w *mdtable.Writer, a *Answer) {
 	}
 	header = append(header, "budget", "decision")
 	var rows [][]string
-	for _, r := range a.Rows {
-		row := []string{r.Scenario, r.Scheme, r.Option, strings.Join(r.Claims, " ")}
+	for _, r := range append(append([]*Row(nil), a.Rows...), a.Reference...) {
+		row := []string{r.Scenario, r.Server, r.Scheme, r.Option, strings.Join(r.Claims, " ")}
 		for i, st := range r.Stats {
 			cell := st.Cell()
 			if tails[i] == "tail" && st.Tail != "" {
@@ -113,6 +115,13 @@ func writeAnswer(w *mdtable.Writer, a *Answer) {
 		rows = append(rows, append(row, budget, dec))
 	}
 	w.Table(header, rows)
+	for _, u := range a.Budgets {
+		src := "the scenario states no source"
+		if u.Source != "" {
+			src = "source: " + u.Source
+		}
+		w.Printf("- Budget `%s` in %s: %s (%s).\n", u.Name, u.Scenario, fmtValue(u.Value, Duration, false), src)
+	}
 	for _, r := range a.Rows {
 		if r.Judged >= 0 {
 			w.Printf("- %s\n", r.finding())
@@ -135,12 +144,37 @@ func writeAnswer(w *mdtable.Writer, a *Answer) {
 	w.Printf("\n")
 }
 
+// serverWords says which serving model the judged rows ran against, and
+// what the reference rows are.
+func serverWords(a *Answer) string {
+	var b strings.Builder
+	switch a.Server {
+	case vocab.ServerModelCylc:
+		b.WriteString("Judged on the cylc model: the WFS serves as Cylc 8's scheduler does, one request at a time, with a 0.2 s sleep whenever its socket is empty (cylc-flow network/server.py).")
+	case "":
+	default:
+		fmt.Fprintf(&b, "Judged on the `%s` server model, not Cylc's: no scenario of this question ran under `server: {model: cylc}`, so these verdicts hold for that server only.", a.Server)
+	}
+	if len(a.Reference) > 0 {
+		models := map[string]bool{}
+		var names []string
+		for _, r := range a.Reference {
+			if !models[r.Server] {
+				models[r.Server] = true
+				names = append(names, "`"+r.Server+"`")
+			}
+		}
+		fmt.Fprintf(&b, " Rows of the %s server are shown for reference (what a scheme costs on a server without Cylc's sleep), labelled and never judged.", strings.Join(names, ", "))
+	}
+	return b.String()
+}
+
 // columnTails is each column's tail label when every row agrees ("p99" or
 // "p90"), "tail" when they differ.
 func columnTails(a *Answer) []string {
 	out := make([]string, len(a.Columns))
 	for i := range a.Columns {
-		for _, r := range a.Rows {
+		for _, r := range append(append([]*Row(nil), a.Rows...), a.Reference...) {
 			if i >= len(r.Stats) || r.Stats[i].Tail == "" {
 				continue
 			}

@@ -11,10 +11,10 @@ import (
 )
 
 var budgets = map[string]time.Duration{
-	budgetCommand:        50 * ms,
-	budgetMessage:        50 * ms,
-	budgetPython:         120 * ms,
-	budgetTransferTokens: 50 * ms,
+	vocab.BudgetName(budgetCommand, 90):        50 * ms,
+	vocab.BudgetName(budgetMessage, 90):        50 * ms,
+	budgetPython:                               120 * ms,
+	vocab.BudgetName(budgetTransferTokens, 90): 50 * ms,
 }
 
 // TestVerdictBranches reaches every branch of every rule on small

@@ -95,6 +95,9 @@ func runRound(ctx context.Context, cfg Config, round, of int) ([]*results.Result
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 5 * time.Second
 	}
+	if t := cfg.Scenario.Together; t != nil && len(cfg.Schemes) > 1 {
+		return runTogether(ctx, cfg, round, of, t.Stagger.D())
+	}
 	var out []*results.Result
 	for i, k := range RoundOrder(cfg.Scenario.Seed, round, len(cfg.Schemes)) {
 		sc := cfg.Schemes[k]
@@ -115,6 +118,54 @@ func runRound(ctx context.Context, cfg Config, round, of int) ([]*results.Result
 		}
 	}
 	return out, nil
+}
+
+// runTogether runs round round of cfg.Scenario with every scheme at once,
+// each against its own WFS (scenario together:): the scheme at place i of
+// the round's random order starts i×stagger after the first. Results are
+// handed to cfg.OnResult in that order once all have finished, each
+// recording how many ran at once. The first error is returned, with every
+// result finished.
+func runTogether(ctx context.Context, cfg Config, round, of int, stagger time.Duration) ([]*results.Result, error) {
+	order := RoundOrder(cfg.Scenario.Seed, round, len(cfg.Schemes))
+	rs := make([]*results.Result, len(order))
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, k := range order {
+		sc := cfg.Schemes[k]
+		label := fmt.Sprintf("%s %s (scheme %d of %d at once, round %d of %d)", cfg.Scenario.Name, sc.Name(), i+1, len(cfg.Schemes), round, of)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if d := time.Duration(i) * stagger; d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					errs[i] = ctx.Err()
+					return
+				case <-t.C:
+				}
+			}
+			rs[i], errs[i] = runOne(ctx, cfg, sc, round, label)
+		}()
+	}
+	wg.Wait()
+	var out []*results.Result
+	for i, r := range rs {
+		if r == nil {
+			continue
+		}
+		r.Position, r.Together = i+1, len(order)
+		out = append(out, r)
+		if cfg.OnResult != nil {
+			cfg.OnResult(r)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return out, err
+	}
+	return out, ctx.Err()
 }
 
 // RoundOrder is the order the n schemes run in, in a round: a permutation
@@ -265,7 +316,7 @@ func runFlow(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int,
 	claims := scheme.Claims()
 	res.Scenario, res.ScenarioSource, res.ScenarioHash = sc.Name, sc.Source, sc.Hash
 	res.Scheme, res.Canonical, res.Spec, res.Claims = scheme.Name(), spec.Canonical(), &spec, &claims
-	res.Budgets, res.Round = budgetsOf(sc), round
+	res.Budgets, res.BudgetSources, res.Round = budgetsOf(sc), budgetSourcesOf(sc), round
 	if cfg.Progress != nil {
 		if werr := flows.WriteTable(cfg.Progress, res); werr != nil {
 			err = errors.Join(err, werr)

@@ -295,7 +295,7 @@ func (r *runner) jobGroup(ctx context.Context) {
 	pacer := jobPacer(g, r.sc.Seed)
 	start := time.Now()
 	for i := 0; i < g.Jobs() && ctx.Err() == nil; i++ {
-		if g.CyclePoints > 0 && i > 0 && i%g.TasksPerCycle == 0 {
+		if g.CyclePoints > 0 && pacer == nil && i > 0 && i%g.TasksPerCycle == 0 {
 			// The next cycle point's tasks are all submitted at its time.
 			due := start.Add(time.Duration(i/g.TasksPerCycle) * g.CycleInterval.D())
 			if wait := time.Until(due); wait > 0 {
@@ -315,8 +315,16 @@ func (r *runner) jobGroup(ctx context.Context) {
 				}
 			}
 		}
+		h := jobHit{i: i, intended: r.arrival(start, pacer, i), paced: pacer != nil}
+		if g.CyclePoints > 0 && pacer == nil {
+			// A cycle point's tasks are released together (cylc-flow
+			// task_job_mgr.py submits them as one batch): each is due at
+			// the release, and a wait for a free worker is the load
+			// generator's, counted in its latency and its send lag.
+			h.intended, h.paced = start.Add(time.Duration(i/g.TasksPerCycle)*g.CycleInterval.D()), true
+		}
 		select {
-		case ids <- jobHit{i: i, intended: r.arrival(start, pacer, i), paced: pacer != nil}:
+		case ids <- h:
 		case <-ctx.Done():
 			return
 		}

@@ -51,9 +51,17 @@ type Scenario struct {
 	// overrides it.
 	FS *FSSpec `yaml:"fs"`
 	// Server chooses the WFS model the scenario runs against.
-	Server     *ServerModel        `yaml:"server"`
-	Budgets    map[string]Duration `yaml:"budgets"`
-	Thresholds map[string]string   `yaml:"thresholds"`
+	Server *ServerModel `yaml:"server"`
+	// Together runs each round's schemes at once, each against its own
+	// WFS, rather than one after another (nil: one after another).
+	Together *Together `yaml:"together"`
+	// Budgets are what a scheme may add over the baseline and stay within
+	// budget, by name (vocab.BudgetNames: named for what they bound and
+	// the percentile they are judged at). A budget is a duration, or
+	// {value: DURATION, source: "where the figure comes from"}; the
+	// report prints the source beside every verdict judged against it.
+	Budgets    map[string]Budget `yaml:"budgets"`
+	Thresholds map[string]string `yaml:"thresholds"`
 
 	// Source is where the scenario came from (built-in name or file path)
 	// and Hash the SHA-256 of its YAML, so that runs of unlike scenarios
@@ -140,7 +148,9 @@ type JobGroup struct {
 	MessageSize int      `yaml:"message_size"`
 	Targets     []Target `yaml:"targets"`
 	// Cycle points: TasksPerCycle jobs submitted at once every
-	// CycleInterval, CyclePoints times (instead of Total).
+	// CycleInterval, CyclePoints times (instead of Total); or, with Rate
+	// and no CycleInterval, the cycle points' tasks arriving one by one
+	// at Rate, cycle after cycle (a site's trickle).
 	CyclePoints   int      `yaml:"cycle_points"`
 	TasksPerCycle int      `yaml:"tasks_per_cycle"`
 	CycleInterval Duration `yaml:"cycle_interval"`
@@ -225,6 +235,28 @@ func (g *WLCGGroup) FlowConfig(seed int64, duration time.Duration) flows.Config 
 	}
 	return cfg
 }
+
+// Together runs a round's schemes at once. It suits loads that leave the
+// machine idle most of the time (requests arriving one at a time into
+// Cylc's sleeping server): the schemes share the machine's conditions
+// exactly, and a round takes one scheme's time. The scheme at place i of
+// the round's random order starts i×Stagger after the first, so that their
+// arrivals do not coincide. The clients share one process, so no client
+// CPU figure is taken (results.Result.Together).
+type Together struct {
+	Stagger Duration `yaml:"stagger"`
+}
+
+// Budget is one stated budget: its value and where the figure comes from
+// (a cylc-flow figure, a site figure or a published threshold; "" when the
+// scenario states none).
+type Budget struct {
+	Value  Duration `yaml:"value"`
+	Source string   `yaml:"source"`
+}
+
+// MaxBudgetSource bounds a budget's source text.
+const MaxBudgetSource = 500
 
 // ServerModel is the WFS a scenario runs against: Model names a
 // registered serving model (wfs.ParseModel: "fast", a ROUTER with a
@@ -383,6 +415,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 		return nil, fmt.Errorf("%s:1:1: empty scenario; want a mapping with name, duration and client groups", file)
 	}
 	fsShorthand(root)
+	budgetShorthand(root)
 	ps, err := yamlstrict.Check(root, reflect.TypeFor[Scenario](), strictOptions())
 	if err != nil {
 		return nil, yamlError(file, data, err)

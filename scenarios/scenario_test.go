@@ -21,7 +21,8 @@ func TestBuiltinsParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"cli-burst", "cli-interactive", "cycle-point", "dispatch-burst", "job-storm", "live-jobs-10k",
-		"python-message", "review-cli", "review-cli-nfs", "review-jobs", "review-jobs-nfs", "review-python", "review-scale", "site-day", "smoke", "uis-poll", "uis-session", "user-loop",
+		"python-message", "review-cli", "review-cli-burst", "review-cli-fast", "review-cli-nfs", "review-jobs", "review-jobs-burst", "review-jobs-nfs",
+		"review-python", "review-scale", "review-scale-site", "site-day", "smoke", "uis-poll", "uis-session", "user-loop",
 		"wlcg-transfer-groups", "wlcg-transfer-service", "wlcg-transfer-user"}
 	var got []string
 	for _, s := range all {
@@ -31,7 +32,7 @@ func TestBuiltinsParse(t *testing.T) {
 		}
 		// Design-review scenarios arrive open loop at stated rates; the
 		// rest say they are stress or closed loop.
-		open := (s.CLI == nil || cliPacer(s.CLI) != nil) && (s.Job == nil || s.Job.Rate > 0)
+		open := len(closedLoop(s)) == 0
 		if !open && !strings.Contains(s.Description, "stress") && !strings.Contains(s.Description, "closed loop") && s.Name != "smoke" && s.Name != "python-message" {
 			t.Errorf("%s: closed-loop groups but the description says neither stress nor closed loop", s.Name)
 		}
@@ -55,7 +56,10 @@ func TestBadScenarioFiles(t *testing.T) {
 		{"bad duration", "name: x\nduration: ten\ncli: {concurrency: 1}\n", 2, 11, "want a duration"},
 		{"negative rate", "name: x\nduration: 1s\ncli:\n  rate: -5\n", 4, 9, "cli.rate: must be positive"},
 		// A typo was stored and never judged (issue 24 #14).
-		{"unknown budget", "name: x\nduration: 1s\ncli: {concurrency: 1}\nbudgets:\n  comand_p99_budget: 1ns\n", 5, 22, `budgets.comand_p99_budget: unknown budget "comand_p99_budget": want one of command_p99_budget,`},
+		{"unknown budget", "name: x\nduration: 1s\ncli: {concurrency: 1}\nbudgets:\n  comand_p99_budget: 1ns\n", 5, 22, `budgets.comand_p99_budget: unknown budget "comand_p99_budget": want KIND_pNN_budget with KIND one of command,`},
+		{"two percentiles of one kind", "name: x\nduration: 1s\ncli: {concurrency: 1}\nbudgets:\n  command_p50_budget: 1ms\n  command_p90_budget: 2ms\n", 6, 23, "a second command budget (with command_p50_budget): state one percentile"},
+		{"budget source too long", "name: x\nduration: 1s\ncli: {concurrency: 1}\nbudgets:\n  command_p50_budget: {value: 1ms, source: " + strings.Repeat("x", 501) + "}\n", 5, 44, "source: 501 characters: at most 500"},
+		{"budget mapping with unknown key", "name: x\nduration: 1s\ncli: {concurrency: 1}\nbudgets:\n  command_p50_budget: {value: 1ms, sauce: x}\n", 5, 36, "sauce"},
 		{"zero budget", "name: x\nduration: 1s\ncli: {concurrency: 1}\nbudgets:\n  command_p99_budget: 0s\n", 5, 23, "budgets.command_p99_budget: must be positive"},
 		{"zero concurrency open", "name: x\nduration: 1s\ncli:\n  count: 3\n", 4, 3, "want rate, stages or burst"},
 		{"no duration or count", "name: x\nuis: {pollers: 1, interval: 1s}\n", 1, 1, "neither duration nor count"},
@@ -80,7 +84,7 @@ func TestBadScenarioFiles(t *testing.T) {
 		{"cli arrival list", "name: x\nduration: 1s\ncli:\n  rate: 5\n  arrival: [poisson]\n", 5, 12, "cli.arrival: want a string value"},
 		{"bad job arrival", "name: x\njob:\n  total: 5\n  concurrency: 1\n  messages: 2\n  rate: 2\n  arrival: Poisson\n", 7, 12, `job.arrival: want constant or poisson, got "Poisson"`},
 		{"job arrival without rate", "name: x\njob:\n  total: 5\n  concurrency: 1\n  messages: 2\n  arrival: poisson\n", 6, 12, "job.arrival: applies to rate only"},
-		{"job arrival with cycle points", "name: x\njob:\n  cycle_points: 2\n  tasks_per_cycle: 3\n  cycle_interval: 1s\n  concurrency: 1\n  messages: 2\n  arrival: poisson\n", 8, 12, "job.arrival: applies to rate, not to cycle points"},
+		{"job arrival with cycle points", "name: x\njob:\n  cycle_points: 2\n  tasks_per_cycle: 3\n  cycle_interval: 1s\n  concurrency: 1\n  messages: 2\n  arrival: poisson\n", 8, 12, "job.arrival: applies to rate only: give rate, or drop arrival"},
 		{"unknown server model", "name: x\nduration: 1s\ncli: {concurrency: 1}\nserver: {model: slow}\n", 4, 17, `server.model: unknown server model "slow": want fast or cylc`},
 		{"server model in capitals", "name: x\nduration: 1s\ncli: {concurrency: 1}\nserver:\n  model: Cylc\n", 5, 10, `server.model: unknown server model "Cylc": want fast or cylc`},
 		{"negative service CPU", "name: x\nduration: 1s\ncli: {concurrency: 1}\nserver: {model: cylc, service_cpu: -1ms}\n", 4, 36, "server.service_cpu: want 0 to 1s"},

@@ -228,7 +228,7 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	spec, claims := scheme.Spec(), scheme.Claims()
 	res := &results.Result{
 		Scenario: sc.Name, ScenarioSource: sc.Source, ScenarioHash: sc.Hash,
-		Scheme: scheme.Name(), Canonical: spec.Canonical(), Spec: &spec, Claims: &claims, Budgets: budgetsOf(sc),
+		Scheme: scheme.Name(), Canonical: spec.Canonical(), Spec: &spec, Claims: &claims, Budgets: budgetsOf(sc), BudgetSources: budgetSourcesOf(sc),
 		Duration: dur, Ops: ops, Jobs: r.jobs.Load(), Commands: r.cmds.Load(),
 		CPU:           cpuSeconds(ru1) - cpuSeconds(ru0) + cpuSeconds(ch1) - cpuSeconds(ch0),
 		PeakRSSKB:     ru1.Maxrss,
@@ -347,7 +347,23 @@ func budgetsOf(sc *Scenario) map[string]time.Duration {
 	}
 	out := make(map[string]time.Duration, len(sc.Budgets))
 	for k, v := range sc.Budgets {
-		out[k] = time.Duration(v)
+		out[k] = v.Value.D()
+	}
+	return out
+}
+
+// budgetSourcesOf is where the scenario's budgets come from, as a result
+// records it (nil when no budget names a source).
+func budgetSourcesOf(sc *Scenario) map[string]string {
+	var out map[string]string
+	for k, v := range sc.Budgets {
+		if v.Source == "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v.Source
 	}
 	return out
 }

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
-	"strings"
 
 	"github.com/authbench/authbench/flows"
 	"github.com/authbench/authbench/vocab"
@@ -75,6 +73,14 @@ func (s *Scenario) Validate() error {
 			return err
 		}
 	}
+	if t := s.Together; t != nil {
+		switch {
+		case t.Stagger < 0:
+			return ferr("together.stagger", "must not be negative")
+		case s.Duration > 0 && t.Stagger > s.Duration:
+			return ferr("together.stagger", "%s is longer than the scenario's duration %s", t.Stagger.D(), s.Duration.D())
+		}
+	}
 	if err := validBudgets(s.Budgets); err != nil {
 		return err
 	}
@@ -95,6 +101,8 @@ func (s *Scenario) validateWLCG() error {
 		return ferr("wlcg", "a WLCG flow runs alone (it drives an issuer and storage elements, not a WFS): drop cli, job and uis")
 	case s.Server != nil:
 		return ferr("server", "a WLCG flow runs no WFS: drop server")
+	case s.Together != nil:
+		return ferr("together", "not with wlcg: a flow's issuer and storage elements run in this process, and flows at once would share its CPU")
 	case s.Warmup > 0:
 		return ferr("warmup", "not with wlcg: the issuer's counters are divided by the transfers of the whole run")
 	case !g.Arrival.valid():
@@ -220,8 +228,8 @@ func (j *JobGroup) validate() error {
 		return ferr("job.cycle_points", "cycle_points and tasks_per_cycle go together, both positive")
 	case cycles && j.Total > 0:
 		return ferr("job.total", "give total or cycle_points x tasks_per_cycle, not both")
-	case cycles && j.Rate > 0:
-		return ferr("job.rate", "give rate or cycle points, not both")
+	case cycles && j.Rate > 0 && j.CycleInterval > 0:
+		return ferr("job.rate", "give cycle_interval (each cycle point's tasks released together) or rate (tasks arriving one by one, cycle after cycle), not both")
 	case !cycles && j.Total <= 0:
 		return ferr("job.total", "must be positive, got %d", j.Total)
 	case j.Concurrency <= 0:
@@ -241,9 +249,6 @@ func (j *JobGroup) validate() error {
 	}
 	if !j.Arrival.valid() {
 		return ferr("job.arrival", "want constant or poisson, got %q", j.Arrival)
-	}
-	if j.Arrival != "" && cycles {
-		return ferr("job.arrival", "applies to rate, not to cycle points (their jobs are submitted at once every cycle_interval)")
 	}
 	if j.Arrival != "" && !(j.Rate > 0) {
 		return ferr("job.arrival", "applies to rate only: give rate, or drop arrival")
@@ -268,20 +273,31 @@ func (j *JobGroup) validate() error {
 }
 
 // validBudgets refuses a budget no question judges (a typo such as
-// comand_p99_budget was stored and silently ignored) and one that is not
-// positive.
-func validBudgets(budgets map[string]Duration) error {
+// comand_p99_budget was stored and silently ignored), one that is not
+// positive, two budgets of one kind (one percentile is judged), and a
+// source too long to print.
+func validBudgets(budgets map[string]Budget) error {
 	names := make([]string, 0, len(budgets))
 	for name := range budgets {
 		names = append(names, name)
 	}
 	sort.Strings(names) // the first error is the same every time
+	kinds := map[string]string{}
 	for _, name := range names {
-		if !slices.Contains(vocab.BudgetNames(), name) {
-			return ferr("budgets."+name, "unknown budget %q: want one of %s", name, strings.Join(vocab.BudgetNames(), ", "))
+		kind, _, err := vocab.ParseBudgetName(name)
+		if err != nil {
+			return ferr("budgets."+name, "%v", err)
 		}
-		if budgets[name] <= 0 {
+		if other, ok := kinds[kind]; ok {
+			return ferr("budgets."+name, "a second %s budget (with %s): state one percentile", kind, other)
+		}
+		kinds[kind] = name
+		b := budgets[name]
+		if b.Value <= 0 {
 			return ferr("budgets."+name, "must be positive")
+		}
+		if len(b.Source) > MaxBudgetSource {
+			return ferr("budgets."+name+".source", "%d characters: at most %d", len(b.Source), MaxBudgetSource)
 		}
 	}
 	return nil
