@@ -49,6 +49,10 @@ type fig struct {
 type builder struct {
 	run     *results.Run
 	budgets map[string]time.Duration
+	// server is the serving model the results name ("" names none) and
+	// sources the budgets' sources.
+	server  string
+	sources map[string]string
 }
 
 func newRun(budgets map[string]time.Duration) *builder {
@@ -86,7 +90,7 @@ func (b *builder) add(sc string, s tscheme, op string, rounds ...fig) *builder {
 		jobs := int64(100)
 		b.run.Results = append(b.run.Results, &results.Result{
 			Scenario: sc, Scheme: s.name, Canonical: sp.Canonical(), Spec: &spec, Claims: &c,
-			Budgets: b.budgets, Round: i + 1, Duration: time.Second, Ops: []*results.Op{o},
+			Budgets: b.budgets, BudgetSources: b.sources, ServerModel: b.server, Round: i + 1, Duration: time.Second, Ops: []*results.Op{o},
 			Jobs: jobs, Files: counters.FileStats{Created: f.files * jobs, PeakLive: f.peak}, SchemeStats: f.stats,
 			Commands: commands(op, f.ops),
 			Server:   counters.ServerStats{Requests: reqs},

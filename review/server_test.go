@@ -1,0 +1,77 @@
+package review
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/vocab"
+)
+
+// TestCylcJudgedFastReference: where a question's scenarios ran under the
+// cylc model, rows of the fast server are shown for reference, labelled,
+// never judged nor counted in the family; a scenario with no budget of
+// the kind is not judged either; the budget's source is printed.
+func TestCylcJudgedFastReference(t *testing.T) {
+	cmd := vocab.OpCLICommand
+	p50 := vocab.BudgetName(vocab.BudgetKindCommand, 50)
+	src := "Nielsen 1993, section 5.5"
+	cylc := newRun(map[string]time.Duration{p50: 100 * ms})
+	cylc.server, cylc.sources = vocab.ServerModelCylc, map[string]string{p50: src}
+	cylc.add("review-cli", plain, cmd, base(8)...).add("review-cli", planA, cmd, rounds(8, 10*ms, steady(200*ms), fig{})...)
+	// The fast server: plan A far cheaper; judged, it would be within.
+	fast := newRun(map[string]time.Duration{p50: 100 * ms})
+	fast.server = vocab.ServerModelFast
+	fast.add("review-cli-fast", plain, cmd, base(8)...).add("review-cli-fast", planA, cmd, rounds(8, 10*ms, steady(3*ms), fig{})...)
+	// No budget: shown, not judged.
+	none := newRun(nil)
+	none.server = vocab.ServerModelCylc
+	none.add("cli-interactive", plain, cmd, base(8)...).add("cli-interactive", planA, cmd, rounds(8, 10*ms, steady(3*ms), fig{})...)
+
+	m := evaluate(t, []*results.Run{cylc.run, fast.run, none.run}, Options{})
+	a := find(t, m, "Q-A/B")
+	if a.Server != vocab.ServerModelCylc || len(a.Rows) != 1 || a.Rows[0].Scenario != "review-cli" {
+		t.Fatalf("judged rows %+v on %q, want review-cli's only, on cylc", a.Rows, a.Server)
+	}
+	if a.Rows[0].Decision != Over {
+		t.Errorf("review-cli plan A: %q, want over budget (+200 ms against 100 ms)", a.Rows[0].Decision)
+	}
+	got := map[string]Decision{}
+	for _, r := range a.Reference {
+		got[r.Scenario] = r.Decision
+	}
+	if got["review-cli-fast"] != Reference || got["cli-interactive"] != NoBudget || len(got) != 2 {
+		t.Errorf("reference rows %v, want review-cli-fast as reference and cli-interactive with no budget", got)
+	}
+	if m.Family.Judged != 1 {
+		t.Errorf("family judged %d rows, want 1 (reference rows are not judged)", m.Family.Judged)
+	}
+	if len(a.Budgets) != 1 || a.Budgets[0].Source != src || a.Budgets[0].Name != p50 {
+		t.Errorf("budgets %+v, want %s with its source", a.Budgets, p50)
+	}
+	var buf bytes.Buffer
+	if err := Markdown(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Judged on the cylc model", "source: " + src, string(Reference), string(NoBudget), "| review-cli-fast | fast"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+	// With no cylc row at all, the fast rows are judged, and the section
+	// says they hold for that server only.
+	m = evaluate(t, []*results.Run{fast.run}, Options{})
+	a = find(t, m, "Q-A/B")
+	if len(a.Rows) != 1 || a.Rows[0].Decision != Within || a.Server != vocab.ServerModelFast {
+		t.Fatalf("fast alone: rows %+v on %q, want one within budget on fast", a.Rows, a.Server)
+	}
+	buf.Reset()
+	if err := Markdown(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "not Cylc's") {
+		t.Errorf("fast alone: the section does not say its verdicts are not Cylc's")
+	}
+}
