@@ -89,31 +89,64 @@ func (s status) worst() *Row {
 	return w
 }
 
-// inconclusive is the verdict when the deciding rows are not decisive.
+// inconclusive is the verdict when the deciding rows are not decisive. It
+// names each undecided scheme with its figure and budget, and says what
+// would decide it: failed operations fixed, more rounds, or none (its
+// median on the budget, or more rounds than maxRounds).
 func inconclusive(sts ...status) Verdict {
 	rounds := 0
-	var names []string
-	failed := false
+	var failed, straddle []string
+	onBudget := false
 	for _, s := range sts {
-		if s.decision == Inconclusive || s.decision == Failed {
-			rounds = max(rounds, s.rounds)
-			names = append(names, "`"+s.scheme()+"`")
-			failed = failed || s.decision == Failed
+		if s.decision != Inconclusive && s.decision != Failed {
+			continue
+		}
+		rounds = max(rounds, s.rounds)
+		r := s.undecidedRow()
+		if s.decision == Failed {
+			failed = append(failed, fmt.Sprintf("`%s` (%d failed in %s)", s.scheme(), r.Errors, r.Scenario))
+			continue
+		}
+		st := r.judged()
+		switch {
+		case r.Budget <= 0:
+			straddle = append(straddle, fmt.Sprintf("`%s` (%s states no budget)", s.scheme(), r.Scenario))
+		case !st.Valid:
+			straddle = append(straddle, fmt.Sprintf("`%s` (not measured in %s)", s.scheme(), r.Scenario))
+		default:
+			straddle = append(straddle, fmt.Sprintf("`%s` (%s at %s in %s, %s)", s.scheme(), st.Cell(), st.what(), r.Scenario, r.budgetWords()))
+			onBudget = onBudget || st.CI.Center == r.Budget
 		}
 	}
 	v := Verdict{Outcome: "inconclusive", RoundsNeeded: rounds}
-	v.Text = fmt.Sprintf("inconclusive: the interval of %s still straddles the budget", strings.Join(names, ", "))
-	if few := fewestRounds(sts); few > 0 {
-		v.Text = fmt.Sprintf("inconclusive: %d rounds are too few for a %.0f %% interval of %s", few, 100*Confidence, strings.Join(names, ", "))
+	if len(failed) > 0 {
+		v.Text = fmt.Sprintf("inconclusive, as operations failed under %s: fix them and run again (see the table)", strings.Join(failed, ", "))
+		return v
 	}
-	if failed {
-		v.Text = fmt.Sprintf("inconclusive: operations failed under %s (see the table); fix them and run again", strings.Join(names, ", "))
-	} else if rounds > 0 {
-		v.Text += fmt.Sprintf("; about %d rounds in all would decide it (`authbench run -until-decisive` adds rounds until it is)", rounds)
-	} else {
-		v.Text += "; more rounds would not decide it: its median sits on the budget"
+	v.Text = fmt.Sprintf("inconclusive, as the interval of %s still straddles the budget", strings.Join(straddle, ", "))
+	if few := fewestRounds(sts); few > 0 {
+		v.Text = fmt.Sprintf("inconclusive, as %d rounds are too few for a %.0f %% interval of %s", few, 100*Confidence, strings.Join(straddle, ", "))
+	}
+	switch {
+	case rounds > 0:
+		v.Text += fmt.Sprintf(": about %d rounds in all would decide it (`authbench run -until-decisive` adds rounds until it is)", rounds)
+	case onBudget:
+		v.Text += ": more rounds would not decide it, as its median sits on the budget"
+	default:
+		v.Text += fmt.Sprintf(": no number of rounds up to %d would decide it at this spread", maxRounds)
 	}
 	return v
+}
+
+// undecidedRow is the first row of s that is neither within nor over
+// (its worst row when every one is).
+func (s status) undecidedRow() *Row {
+	for _, r := range s.rows {
+		if r.Decision != Within && r.Decision != Over {
+			return r
+		}
+	}
+	return s.worst()
 }
 
 // within filters statuses by decision.
@@ -137,17 +170,26 @@ func anyUndecided(sts []status) bool {
 	return false
 }
 
-// median of a named stat over a status's rows (the worst scenario's).
+// stat is a named measure of a status: its worst scenario's (the highest
+// median), or an invalid Stat.
 func (s status) stat(label string) Stat {
+	st, _ := s.statRow(label)
+	return st
+}
+
+// statRow is stat with the row it comes from (the status's first row when
+// none has a valid one).
+func (s status) statRow(label string) (Stat, *Row) {
 	var best Stat
+	row := s.rows[0]
 	for _, r := range s.rows {
 		for _, st := range r.Stats {
 			if st.Label == label && st.Valid && (!best.Valid || st.CI.Center > best.CI.Center) {
-				best = st
+				best, row = st, r
 			}
 		}
 	}
-	return best
+	return best, row
 }
 
 // sortBy orders statuses by a stat's median, then by scheme name.

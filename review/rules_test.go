@@ -53,11 +53,11 @@ func TestVerdictBranches(t *testing.T) {
 		{"both over", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, over(fig{})...).add(cli, planB1, cmd, over(fig{})...),
 			"neither", true, []string{"neither plan"}},
 		{"plan A straddles", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, straddle(fig{})...).add(cli, planB1, cmd, within(fig{})...),
-			"inconclusive", false, []string{"straddles the budget", "`jwt:command`"}},
+			"inconclusive", false, []string{"straddles the budget", "`jwt:command` (+40ms [-10ms, +140ms] at command p90 in review-cli, budget 50ms)"}},
 		{"no plan A", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planB1, cmd, within(fig{})...),
 			"inconclusive", false, []string{"no plan-A scheme"}},
 		{"plan A failed", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(6)...).add(cli, planA, cmd, within(fig{errs: 3})...).add(cli, planB1, cmd, within(fig{})...),
-			"inconclusive", false, []string{"operations failed"}},
+			"inconclusive", false, []string{"operations failed under `jwt:command` (18 failed in review-cli)"}},
 		{"too few rounds", "Q-A/B", newRun(budgets).add(cli, plain, cmd, base(3)...).add(cli, planA, cmd, rounds(3, 10*ms, steady(1*ms), fig{})...),
 			"inconclusive", false, []string{"about 6 rounds"}},
 		// Q-job: files decide among stores within budget, ties go to live files.
