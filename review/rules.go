@@ -2,8 +2,9 @@ package review
 
 import (
 	"fmt"
-	"sort"
 	"strings"
+
+	"github.com/authbench/authbench/stats"
 )
 
 // status is an option's standing over every scenario it ran in.
@@ -13,6 +14,9 @@ type status struct {
 	// rounds is the most rounds any inconclusive row needs (0 unknown).
 	rounds int
 	rows   []*Row
+	// baseline marks the scheme the rows are paired with, weighed as an
+	// option of its own (baselineStatus).
+	baseline bool
 }
 
 // statusOf aggregates rows: within budget only when within in every
@@ -192,23 +196,44 @@ func (s status) statRow(label string) (Stat, *Row) {
 	return best, row
 }
 
-// sortBy orders statuses by a stat's median, then by scheme name.
-func sortBy(sts []status, labels ...string) {
-	sort.SliceStable(sts, func(i, j int) bool {
-		for _, l := range labels {
-			a, b := sts[i].stat(l), sts[j].stat(l)
-			if !a.Valid || !b.Valid {
-				continue
-			}
-			// Equal within 1 %: a tie on this measure.
-			if d := a.CI.Center - b.CI.Center; d < -0.01*max(abs(a.CI.Center), abs(b.CI.Center)) {
-				return true
-			} else if d > 0.01*max(abs(a.CI.Center), abs(b.CI.Center)) {
-				return false
-			}
+// claims are the claims the status's scheme declared.
+func (s status) claims() []string { return s.rows[0].Claims }
+
+// baselineStatus stands for the scheme a's rows are paired with, weighed
+// as an option of its own: one row per scenario, every paired figure 0
+// by definition (an exact interval), unpaired ones unknown, judged
+// against the same budget, and declaring no claims (the claims of a
+// baseline are not in the rows: a rule that reads them says what the
+// question's Baseline picks).
+func baselineStatus(a *Answer, option string) (status, bool) {
+	var rows []*Row
+	seen := map[string]bool{}
+	for _, r := range a.Rows {
+		if r.Baseline == "" || seen[r.Scenario] {
+			continue
 		}
-		return false
-	})
+		seen[r.Scenario] = true
+		b := &Row{Scenario: r.Scenario, Scheme: r.Baseline, Option: option, Judged: r.Judged, Budget: r.Budget, P: 1}
+		for _, st := range r.Stats {
+			z := Stat{Label: st.Label, Unit: st.Unit, Per: st.Per, Tail: st.Tail, Paired: st.Paired, Secondary: st.Secondary}
+			if st.Valid && st.Paired {
+				z.Valid = true
+				z.CI = stats.Interval{Confidence: 1, N: st.CI.N, Exact: true}
+			}
+			b.Stats = append(b.Stats, z)
+		}
+		b.Decision = Inconclusive
+		if j := b.judged(); j.Valid {
+			b.Decision = decide(j.CI, b.Budget)
+		}
+		rows = append(rows, b)
+	}
+	if len(rows) == 0 {
+		return status{}, false
+	}
+	st := statusOf(option, rows)
+	st.baseline = true
+	return st, true
 }
 
 func abs(x float64) float64 {

@@ -1,5 +1,7 @@
 // The verdict rules: one per design question, each turning an Answer's rows
-// into a Verdict.
+// into a Verdict. Each rule names its criteria in order (a func returning
+// them, printed with every verdict); the generic weighing in weigh.go ranks
+// the options by them and words the trade-offs.
 
 package review
 
@@ -8,226 +10,276 @@ import (
 	"strings"
 )
 
-// rulePlans: plan A if it is within budget everywhere (it is the safer
-// plan: one-time tokens); plan B when A is over and a plan B is within.
+// planCriteria are Q-A/B's criteria: the command budget, then what each
+// scheme costs per command, then what it declares.
+func planCriteria() []criterion {
+	return []criterion{
+		budgetGate("command {tail}", "the latency added to a command's tail, within the command budget in every scenario"),
+		lower("WFS CPU/command", "the WFS CPU added per command, the lower the better"),
+		lower("requests/command", "the WFS requests added per command"),
+		lower("file ops/command", "the file operations added per command"),
+		declares("the claims a scheme declares (conformance-checked) that the other does not, such as plan A's replay-proof"),
+	}
+}
+
+// rulePlans weighs plan A's and plan B's schemes by planCriteria: a plan A
+// that costs more than a plan B and declares more shows as the trade-off
+// it is, with the figures of both.
 func rulePlans(a *Answer) Verdict {
 	sts := bySchemes(a, nil)
-	var A, B []status
+	hasA := false
 	for _, s := range sts {
+		hasA = hasA || s.option == "A"
+	}
+	if !hasA {
+		return Verdict{Outcome: "inconclusive", Text: fmt.Sprintf("inconclusive, as none of the %d schemes measured (%s) is a plan-A scheme (policy `command`): add `jwt:command`. %s", len(sts), names(sts), criteriaWords(planCriteria()))}
+	}
+	plan := func(s status) string {
 		if s.option == "A" {
-			A = append(A, s)
-		} else {
-			B = append(B, s)
+			return "plan-a"
 		}
+		return "plan-b"
 	}
-	switch {
-	case len(A) == 0:
-		return Verdict{Outcome: "inconclusive", Text: "inconclusive: no plan-A scheme (policy `command`) ran; add `jwt:command`."}
-	case len(filter(A, Over)) > 0 && len(filter(B, Within)) > 0:
-		w := filter(B, Within)
-		return Verdict{Outcome: "plan-b", Decisive: true, Text: fmt.Sprintf("choose plan B (%s): plan A (`%s`) %s, while plan B stays within budget in every scenario.",
-			names(w), filter(A, Over)[0].scheme(), summaryOf(filter(A, Over)[0].worst()))}
-	case len(filter(A, Within)) > 0:
-		w := filter(A, Within)[0]
-		return Verdict{Outcome: "plan-a", Decisive: true, Text: fmt.Sprintf("plan A is affordable: at worst `%s` %s. %s",
-			w.scheme(), summaryOf(w.worst()), planAWords(w, B))}
-	case len(filter(A, Over)) > 0 && len(B) > 0 && !anyUndecided(B):
-		return Verdict{Outcome: "neither", Decisive: true, Text: fmt.Sprintf("neither plan is within budget: plan A %s, and every plan B scheme is over too.", summaryOf(filter(A, Over)[0].worst()))}
-	}
-	return inconclusive(sts...)
+	return choice{
+		crits: planCriteria(),
+		word:  plan,
+		pick: func(s status) string {
+			if s.option == "A" {
+				return fmt.Sprintf("choose plan A (`%s`)", s.scheme())
+			}
+			return fmt.Sprintf("choose plan B (`%s`)", s.scheme())
+		},
+		noun: "scheme", none: "neither",
+	}.verdict(sts)
 }
 
-// planAWords says what plan A buys and what plan B would save, from the
-// rows: the claims plan A declares that no plan-B scheme does, and the
-// difference between each plan B's judged median and plan A's.
-func planAWords(a status, B []status) string {
-	var only []string
-	for _, c := range a.rows[0].Claims {
-		shared := false
-		for _, b := range B {
-			shared = shared || contains(b.rows[0].Claims, c)
-		}
-		if !shared {
-			only = append(only, c)
-		}
+// jobStoreCriteria are Q-job's criteria: the message budget, then the
+// files a store makes, then the WFS's CPU, then latency.
+func jobStoreCriteria() []criterion {
+	return []criterion{
+		budgetGate("message {tail}", "the latency added to a job message's tail, within the message budget in every scenario"),
+		lower("files created/job", "the files created per job, the fewer the better"),
+		lower("peak live files", "the files live at peak"),
+		lower("fsyncs/job", "the fsyncs per job"),
+		lower("WFS CPU/job message", "the WFS CPU added per job message"),
+		lower("message {tail}", "the latency added to a job message's tail"),
 	}
-	text := "The rule chooses plan A wherever it is within the budget"
-	if len(only) > 0 && len(B) > 0 {
-		text += fmt.Sprintf(", for what it declares and no plan-B scheme here does (%s, conformance-checked)", strings.Join(only, ", "))
-	}
-	if len(B) == 0 {
-		return text + "; no plan-B scheme ran to compare with."
-	}
-	var saves []string
-	for _, b := range B {
-		d := a.worst().judged().CI.Center - b.worst().judged().CI.Center
-		st := a.worst().judged()
-		saves = append(saves, fmt.Sprintf("`%s` %s", b.scheme(), fmtValue(d, st.Unit, true)))
-	}
-	return text + fmt.Sprintf(". Against plan A's worst row, plan B's medians differ by %s at %s (plan A's median less each plan B's).", strings.Join(saves, ", "), a.worst().judged().what())
 }
 
-// ruleJobStore: among the stores within budget, the fewest files created
-// per job, then the fewest live at peak, then fsyncs, then latency.
+// ruleJobStore weighs the one-job token stores by jobStoreCriteria.
 func ruleJobStore(a *Answer) Verdict {
-	sts := byOption(a, nil)
-	within := filter(sts, Within)
-	if len(within) == 0 {
-		if anyUndecided(sts) {
-			return inconclusive(sts...)
-		}
-		return Verdict{Outcome: "neither", Decisive: true, Text: "no store is within the message budget: each " + summaryOf(sts[0].worst()) + " at least."}
-	}
-	sortBy(within, "files created/job", "peak live files", "fsyncs/job", "message {tail}")
-	best := within[0]
-	f, p := best.stat("files created/job"), best.stat("peak live files")
-	v := Verdict{Outcome: best.option, Decisive: true, Text: fmt.Sprintf("keep one-job tokens in the `%s` store (`%s`): within the message budget, it creates %s files per job and peaks at %s live files over plain, the fewest among the stores within budget (ties within 1 %% go to the next measure: live files, then fsyncs, then latency).",
-		best.option, best.scheme(), fmtValue(f.CI.Center, Count, true), fmtValue(p.CI.Center, Count, true))}
-	if undecided := len(sts) - len(within) - len(filter(sts, Over)); undecided > 0 {
-		v.Text += " Other stores are not decided yet and might rank higher: " + inconclusive(sts...).Text + "."
-		v.Decisive = false
-		v.RoundsNeeded = inconclusive(sts...).RoundsNeeded
-	}
-	return v
+	return choice{
+		crits: jobStoreCriteria(),
+		word:  func(s status) string { return s.option },
+		pick: func(s status) string {
+			return fmt.Sprintf("keep one-job tokens in the `%s` store (`%s`)", s.option, s.scheme())
+		},
+		noun: "store", none: "neither",
+	}.verdict(byOption(a, nil))
 }
 
-// rule1i2i: 2i when a per-job store is within budget and creates no more
-// files than per-message tokens; 1i when only per-message tokens are.
+// q10Criteria are Q10's criteria: the message budget, then files per
+// job, WFS CPU and latency.
+func q10Criteria() []criterion {
+	return []criterion{
+		budgetGate("message {tail}", "the latency added to a job message's tail, within the message budget in every scenario"),
+		lower("files created/job", "the files created per job, the fewer the better"),
+		lower("WFS CPU/job message", "the WFS CPU added per job message"),
+		lower("message {tail}", "the latency added to a job message's tail"),
+	}
+}
+
+// rule1i2i weighs per-message tokens (1i) against per-job tokens (2i) by
+// q10Criteria.
 func rule1i2i(a *Answer) Verdict {
 	sts := bySchemes(a, nil)
-	var one, two []status
+	var has1, has2 bool
 	for _, s := range sts {
-		if s.option == "1i" {
-			one = append(one, s)
-		} else {
-			two = append(two, s)
-		}
+		has1 = has1 || s.option == "1i"
+		has2 = has2 || s.option == "2i"
 	}
-	w1, w2 := filter(one, Within), filter(two, Within)
-	files := func(s status) float64 { return s.stat("files created/job").CI.Center }
-	switch {
-	case len(w2) > 0:
-		sortBy(w2, "files created/job")
-		b := w2[0]
-		if len(w1) == 0 || files(b) <= files(w1[0]) {
-			return Verdict{Outcome: "2i", Decisive: !anyUndecided(one), Text: fmt.Sprintf("treat shared-file-system jobs like remote jobs (2i): `%s` %s and creates %s files per job over plain (per-message tokens: %s).",
-				b.scheme(), summaryOf(b.worst()), fmtValue(files(b), Count, true), oneWords(one))}
-		}
-		return Verdict{Outcome: "1i", Decisive: true, Text: fmt.Sprintf("treat them like interactive commands (1i): both are within budget and per-message tokens (`%s`) create fewer files (%s per job against %s).",
-			w1[0].scheme(), fmtValue(files(w1[0]), Count, true), fmtValue(files(b), Count, true))}
-	case len(w1) > 0 && !anyUndecided(two):
-		return Verdict{Outcome: "1i", Decisive: true, Text: fmt.Sprintf("treat them like interactive commands (1i): `%s` %s, while every per-job store is over budget.", w1[0].scheme(), summaryOf(w1[0].worst()))}
-	case len(one) > 0 && len(two) > 0 && !anyUndecided(sts):
-		return Verdict{Outcome: "neither", Decisive: true, Text: "neither policy is within the message budget: " + summaryOf(sts[0].worst()) + "."}
-	case len(one) == 0 || len(two) == 0:
-		return Verdict{Outcome: "inconclusive", Text: "inconclusive: the question needs both a per-message (`jwt:command`) and a per-job (`jwt:job=...`) scheme on one job load."}
+	if !has1 || !has2 {
+		return Verdict{Outcome: "inconclusive", Text: fmt.Sprintf("inconclusive, as the schemes measured (%s) are not both a per-message (`jwt:command`) and a per-job (`jwt:job=...`) scheme on one job load, which the question needs. %s", names(sts), criteriaWords(q10Criteria()))}
 	}
-	return inconclusive(sts...)
+	return choice{
+		crits: q10Criteria(),
+		word:  func(s status) string { return s.option },
+		pick: func(s status) string {
+			if s.option == "1i" {
+				return fmt.Sprintf("treat shared-file-system jobs like interactive commands (1i, `%s`)", s.scheme())
+			}
+			return fmt.Sprintf("treat shared-file-system jobs like remote jobs (2i, `%s`)", s.scheme())
+		},
+		noun: "policy", none: "neither",
+	}.verdict(sts)
 }
 
-func oneWords(one []status) string {
-	if len(one) == 0 {
-		return "not run"
+// curveCriteria are Q-curve's criteria: CURVE against no transport
+// encryption (the baseline, plain, weighed as an option of its own).
+func curveCriteria() []criterion {
+	return []criterion{
+		budgetGate("command {tail}", "the latency CURVE adds to a fresh-connection command's tail, within the command budget in every scenario"),
+		lower("WFS CPU/command", "the WFS CPU added per command (what an unencrypted option saves)"),
+		lower("command {tail}", "the latency added to a command's tail"),
+		declares("what it seals on the wire, by its declared (conformance-checked) claims (what an unencrypted option gives up; plain declares none)", "confidential", "reply-confidential"),
 	}
-	s := one[0]
-	return fmt.Sprintf("`%s` %s, %s", s.scheme(), s.decision, s.worst().judged().cost())
 }
 
-// ruleCurve: CURVE within budget everywhere makes it the default.
+// ruleCurve weighs CURVE against keeping an unencrypted option: CURVE is
+// the default when it is within budget and no cost of it is clearly
+// measured; where it costs CPU or latency, the verdict shows what it buys
+// against what it costs.
 func ruleCurve(a *Answer) Verdict {
 	sts := bySchemes(a, nil)
 	if anyUndecided(sts) {
-		return inconclusive(sts...)
+		v := inconclusive(sts...)
+		v.Text += ". " + criteriaWords(curveCriteria())
+		return v
 	}
-	if over := filter(sts, Over); len(over) > 0 {
-		return Verdict{Outcome: "keep-null", Decisive: true, Text: fmt.Sprintf("CURVE is over budget: `%s` %s. Keep an unencrypted option for sites that do not need confidentiality.", over[0].scheme(), summaryOf(over[0].worst()))}
-	}
+	// The worst CURVE scheme stands for CURVE.
 	w := sts[0]
 	for _, s := range sts[1:] {
 		if s.worst().judged().CI.Center > w.worst().judged().CI.Center {
 			w = s
 		}
 	}
-	cpu := w.stat("WFS CPU/command")
-	return Verdict{Outcome: "curve-default", Decisive: true, Text: fmt.Sprintf("CURVE is affordable: at worst `%s` %s; on the WFS it %s. The rule makes CURVE the default wherever it is within the budget; what an unencrypted option would save is that cost (the capacity knee, where measured, says what it saves in throughput).",
-		w.scheme(), summaryOf(w.worst()), cpu.cost())}
+	opts := []status{w}
+	if b, ok := baselineStatus(a, "no encryption"); ok {
+		opts = append(opts, b)
+	}
+	return choice{
+		crits: curveCriteria(),
+		word: func(s status) string {
+			if s.baseline {
+				return "keep-null"
+			}
+			return "curve-default"
+		},
+		pick: func(s status) string {
+			if s.baseline {
+				return fmt.Sprintf("keep an unencrypted option (`%s`)", s.scheme())
+			}
+			return fmt.Sprintf("make CURVE (`%s`) the default", s.scheme())
+		},
+		noun: "option", none: "keep-null",
+	}.verdict(opts)
 }
 
-// ruleKeys: per-job keys against per-target keys.
+// keysCriteria are Q-keys' criteria: per-job keys against per-target
+// keys (the baseline, weighed as an option of its own).
+func keysCriteria() []criterion {
+	return []criterion{
+		budgetGate("message {tail}", "the latency per-job keys add to a job message's tail, within the message budget in every scenario"),
+		lower("WFS CPU/job message", "the WFS CPU added per job message"),
+		lower("files created/job", "the files created per job"),
+		lower("peak live files", "the files live at peak"),
+		lower("message {tail}", "the latency added to a job message's tail"),
+		declares("revocation at job end, by the declared (conformance-checked) `job-revoke` claim (per-target keys are the baseline because they do not declare it)", "job-revoke"),
+	}
+}
+
+// ruleKeys weighs per-job keys against per-target keys by keysCriteria.
 func ruleKeys(a *Answer) Verdict {
 	sts := bySchemes(a, nil)
-	if anyUndecided(sts) {
-		return inconclusive(sts...)
+	if b, ok := baselineStatus(a, "per install target"); ok {
+		sts = append(sts, b)
 	}
-	s := sts[0]
-	files := s.stat("files created/job")
-	if s.decision == Over {
-		return Verdict{Outcome: "per-target", Decisive: true, Text: fmt.Sprintf("keep a key per install target: per-job keys (`%s`) %s.", s.scheme(), summaryOf(s.worst()))}
-	}
-	text := fmt.Sprintf("per-job keys are affordable: `%s` %s, and creates %s files per job more",
-		s.scheme(), summaryOf(s.worst()), fmtValue(files.CI.Center, Count, false))
-	if contains(s.rows[0].Claims, "job-revoke") {
-		text += "; what they buy is revocation at job end (their declared, conformance-checked `job-revoke` claim)"
-	}
-	return Verdict{Outcome: "per-job", Decisive: true, Text: text + "."}
+	return choice{
+		crits: keysCriteria(),
+		word: func(s status) string {
+			if s.baseline {
+				return "per-target"
+			}
+			return "per-job"
+		},
+		pick: func(s status) string {
+			if s.baseline {
+				return fmt.Sprintf("keep a key per install target (`%s`)", s.scheme())
+			}
+			return fmt.Sprintf("give each job its own key (`%s`)", s.scheme())
+		},
+		noun: "key scope", none: "per-target",
+	}.verdict(sts)
 }
 
-// ruleJose: among the schemes within budget, those sealing requests and
-// replies first, then those sealing requests only; a signed token seals
-// nothing.
+// joseCriteria are Q-jose's criteria: sealing requests is what the
+// question asks, so it is a gate; then the budget, then sealing replies,
+// then costs.
+func joseCriteria() []criterion {
+	return []criterion{
+		claimsGate("seals requests on the wire, by the declared (conformance-checked) `confidential` claim: a scheme that does not is no answer to the question", "confidential"),
+		budgetGate("command {tail}", "the latency added to a command's tail, within the command budget in every scenario"),
+		declares("seals replies as well (the declared `reply-confidential` claim)", "reply-confidential"),
+		lower("WFS CPU/command", "the WFS CPU added per command"),
+		lower("bytes added/request", "the bytes added per request"),
+		lower("command {tail}", "the latency added to a command's tail"),
+	}
+}
+
+// ruleJose weighs the confidential schemes by joseCriteria, and says for
+// each option what an eavesdropper reads, from its declared claims.
 func ruleJose(a *Answer) Verdict {
 	sts := bySchemes(a, nil)
-	within := filter(sts, Within)
-	claims := func(s status) []string { return s.rows[0].Claims }
-	var both, reqOnly []status
-	for _, s := range within {
-		switch c := claims(s); {
-		case contains(c, "confidential") && contains(c, "reply-confidential"):
-			both = append(both, s)
-		case contains(c, "confidential"):
-			reqOnly = append(reqOnly, s)
+	v := choice{
+		crits: joseCriteria(),
+		word:  func(s status) string { return s.option },
+		pick:  func(s status) string { return fmt.Sprintf("for confidentiality use `%s`", s.scheme()) },
+		noun:  "confidential scheme", none: "neither",
+	}.verdict(sts)
+	var wire []string
+	for _, s := range sts {
+		c := s.claims()
+		switch {
+		case !contains(c, "confidential"):
+			wire = append(wire, fmt.Sprintf("`%s` seals nothing: it declares %s, so an eavesdropper reads its credential and the request (%s)", s.scheme(), claimList(c), s.rows[0].Wire))
+		case !contains(c, "reply-confidential"):
+			wire = append(wire, fmt.Sprintf("`%s` seals requests only: its replies (the WFS's data) travel in clear (%s)", s.scheme(), s.rows[0].Wire))
 		}
 	}
-	switch {
-	case len(both) > 0:
-		sortBy(both, "WFS CPU/command")
-		b := both[0]
-		v := Verdict{Outcome: b.option, Decisive: true, Text: fmt.Sprintf("for confidentiality use `%s`: it seals requests and replies, and %s.", b.scheme(), summaryOf(b.worst()))}
-		if len(reqOnly) > 0 {
-			verb := "seals requests only: its"
-			if len(reqOnly) > 1 {
-				verb = "seal requests only: their"
-			}
-			v.Text += fmt.Sprintf(" %s %s replies (the WFS's data) travel in clear.", names(reqOnly), verb)
-		}
-		v.Text += " A signed JWT seals nothing: an eavesdropper reads its claims and the request."
-		return v
-	case anyUndecided(sts):
-		return inconclusive(sts...)
-	case len(reqOnly) > 0:
-		b := reqOnly[0]
-		return Verdict{Outcome: b.option, Decisive: true, Text: fmt.Sprintf("only `%s` is a confidential scheme within budget, and it seals requests only: replies travel in clear. %s.", b.scheme(), summaryOf(b.worst()))}
+	if len(wire) > 0 {
+		// Before the criteria, which end the text.
+		at := strings.LastIndex(v.Text, " Criteria, in order")
+		v.Text = v.Text[:at] + " On the wire, by declared claims: " + strings.Join(wire, "; ") + "." + v.Text[at:]
 	}
-	return Verdict{Outcome: "neither", Decisive: true, Text: "no confidential scheme is within the command budget."}
+	return v
 }
 
-// rulePython: a scheme whose cost is within a small share of a real
-// Python client's is lost in it.
+// pythonCriteria is Q-python's one criterion.
+func pythonCriteria() []criterion {
+	return []criterion{
+		budgetGate("process p50", "the time a scheme adds to a whole Python client process per message, within the scenario's budget (a small share of a real `cylc message`) in every scenario; the share of a real client's time is shown beside it"),
+	}
+}
+
+// rulePython: a scheme whose added time is within the budget, a small
+// share of a real Python client's, is lost in it; one over it matters.
 func rulePython(a *Answer) Verdict {
 	sts := bySchemes(a, nil)
+	crit := criteriaWords(pythonCriteria())
 	if anyUndecided(sts) {
-		return inconclusive(sts...)
+		v := inconclusive(sts...)
+		v.Text += ". " + crit
+		return v
 	}
-	if over := filter(sts, Over); len(over) > 0 {
-		w := over[0].worst()
-		return Verdict{Outcome: "matters", Decisive: true, Text: fmt.Sprintf("a scheme's cost matters against a real Python client's: `%s` %s.", w.Scheme, summaryOf(w))}
+	over := filter(sts, Over)
+	outcome, verb, among := "lost", "is lost in a real Python client's", sts
+	if len(over) > 0 {
+		outcome, verb, among = "matters", "matters against a real Python client's", over
 	}
-	w := sts[0]
-	for _, s := range sts[1:] {
+	w := among[0]
+	for _, s := range among[1:] {
 		if s.worst().judged().CI.Center > w.worst().judged().CI.Center {
 			w = s
 		}
 	}
 	r := w.worst()
-	return Verdict{Outcome: "lost", Decisive: true, Text: fmt.Sprintf("a scheme's cost is lost in a real Python client's: at worst `%s` %s.", r.Scheme, summaryOf(r))}
+	share := ""
+	if st := r.judged(); st.Valid && st.CI.Center > 0 {
+		share = fmt.Sprintf(", %.2g %% of a real client's %s", 100*st.CI.Center/float64(PythonClientCost), PythonClientCost)
+	}
+	head := fmt.Sprintf("a scheme's cost %s, as at worst `%s` adds %s%s", verb, w.scheme(), judgedShort(w), share)
+	if len(over) > 0 {
+		head = fmt.Sprintf("a scheme's cost %s, as %d of %d schemes are over budget, at worst `%s` at %s%s", verb, len(over), len(sts), w.scheme(), judgedShort(w), share)
+	}
+	return Verdict{Outcome: outcome, Decisive: true, Text: fmt.Sprintf("%s: `%s` %s. %s", head, r.Scheme, summaryOf(r), crit)}
 }
