@@ -81,11 +81,14 @@ func TestVerdictBranches(t *testing.T) {
 			"inconclusive", false, []string{"straddles"}},
 		{"one store decided, one not", "Q-job", newRun(budgets).add(job, plain, msg, base(6)...).add(job, jobFile, msg, straddle(fig{files: 1})...).add(job, jobComb, msg, within(fig{files: 3})...),
 			"inconclusive", false, []string{"would rank before `jwt:job=combined`"}},
-		// Q5: the finest point within budget; a finer one undecided keeps it open.
-		{"task finest within", "Q5", newRun(budgets).add(scale, plain, msg, base(6)...).add(scale, wfTok, msg, within(fig{})...).add(scale, taskTok, msg, within(fig{files: 1})...).add(scale, jobFile, msg, over(fig{files: 1})...),
-			"task", true, []string{"finest point within the message budget is the task: `jwt:task`", "retries included", "job (`jwt:job=file`): over"}},
+		// Q5: the finest point within budget; a finer one undecided keeps
+		// it open; a coarser one with fewer files is a trade-off.
+		{"task finest within", "Q5", newRun(budgets).add(scale, plain, msg, base(6)...).add(scale, wfTok, msg, within(fig{files: 1})...).add(scale, taskTok, msg, within(fig{files: 1})...).add(scale, jobFile, msg, over(fig{files: 1})...),
+			"task", true, []string{"put tokens at the task (`jwt:task`)", "first as the finer point of the scale", "retries included", "job (`jwt:job=file`): over"}},
+		{"coarser point fewer files", "Q5", newRun(budgets).add(scale, plain, msg, base(6)...).add(scale, wfTok, msg, within(fig{})...).add(scale, taskTok, msg, within(fig{files: 1})...),
+			"trade-off:task,workflow", true, []string{"`jwt:task` is first as the finer point", "`jwt` is lower on files created/job (`jwt` +0 in review-scale against `jwt:task` +1 in review-scale)"}},
 		{"finer point undecided", "Q5", newRun(budgets).add(scale, plain, msg, base(6)...).add(scale, cycleTok, msg, within(fig{})...).add(scale, planA, msg, straddle(fig{files: 2})...),
-			"cycle point", false, []string{"is the cycle point", "A finer point is not decided yet", "`jwt:command`"}},
+			"inconclusive", false, []string{"would rank before `jwt:cycle`", "`jwt:command`"}},
 		{"no point within", "Q5", newRun(budgets).add(scale, plain, msg, base(6)...).add(scale, wfTok, msg, over(fig{})...),
 			"none", true, []string{"no point of the scale"}},
 		// Q10.
