@@ -464,9 +464,10 @@ func (ch choice) verdict(sts []status) Verdict {
 	return v
 }
 
-// others say why each option within budget that is neither first, a
-// rival nor tied stands aside: another is as good on every criterion and
-// clearly better on one, or the first ranks before it.
+// others name each option within budget that is neither first, a rival
+// nor tied, with its figure and why it stands aside: another is as good on
+// every criterion and clearly better on one, or the first is clearly
+// better on the criteria listed.
 func (w weighing) others() []string {
 	var out []string
 	best := w.within[0]
@@ -480,13 +481,14 @@ func (w weighing) others() []string {
 		if w.anyEdge(s, best) {
 			for _, r := range w.rivals {
 				if !w.anyEdge(s, r) && w.anyEdge(r, s) {
-					out = append(out, fmt.Sprintf("`%s` is within budget too, but `%s` is as good on every criterion and %s.", s.scheme(), r.scheme(), w.edges(r, s, false)))
+					out = append(out, fmt.Sprintf("%s, within budget too, but `%s` is as good on every criterion and %s.", subject(s), r.scheme(), w.edges(r, s, false)))
 					break
 				}
 			}
 			continue
 		}
-		out = append(out, fmt.Sprintf("`%s` is within budget too, and `%s` is %s.", s.scheme(), best.scheme(), w.reason(best, s)))
+		// best ranks before s, so it is clearly better on some criterion.
+		out = append(out, fmt.Sprintf("%s, within budget too, but against it `%s` %s.", subject(s), best.scheme(), w.edges(best, s, false)))
 	}
 	return out
 }
