@@ -300,6 +300,9 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun) *Answer 
 	}
 	a.Rows, a.Reference, a.Server = splitByServer(a.Rows)
 	a.Budgets = budgetUses(a.Rows, scs)
+	if q.Notes != nil {
+		a.Notes = append(a.Notes, q.Notes(a, scs)...)
+	}
 	if len(a.Rows) == 0 {
 		a.Verdict = Verdict{Outcome: "no-data", Text: "not answered by these results."}
 		a.Need = q.Need

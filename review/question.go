@@ -43,6 +43,9 @@ type Question struct {
 	// Wire shows, per candidate, what an eavesdropper on the wire reads,
 	// from the scheme's declared (and conformance-checked) claims.
 	Wire bool
+	// Notes, if set, adds notes computed from the answer and its
+	// scenarios (Q-keys' growth with the live-key count).
+	Notes func(a *Answer, scs []*scenario) []string
 }
 
 // Measure is one figure a question shows per candidate.

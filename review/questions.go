@@ -112,7 +112,7 @@ func Catalogue() []*Question {
 		{
 			ID: "Q-keys", Title: "CURVE client keys per job, or per install target (as Cylc 8 ships)?",
 			Settles:   "per-job keys against per-target keys on the same job load, paired by round: the latency they add to a job message (judged against the message budget), files per job, peak live files, WFS CPU",
-			Scenarios: jobScenarios,
+			Scenarios: append(append([]string(nil), jobScenarios...), "review-keys-100", "review-keys-1000"),
 			Option:    perJobKeys,
 			Baseline:  perTargetKeys,
 			Requires:  []string{opMessage},
@@ -123,7 +123,8 @@ func Catalogue() []*Question {
 				{Label: "peak live files", Figure: figures.PeakLiveFiles(), Paired: true},
 				{Label: "WFS CPU/request", Figure: figures.ServerCPU(figures.Request), Paired: true, Secondary: true},
 			},
-			Rule: ruleKeys,
+			Rule:  ruleKeys,
+			Notes: keysScaleNotes,
 			Need: "run a job scenario with both key scopes: `authbench run -scenario review-jobs -schemes curve,curve-job -until-decisive`",
 		},
 		{

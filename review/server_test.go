@@ -75,3 +75,31 @@ func TestCylcJudgedFastReference(t *testing.T) {
 		t.Errorf("fast alone: the section does not say its verdicts are not Cylc's")
 	}
 }
+
+// TestKeysScaleNotes: per-job keys' extra WFS CPU per job message at 100 and
+// 1,000 live keys gives the growth law (10-fold: linear) and the cost of
+// one re-read of the key folder.
+func TestKeysScaleNotes(t *testing.T) {
+	msg := vocab.OpJobMessage
+	run := newRun(nil)
+	run.server = vocab.ServerModelCylc
+	for _, sc := range []struct {
+		name      string
+		cpu       time.Duration // per op, per-job keys
+		reloadNS  float64
+		files     float64
+	}{{"review-keys-100", 2 * ms, 1.6e6, 100}, {"review-keys-1000", 11 * ms, 16e6, 1000}} {
+		run.add(sc.name, curve, msg, rounds(3, 10*ms, steady(0), fig{cpu: ms})...)
+		stats := map[string]float64{"zap.reloads": 200, "zap.reload_ns_mean": sc.reloadNS, "zap.reload_files_read": 200 * sc.files}
+		run.add(sc.name, curveJob, msg, rounds(3, 10*ms, steady(0), fig{cpu: sc.cpu, stats: stats})...)
+	}
+	m := evaluate(t, []*results.Run{run.run}, Options{})
+	a := find(t, m, "Q-keys")
+	notes := strings.Join(a.Notes, "\n")
+	for _, want := range []string{"+1ms WFS CPU per job message over per-target keys at about 100 live keys", "+10ms WFS CPU per job message over per-target keys at about 1000 live keys",
+		"each 1.6ms for 100 key files on average", "grew 10-fold: as the live-key count to the power 1.00"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+}

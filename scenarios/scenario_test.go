@@ -21,7 +21,7 @@ func TestBuiltinsParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"cli-burst", "cli-interactive", "cycle-point", "dispatch-burst", "job-storm", "live-jobs-10k",
-		"python-message", "review-cli", "review-cli-burst", "review-cli-fast", "review-cli-nfs", "review-jobs", "review-jobs-burst", "review-jobs-nfs",
+		"python-message", "review-cli", "review-cli-burst", "review-cli-fast", "review-cli-nfs", "review-jobs", "review-jobs-burst", "review-jobs-nfs", "review-keys-100", "review-keys-1000",
 		"review-python", "review-scale", "review-scale-site", "site-day", "smoke", "uis-poll", "uis-session", "user-loop",
 		"wlcg-transfer-groups", "wlcg-transfer-service", "wlcg-transfer-user"}
 	var got []string
