@@ -125,7 +125,7 @@ func Catalogue() []*Question {
 			},
 			Rule:  ruleKeys,
 			Notes: keysScaleNotes,
-			Need: "run a job scenario with both key scopes: `authbench run -scenario review-jobs -schemes curve,curve-job -until-decisive`",
+			Need:  "run a job scenario with both key scopes: `authbench run -scenario review-jobs -schemes curve,curve-job -until-decisive`",
 		},
 		{
 			ID: "Q-jose", Title: "a signed JWT, an encrypted JWE, or CURVE, for confidentiality?",

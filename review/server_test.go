@@ -84,10 +84,10 @@ func TestKeysScaleNotes(t *testing.T) {
 	run := newRun(nil)
 	run.server = vocab.ServerModelCylc
 	for _, sc := range []struct {
-		name      string
-		cpu       time.Duration // per op, per-job keys
-		reloadNS  float64
-		files     float64
+		name     string
+		cpu      time.Duration // per op, per-job keys
+		reloadNS float64
+		files    float64
 	}{{"review-keys-100", 2 * ms, 1.6e6, 100}, {"review-keys-1000", 11 * ms, 16e6, 1000}} {
 		run.add(sc.name, curve, msg, rounds(3, 10*ms, steady(0), fig{cpu: ms})...)
 		stats := map[string]float64{"zap.reloads": 200, "zap.reload_ns_mean": sc.reloadNS, "zap.reload_files_read": 200 * sc.files}
