@@ -8,10 +8,26 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authbench/authbench/vocab"
-
 	"github.com/authbench/authbench/results"
+	"github.com/authbench/authbench/vocab"
 )
+
+// MainLoopInterval is how often Cylc 8's scheduler runs its main loop when
+// idle (cylc-flow cylc/flow/scheduler.py, Scheduler.INTERVAL_MAIN_LOOP =
+// 1.0). Each iteration that changed the data store publishes its deltas
+// once (scheduler.py _main_loop → update_data_structure →
+// _publish_deltas), so changes within one iteration share a publish.
+const MainLoopInterval = time.Second
+
+// Publishes is the main-loop iterations a second that publish deltas when
+// data-store updates arrive at updatesPerSecond, as a Poisson stream: the
+// share of MainLoopInterval windows holding at least one update,
+// (1 - e^(-λT)) / T. It is about λ at a low rate and tends to one publish
+// an iteration in a burst.
+func Publishes(updatesPerSecond float64) float64 {
+	t := MainLoopInterval.Seconds()
+	return -math.Expm1(-updatesPerSecond*t) / t
+}
 
 // ComputeWorkload works out a site's load.
 func ComputeWorkload(s *Site) Workload {
@@ -35,21 +51,27 @@ func ComputeWorkload(s *Site) Workload {
 	l.MessagesPerSecond = l.JobsPerSecond.scale(s.MessagesPerJob)
 	l.CommandsPerSecond = perWFS(s.CLICommandsPerHour / 3600)
 	l.CommandsPerDay = l.CommandsPerSecond.scale(Day.Seconds())
-	if u := s.UIServers; u != nil {
-		p := float64(u.Count) / u.PollInterval.D().Seconds()
-		l.PollsPerSecond = Pair{p, p * w}
-	}
-	l.MeanOpsPerSecond = l.MessagesPerSecond.add(l.CommandsPerSecond).add(l.PollsPerSecond)
 	if b := s.CyclePointBurst; b != nil {
-		l.BurstOpsPerSecond = float64(b.Jobs) * b.Messages / b.Within.D().Seconds()
+		l.BurstMessagesPerSecond = float64(b.Jobs) * b.Messages / b.Within.D().Seconds()
 	}
-	l.PeakOpsPerSecond = l.MeanOpsPerSecond.add(Pair{l.BurstOpsPerSecond, l.BurstOpsPerSecond})
+	burst := Pair{l.BurstMessagesPerSecond, l.BurstMessagesPerSecond}
+	l.PeakMessagesPerSecond = l.MessagesPerSecond.add(burst)
+	if u := s.UIServers; u != nil {
+		n := float64(u.Count)
+		l.UpdatesPerSecond = l.JobsPerSecond.scale(u.UpdatesPerJob).add(l.CommandsPerSecond)
+		pub := Publishes(l.UpdatesPerSecond.PerWFS)
+		l.PublishesPerSecond = Pair{pub, pub * w}
+		l.DeltasPerSecond = l.PublishesPerSecond.scale(n)
+		q := n * u.QueriesPerHour / 3600
+		l.QueriesPerSecond = Pair{q, q * w}
+		peak := Publishes(l.UpdatesPerSecond.PerWFS+l.BurstMessagesPerSecond) * n
+		l.PeakDeltasPerSecond = Pair{peak, l.DeltasPerSecond.Host + peak - l.DeltasPerSecond.PerWFS}
+	}
 	return l
 }
 
-// group is one scenario's results for one scheme in one input (its rounds).
+// group is one scenario's results for one scheme (its rounds).
 type group struct {
-	input    int
 	dir      string
 	command  string
 	scenario string
@@ -65,16 +87,6 @@ func (g *group) openLoop() bool {
 	return true
 }
 
-func (g *group) requests() int64 {
-	var n int64
-	for _, r := range g.rs {
-		if r.ServerProcess != nil {
-			n += r.ServerProcess.Requests
-		}
-	}
-	return n
-}
-
 func (g *group) sum(f func(*results.Result) int64) int64 {
 	var n int64
 	for _, r := range g.rs {
@@ -83,11 +95,24 @@ func (g *group) sum(f func(*results.Result) int64) int64 {
 	return n
 }
 
-func (g *group) from() From {
-	f := From{Dir: g.dir, Scenario: g.scenario, OpenLoop: g.openLoop(), Rounds: len(g.rs), Requests: g.requests(),
-		Jobs: g.sum(func(r *results.Result) int64 { return r.Jobs }), Commands: g.sum(func(r *results.Result) int64 { return r.Commands }),
-		Command: g.command}
-	f.ServerModel = g.rs[0].ServerModel
+// from describes the group; op is the operation kind counted in Ops ("" for
+// none).
+func (g *group) from(op string) *From {
+	r0 := g.rs[0]
+	f := &From{Dir: g.dir, Scenario: g.scenario, ServerModel: serverModel(r0.ServerModel), FSModel: fsModelName(r0.FSModel),
+		OpenLoop: g.openLoop(), Rounds: len(g.rs), Command: g.command,
+		Jobs:     g.sum(func(r *results.Result) int64 { return r.Jobs }),
+		Commands: g.sum(func(r *results.Result) int64 { return r.Commands }),
+		Requests: g.sum(func(r *results.Result) int64 {
+			if r.ServerProcess == nil {
+				return 0
+			}
+			return r.ServerProcess.Requests
+		}),
+	}
+	if op != "" {
+		f.Ops = g.sum(func(r *results.Result) int64 { return opCount(r, op) })
+	}
 	if f.Jobs > 0 {
 		if m := g.sum(func(r *results.Result) int64 { return opCount(r, vocab.OpJobMessage) }); m > 0 {
 			f.MessagesPerJob = float64(m) / float64(f.Jobs)
@@ -104,244 +129,564 @@ func opCount(r *results.Result, name string) int64 {
 	return 0
 }
 
-// siteOps are the result's operations of the kinds a site model counts.
-func siteOps(r *results.Result) int64 {
-	return opCount(r, vocab.OpJobMessage) + opCount(r, vocab.OpCLICommand) + opCount(r, vocab.OpUISPoll)
-}
+// siteOpNames are the result ops a site model counts.
+func siteOpNames() []string { return []string{vocab.OpCLICommand, vocab.OpJobMessage, vocab.OpUISPoll} }
 
 func median(xs []float64) float64 { return vocab.SpreadOf(xs).Median }
 
-// Project projects the site's load onto every scheme the inputs measured.
+// measure is the group's WFS CPU per operation of the named op: the WFS
+// process's CPU over each round's measured window ÷ the op's count there,
+// median over rounds. A group whose results count other site operations
+// too has no per-operation figure (why says so).
+func measure(g *group, kind, opName string) (c OpCost, why string) {
+	if g == nil {
+		return OpCost{}, ""
+	}
+	var perOp, reqPerOp []float64
+	for _, r := range g.rs {
+		for _, other := range siteOpNames() {
+			if other != opName && opCount(r, other) > 0 {
+				return OpCost{}, fmt.Sprintf("scenario %s mixes %s with %s: a per-%s figure needs a scenario of %ss only", g.scenario, opName, other, kind, kind)
+			}
+		}
+		n := opCount(r, opName)
+		sp := r.ServerProcess
+		if n <= 0 || sp == nil || sp.Requests <= 0 {
+			continue
+		}
+		perOp = append(perOp, sp.CPUSeconds()/float64(n))
+		reqPerOp = append(reqPerOp, float64(sp.Requests)/float64(n))
+	}
+	if len(perOp) == 0 {
+		return OpCost{}, fmt.Sprintf("scenario %s has no WFS CPU figure for %s (no server_process with requests)", g.scenario, opName)
+	}
+	from := g.from(opName)
+	from.Rounds = len(perOp)
+	return OpCost{Op: kind, CPU: time.Duration(math.Round(median(perOp) * float64(time.Second))), RequestsPerOp: median(reqPerOp), Measured: true,
+		Basis: fmt.Sprintf("measured: the WFS's whole CPU ÷ its %s operations", opName), From: from}, ""
+}
+
+// probeReused is the WFS's CPU per ping on a reused connection from the
+// group's handshake probes (median over rounds); ok is false without one
+// (no probe runs under the cylc model).
+func probeReused(g *group) (time.Duration, int, bool) {
+	if g == nil {
+		return 0, 0, false
+	}
+	var xs []float64
+	for _, r := range g.rs {
+		if sp := r.ServerProcess; sp != nil && sp.Handshake != nil && sp.Handshake.Reused > 0 {
+			xs = append(xs, float64(sp.Handshake.Reused))
+		}
+	}
+	if len(xs) == 0 {
+		return 0, 0, false
+	}
+	return time.Duration(math.Round(median(xs))), len(xs), true
+}
+
+// setResults are the inputs' results in the set's scenarios, grouped by
+// scheme and scenario.
+type setResults struct {
+	order     []string
+	canonical map[string]string
+	spec      map[string]*vocab.Spec
+	groups    map[string]map[string]*group // scheme → scenario → group
+	where     map[string]string            // scenario → dir
+	present   map[string]bool
+	all       []string // every scenario the inputs hold, sorted
+}
+
+func collect(set ScenarioSet, inputs []Input) (*setResults, error) {
+	want := map[string]bool{}
+	for _, sc := range set.scenarios() {
+		want[sc] = true
+	}
+	sr := &setResults{canonical: map[string]string{}, spec: map[string]*vocab.Spec{}, groups: map[string]map[string]*group{},
+		where: map[string]string{}, present: map[string]bool{}}
+	inputOf := map[string]int{}
+	allSet := map[string]bool{}
+	for i, in := range inputs {
+		if in.Run == nil {
+			continue
+		}
+		for _, r := range in.Run.Results {
+			if r == nil {
+				continue
+			}
+			allSet[r.Scenario] = true
+			if !want[r.Scenario] {
+				continue
+			}
+			if j, ok := inputOf[r.Scenario]; ok && j != i {
+				return nil, fmt.Errorf("scenario %s is in two inputs (%s and %s): give one of them", r.Scenario, dirName(inputs[j].Dir), dirName(in.Dir))
+			}
+			inputOf[r.Scenario] = i
+			sr.where[r.Scenario] = in.Dir
+			sr.present[r.Scenario] = true
+			if _, ok := sr.groups[r.Scheme]; !ok {
+				sr.order = append(sr.order, r.Scheme)
+				sr.groups[r.Scheme] = map[string]*group{}
+			}
+			if sr.canonical[r.Scheme] == "" {
+				sr.canonical[r.Scheme] = r.Canonical
+			}
+			if sr.spec[r.Scheme] == nil && r.Spec != nil {
+				sr.spec[r.Scheme] = r.Spec
+			}
+			g := sr.groups[r.Scheme][r.Scenario]
+			if g == nil {
+				g = &group{dir: in.Dir, command: in.Run.Command, scenario: r.Scenario}
+				sr.groups[r.Scheme][r.Scenario] = g
+			}
+			g.rs = append(g.rs, r)
+		}
+	}
+	for sc := range allSet {
+		sr.all = append(sr.all, sc)
+	}
+	sort.Strings(sr.all)
+	return sr, nil
+}
+
+func dirName(d string) string {
+	if d == "" {
+		return "a run given without a directory"
+	}
+	return d
+}
+
+// models checks that the set's results share one server model and one
+// file-system model, and returns them.
+func (sr *setResults) models(set ScenarioSet) (server, fsm string, err error) {
+	type seen struct{ model, scenario, dir string }
+	var sv, fv *seen
+	for _, sc := range set.scenarios() {
+		for _, scheme := range sr.order {
+			g := sr.groups[scheme][sc]
+			if g == nil {
+				continue
+			}
+			for _, r := range g.rs {
+				m, f := serverModel(r.ServerModel), fsModelName(r.FSModel)
+				if sv == nil {
+					sv, fv = &seen{m, sc, g.dir}, &seen{f, sc, g.dir}
+					continue
+				}
+				if m != sv.model {
+					return "", "", fmt.Errorf("set %s mixes server models: %s ran under %s (%s) and %s under %s (%s, %s); a set's figures come from one server model",
+						set.Name, sv.scenario, sv.model, dirName(sv.dir), sc, m, dirName(g.dir), r.Scheme)
+				}
+				if f != fv.model {
+					return "", "", fmt.Errorf("set %s mixes file-system models: %s ran on %s (%s) and %s on %s (%s, %s); a set's figures come from one file-system model",
+						set.Name, fv.scenario, fsName(fv.model), dirName(fv.dir), sc, fsName(f), dirName(g.dir), r.Scheme)
+				}
+			}
+		}
+	}
+	if sv == nil {
+		return "", "", nil
+	}
+	return sv.model, fv.model, nil
+}
+
+// Project projects the site's load onto every scheme the set's scenarios
+// measured. A set whose required scenarios the inputs lack is an error
+// wrapping ErrSetMissing; results that mix server or file-system models
+// within the set are refused.
 func Project(s *Site, inputs []Input, opts Options) (*Projection, error) {
 	if s == nil {
 		return nil, errors.New("project: no site")
 	}
-	p := &Projection{Site: s, Command: opts.Command, Load: ComputeWorkload(s)}
-	// Every scheme's groups, in the order the inputs first name them.
-	var order []string
-	canonical := map[string]string{}
-	groups := map[string][]*group{}
+	set, err := LookupSet(opts.Set)
+	if err != nil {
+		return nil, fmt.Errorf("project: %w", err)
+	}
+	p := &Projection{Site: s, Command: opts.Command, Set: set, Load: ComputeWorkload(s)}
 	nRuns := 0
-	for i, in := range inputs {
+	for _, in := range inputs {
 		src := Source{Dir: in.Dir, CapacityFile: in.CapacityFile}
 		if in.Run != nil {
 			src.Command = in.Run.Command
+			nRuns++
 		}
 		if in.Capacity != nil {
 			src.CapacityCommand = in.Capacity.Command
 		}
 		p.Sources = append(p.Sources, src)
-		if in.Run == nil {
-			continue
-		}
-		nRuns++
-		for _, r := range in.Run.Results {
-			if r == nil {
-				continue
-			}
-			if _, ok := groups[r.Scheme]; !ok {
-				order = append(order, r.Scheme)
-				groups[r.Scheme] = nil
-			}
-			if canonical[r.Scheme] == "" {
-				canonical[r.Scheme] = r.Canonical
-			}
-			var g *group
-			for _, x := range groups[r.Scheme] {
-				if x.input == i && x.scenario == r.Scenario {
-					g = x
-				}
-			}
-			if g == nil {
-				g = &group{input: i, dir: in.Dir, command: in.Run.Command, scenario: r.Scenario}
-				groups[r.Scheme] = append(groups[r.Scheme], g)
-			}
-			g.rs = append(g.rs, r)
-		}
 	}
 	if nRuns == 0 {
 		return nil, errors.New("project: no results to project")
 	}
-	for _, scheme := range order {
-		sp, why := projectScheme(s, p.Load, scheme, canonical[scheme], groups[scheme], inputs, opts)
-		if sp == nil {
-			p.Skipped = append(p.Skipped, Skipped{Scheme: scheme, Why: why})
+	sr, err := collect(set, inputs)
+	if err != nil {
+		return nil, fmt.Errorf("project: %w", err)
+	}
+	var missing []string
+	for _, sc := range []string{set.Commands, set.Messages} {
+		if !sr.present[sc] {
+			missing = append(missing, sc)
+		}
+	}
+	if len(missing) > 0 {
+		have := "none"
+		if len(sr.all) > 0 {
+			have = strings.Join(sr.all, ", ")
+		}
+		return nil, &setMissingError{fmt.Sprintf("project: set %s takes commands from %s and job messages from %s, and the results hold no %s (they hold %s); run it, or name another set with -set (%s)",
+			set.Name, set.Commands, set.Messages, strings.Join(missing, " or "), have, strings.Join(SetNames(), ", "))}
+	}
+	// The sources are the inputs the set used, and the capacity searches.
+	used := map[string]bool{}
+	for _, d := range sr.where {
+		used[d] = true
+	}
+	var srcs []Source
+	for _, src := range p.Sources {
+		if src.CapacityCommand != "" || used[src.Dir] {
+			if !used[src.Dir] {
+				src.Command = ""
+			}
+			srcs = append(srcs, src)
+		}
+	}
+	p.Sources = srcs
+	if p.ServerModel, p.FSModel, err = sr.models(set); err != nil {
+		return nil, fmt.Errorf("project: %w", err)
+	}
+	if p.ServerModel != set.ServerModel || p.FSModel != set.FSModel {
+		p.Notes = append(p.Notes, fmt.Sprintf("**These figures are not on the set's terms**: re-run its scenarios under the %s server model on %s to project on them.",
+			set.ServerModel, fsName(set.FSModel)))
+	}
+	if set.Queries != "" && !sr.present[set.Queries] {
+		p.Notes = append(p.Notes, fmt.Sprintf("The results hold no %s, so UI-server queries are charged from the command scenario (see each figure's basis).", code(set.Queries)))
+	}
+
+	costs := map[string]*CPUFigures{}
+	why := map[string]string{}
+	partial := map[string]*CPUFigures{}
+	for _, scheme := range sr.order {
+		c, w := schemeCosts(s, p.Load, set, sr, scheme)
+		if w != "" {
+			why[scheme], partial[scheme] = w, c
 			continue
 		}
+		costs[scheme] = c
+	}
+	// A delta's cost is the scheme's transport's query cost (see
+	// deltaCost), so it needs every scheme's query cost first.
+	for _, scheme := range sr.order {
+		if c := costs[scheme]; c != nil {
+			c.Delta = deltaCost(scheme, sr, costs)
+		}
+	}
+	for _, scheme := range sr.order {
+		c := costs[scheme]
+		if c == nil {
+			p.Skipped = append(p.Skipped, Skipped{Scheme: scheme, Why: why[scheme], CPU: partial[scheme]})
+			continue
+		}
+		sp := projectScheme(s, p.Load, scheme, sr.canonical[scheme], *c, sr.groups[scheme], set)
 		p.Schemes = append(p.Schemes, sp)
 	}
 	if len(p.Schemes) == 0 {
-		var dirs []string
-		for _, src := range p.Sources {
-			if src.Dir != "" {
-				dirs = append(dirs, src.Dir)
-			}
+		var ws []string
+		for _, sk := range p.Skipped {
+			ws = append(ws, sk.Scheme+": "+sk.Why)
 		}
-		where := ""
-		if len(dirs) > 0 {
-			where = " in " + strings.Join(dirs, ", ")
-		}
-		if opts.Scenario != "" {
-			return nil, fmt.Errorf("project: %w%s in scenario %q (a server_process with requests)", ErrNoCPUFigure, where, opts.Scenario)
-		}
-		return nil, fmt.Errorf("project: %w%s (results made before the WFS ran as a process of its own lack server_process)", ErrNoCPUFigure, where)
+		return nil, fmt.Errorf("project: %w in set %s (%s)", ErrNoCPUFigure, set.Name, strings.Join(ws, "; "))
 	}
+	p.kneesFor(inputs)
 	return p, nil
 }
 
-func projectScheme(s *Site, l Workload, scheme, canon string, gs []*group, inputs []Input, opts Options) (*SchemeProjection, string) {
-	// The CPU figure: open-loop groups first, then the most WFS requests.
-	var cands []*group
-	for _, g := range gs {
-		if opts.Scenario != "" && g.scenario != opts.Scenario {
-			continue
-		}
-		for _, r := range g.rs {
-			if _, ok := r.ServerProcess.CPUPerRequest(); ok {
-				cands = append(cands, g)
-				break
-			}
+// schemeCosts are the scheme's measured costs per command, job message and
+// query; why says what is missing when a kind the site loads has none.
+func schemeCosts(s *Site, l Workload, set ScenarioSet, sr *setResults, scheme string) (*CPUFigures, string) {
+	gs := sr.groups[scheme]
+	var c CPUFigures
+	var w string
+	if c.Command, w = measure(gs[set.Commands], OpCommand, vocab.OpCLICommand); w != "" {
+		return nil, w
+	}
+	if c.Message, w = measure(gs[set.Messages], OpMessage, vocab.OpJobMessage); w != "" {
+		return nil, w
+	}
+	if l.CommandsPerSecond.Host > 0 && !c.Command.Measured {
+		return &c, fmt.Sprintf("no per-command figure: %s has no results for it", set.Commands)
+	}
+	if l.MessagesPerSecond.Host > 0 && !c.Message.Measured {
+		return &c, fmt.Sprintf("no per-message figure: %s has no results for it", set.Messages)
+	}
+	q, w := measure(gs[set.Queries], OpQuery, vocab.OpUISPoll)
+	switch {
+	case w != "":
+		return nil, w
+	case q.Measured:
+		q.Basis = "measured: a UI-server poll on one long-lived connection (no handshake)"
+	default:
+		if d, n, ok := probeReused(gs[set.Commands]); ok {
+			f := gs[set.Commands].from("")
+			f.Rounds = n
+			q = OpCost{Op: OpQuery, CPU: d, Measured: true, From: f,
+				Basis: "measured: the handshake probe after the command load, a ping on one reused connection (no handshake)"}
+		} else if c.Command.Measured {
+			q = OpCost{Op: OpQuery, CPU: c.Command.CPU, From: c.Command.From,
+				Basis: "estimate, an upper bound: the CPU per command on a fresh connection (no query scenario or handshake probe in the results)"}
 		}
 	}
-	if len(cands) == 0 {
-		if opts.Scenario != "" {
-			return nil, fmt.Sprintf("no WFS CPU figure in scenario %s", opts.Scenario)
-		}
-		return nil, "no WFS CPU figure (no server_process with requests)"
+	c.Query = q
+	if l.QueriesPerSecond.Host > 0 && c.Query.CPU <= 0 {
+		return nil, "no per-query figure: no query scenario, handshake probe or command figure for it"
 	}
-	sort.SliceStable(cands, func(i, j int) bool {
-		a, b := cands[i], cands[j]
-		if a.openLoop() != b.openLoop() {
-			return a.openLoop()
-		}
-		if a.requests() != b.requests() {
-			return a.requests() > b.requests()
-		}
-		if a.input != b.input {
-			return a.input < b.input
-		}
-		return a.scenario < b.scenario
-	})
-	g := cands[0]
-	var perReq, reqPerOp []float64
-	counted := true
-	for _, r := range g.rs {
-		c, ok := r.ServerProcess.CPUPerRequest()
-		if !ok {
-			continue
-		}
-		perReq = append(perReq, float64(c))
-		if ops := siteOps(r); ops > 0 {
-			reqPerOp = append(reqPerOp, float64(r.ServerProcess.Requests)/float64(ops))
-		} else {
-			counted = false
-		}
-	}
-	cpu := CPUFigure{PerRequest: time.Duration(math.Round(median(perReq))), RequestsPerOp: 1, From: g.from(), OpsCounted: counted && len(reqPerOp) > 0}
-	cpu.From.Rounds = len(perReq)
-	if cpu.OpsCounted {
-		cpu.RequestsPerOp = median(reqPerOp)
-	}
-	cpu.PerOp = time.Duration(math.Round(float64(cpu.PerRequest) * cpu.RequestsPerOp))
+	return &c, ""
+}
 
-	sp := &SchemeProjection{Scheme: scheme, Canonical: canon, CPU: cpu}
-	sp.MeanRequestsPerSecond = l.MeanOpsPerSecond.scale(cpu.RequestsPerOp)
-	sp.PeakRequestsPerSecond = l.PeakOpsPerSecond.scale(cpu.RequestsPerOp)
-	sec := cpu.PerRequest.Seconds()
-	sp.MeanCPU = sp.MeanRequestsPerSecond.scale(sec)
-	sp.PeakCPU = sp.PeakRequestsPerSecond.scale(sec)
+// deltaCost estimates the WFS's CPU per published delta sent to one UI
+// server. No scenario measures PUB/SUB, so it is taken as a query on a
+// reused connection by the scheme's transport: the scheme of the same
+// security with no credential (plain for null+jwt, curve for curve). A
+// delta carries no credential (cylc-flow cylc/flow/network/publisher.py,
+// WorkflowPublisher.send_multi, sends [topic, serialised delta] on the PUB
+// socket), so a token scheme costs what its transport does, and CURVE
+// encrypts it per subscriber as it does a reply. Building the delta
+// (data_store_mgr.py, get_publish_deltas) is Cylc's own work, the same
+// for every scheme, and not counted.
+func deltaCost(scheme string, sr *setResults, costs map[string]*CPUFigures) OpCost {
+	security := securityOf(scheme, sr.spec[scheme])
+	base := ""
+	for _, other := range sr.order {
+		sp := sr.spec[other]
+		if securityOf(other, sp) == security && credentialOf(other, sp) == "" && costs[other] != nil {
+			base = other
+			break
+		}
+	}
+	src := scheme
+	if base != "" {
+		src = base
+	}
+	q := costs[src].Query
+	how := "measured"
+	if !q.Measured {
+		how = "itself an estimate"
+	}
+	basis := fmt.Sprintf("estimate: %s's query on a reused connection (%s)", code(src), how)
+	if base == "" {
+		basis += fmt.Sprintf("; no scheme of its transport (%s, no credential) in the set, so its own, token and all: an upper bound", security)
+	}
+	return OpCost{Op: OpDelta, CPU: q.CPU, Basis: basis, From: q.From}
+}
+
+// securityOf and credentialOf read a scheme's transport and credential
+// from its recorded spec, or from its short name in results that lack one.
+func securityOf(scheme string, sp *vocab.Spec) string {
+	if sp != nil {
+		return sp.Security
+	}
+	switch {
+	case scheme == "plain" || !strings.Contains(scheme, "curve"):
+		return "null"
+	case strings.HasPrefix(scheme, "curve-job"):
+		return "curve-job"
+	}
+	return "curve"
+}
+
+func credentialOf(scheme string, sp *vocab.Spec) string {
+	if sp != nil {
+		return sp.Credential
+	}
+	if scheme == "plain" || scheme == "null" || scheme == "curve" || scheme == "curve-job" {
+		return ""
+	}
+	return "unknown"
+}
+
+func projectScheme(s *Site, l Workload, scheme, canon string, c CPUFigures, gs map[string]*group, set ScenarioSet) *SchemeProjection {
+	sp := &SchemeProjection{Scheme: scheme, Canonical: canon, CPU: c}
+	cm, cc, cd, cq := c.Message.CPU.Seconds(), c.Command.CPU.Seconds(), c.Delta.CPU.Seconds(), c.Query.CPU.Seconds()
+	ui := l.DeltasPerSecond.PerWFS*cd + l.QueriesPerSecond.PerWFS*cq
+	mean := l.MessagesPerSecond.PerWFS*cm + l.CommandsPerSecond.PerWFS*cc + ui
+	peak := l.PeakMessagesPerSecond.PerWFS*cm + l.CommandsPerSecond.PerWFS*cc + l.PeakDeltasPerSecond.PerWFS*cd + l.QueriesPerSecond.PerWFS*cq
+	w := float64(s.Workflows)
+	sp.MeanCPU = Pair{mean, mean * w}
+	sp.PeakCPU = Pair{peak, mean*w + peak - mean}
+	if mean > 0 {
+		sp.UIShare = ui / mean
+	}
 	if s.HostCPUs > 0 {
 		sp.MeanHostShare = sp.MeanCPU.Host / float64(s.HostCPUs)
 		sp.PeakHostShare = sp.PeakCPU.Host / float64(s.HostCPUs)
 	}
-	sp.Knee = knee(scheme, canon, cpu, inputs)
-	if sp.Knee.OpsPerSecond > 0 && l.PeakOpsPerSecond.PerWFS > 0 {
-		sp.Headroom = sp.Knee.OpsPerSecond / l.PeakOpsPerSecond.PerWFS
-		if s.HostCPUs > 0 && l.PeakOpsPerSecond.Host > 0 {
-			sp.HostHeadroom = sp.Knee.OpsPerSecond * float64(min(s.HostCPUs, s.Workflows)) / l.PeakOpsPerSecond.Host
-		}
+	if b := s.WFSCPUShareBudget; b != nil {
+		sp.Budget = &BudgetVerdict{Share: peak, Budget: b.Value, Within: peak <= b.Value}
 	}
-	sp.Files = files(s, l, cpu, g, gs)
-	return sp, ""
+	// The estimated knee counts the kind that takes most of the peak's
+	// CPU (of commands and messages); headroom is 1 CPU ÷ the peak's.
+	kind, cpu := OpMessage, c.Message.CPU
+	if l.CommandsPerSecond.PerWFS*cc > l.PeakMessagesPerSecond.PerWFS*cm || cpu <= 0 {
+		kind, cpu = OpCommand, c.Command.CPU
+	}
+	sp.Knee = Knee{Op: kind, Estimated: true}
+	if cpu > 0 {
+		sp.Knee.OpsPerSecond = 1 / cpu.Seconds()
+		sp.Knee.EstimateOpsPerSecond = sp.Knee.OpsPerSecond
+	}
+	sp.setHeadroom(s)
+	sp.Files = files(s, l, gs[set.Commands], gs[set.Messages])
+	return sp
 }
 
-// opRank orders capacity ops by how well they stand for a site's load,
-// which is mostly job messages.
-func opRank(op string) int {
+// setHeadroom is the knee × the CPU per operation of its kind (1 for an
+// estimate) ÷ the peak's CPU share, per WFS and for the host.
+func (sp *SchemeProjection) setHeadroom(s *Site) {
+	factor := 1.0
+	if k := sp.Knee; !k.Estimated {
+		factor = k.OpsPerSecond * sp.CPU.of(k.Op).Seconds()
+	}
+	sp.Headroom, sp.HostHeadroom = 0, 0
+	if sp.PeakCPU.PerWFS > 0 && factor > 0 {
+		sp.Headroom = factor / sp.PeakCPU.PerWFS
+		if s.HostCPUs > 0 && sp.PeakCPU.Host > 0 {
+			sp.HostHeadroom = factor * float64(min(s.HostCPUs, s.Workflows)) / sp.PeakCPU.Host
+		}
+	}
+}
+
+// of is the cost of one kind.
+func (c CPUFigures) of(kind string) time.Duration {
+	switch kind {
+	case OpCommand:
+		return c.Command.CPU
+	case OpMessage:
+		return c.Message.CPU
+	case OpDelta:
+		return c.Delta.CPU
+	case OpQuery:
+		return c.Query.CPU
+	}
+	return 0
+}
+
+// capacityKind is the projection's kind for a capacity search's op
+// ("" for one it does not charge, such as handshake).
+func capacityKind(op string) string {
 	switch op {
 	case "message":
-		return 0
+		return OpMessage
 	case "command":
-		return 1
-	case "handshake":
-		return 2
+		return OpCommand
 	}
-	return 3
+	return ""
 }
 
-// knee finds the scheme's capacity knee, else estimates it from the CPU
-// per operation.
-func knee(scheme, canon string, cpu CPUFigure, inputs []Input) Knee {
-	type cand struct {
-		cv   *results.CapacityCurve
-		file string
-		cmd  string
-	}
-	var cs []cand
-	for _, in := range inputs {
-		if in.Capacity == nil {
-			continue
+// capacityModel is the server model a capacity search ran under: its
+// command line's -model, else the default (capacity.json does not record
+// it).
+func capacityModel(command string) string {
+	fs := strings.Fields(command)
+	for i, f := range fs {
+		f = strings.TrimPrefix(f, "-")
+		if v, ok := strings.CutPrefix(f, "-model="); ok {
+			return v
 		}
-		for _, cv := range in.Capacity.Curves {
-			if cv == nil {
+		if v, ok := strings.CutPrefix(f, "model="); ok {
+			return v
+		}
+		if (f == "model" || f == "-model") && i+1 < len(fs) {
+			return fs[i+1]
+		}
+	}
+	return vocab.DefaultServerModel
+}
+
+// kneesFor replaces each scheme's estimated knee with a capacity search's
+// when one ran under the set's results' server model, and records every
+// measured knee's ratio to its estimate.
+func (p *Projection) kneesFor(inputs []Input) {
+	type cand struct {
+		cv    *results.CapacityCurve
+		file  string
+		cmd   string
+		model string
+		kind  string
+	}
+	for _, sp := range p.Schemes {
+		var cs []cand
+		for _, in := range inputs {
+			if in.Capacity == nil {
 				continue
 			}
-			if cv.Scheme == scheme || (canon != "" && cv.Canonical == canon) {
-				cs = append(cs, cand{cv, in.CapacityFile, in.Capacity.Command})
+			for _, cv := range in.Capacity.Curves {
+				if cv == nil || (cv.Scheme != sp.Scheme && (sp.Canonical == "" || cv.Canonical != sp.Canonical)) {
+					continue
+				}
+				if k := capacityKind(cv.Op); k != "" && sp.CPU.of(k) > 0 {
+					cs = append(cs, cand{cv, in.CapacityFile, in.Capacity.Command, capacityModel(in.Capacity.Command), k})
+				}
 			}
 		}
-	}
-	usable := func(c cand) bool { return c.cv.Knee.Invalid == "" && c.cv.Knee.PerServerCPU > 0 }
-	sort.SliceStable(cs, func(i, j int) bool {
-		a, b := cs[i], cs[j]
-		if usable(a) != usable(b) {
-			return usable(a)
+		usable := func(c cand) bool { return c.cv.Knee.Invalid == "" && c.cv.Knee.PerServerCPU > 0 }
+		sort.SliceStable(cs, func(i, j int) bool {
+			a, b := cs[i], cs[j]
+			if usable(a) != usable(b) {
+				return usable(a)
+			}
+			if (a.model == p.ServerModel) != (b.model == p.ServerModel) {
+				return a.model == p.ServerModel
+			}
+			if a.cv.Knee.Found != b.cv.Knee.Found {
+				return a.cv.Knee.Found
+			}
+			return a.kind == OpMessage && b.kind != OpMessage
+		})
+		for _, c := range cs {
+			if usable(c) && c.cv.Knee.Found {
+				est := 1 / sp.CPU.of(c.kind).Seconds()
+				p.KneeRatios = append(p.KneeRatios, KneeRatio{Scheme: sp.Scheme, Op: c.kind, ServerModel: c.model,
+					Ratio: c.cv.Knee.PerServerCPU / est, Used: c.model == p.ServerModel})
+				break
+			}
 		}
-		if a.cv.Knee.Found != b.cv.Knee.Found {
-			return a.cv.Knee.Found
+		if len(cs) == 0 {
+			continue
 		}
-		return opRank(a.cv.Op) < opRank(b.cv.Op)
-	})
-	est := Knee{Estimated: true}
-	if cpu.PerOp > 0 {
-		est.OpsPerSecond = 1 / cpu.PerOp.Seconds()
-		est.EstimateOpsPerSecond = est.OpsPerSecond
+		c := cs[0]
+		k := c.cv.Knee
+		where := c.file
+		if where == "" {
+			where = "the capacity search"
+		}
+		switch {
+		case k.Invalid != "":
+			sp.Knee.Note = fmt.Sprintf("the capacity knee (%s) is invalid: %s", where, k.Invalid)
+			continue
+		case k.PerServerCPU <= 0:
+			sp.Knee.Note = fmt.Sprintf("the capacity search (%s) gives no rate per WFS CPU", where)
+			continue
+		case c.model != p.ServerModel:
+			sp.Knee.Note = fmt.Sprintf("the capacity search (%s) ran under the %s server model (from its command line), the set's results under %s: not used", where, c.model, p.ServerModel)
+			continue
+		}
+		est := 1 / sp.CPU.of(c.kind).Seconds()
+		sp.Knee = Knee{Op: c.kind, OpsPerSecond: k.PerServerCPU, ServerModel: c.model, File: c.file, Command: c.cmd, Quota: c.cv.Quota,
+			EstimateOpsPerSecond: est}
+		if !k.Found {
+			sp.Knee.LowerBound = true
+			sp.Knee.Note = "the search did not reach the knee (" + k.Why + "): a lower bound"
+		}
+		sp.setHeadroom(p.Site)
 	}
-	if len(cs) == 0 {
-		return est
-	}
-	c := cs[0]
-	k := c.cv.Knee
-	switch {
-	case k.Invalid != "":
-		est.Note = fmt.Sprintf("the capacity knee (%s) is invalid: %s", c.file, k.Invalid)
-		return est
-	case k.PerServerCPU <= 0:
-		est.Note = fmt.Sprintf("the capacity search (%s) gives no rate per WFS CPU", c.file)
-		return est
-	}
-	out := Knee{OpsPerSecond: k.PerServerCPU, Op: c.cv.Op, File: c.file, Command: c.cmd, Quota: c.cv.Quota,
-		EstimateOpsPerSecond: est.EstimateOpsPerSecond}
-	if !k.Found {
-		out.LowerBound = true
-		out.Note = "the search did not reach the knee (" + k.Why + "): a lower bound"
-	}
-	return out
 }
 
-// files works out the scheme's file operations at the site.
-func files(s *Site, l Workload, cpu CPUFigure, cpuGroup *group, gs []*group) *Files {
+// files works out the scheme's file operations at the site from the set's
+// command and job scenarios.
+func files(s *Site, l Workload, cmds, jobs *group) *Files {
 	perUnit := func(g *group, div func(*results.Result) int64) *FileRates {
+		if g == nil {
+			return nil
+		}
 		var c, f, o []float64
 		for _, r := range g.rs {
 			d := div(r)
@@ -358,87 +703,24 @@ func files(s *Site, l Workload, cpu CPUFigure, cpuGroup *group, gs []*group) *Fi
 		}
 		return &FileRates{median(c), median(f), median(o)}
 	}
-	polls := func(g *group) bool {
-		return g.sum(func(r *results.Result) int64 { return opCount(r, vocab.OpUISPoll) }) > 0
-	}
-	// best is the kept group ranked first by closeness (0 for all when
-	// nil), then by size.
-	best := func(keep func(*group) bool, size func(*group) int64, distance func(*group) float64) *group {
-		var out *group
-		for _, g := range gs {
-			if !keep(g) || size(g) <= 0 {
-				continue
-			}
-			if out == nil {
-				out = g
-				continue
-			}
-			if distance != nil {
-				if d, o := distance(g), distance(out); d != o {
-					if d < o {
-						out = g
-					}
-					continue
-				}
-			}
-			if size(g) > size(out) {
-				out = g
-			}
-		}
-		return out
-	}
-	jobs := func(r *results.Result) int64 { return r.Jobs }
-	cmds := func(r *results.Result) int64 { return r.Commands }
 	f := &Files{}
-	// A job's files depend on its messages (each is appended to
-	// job.status): the scenario whose jobs send the site's number of
-	// messages, or nearest it, then the one with the most jobs.
-	msgDistance := func(g *group) float64 { return math.Abs(g.from().MessagesPerJob - s.MessagesPerJob) }
-	if g := best(func(g *group) bool { return g.sum(cmds) == 0 && !polls(g) }, func(g *group) int64 { return g.sum(jobs) }, msgDistance); g != nil {
-		f.PerJob = perUnit(g, jobs)
-		from := g.from()
-		f.JobsFrom = &from
+	if f.PerJob = perUnit(jobs, func(r *results.Result) int64 { return r.Jobs }); f.PerJob != nil {
+		f.JobsFrom = jobs.from(vocab.OpJobMessage)
 	}
-	if g := best(func(g *group) bool { return g.sum(jobs) == 0 && !polls(g) }, func(g *group) int64 { return g.sum(cmds) }, nil); g != nil {
-		f.PerCommand = perUnit(g, cmds)
-		from := g.from()
-		f.CommandsFrom = &from
+	if f.PerCommand = perUnit(cmds, func(r *results.Result) int64 { return r.Commands }); f.PerCommand != nil {
+		f.CommandsFrom = cmds.from(vocab.OpCLICommand)
 	}
-	needJobs := f.PerJob == nil && l.JobsPerSecond.Host > 0
-	needCmds := f.PerCommand == nil && l.CommandsPerSecond.Host > 0
-	if needJobs || needCmds {
-		f.PerRequest = perUnit(cpuGroup, func(r *results.Result) int64 {
-			if r.ServerProcess == nil {
-				return 0
-			}
-			return r.ServerProcess.Requests
-		})
-		if f.PerRequest != nil {
-			from := cpuGroup.from()
-			f.RequestsFrom = &from
-		}
-	}
-	if f.PerJob == nil && f.PerCommand == nil && f.PerRequest == nil {
+	if f.PerJob == nil && f.PerCommand == nil {
 		return nil
 	}
 	day := Day.Seconds()
-	perDay := func(perSecond float64, per *FileRates, perOp float64) FileRates {
-		if per == nil {
-			return FileRates{}
-		}
-		return per.scale(perSecond * day * perOp)
-	}
 	wfs := func(pick func(Pair) float64) FileRates {
 		var out FileRates
 		if f.PerJob != nil {
-			out = out.add(perDay(pick(l.JobsPerSecond), f.PerJob, 1))
-		} else {
-			out = out.add(perDay(pick(l.MessagesPerSecond), f.PerRequest, cpu.RequestsPerOp))
+			out = out.add(f.PerJob.scale(pick(l.JobsPerSecond) * day))
 		}
 		if f.PerCommand != nil {
-			out = out.add(perDay(pick(l.CommandsPerSecond), f.PerCommand, 1))
-		} else {
-			out = out.add(perDay(pick(l.CommandsPerSecond), f.PerRequest, cpu.RequestsPerOp))
+			out = out.add(f.PerCommand.scale(pick(l.CommandsPerSecond) * day))
 		}
 		return out
 	}
@@ -450,17 +732,19 @@ func files(s *Site, l Workload, cpu CPUFigure, cpuGroup *group, gs []*group) *Fi
 	return f
 }
 
-// describe is a From in words: "cycle-point in REPORT-data (fast model,
-// open loop, 1 round, 6,114 WFS requests)".
-func (f From) describe() string {
+// describe is a From in words: "`review-cli` in `REPORT-data/cli` (cylc
+// model, local disk, open loop, median of 6 rounds)".
+func (f *From) describe() string {
 	var b strings.Builder
 	b.WriteString(code(f.Scenario))
 	if f.Dir != "" {
 		b.WriteString(" in " + code(f.Dir))
 	}
-	var parts []string
-	if f.ServerModel != "" {
-		parts = append(parts, f.ServerModel+" model")
+	parts := []string{f.ServerModel + " model"}
+	if f.FSModel != "" {
+		parts = append(parts, f.FSModel)
+	} else {
+		parts = append(parts, "local disk")
 	}
 	if f.OpenLoop {
 		parts = append(parts, "open loop")

@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -15,8 +16,11 @@ import (
 )
 
 // ProjectRuns projects the site's load onto the schemes in runs, with the
-// capacity knees in caps: the report's section "Capacity projection:
-// SITE". It names no results directory (the report lists its inputs).
+// capacity knees in caps, from the default scenario set: the report's
+// section "Capacity projection: SITE". It names no results directory (the
+// report lists its inputs). When the runs lack the set's scenarios it
+// returns a projection that says so (Unavailable), not an error, so that
+// the report shows why there is no projection.
 func ProjectRuns(s *Site, runs []*results.Run, caps []*results.CapacityRun) (*Projection, error) {
 	var in []Input
 	for _, r := range runs {
@@ -25,7 +29,12 @@ func ProjectRuns(s *Site, runs []*results.Run, caps []*results.CapacityRun) (*Pr
 	for _, c := range caps {
 		in = append(in, Input{Capacity: c})
 	}
-	return Project(s, in, Options{})
+	p, err := Project(s, in, Options{})
+	if errors.Is(err, ErrSetMissing) {
+		set, _ := LookupSet("")
+		return &Projection{Site: s, Set: set, Load: ComputeWorkload(s), Unavailable: strings.TrimPrefix(err.Error(), "project: ")}, nil
+	}
+	return p, err
 }
 
 // WriteJSON writes the projection as indented JSON.
@@ -40,9 +49,10 @@ func (p *Projection) WriteJSON(w io.Writer) error {
 	return nil
 }
 
-// WriteMarkdown renders the projection: the site's load, each scheme's CPU
-// share and headroom, its file operations a day, where every figure came
-// from, a reading, and the commands that reproduce it.
+// WriteMarkdown renders the projection: the scenario set, the site's load,
+// each scheme's WFS CPU per operation, its CPU share against the site's
+// budget and its headroom, its file operations a day, where every figure
+// came from, a reading, and the commands that reproduce it.
 func (p *Projection) WriteMarkdown(w io.Writer) error {
 	var b bytes.Buffer
 	if err := p.render(&b); err != nil {
@@ -55,7 +65,7 @@ func (p *Projection) WriteMarkdown(w io.Writer) error {
 }
 
 func (p *Projection) render(w *bytes.Buffer) error {
-	s, l := p.Site, p.Load
+	s := p.Site
 	fmt.Fprintf(w, "## Capacity projection: %s\n\n", s.Name)
 	if s.Description != "" {
 		fmt.Fprintf(w, "%s (%s). ", strings.TrimSuffix(s.Description, "."), s.Origin)
@@ -63,6 +73,46 @@ func (p *Projection) render(w *bytes.Buffer) error {
 		fmt.Fprintf(w, "Site model %s. ", s.Origin)
 	}
 	fmt.Fprintf(w, "Source: %s.\n\n", strings.TrimSuffix(s.Source, "."))
+	if p.Unavailable != "" {
+		fmt.Fprintf(w, "**Not projected.** %s.\n", capital(strings.TrimSuffix(p.Unavailable, ".")))
+		p.renderCommands(w)
+		return nil
+	}
+	fmt.Fprintf(w, "**Scenario set.** Every scheme's costs come from the set %s. Its results here ran under the **%s** server model on %s.",
+		p.Set.describe(), p.ServerModel, fsName(p.FSModel))
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, " %s", n)
+	}
+	w.WriteString("\n\n")
+	if err := p.renderLoad(w); err != nil {
+		return err
+	}
+	if err := p.renderCosts(w); err != nil {
+		return err
+	}
+	if err := p.renderShares(w); err != nil {
+		return err
+	}
+	if err := p.renderFiles(w); err != nil {
+		return err
+	}
+	if err := p.renderSources(w); err != nil {
+		return err
+	}
+	if len(p.Skipped) > 0 {
+		var sk []string
+		for _, x := range p.Skipped {
+			sk = append(sk, code(x.Scheme)+": "+x.Why)
+		}
+		fmt.Fprintf(w, "\nNot projected (the set lacks a figure the site needs): %s.\n", strings.Join(sk, "; "))
+	}
+	fmt.Fprintf(w, "\n%s\n", p.Reading())
+	p.renderCommands(w)
+	return nil
+}
+
+func (p *Projection) renderLoad(w *bytes.Buffer) error {
+	s, l := p.Site, p.Load
 	host := fmt.Sprintf("%s workflows", num(float64(s.Workflows)))
 	if s.Workflows == 1 {
 		host = "1 workflow"
@@ -71,17 +121,23 @@ func (p *Projection) render(w *bytes.Buffer) error {
 	if s.HostCPUs > 0 {
 		cpus = fmt.Sprintf("a host of %s CPUs", num(float64(s.HostCPUs)))
 	}
-	fmt.Fprintf(w, "**Load** (operations a second: a job message, a CLI command or a UI poll, before a scheme adds requests of its own). "+
-		"%s, each with a WFS process of its own, on %s; \"per WFS\" is the average workflow (the site's load ÷ %d), \"host\" all of them. "+
-		"The peak is one workflow's cycle-point burst on top of the mean.\n\n", capital(host), cpus, s.Workflows)
+	fmt.Fprintf(w, "**Load.** %s, each with a WFS process of its own, on %s; \"per WFS\" is the average workflow (the site's load ÷ %d), \"host\" all of them. "+
+		"Job messages and commands are operations before a scheme adds requests of its own. The peak is one workflow's cycle-point burst on top of the mean.",
+		capital(host), cpus, s.Workflows)
+	if u := s.UIServers; u != nil {
+		fmt.Fprintf(w, " The UI servers are charged as Cylc 8 runs them, not as polls: each holds one long-lived connection to every workflow "+
+			"(cylc-uiserver cylc/uiserver/workflows_mgr.py, one WorkflowRuntimeClient a workflow) and subscribes to the deltas its WFS publishes, topic \"all\" "+
+			"(cylc/uiserver/data_store_mgr.py); it sends a request on that connection only to fetch the workflow on (re)connect, a topic whose checksum disagrees, or a user's mutation. "+
+			"The WFS publishes once per main-loop iteration that changed its data store (cylc-flow cylc/flow/scheduler.py: INTERVAL_MAIN_LOOP = 1 s, _publish_deltas; "+
+			"cylc/flow/network/publisher.py), so with updates arriving at λ a second (Poisson), 1 − e^(−λ·1 s) iterations a second publish, and each UI server receives one delta per publish. "+
+			"Stated assumptions of the site file: %s data-store update(s) a job (its submission and its messages) plus one per command, and %s queries an hour per UI server per workflow.",
+			num(u.UpdatesPerJob), num(u.QueriesPerHour))
+	}
+	w.WriteString("\n\n")
 	t := mdtable.New(w, "load", "per WFS", "host", "from")
 	burst := "none given"
 	if b := s.CyclePointBurst; b != nil {
 		burst = fmt.Sprintf("%d jobs × %s message(s) within %s, in one workflow", b.Jobs, num(b.Messages), b.Within.D())
-	}
-	polls := "no UI server"
-	if u := s.UIServers; u != nil {
-		polls = fmt.Sprintf("%d UI server(s), each polling every workflow every %s", u.Count, u.PollInterval.D())
 	}
 	rows := [][]string{
 		{"jobs starting", rate(l.JobsPerSecond.PerWFS) + "/s", rate(l.JobsPerSecond.Host) + "/s", l.JobRateFrom},
@@ -96,43 +152,110 @@ func (p *Projection) render(w *bytes.Buffer) error {
 	}
 	rows = append(rows,
 		[]string{"job messages", rate(l.MessagesPerSecond.PerWFS) + "/s", rate(l.MessagesPerSecond.Host) + "/s", fmt.Sprintf("jobs starting × %s messages a job", num(s.MessagesPerJob))},
-		[]string{"CLI commands", rate(l.CommandsPerSecond.PerWFS) + "/s", rate(l.CommandsPerSecond.Host) + "/s", fmt.Sprintf("%s an hour ÷ 3,600 s", num(s.CLICommandsPerHour))},
-		[]string{"UI polls", rate(l.PollsPerSecond.PerWFS) + "/s", rate(l.PollsPerSecond.Host) + "/s", polls},
-		[]string{"**mean**", "**" + rate(l.MeanOpsPerSecond.PerWFS) + "/s**", "**" + rate(l.MeanOpsPerSecond.Host) + "/s**", "messages + commands + polls"},
-		[]string{"cycle-point burst", rate(l.BurstOpsPerSecond) + "/s", rate(l.BurstOpsPerSecond) + "/s", burst},
-		[]string{"**peak**", "**" + rate(l.PeakOpsPerSecond.PerWFS) + "/s**", "**" + rate(l.PeakOpsPerSecond.Host) + "/s**", "mean + one workflow's burst"},
-	)
+		[]string{"CLI commands", rate(l.CommandsPerSecond.PerWFS) + "/s", rate(l.CommandsPerSecond.Host) + "/s", fmt.Sprintf("%s an hour ÷ 3,600 s", num(s.CLICommandsPerHour))})
+	if u := s.UIServers; u != nil {
+		rows = append(rows,
+			[]string{"data-store updates", rate(l.UpdatesPerSecond.PerWFS) + "/s", rate(l.UpdatesPerSecond.Host) + "/s", fmt.Sprintf("jobs starting × %s + commands", num(u.UpdatesPerJob))},
+			[]string{"UI-server deltas", rate(l.DeltasPerSecond.PerWFS) + "/s", rate(l.DeltasPerSecond.Host) + "/s", fmt.Sprintf("publishes (1 − e^(−updates·1 s) a second) × %d UI server(s)", u.Count)},
+			[]string{"UI-server queries", rate(l.QueriesPerSecond.PerWFS) + "/s", rate(l.QueriesPerSecond.Host) + "/s", fmt.Sprintf("%d UI server(s) × %s an hour, on the open connection", u.Count, num(u.QueriesPerHour))})
+	} else {
+		rows = append(rows, []string{"UI servers", "0", "0", "none given"})
+	}
+	rows = append(rows,
+		[]string{"cycle-point burst", rate(l.BurstMessagesPerSecond) + " messages/s", rate(l.BurstMessagesPerSecond) + " messages/s", burst},
+		[]string{"**peak job messages**", "**" + rate(l.PeakMessagesPerSecond.PerWFS) + "/s**", "**" + rate(l.PeakMessagesPerSecond.Host) + "/s**", "mean + one workflow's burst"})
+	if s.UIServers != nil {
+		rows = append(rows, []string{"**peak UI-server deltas**", "**" + rate(l.PeakDeltasPerSecond.PerWFS) + "/s**", "**" + rate(l.PeakDeltasPerSecond.Host) + "/s**",
+			"the burst's messages are updates too, published once a main-loop iteration"})
+	}
 	for _, r := range rows {
 		if err := t.Append(r); err != nil {
 			return err
 		}
 	}
-	if err := t.Render(); err != nil {
-		return err
-	}
+	return t.Render()
+}
 
+// costCell is an operation's cost: its CPU, marked when estimated.
+func costCell(c OpCost) string {
+	if c.CPU <= 0 {
+		return "-"
+	}
+	v := mdtable.Duration(c.CPU)
+	if !c.Measured {
+		v += " (estimate)"
+	}
+	return v
+}
+
+func reqCell(c OpCost) string {
+	if c.RequestsPerOp <= 0 {
+		return "-"
+	}
+	return num(c.RequestsPerOp)
+}
+
+func (p *Projection) renderCosts(w *bytes.Buffer) error {
+	fmt.Fprintf(w, "\n**WFS CPU per operation** (the WFS process's whole CPU, every thread, per operation of the kind, median over rounds; "+
+		"requests per operation are its WFS requests ÷ its operations). Where each came from is below.\n\n")
+	t := mdtable.New(w, "scheme", "per command", "requests/command", "per job message", "requests/message", "per UI-server delta", "per UI-server query")
+	row := func(name string, c CPUFigures) error {
+		return t.Append([]string{name, costCell(c.Command), reqCell(c.Command), costCell(c.Message), reqCell(c.Message), costCell(c.Delta), costCell(c.Query)})
+	}
+	for _, sp := range p.Schemes {
+		if err := row(code(sp.Scheme), sp.CPU); err != nil {
+			return err
+		}
+	}
+	for _, sk := range p.Skipped {
+		if sk.CPU != nil && (sk.CPU.Command.Measured || sk.CPU.Message.Measured) {
+			if err := row(code(sk.Scheme)+" (not projected)", *sk.CPU); err != nil {
+				return err
+			}
+		}
+	}
+	return t.Render()
+}
+
+// budgetCell is the peak share against the budget, and the budget at
+// which the verdict flips.
+func budgetCell(b *BudgetVerdict) string {
+	if b == nil {
+		return "-"
+	}
+	if b.Within {
+		return fmt.Sprintf("within: %s ≤ %s (over below %s)", pct(b.Share), pct(b.Budget), pct(b.Share))
+	}
+	return fmt.Sprintf("**over**: %s > %s (within at %s or more)", pct(b.Share), pct(b.Budget), pct(b.Share))
+}
+
+func (p *Projection) renderShares(w *bytes.Buffer) error {
+	s := p.Site
 	hostShare := "host CPUs used"
 	if s.HostCPUs > 0 {
 		hostShare = fmt.Sprintf("share of the host's %d CPUs", s.HostCPUs)
 	}
-	fmt.Fprintf(w, "\n**WFS CPU and headroom per scheme.** WFS requests/s are operations/s × the scheme's requests per operation; "+
-		"a WFS's CPU share is its requests/s × WFS CPU per request, as a share of one CPU; the host's is all %s WFSs' together, as %s. "+
-		"The knee is the sustained operations/s per WFS CPU; headroom is the knee ÷ one WFS's peak operations/s (below 1× the WFS is past its knee at the peak).\n\n",
-		num(float64(s.Workflows)), strings.TrimPrefix(hostShare, "share of "))
-	hdr := []string{"scheme", "WFS CPU/request", "requests/op", "WFS requests/s mean / peak", "WFS CPU share mean", "WFS CPU share peak",
+	budget := "The site gives no WFS CPU budget (wfs_cpu_share_budget)."
+	if b := s.WFSCPUShareBudget; b != nil {
+		budget = fmt.Sprintf("The budget is %s of one CPU per WFS at the peak. Its source: %s.", pct(b.Value), strings.TrimSuffix(b.Source, "."))
+	}
+	fmt.Fprintf(w, "\n**WFS CPU share, budget and headroom per scheme.** A WFS's CPU share is Σ operations/s × WFS CPU per operation, as a share of one CPU; "+
+		"the host's is all %s WFSs' together, as %s. %s The knee is the sustained operations/s of one kind per WFS CPU; "+
+		"headroom is how many times one WFS's peak it could carry (the knee × that kind's CPU per operation ÷ the peak share; 1 ÷ the peak share for an estimated knee; below 1× the WFS is past its knee at the peak).\n\n",
+		num(float64(s.Workflows)), strings.TrimPrefix(hostShare, "share of "), budget)
+	hdr := []string{"scheme", "WFS CPU share mean", "UI servers' part of the mean", "WFS CPU share peak", "budget at the peak",
 		"host mean (" + hostShare + ")", "host peak", "knee (ops/s per WFS CPU)", "headroom at peak"}
 	if s.HostCPUs > 0 {
 		hdr = append(hdr, "host headroom")
 	}
-	t = mdtable.New(w, hdr...)
+	t := mdtable.New(w, hdr...)
 	for _, sp := range p.Schemes {
 		hostMean, hostPeak := cpusUsed(sp.MeanCPU.Host), cpusUsed(sp.PeakCPU.Host)
 		if s.HostCPUs > 0 {
 			hostMean, hostPeak = pct(sp.MeanHostShare), pct(sp.PeakHostShare)
 		}
-		row := []string{code(sp.Scheme), mdtable.Duration(sp.CPU.PerRequest), num(sp.CPU.RequestsPerOp),
-			rate(sp.MeanRequestsPerSecond.PerWFS) + " / " + rate(sp.PeakRequestsPerSecond.PerWFS),
-			pct(sp.MeanCPU.PerWFS), pct(sp.PeakCPU.PerWFS), hostMean, hostPeak, kneeCell(sp.Knee), headroom(sp.Headroom, sp.Knee)}
+		row := []string{code(sp.Scheme), pct(sp.MeanCPU.PerWFS), pct(sp.UIShare), pct(sp.PeakCPU.PerWFS), budgetCell(sp.Budget),
+			hostMean, hostPeak, kneeCell(sp.Knee), headroom(sp.Headroom, sp.Knee)}
 		if s.HostCPUs > 0 {
 			row = append(row, headroom(sp.HostHeadroom, sp.Knee))
 		}
@@ -140,26 +263,7 @@ func (p *Projection) render(w *bytes.Buffer) error {
 			return err
 		}
 	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-
-	if err := p.renderFiles(w); err != nil {
-		return err
-	}
-	if err := p.renderSources(w); err != nil {
-		return err
-	}
-	if len(p.Skipped) > 0 {
-		var sk []string
-		for _, x := range p.Skipped {
-			sk = append(sk, code(x.Scheme)+": "+x.Why)
-		}
-		fmt.Fprintf(w, "\nNot projected: %s.\n", strings.Join(sk, "; "))
-	}
-	fmt.Fprintf(w, "\n%s\n", p.Reading())
-	p.renderCommands(w)
-	return nil
+	return t.Render()
 }
 
 func (p *Projection) renderFiles(w *bytes.Buffer) error {
@@ -176,7 +280,8 @@ func (p *Projection) renderFiles(w *bytes.Buffer) error {
 		lat = "at " + d.String() + " an operation"
 	}
 	fmt.Fprintf(w, "\n**Files a day per scheme** (the host: all %s workflows; per WFS in brackets). File operations are files created, written, appended, read, deleted, renamed and fsynced; "+
-		"shared-fs time is those operations × the site's fs_op_latency (%s). Per job and per command are as the results counted them.\n\n", num(float64(s.Workflows)), lat)
+		"shared-fs time is those operations × the site's fs_op_latency (%s). Per job from the set's job scenario (at its messages a job), per command from its command scenario; "+
+		"UI-server deltas and queries touch no files.\n\n", num(float64(s.Workflows)), lat)
 	t := mdtable.New(w, "scheme", "files created a day", "fsyncs a day", "file ops a day", "shared-fs time a day", "per job (created / fsyncs)", "per command (created / fsyncs)")
 	for _, sp := range p.Schemes {
 		f := sp.Files
@@ -191,17 +296,11 @@ func (p *Projection) renderFiles(w *bytes.Buffer) error {
 			fsTime = span(f.FSSecondsPerDay.Host) + " (" + span(f.FSSecondsPerDay.PerWFS) + ")"
 		}
 		perJob, perCmd := "-", "-"
-		switch {
-		case f.PerJob != nil:
+		if f.PerJob != nil {
 			perJob = num(f.PerJob.Created) + " / " + num(f.PerJob.Fsyncs)
-		case f.PerRequest != nil:
-			perJob = "per request: " + num(f.PerRequest.Created) + " / " + num(f.PerRequest.Fsyncs)
 		}
-		switch {
-		case f.PerCommand != nil:
+		if f.PerCommand != nil {
 			perCmd = num(f.PerCommand.Created) + " / " + num(f.PerCommand.Fsyncs)
-		case f.PerRequest != nil:
-			perCmd = "per request: " + num(f.PerRequest.Created) + " / " + num(f.PerRequest.Fsyncs)
 		}
 		if err := t.Append([]string{code(sp.Scheme),
 			num(f.PerDayHost.Created) + " (" + num(f.PerDayWFS.Created) + ")",
@@ -214,53 +313,64 @@ func (p *Projection) renderFiles(w *bytes.Buffer) error {
 	return t.Render()
 }
 
-func (p *Projection) renderSources(w *bytes.Buffer) error {
-	fmt.Fprintf(w, "\n**Where each figure came from.** WFS CPU per request is the WFS process's whole CPU (every thread) over a scenario's measured window ÷ the requests it served there, "+
-		"median over rounds, from the open-loop scenario with the most WFS requests")
-	if p.Command != "" && strings.Contains(p.Command, "-scenario") {
-		fmt.Fprintf(w, " (or the scenario -scenario names)")
+// ratios words the measured knees' ratios to their estimates: "77.3 %
+// (`curve`, command, fast model)".
+func (p *Projection) ratios() string {
+	var parts []string
+	for _, r := range p.KneeRatios {
+		parts = append(parts, fmt.Sprintf("%s (%s, %s, %s model)", pct(r.Ratio), code(r.Scheme), r.Op, r.ServerModel))
 	}
-	fmt.Fprintf(w, "; requests per operation are that scenario's WFS requests ÷ its job messages, commands and polls. "+
-		"Files per job come from a scenario of jobs only (the one whose jobs send the site's messages a job, or nearest it, then the most jobs), per command from the scenario of commands only with the most commands; "+
-		"without one, files are apportioned per WFS request (files ÷ WFS requests) from the CPU figure's scenario and applied to the site's job-message and command requests.\n\n")
-	t := mdtable.New(w, "scheme", "CPU/request from", "knee from", "files from")
+	return strings.Join(parts, ", ")
+}
+
+func (p *Projection) renderSources(w *bytes.Buffer) error {
+	fmt.Fprintf(w, "\n**Where each figure came from.** Measured figures are the WFS process's whole CPU over a scenario's measured window ÷ its operations of the kind, median over rounds, "+
+		"from the set's scenario for that kind. No scenario measures a published delta: its cost is an estimate, a query on a reused connection by the scheme's transport "+
+		"(the scheme of the same security with no credential: `plain` for a null+token scheme), because a delta carries no credential (cylc-flow cylc/flow/network/publisher.py, "+
+		"WorkflowPublisher.send_multi, sends [topic, serialised delta] on the PUB socket) and CURVE encrypts it per subscriber as it does a reply. "+
+		"It is an upper bound for the transport's part, since a query also receives and parses a request; building the delta (data_store_mgr.py, get_publish_deltas) is Cylc's own work, the same for every scheme, and not counted. "+
+		"A query is charged as measured on one long-lived connection where the results hold one (the set's query scenario, or the handshake probe's reused connection), else as a command on a fresh connection, an upper bound.\n\n")
+	t := mdtable.New(w, "scheme", "per command from", "per job message from", "per UI-server delta", "per UI-server query", "knee from")
 	for _, sp := range p.Schemes {
 		k := sp.Knee
 		var kneeFrom string
 		if k.Estimated {
-			kneeFrom = "estimated from CPU per request: 1 CPU ÷ " + mdtable.Duration(sp.CPU.PerOp) + " per operation"
+			kneeFrom = fmt.Sprintf("estimated: 1 CPU ÷ %s per %s", mdtable.Duration(sp.CPU.of(k.Op)), k.Op)
+			if r := p.ratios(); r != "" {
+				kneeFrom += "; measured knees on this machine were " + r + " of their estimates"
+			}
 		} else {
 			from := k.File
 			if from == "" {
 				from = k.Command
 			}
-			kneeFrom = fmt.Sprintf("capacity search %s, op %s", code(from), k.Op)
+			kneeFrom = fmt.Sprintf("measured: capacity search %s, op %s, %s server model", code(from), k.Op, k.ServerModel)
 			if k.Quota > 0 {
 				kneeFrom += fmt.Sprintf(", WFS under a %s-CPU quota, scaled per CPU", num(k.Quota))
+			}
+			if !k.LowerBound && k.EstimateOpsPerSecond > 0 {
+				kneeFrom += fmt.Sprintf("; %s of its estimate (1 CPU ÷ %s)", pct(k.Ratio()), mdtable.Duration(sp.CPU.of(k.Op)))
 			}
 		}
 		if k.Note != "" {
 			kneeFrom += " (" + k.Note + ")"
 		}
-		cpuFrom := sp.CPU.From.describe() + fmt.Sprintf(", %s WFS requests", num(float64(sp.CPU.From.Requests)))
-		if !sp.CPU.OpsCounted {
-			cpuFrom += "; it counted no operations, so 1 request per operation is assumed"
+		src := func(c OpCost) string {
+			if c.From == nil {
+				return "-"
+			}
+			return c.From.describe() + fmt.Sprintf(", %s operations", num(float64(c.From.Ops)))
 		}
-		filesFrom := "-"
-		if f := sp.Files; f != nil {
-			var parts []string
-			if f.JobsFrom != nil {
-				parts = append(parts, "per job: "+f.JobsFrom.describe()+fmt.Sprintf(", %s jobs of %s messages", num(float64(f.JobsFrom.Jobs)), num(f.JobsFrom.MessagesPerJob)))
+		est := func(c OpCost) string {
+			if c.CPU <= 0 {
+				return "-"
 			}
-			if f.CommandsFrom != nil {
-				parts = append(parts, "per command: "+f.CommandsFrom.describe()+fmt.Sprintf(", %s commands", num(float64(f.CommandsFrom.Commands))))
+			if c.From == nil {
+				return c.Basis
 			}
-			if f.RequestsFrom != nil {
-				parts = append(parts, "apportioned per WFS request: "+f.RequestsFrom.describe())
-			}
-			filesFrom = strings.Join(parts, "; ")
+			return c.Basis + ", " + c.From.describe()
 		}
-		if err := t.Append([]string{code(sp.Scheme), cpuFrom, kneeFrom, filesFrom}); err != nil {
+		if err := t.Append([]string{code(sp.Scheme), src(sp.CPU.Command), src(sp.CPU.Message), est(sp.CPU.Delta), est(sp.CPU.Query), kneeFrom}); err != nil {
 			return err
 		}
 	}
@@ -291,20 +401,22 @@ func (p *Projection) renderCommands(w *bytes.Buffer) {
 	if p.Command != "" {
 		fmt.Fprintf(w, "- this projection: %s\n", code(p.Command))
 	} else {
-		fmt.Fprintf(w, "- this projection: %s with the results directories above\n", code("authbench project -site "+p.Site.Name))
+		fmt.Fprintf(w, "- this projection: %s with the results directories above\n", code("authbench project -site "+p.Site.Name+" -set "+p.Set.Name))
 	}
 }
 
 // Reading is the projection in one paragraph: the range of CPU shares at
-// the mean and the peak, the least headroom, and how far to trust it.
+// the mean and the peak, the UI servers' part, the budget verdicts, the
+// least headroom, and how far to trust it.
 func (p *Projection) Reading() string {
 	s, l := p.Site, p.Load
 	if len(p.Schemes) == 0 {
 		return ""
 	}
-	lo, hi := p.Schemes[0], p.Schemes[0]
-	tight := p.Schemes[0]
-	var past []string
+	lo, hi, tight := p.Schemes[0], p.Schemes[0], p.Schemes[0]
+	var past, over, within []string
+	uiLo, uiHi := p.Schemes[0].UIShare, p.Schemes[0].UIShare
+	peakLo, peakHi := p.Schemes[0].PeakCPU.PerWFS, p.Schemes[0].PeakCPU.PerWFS
 	for _, sp := range p.Schemes {
 		if sp.MeanCPU.PerWFS < lo.MeanCPU.PerWFS {
 			lo = sp
@@ -318,48 +430,69 @@ func (p *Projection) Reading() string {
 		if sp.Headroom > 0 && sp.Headroom < 1 && !sp.Knee.LowerBound {
 			past = append(past, code(sp.Scheme))
 		}
-	}
-	peakLo, peakHi := lo.PeakCPU.PerWFS, hi.PeakCPU.PerWFS
-	for _, sp := range p.Schemes {
+		if b := sp.Budget; b != nil {
+			if b.Within {
+				within = append(within, code(sp.Scheme))
+			} else {
+				over = append(over, code(sp.Scheme))
+			}
+		}
+		uiLo, uiHi = math.Min(uiLo, sp.UIShare), math.Max(uiHi, sp.UIShare)
 		peakLo, peakHi = math.Min(peakLo, sp.PeakCPU.PerWFS), math.Max(peakHi, sp.PeakCPU.PerWFS)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "**Reading.** At %s's mean load an average WFS serves %s operations/s, which takes ", s.Name, rate(l.MeanOpsPerSecond.PerWFS))
+	fmt.Fprintf(&b, "**Reading.** From set %s (%s model, %s): at %s's mean load an average WFS takes ", code(p.Set.Name), p.ServerModel, fsName(p.FSModel), s.Name)
 	if pct(lo.MeanCPU.PerWFS) == pct(hi.MeanCPU.PerWFS) {
-		fmt.Fprintf(&b, "%s of one CPU under every scheme; ", pct(lo.MeanCPU.PerWFS))
+		fmt.Fprintf(&b, "%s of one CPU under every scheme", pct(lo.MeanCPU.PerWFS))
 	} else {
-		fmt.Fprintf(&b, "from %s of one CPU (%s) to %s (%s); ", pct(lo.MeanCPU.PerWFS), code(lo.Scheme), pct(hi.MeanCPU.PerWFS), code(hi.Scheme))
+		fmt.Fprintf(&b, "from %s of one CPU (%s) to %s (%s)", pct(lo.MeanCPU.PerWFS), code(lo.Scheme), pct(hi.MeanCPU.PerWFS), code(hi.Scheme))
 	}
-	if l.BurstOpsPerSecond > 0 {
-		fmt.Fprintf(&b, "during a cycle-point burst (%s operations/s) it takes %s. ", rate(l.PeakOpsPerSecond.PerWFS), between(pct(peakLo), pct(peakHi)))
+	if s.UIServers != nil {
+		fmt.Fprintf(&b, ", of which the UI servers' deltas and queries are %s", between(pct(uiLo), pct(uiHi)))
+	}
+	b.WriteString("; ")
+	if l.BurstMessagesPerSecond > 0 {
+		fmt.Fprintf(&b, "during a cycle-point burst (%s job messages/s) it takes %s. ", rate(l.PeakMessagesPerSecond.PerWFS), between(pct(peakLo), pct(peakHi)))
 	} else {
 		b.WriteString("the site gives no burst, so the peak is the mean. ")
 	}
-	kind := "its capacity knee"
-	if tight.Knee.Estimated {
-		kind = "its knee estimated from CPU per request"
+	if bd := s.WFSCPUShareBudget; bd != nil {
+		switch {
+		case len(over) == 0:
+			fmt.Fprintf(&b, "Every scheme is within the budget of %s at the peak; the first to pass it would be %s, below a budget of %s. ", pct(bd.Value), code(hi.Scheme), pct(peakHi))
+		case len(within) == 0:
+			fmt.Fprintf(&b, "Every scheme is over the budget of %s at the peak; the first within it would be %s, at a budget of %s. ", pct(bd.Value), code(lo.Scheme), pct(peakLo))
+		default:
+			fmt.Fprintf(&b, "Over the budget of %s at the peak: %s; within: %s. ", pct(bd.Value), strings.Join(over, ", "), strings.Join(within, ", "))
+		}
 	}
-	fmt.Fprintf(&b, "The least headroom at the peak is %s's: %s %s. ", code(tight.Scheme), headroom(tight.Headroom, tight.Knee), kind)
+	kind := "its measured knee"
+	if tight.Knee.Estimated {
+		kind = "its knee estimated from CPU per operation"
+	}
+	fmt.Fprintf(&b, "The least headroom at the peak is %s's: %s by %s. ", code(tight.Scheme), headroom(tight.Headroom, tight.Knee), kind)
 	if len(past) > 0 {
 		fmt.Fprintf(&b, "Past the knee at the peak: %s. ", strings.Join(past, ", "))
 	} else {
 		b.WriteString("No scheme is past its knee at the peak. ")
 	}
-	var ratios []float64
-	var measured []string
-	for _, sp := range p.Schemes {
-		if k := sp.Knee; !k.Estimated && !k.LowerBound && k.EstimateOpsPerSecond > 0 {
-			ratios = append(ratios, k.OpsPerSecond/k.EstimateOpsPerSecond)
-			measured = append(measured, code(sp.Scheme))
+	if r := p.ratios(); r != "" {
+		under, over := 0, 0
+		for _, x := range p.KneeRatios {
+			if x.Ratio < 1 {
+				under++
+			} else {
+				over++
+			}
 		}
-	}
-	if len(ratios) > 0 {
-		rlo, rhi := ratios[0], ratios[0]
-		for _, r := range ratios {
-			rlo, rhi = math.Min(rlo, r), math.Max(rhi, r)
+		effect := "so an estimated knee is off by about that factor, either way"
+		switch {
+		case over == 0:
+			effect = "so an estimated knee overstates headroom by about that factor"
+		case under == 0:
+			effect = "so an estimated knee understates headroom by about that factor"
 		}
-		fmt.Fprintf(&b, "Where a capacity search measured the knee (%s), it is %s of the estimate from CPU per request, so the estimated knees overstate headroom. ",
-			strings.Join(measured, ", "), between(pct(rlo), pct(rhi)))
+		fmt.Fprintf(&b, "Measured knees on this machine were %s of their estimates, %s. ", r, effect)
 	}
 	if s.HostCPUs > 0 {
 		fmt.Fprintf(&b, "Host-wide, the %s workflows' WFSs take %s of the host's %d CPUs at the mean. ",
@@ -368,9 +501,9 @@ func (p *Projection) Reading() string {
 		fmt.Fprintf(&b, "Host-wide, the %s workflows' WFSs use %s at the mean. ",
 			num(float64(s.Workflows)), between(cpusUsed(lo.MeanCPU.Host), cpusUsed(hi.MeanCPU.Host)))
 	}
-	b.WriteString("Read these as the schemes' relative cost, not a site's absolute one: the CPU per request is authbench's WFS on the benchmark machine " +
-		"(its server model, its idle CPU over the window included, which overstates it in low-rate scenarios), every operation is charged the scenario's average request, " +
-		"and a real scheduler adds its own work per request; a knee estimated from CPU per request is an upper bound, since latency passes the knee rule before the CPU is full.")
+	b.WriteString("Read these as the schemes' relative cost, not a site's absolute one: the CPU per operation is authbench's WFS on the benchmark machine " +
+		"(its server model, its idle CPU over the window included, which overstates it in low-rate scenarios, the cylc model's wake-ups most), " +
+		"the UI-server delta is an estimate, and a real scheduler adds its own work per request; a knee estimated from CPU per operation assumes the CPU is the only limit.")
 	return b.String()
 }
 
@@ -439,11 +572,11 @@ func kneeCell(k Knee) string {
 	v := num(k.OpsPerSecond) + "/s"
 	switch {
 	case k.Estimated:
-		return v + " (estimated)"
+		return v + " " + k.Op + "s (estimated)"
 	case k.LowerBound:
-		return "≥ " + v + " (capacity, not reached)"
+		return "≥ " + v + " " + k.Op + "s (measured, " + k.ServerModel + " model, not reached)"
 	}
-	return v + " (capacity, " + k.Op + ")"
+	return v + " " + k.Op + "s (measured, " + k.ServerModel + " model)"
 }
 
 func headroom(h float64, k Knee) string {

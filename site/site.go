@@ -1,11 +1,18 @@
 // Package site models a real site's load on its workflow services (a YAML
-// site model: workflows, jobs, messages, bursts, commands, UI polls) and
+// site model: workflows, jobs, messages, bursts, commands, UI servers) and
 // projects measured results onto it: what share of one WFS, and of the
-// host, each scheme would take there, how much headroom its capacity knee
-// leaves at the site's peak, and the file operations a day it costs.
+// host, each scheme would take there, whether that share is within the
+// site's budget, how much headroom its capacity knee leaves at the site's
+// peak, and the file operations a day it costs.
+//
+// Every scheme's per-operation costs come from one named scenario set
+// (ScenarioSets): commands from one scenario, job messages from another,
+// all under one server model and one file-system model. The UI server is
+// charged as Cylc 8 runs it: published deltas on one long-lived
+// connection per workflow, plus occasional queries on that connection.
 //
 // The projection is computed into a model (Projection, JSON-serialisable)
-// and then rendered as markdown (WriteMarkdown, Section).
+// and then rendered as markdown (WriteMarkdown).
 package site
 
 import (
@@ -42,11 +49,11 @@ const (
 	MaxBurstJobs       = 1000000
 	MaxCommandsPerHour = 1e7
 	MaxUIServers       = 10000
+	MaxUpdatesPerJob   = 1000
+	MaxQueriesPerHour  = 1e6
 	MinJobDuration     = time.Second
 	MaxJobDuration     = 30 * 24 * time.Hour
 	MaxBurstWindow     = 24 * time.Hour
-	MinPollInterval    = 100 * time.Millisecond
-	MaxPollInterval    = 24 * time.Hour
 	MaxFSOpLatency     = 10 * time.Second
 )
 
@@ -60,8 +67,8 @@ type Duration = yamlstrict.Duration
 // Site is a site model: how many workflows (one WFS each) share a host, and
 // the load they carry. Load figures (active_jobs, tasks_per_day,
 // cli_commands_per_hour) are for the whole site, spread evenly over its
-// workflows; a cycle-point burst is one workflow's; each UI server polls
-// every workflow.
+// workflows; a cycle-point burst is one workflow's; each UI server
+// subscribes to every workflow's published deltas.
 type Site struct {
 	Name        string `yaml:"name" json:"name"`
 	Description string `yaml:"description" json:"description,omitempty"`
@@ -85,8 +92,11 @@ type Site struct {
 	CyclePointBurst *Burst `yaml:"cycle_point_burst" json:"cycle_point_burst,omitempty"`
 	// CLICommandsPerHour is the CLI commands an hour across the site.
 	CLICommandsPerHour float64 `yaml:"cli_commands_per_hour" json:"cli_commands_per_hour,omitempty"`
-	// UIServers poll every workflow's WFS.
+	// UIServers subscribe to every workflow's WFS.
 	UIServers *UIServers `yaml:"ui_servers" json:"ui_servers,omitempty"`
+	// WFSCPUShareBudget is the share of one CPU a WFS may take at the
+	// site's peak, with its source (nil: no budget given).
+	WFSCPUShareBudget *Budget `yaml:"wfs_cpu_share_budget" json:"wfs_cpu_share_budget,omitempty"`
 	// FSOpLatency is the latency of one operation on the shared file
 	// system (0: not given).
 	FSOpLatency Duration `yaml:"fs_op_latency" json:"fs_op_latency,omitempty"`
@@ -104,11 +114,27 @@ type Burst struct {
 	Messages float64  `yaml:"messages" json:"messages"`
 }
 
-// UIServers is Count UI servers, each polling every workflow's WFS once
-// every PollInterval.
+// UIServers is Count UI servers as Cylc 8 runs them: each holds one
+// long-lived connection to every workflow's WFS, subscribes to the deltas
+// the WFS publishes (PUB/SUB) and makes QueriesPerHour requests an hour
+// on that connection (a full fetch on (re)connect, a topic when its
+// checksum disagrees, a user's mutation). UpdatesPerJob is the changes a
+// job makes to its workflow's data store (its submission and each
+// message); the changes of one main-loop iteration go out as one publish.
 type UIServers struct {
-	Count        int      `yaml:"count" json:"count"`
-	PollInterval Duration `yaml:"poll_interval" json:"poll_interval"`
+	Count          int     `yaml:"count" json:"count"`
+	UpdatesPerJob  float64 `yaml:"updates_per_job" json:"updates_per_job"`
+	QueriesPerHour float64 `yaml:"queries_per_hour" json:"queries_per_hour"`
+	// PollInterval is the old polling model's key, refused with a pointer
+	// to the keys above: Cylc 8's UI server does not poll.
+	PollInterval Duration `yaml:"poll_interval" json:"-"`
+}
+
+// Budget is a limit with the source it comes from (a cylc-flow figure, a
+// site figure or a published threshold).
+type Budget struct {
+	Value  float64 `yaml:"value" json:"value"`
+	Source string  `yaml:"source" json:"source"`
 }
 
 // nameRE is what a site name may be.
@@ -167,11 +193,25 @@ func (s *Site) Validate() error {
 		return ferr("cli_commands_per_hour", "want 0 to %g, got %g", MaxCommandsPerHour, s.CLICommandsPerHour)
 	}
 	if u := s.UIServers; u != nil {
+		if u.PollInterval != 0 {
+			return ferr("ui_servers.poll_interval", "Cylc 8's UI server does not poll: it subscribes to published deltas on one connection per workflow; give updates_per_job and queries_per_hour instead (docs/sites.md)")
+		}
 		if u.Count < 1 || u.Count > MaxUIServers {
 			return ferr("ui_servers.count", "want 1 to %d, got %d", MaxUIServers, u.Count)
 		}
-		if d := u.PollInterval.D(); d < MinPollInterval || d > MaxPollInterval {
-			return ferr("ui_servers.poll_interval", "want %s to %s, got %s", MinPollInterval, MaxPollInterval, d)
+		if bad(u.UpdatesPerJob) || u.UpdatesPerJob < 1 || u.UpdatesPerJob > MaxUpdatesPerJob {
+			return ferr("ui_servers.updates_per_job", "want 1 to %d (a job's submission and each of its messages change the data store), got %g", MaxUpdatesPerJob, u.UpdatesPerJob)
+		}
+		if bad(u.QueriesPerHour) || u.QueriesPerHour < 0 || u.QueriesPerHour > MaxQueriesPerHour {
+			return ferr("ui_servers.queries_per_hour", "want 0 to %g, got %g", MaxQueriesPerHour, u.QueriesPerHour)
+		}
+	}
+	if b := s.WFSCPUShareBudget; b != nil {
+		if bad(b.Value) || b.Value <= 0 || b.Value > 1 {
+			return ferr("wfs_cpu_share_budget.value", "want a share of one CPU, more than 0 and at most 1, got %g", b.Value)
+		}
+		if strings.TrimSpace(b.Source) == "" {
+			return ferr("wfs_cpu_share_budget.source", "required: cite where the budget comes from")
 		}
 	}
 	if d := s.FSOpLatency.D(); d < 0 || d > MaxFSOpLatency {

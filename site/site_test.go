@@ -19,8 +19,9 @@ tasks_per_day: 86400
 messages_per_job: 2
 cycle_point_burst: {jobs: 10, within: 5s}
 cli_commands_per_hour: 3600
-ui_servers: {count: 1, poll_interval: 2s}
+ui_servers: {count: 1, updates_per_job: 3, queries_per_hour: 3600}
 fs_op_latency: 1ms
+wfs_cpu_share_budget: {value: 0.0075, source: "made up for the tests"}
 `
 
 func TestParseGood(t *testing.T) {
@@ -35,8 +36,11 @@ func TestParseGood(t *testing.T) {
 	if b := s.CyclePointBurst; b == nil || b.Jobs != 10 || b.Within.D() != 5*time.Second || b.Messages != 1 {
 		t.Errorf("burst %+v, want 10 jobs within 5s, messages defaulting to 1", b)
 	}
-	if u := s.UIServers; u == nil || u.Count != 1 || u.PollInterval.D() != 2*time.Second {
+	if u := s.UIServers; u == nil || u.Count != 1 || u.UpdatesPerJob != 3 || u.QueriesPerHour != 3600 {
 		t.Errorf("ui servers %+v", u)
+	}
+	if b := s.WFSCPUShareBudget; b == nil || b.Value != 0.0075 || b.Source != "made up for the tests" {
+		t.Errorf("budget %+v", b)
 	}
 }
 
@@ -67,7 +71,7 @@ func TestParseErrors(t *testing.T) {
 		line       int
 		want       []string
 	}{
-		{"unknown field", with("frob", "frob: 1"), 13, []string{"frob", "unknown field", "workflows"}},
+		{"unknown field", with("frob", "frob: 1"), 14, []string{"frob", "unknown field", "workflows"}},
 		{"unknown nested field", with("cycle_point_burst", "cycle_point_burst: {jobs: 10, within: 5s, extra: 1}"), 9, []string{"cycle_point_burst.extra", "unknown field", "within"}},
 		{"no name", with("name", ""), 2, []string{"name", "required"}},
 		{"bad name", with("name", "name: Big Name"), 2, []string{"name", "lower-case"}},
@@ -93,8 +97,12 @@ func TestParseErrors(t *testing.T) {
 		{"burst messages past the job's", with("cycle_point_burst", "cycle_point_burst: {jobs: 10, within: 5s, messages: 3}"), 9, []string{"cycle_point_burst.messages", "messages_per_job (2)"}},
 		{"burst not a mapping", with("cycle_point_burst", "cycle_point_burst: 10"), 9, []string{"cycle_point_burst", "want a mapping"}},
 		{"negative commands", with("cli_commands_per_hour", "cli_commands_per_hour: -1"), 10, []string{"cli_commands_per_hour", "got -1"}},
-		{"no UI servers", with("ui_servers", "ui_servers: {count: 0, poll_interval: 1s}"), 11, []string{"ui_servers.count", "got 0"}},
-		{"UI poll too fast", with("ui_servers", "ui_servers: {count: 1, poll_interval: 1ms}"), 11, []string{"ui_servers.poll_interval", "got 1ms"}},
+		{"no UI servers", with("ui_servers", "ui_servers: {count: 0, updates_per_job: 3}"), 11, []string{"ui_servers.count", "got 0"}},
+		{"UI server polling", with("ui_servers", "ui_servers: {count: 1, poll_interval: 5s}"), 11, []string{"ui_servers.poll_interval", "does not poll", "updates_per_job", "queries_per_hour"}},
+		{"no updates per job", with("ui_servers", "ui_servers: {count: 1, queries_per_hour: 6}"), 11, []string{"ui_servers.updates_per_job", "got 0"}},
+		{"negative queries", with("ui_servers", "ui_servers: {count: 1, updates_per_job: 3, queries_per_hour: -1}"), 11, []string{"ui_servers.queries_per_hour", "got -1"}},
+		{"budget past one CPU", with("wfs_cpu_share_budget", `wfs_cpu_share_budget: {value: 1.5, source: "x"}`), 13, []string{"wfs_cpu_share_budget.value", "got 1.5"}},
+		{"budget without a source", with("wfs_cpu_share_budget", "wfs_cpu_share_budget: {value: 0.1}"), 13, []string{"wfs_cpu_share_budget.source", "required"}},
 		{"negative fs latency", with("fs_op_latency", "fs_op_latency: -1ms"), 12, []string{"fs_op_latency", "got -1ms"}},
 		{"slow fs", with("fs_op_latency", "fs_op_latency: 1m"), 12, []string{"fs_op_latency", "want 0 to 10s", "got 1m0s"}},
 		{"a field twice", with("host_cpus", "host_cpus: 2\nhost_cpus: 3"), 7, []string{"host_cpus", "given twice"}},

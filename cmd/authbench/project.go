@@ -13,13 +13,14 @@ import (
 
 // runProject is `authbench project`: project a site model's load (a
 // built-in site or a YAML file) onto the schemes measured in results DIRs,
-// as markdown or JSON; -list names the built-in sites with their sources.
+// every scheme's costs from one named scenario set (-set), as markdown or
+// JSON; -list names the built-in sites with their sources and the sets.
 func runProject(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("project", stderr)
 	siteName := fs.String("site", "", "the site model: a built-in `NAME` (see -list) or a YAML FILE")
 	format := fs.String("format", "md", "output `format`: md (a markdown section) or json (the projection model)")
-	scenario := fs.String("scenario", "", "take every scheme's WFS CPU figure from this scenario `NAME` (default: the open-loop scenario with the most WFS requests)")
-	list := fs.Bool("list", false, "list the built-in sites with their sources, and exit")
+	set := fs.String("set", site.DefaultSet, "the scenario `SET` every scheme's per-operation costs come from: "+strings.Join(site.SetNames(), ", ")+" (see -list)")
+	list := fs.Bool("list", false, "list the built-in sites with their sources and the scenario sets, and exit")
 	if err := parse(fs, args, 1<<20); err != nil {
 		return err
 	}
@@ -31,6 +32,9 @@ func runProject(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *format != "md" && *format != "json" {
 		return fmt.Errorf("project: -format %q: want md or json", *format)
+	}
+	if _, err := site.LookupSet(*set); err != nil {
+		return fmt.Errorf("project: -set: %w", err)
 	}
 	if *siteName == "" {
 		names, _ := site.BuiltinNames()
@@ -54,7 +58,7 @@ func runProject(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if inputs, err = site.MergeInputs(inputs); err != nil {
 		return fmt.Errorf("project: %w", err)
 	}
-	p, err := site.Project(s, inputs, site.Options{Command: "authbench project " + strings.Join(args, " "), Scenario: *scenario})
+	p, err := site.Project(s, inputs, site.Options{Command: "authbench project " + strings.Join(args, " "), Set: *set})
 	if err != nil {
 		return err
 	}
@@ -74,14 +78,31 @@ func runProject(_ context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // listSites prints the built-in sites, each with its description and
-// source.
+// source, then the scenario sets.
 func listSites(w io.Writer) error {
 	sites, err := site.Builtins()
 	if err != nil {
 		return fmt.Errorf("project: %w", err)
 	}
+	fmt.Fprintln(w, "Sites (-site):")
 	for _, s := range sites {
 		fmt.Fprintf(w, "%s\n    %s\n    source: %s\n", s.Name, s.Description, s.Source)
+	}
+	fmt.Fprintln(w, "\nScenario sets (-set):")
+	for _, s := range site.ScenarioSets() {
+		def := ""
+		if s.Name == site.DefaultSet {
+			def = " (default)"
+		}
+		q := ""
+		if s.Queries != "" {
+			q = ", UI-server queries from " + s.Queries + " when present"
+		}
+		fsm := s.FSModel
+		if fsm == "" {
+			fsm = "local disk"
+		}
+		fmt.Fprintf(w, "%s%s\n    %s\n    commands from %s, job messages from %s%s; %s server model, %s\n", s.Name, def, s.Description, s.Commands, s.Messages, q, s.ServerModel, fsm)
 	}
 	return nil
 }
