@@ -414,6 +414,7 @@ func (p *Projection) Reading() string {
 		return ""
 	}
 	lo, hi, tight := p.Schemes[0], p.Schemes[0], p.Schemes[0]
+	peakMin, peakMax := p.Schemes[0], p.Schemes[0]
 	var past, over, within []string
 	uiLo, uiHi := p.Schemes[0].UIShare, p.Schemes[0].UIShare
 	peakLo, peakHi := p.Schemes[0].PeakCPU.PerWFS, p.Schemes[0].PeakCPU.PerWFS
@@ -437,6 +438,12 @@ func (p *Projection) Reading() string {
 				over = append(over, code(sp.Scheme))
 			}
 		}
+		if sp.PeakCPU.PerWFS < peakMin.PeakCPU.PerWFS {
+			peakMin = sp
+		}
+		if sp.PeakCPU.PerWFS > peakMax.PeakCPU.PerWFS {
+			peakMax = sp
+		}
 		uiLo, uiHi = math.Min(uiLo, sp.UIShare), math.Max(uiHi, sp.UIShare)
 		peakLo, peakHi = math.Min(peakLo, sp.PeakCPU.PerWFS), math.Max(peakHi, sp.PeakCPU.PerWFS)
 	}
@@ -459,9 +466,9 @@ func (p *Projection) Reading() string {
 	if bd := s.WFSCPUShareBudget; bd != nil {
 		switch {
 		case len(over) == 0:
-			fmt.Fprintf(&b, "Every scheme is within the budget of %s at the peak; the first to pass it would be %s, below a budget of %s. ", pct(bd.Value), code(hi.Scheme), pct(peakHi))
+			fmt.Fprintf(&b, "Every scheme is within the budget of %s at the peak; the first to pass it would be %s, below a budget of %s. ", pct(bd.Value), code(peakMax.Scheme), pct(peakHi))
 		case len(within) == 0:
-			fmt.Fprintf(&b, "Every scheme is over the budget of %s at the peak; the first within it would be %s, at a budget of %s. ", pct(bd.Value), code(lo.Scheme), pct(peakLo))
+			fmt.Fprintf(&b, "Every scheme is over the budget of %s at the peak; the first within it would be %s, at a budget of %s. ", pct(bd.Value), code(peakMin.Scheme), pct(peakLo))
 		default:
 			fmt.Fprintf(&b, "Over the budget of %s at the peak: %s; within: %s. ", pct(bd.Value), strings.Join(over, ", "), strings.Join(within, ", "))
 		}
