@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# A real Cylc 8 scheduler on demand, for authbench to load and to be
+# checked against (issue 22).
+#
+#   bash scripts/cylc/peer.sh up     # install (if missing), start a scheduler, print its contact file
+#   bash scripts/cylc/peer.sh down   # stop what up started (by recorded pid)
+#   bash scripts/cylc/peer.sh env    # print the exports that point cylc's own commands at it
+#   bash scripts/cylc/peer.sh status # say whether it runs, and where its contact file is
+#
+# up prints the contact file's path on stdout (its content on stderr), so
+#   contact=$(bash scripts/cylc/peer.sh up)
+#   authbench load -contact "$contact" -scenario cylc-peer -out out/cylc
+#   bash scripts/cylc/peer.sh down
+#
+# Which cylc-flow (the first found):
+#   AUTHBENCH_CYLC_SRC  a cylc-flow source tree (with its egg-info, as
+#                       `python3 setup.py egg_info` or `pip install -e` leaves);
+#   AUTHBENCH_CYLC      a `cylc` executable (a pip or conda install);
+#   AUTHBENCH_PEERS     a directory holding cylc-flow-*.tar.gz (default:
+#                       ../shared/peers beside the repository), unpacked
+#                       into the state directory and run with Debian's
+#                       python3 and Debian packages (installed when missing;
+#                       that needs root), as that directory's README says;
+#   a `cylc` on PATH.
+#
+# Everything lives in a private state directory (AUTHBENCH_CYLC_DIR,
+# default /tmp/authbench-cylc): the unpacked cylc-flow and a `cylc`
+# launcher (bin/), a private HOME (home/: ~/.cylc/flow/global.cylc and
+# ~/cylc-run), the scheduler's output and the pids up recorded. The
+# machine's own ~/.cylc and ~/cylc-run are never read or changed: cylc
+# runs with HOME set to home/ and a minimal environment.
+#
+# The workflow (scripts/cylc/workflow.sh) has CYLC_TASKS tasks (default 4)
+# whose jobs sleep CYLC_HOLD seconds (default 600), so that their job
+# messages are accepted as live jobs' messages; up waits until every job
+# runs. When CYLC_HOLD has passed the jobs succeed and the scheduler shuts
+# itself down: a peer nobody stopped goes away by itself.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+state=${AUTHBENCH_CYLC_DIR:-/tmp/authbench-cylc}
+peers=${AUTHBENCH_PEERS:-$repo/../shared/peers}
+workflow=${CYLC_WORKFLOW:-authbench-peer}
+tasks=${CYLC_TASKS:-4}
+hold=${CYLC_HOLD:-600}
+# How long up waits for the contact file and then for every job to run.
+UP_TIMEOUT=${UP_TIMEOUT:-90}
+
+home=$state/home
+bin=$state/bin
+run_dir=$home/cylc-run/$workflow
+contact=$run_dir/.service/contact
+python=/usr/bin/python3
+
+say() { echo "cylc-peer: $*" >&2; }
+die() {
+	echo "cylc-peer: error: $*" >&2
+	exit 1
+}
+
+how_to_get() {
+	cat >&2 <<EOF
+cylc-peer: no cylc-flow found. Give one of:
+  AUTHBENCH_CYLC_SRC=/path/to/cylc-flow   a source tree (git clone https://github.com/cylc/cylc-flow,
+                                          then python3 setup.py egg_info, or pip install -e .)
+  AUTHBENCH_CYLC=/path/to/bin/cylc        an installed cylc (pip install cylc-flow, or
+                                          conda install -c conda-forge cylc-flow)
+  AUTHBENCH_PEERS=/dir                    a directory holding cylc-flow-8.x.y.tar.gz
+                                          (CI has ../shared/peers beside the checkout)
+or put cylc on PATH.
+EOF
+}
+
+# The Debian packages cylc-flow 8.4 runs on (../shared/peers/README.md),
+# by the Python module each provides.
+debian_modules=(
+	ansimarkup:python3-ansimarkup async_timeout:python3-async-timeout
+	colorama:python3-colorama graphene:python3-graphene graphql:python3-graphql-core
+	jinja2:python3-jinja2 metomi.isodatetime:python3-isodatetime
+	packaging:python3-packaging google.protobuf:python3-protobuf psutil:python3-psutil
+	zmq:python3-zmq urwid:python3-urwid rx:python3-rx promise:python3-promise
+	importlib_metadata:python3-importlib-metadata
+	typing_extensions:python3-typing-extensions setuptools:python3-setuptools
+)
+
+install_debian() {
+	local need=() m
+	for m in "${debian_modules[@]}"; do
+		$python -c "import ${m%%:*}" 2>/dev/null || need+=("${m#*:}")
+	done
+	command -v rsync >/dev/null || need+=(rsync)
+	[ ${#need[@]} -eq 0 ] && return 0
+	[ "$(id -u)" = 0 ] || die "cylc-flow needs ${need[*]}; as root: apt-get install --no-install-recommends ${need[*]}"
+	local log=$state/apt.log t0=$SECONDS
+	say "installing ${need[*]} (log: $log)"
+	local cmd=(apt-get install -y --no-install-recommends
+		-o Dpkg::Options::=--path-exclude=/usr/share/man/*
+		-o Dpkg::Options::=--path-exclude=/usr/share/doc/*
+		"${need[@]}")
+	export DEBIAN_FRONTEND=noninteractive
+	if ! "${cmd[@]}" >"$log" 2>&1; then
+		apt-get update -qq >>"$log" 2>&1 || true
+		"${cmd[@]}" >>"$log" 2>&1 || {
+			tail -20 "$log" >&2
+			die "apt-get install ${need[*]} failed"
+		}
+	fi
+	say "installed in $((SECONDS - t0)) s"
+}
+
+# launcher TREE: bin/cylc runs Debian's python3 with TREE first on sys.path.
+launcher() {
+	mkdir -p "$bin"
+	cat >"$bin/cylc.tmp" <<EOF
+#!$python
+# authbench scripts/cylc/peer.sh: cylc-flow from $1
+import sys
+sys.path.insert(0, "$1")
+from cylc.flow.scripts.cylc import main
+sys.exit(main())
+EOF
+	chmod 755 "$bin/cylc.tmp"
+	mv "$bin/cylc.tmp" "$bin/cylc"
+}
+
+# find_cylc: make bin/cylc, from the first cylc-flow found.
+find_cylc() {
+	mkdir -p "$state"
+	chmod 700 "$state"
+	if [ -n "${AUTHBENCH_CYLC_SRC:-}" ]; then
+		[ -f "$AUTHBENCH_CYLC_SRC/cylc/flow/__init__.py" ] || die "AUTHBENCH_CYLC_SRC=$AUTHBENCH_CYLC_SRC: no cylc/flow/__init__.py in it"
+		compgen -G "$AUTHBENCH_CYLC_SRC/*.egg-info" >/dev/null ||
+			die "AUTHBENCH_CYLC_SRC=$AUTHBENCH_CYLC_SRC: no *.egg-info (run python3 setup.py egg_info in it, so that cylc finds its subcommands)"
+		install_debian
+		launcher "$(cd "$AUTHBENCH_CYLC_SRC" && pwd)"
+		return
+	fi
+	if [ -n "${AUTHBENCH_CYLC:-}" ]; then
+		[ -x "$AUTHBENCH_CYLC" ] || die "AUTHBENCH_CYLC=$AUTHBENCH_CYLC: not an executable"
+		mkdir -p "$bin"
+		printf '#!/bin/sh\nexec %q "$@"\n' "$(readlink -f "$AUTHBENCH_CYLC")" >"$bin/cylc"
+		chmod 755 "$bin/cylc"
+		return
+	fi
+	local tarball
+	tarball=$(ls "$peers"/cylc-flow-*.tar.gz 2>/dev/null | sort -V | tail -1 || true)
+	if [ -n "$tarball" ]; then
+		local name tree
+		name=$(basename "$tarball" .tar.gz)
+		tree=$state/src/$name
+		install_debian
+		if [ ! -f "$tree/.authbench-unpacked" ]; then
+			say "unpacking $tarball"
+			rm -rf "$tree"
+			mkdir -p "$state/src"
+			tar -xzf "$tarball" -C "$state/src"
+			[ -d "$tree" ] || die "$tarball did not unpack to $name/"
+			(cd "$tree" && $python setup.py -q egg_info >"$state/egg_info.log" 2>&1) ||
+				{ tail -5 "$state/egg_info.log" >&2; die "python3 setup.py egg_info failed in $tree"; }
+			touch "$tree/.authbench-unpacked"
+		fi
+		launcher "$tree"
+		return
+	fi
+	local onpath
+	if onpath=$(command -v cylc 2>/dev/null) && [ "$onpath" != "$bin/cylc" ]; then
+		mkdir -p "$bin"
+		printf '#!/bin/sh\nexec %q "$@"\n' "$(readlink -f "$onpath")" >"$bin/cylc"
+		chmod 755 "$bin/cylc"
+		return
+	fi
+	how_to_get
+	exit 1
+}
+
+# cylc ARGS: run cylc in the private HOME with a minimal environment.
+cylc() {
+	env -i HOME="$home" USER="$(id -un)" LOGNAME="$(id -un)" PATH="$bin:/usr/local/bin:/usr/bin:/bin" \
+		LANG=C.UTF-8 TMPDIR="${TMPDIR:-/tmp}" "$bin/cylc" "$@"
+}
+
+# alive PID: PID runs and is one of ours (its command line or its
+# environment names the state directory), so a recycled pid is never hit.
+alive() {
+	local pid=$1
+	[ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$state" && return 0
+	tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "HOME=$home"
+}
+
+# job_pids: the process-group ids of the workflow's jobs (CYLC_JOB_ID of
+# each job.status: the background job runner makes each job a process
+# group leader).
+job_pids() {
+	local f
+	# (log/job/CYCLE/TASK/NN is a link to the latest submit's folder.)
+	for f in "$run_dir"/log/job/*/*/[0-9]*/job.status; do
+		[ -f "$f" ] || continue
+		sed -n 's/^CYLC_JOB_ID=\([0-9][0-9]*\)$/\1/p' "$f"
+	done | sort -un
+}
+
+up() {
+	if [ -f "$state/scheduler.pid" ] && alive "$(cat "$state/scheduler.pid")"; then
+		if [ -f "$contact" ]; then
+			say "already up (pid $(cat "$state/scheduler.pid"))"
+			cat "$contact" >&2
+			echo "$contact"
+			return 0
+		fi
+		down
+	fi
+	find_cylc
+	local version
+	version=$(cylc version 2>/dev/null) || die "$bin/cylc does not run (cylc version failed; see: $(cylc version 2>&1 | tail -1))"
+	say "cylc-flow $version"
+	# The private HOME: a fresh ~/cylc-run, and a global.cylc naming the
+	# launcher's folder (jobs run bash -l, and Debian's /etc/profile resets
+	# PATH).
+	rm -rf "$home/cylc-run" "$state/flow"
+	mkdir -p "$home/.cylc/flow" "$state/flow/$workflow"
+	cat >"$home/.cylc/flow/global.cylc" <<EOF
+# authbench scripts/cylc/peer.sh: a private HOME's global config.
+[platforms]
+    [[localhost]]
+        cylc path = $bin
+EOF
+	bash "$here/workflow.sh" "$tasks" "$hold" >"$state/flow/$workflow/flow.cylc"
+	cylc install --no-run-name "$state/flow/$workflow" >"$state/install.log" 2>&1 ||
+		{ tail -20 "$state/install.log" >&2; die "cylc install failed"; }
+	# Its own session (setsid): a terminal's ^C is not its, and down stops
+	# it by its pid. --no-detach: this pid is the scheduler.
+	setsid env -i HOME="$home" USER="$(id -un)" LOGNAME="$(id -un)" PATH="$bin:/usr/local/bin:/usr/bin:/bin" \
+		LANG=C.UTF-8 TMPDIR="${TMPDIR:-/tmp}" \
+		"$bin/cylc" play --no-detach "$workflow" </dev/null >"$state/play.log" 2>&1 &
+	local pid=$!
+	echo "$pid" >"$state/scheduler.pid"
+	say "scheduler pid $pid, tasks $tasks, hold ${hold}s; waiting for $contact"
+	local t0=$SECONDS
+	until [ -f "$contact" ]; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			tail -20 "$state/play.log" >&2
+			die "the scheduler exited before it wrote its contact file (log above: $state/play.log)"
+		fi
+		[ $((SECONDS - t0)) -lt "$UP_TIMEOUT" ] || { down; die "no contact file within ${UP_TIMEOUT}s"; }
+		sleep 0.5
+	done
+	local cpid
+	cpid=$(sed -n 's/^CYLC_WORKFLOW_PID=//p' "$contact")
+	[ "$cpid" = "$pid" ] || say "note: contact file's pid $cpid, started pid $pid"
+	# Wait until every job runs: the scheduler has logged "=> running"
+	# for each task.
+	local log=$run_dir/log/scheduler/log n=0
+	until [ "$n" -ge "$tasks" ]; do
+		n=$(grep -c '=> running' "$log" 2>/dev/null || true)
+		kill -0 "$pid" 2>/dev/null || { tail -20 "$state/play.log" >&2; die "the scheduler exited (log: $log)"; }
+		[ $((SECONDS - t0)) -lt "$UP_TIMEOUT" ] || { down; die "only $n of $tasks jobs running within ${UP_TIMEOUT}s (log: $log)"; }
+		sleep 0.5
+	done
+	job_pids >"$state/jobs.pid"
+	say "up in $((SECONDS - t0)) s: $tasks jobs running (pids $(tr '\n' ' ' <"$state/jobs.pid"))"
+	cat "$contact" >&2
+	echo "$contact"
+}
+
+down() {
+	local pid stopped=0
+	if [ -f "$state/scheduler.pid" ]; then
+		pid=$(cat "$state/scheduler.pid")
+		if alive "$pid"; then
+			kill -TERM "$pid" 2>/dev/null || true
+			for _ in $(seq 1 60); do
+				alive "$pid" || break
+				sleep 0.25
+			done
+			if alive "$pid"; then
+				say "scheduler $pid did not stop on SIGTERM within 15 s: SIGKILL"
+				kill -KILL "$pid" 2>/dev/null || true
+			fi
+			stopped=1
+		fi
+		rm -f "$state/scheduler.pid"
+	fi
+	# The jobs: their process groups (the job script, its sleep and any
+	# cylc message), recorded at up and read again from job.status.
+	local pids
+	pids=$({ cat "$state/jobs.pid" 2>/dev/null || true; job_pids; } | sort -u)
+	for pid in $pids; do
+		if alive "$pid"; then
+			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+			stopped=1
+		fi
+	done
+	rm -f "$state/jobs.pid"
+	if [ "$stopped" = 1 ]; then say "stopped"; else say "nothing running"; fi
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+env)
+	printf 'export HOME=%q\n' "$home"
+	printf 'export PATH=%q:"$PATH"\n' "$bin"
+	printf 'export AUTHBENCH_CYLC_CONTACT=%q\n' "$contact"
+	printf 'export CYLC_WORKFLOW=%q\n' "$workflow"
+	;;
+status)
+	if [ -f "$state/scheduler.pid" ] && alive "$(cat "$state/scheduler.pid")" && [ -f "$contact" ]; then
+		say "up: pid $(cat "$state/scheduler.pid")"
+		echo "$contact"
+	else
+		say "down"
+		exit 1
+	fi
+	;;
+*)
+	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+	;;
+esac
