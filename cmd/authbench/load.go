@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authbench/authbench/cylcpeer"
 	"github.com/authbench/authbench/process"
 
 	"github.com/authbench/authbench/results"
@@ -25,7 +26,7 @@ import (
 // merges the shards' directories exactly and names any shard missing.
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("load", stderr)
-	contact := fs.String("contact", "", "the running WFS's contact `FILE` (RUN_DIR/.service/contact)")
+	contact := fs.String("contact", "", "the running WFS's contact `FILE` (RUN_DIR/.service/contact): an authbench serve's, or a real Cylc 8 scheduler's (~/cylc-run/WORKFLOW/.service/contact)")
 	scenarioName := fs.String("scenario", "smoke", "built-in scenario `NAME` or YAML FILE")
 	shard := fs.String("shard", "0/1", "this loader's share `I/N` of the scenario (0-based): rates, counts and jobs split N ways")
 	out := fs.String("out", "", "output `DIR` for this loader's results.json (one per loader)")
@@ -48,6 +49,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	c, err := wfs.ReadContact(*contact)
 	if err != nil {
 		return fmt.Errorf("-contact: %w", err)
+	}
+	if cylcpeer.IsCylc(c) { // a real Cylc scheduler's (load_cylc.go)
+		return runLoadCylc(ctx, cylcLoad{contact: *contact, scenario: *scenarioName, shard: i, shards: n,
+			out: *out, quiet: *quiet, clientCPUs: *clientCPUs, args: args}, stdout, stderr)
 	}
 	spec := c[wfs.ContactScheme]
 	if spec == "" {
