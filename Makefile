@@ -10,7 +10,7 @@ REPEAT ?= 1
 # The schemes whose capacity knee `make capacity` and `make report` find.
 CAP_SCHEMES ?= plain,curve,jwt:command
 
-.PHONY: setup build test run report stress bench lint fuzz conform capacity scale slurm-test clean
+.PHONY: setup build test run report stress bench lint fuzz conform capacity scale slurm-test cylc-test clean
 
 setup:
 	@bash scripts/setup.sh
@@ -25,6 +25,8 @@ test: setup
 	$(GO) test -race -count=1 -timeout 20m ./...
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) slurm-test; \
 	else echo "test: skipped slurm-test: it needs root (it installs Slurm and starts a one-node cluster)"; fi
+	@if [ "$$(id -u)" = 0 ] && [ -d ../shared/peers ]; then $(MAKE) cylc-test; \
+	else echo "test: skipped cylc-test: it needs root and ../shared/peers (a cylc-flow tarball beside the checkout); elsewhere run make cylc-test with AUTHBENCH_CYLC_SRC=/path/to/cylc-flow (a source tree) or AUTHBENCH_CYLC=/path/to/bin/cylc (pip install cylc-flow); see scripts/cylc/peer.sh"; fi
 
 # scripts/slurm/authbench.sbatch end to end on a throw-away one-node Slurm
 # cluster on localhost (installed with apt-get if missing, started by hand,
@@ -140,3 +142,13 @@ scale: build
 
 clean:
 	rm -rf bin $(OUT)
+
+# A real Cylc 8 scheduler as a peer (issue 22; scripts/cylc/peer.sh):
+# stand one up in a private HOME (cylc-flow from ../shared/peers, or
+# AUTHBENCH_CYLC_SRC, AUTHBENCH_CYLC, or a cylc on PATH), run package
+# cylcpeer's tests against it, have authbench load send it 20 pings and 20
+# job messages from its live jobs with 0 errors, check the messages in its
+# log, stop it. About 2 minutes; root to install the Debian packages it
+# runs on. Where no cylc-flow is found it says how to get one.
+cylc-test: build
+	GO=$(GO) bash scripts/cylc/peer.sh test

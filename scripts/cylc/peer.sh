@@ -6,6 +6,7 @@
 #   bash scripts/cylc/peer.sh down   # stop what up started (by recorded pid)
 #   bash scripts/cylc/peer.sh env    # print the exports that point cylc's own commands at it
 #   bash scripts/cylc/peer.sh status # say whether it runs, and where its contact file is
+#   bash scripts/cylc/peer.sh test   # make cylc-test: up, cylcpeer's tests and authbench load against it, checks, down
 #
 # up prints the contact file's path on stdout (its content on stderr), so
 #   contact=$(bash scripts/cylc/peer.sh up)
@@ -185,8 +186,8 @@ cylc() {
 alive() {
 	local pid=$1
 	[ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$state" && return 0
-	tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "HOME=$home"
+	tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$state" && return 0
+	tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qxF "HOME=$home"
 }
 
 # job_pids: the process-group ids of the workflow's jobs (CYLC_JOB_ID of
@@ -296,8 +297,68 @@ down() {
 	if [ "$stopped" = 1 ]; then say "stopped"; else say "nothing running"; fi
 }
 
+# test (make cylc-test): stand the scheduler up; run package cylcpeer's
+# tests against it (its requests, and each way of failing: wrong keys, an
+# unreachable port, a dead scheduler's contact file); have `authbench load`
+# send it 20 pings and 20 job messages for its live jobs
+# (scripts/cylc/cylc-test.yaml) with 0 errors and the scheduler's CPU per
+# request measured; check the 20 messages in the scheduler's log; stop
+# everything. The load's results stay in AUTHBENCH_CYLC_OUT (default
+# out/cylc-test).
+test_() {
+	local go=${GO:-go} out=${AUTHBENCH_CYLC_OUT:-$repo/out/cylc-test} t0=$SECONDS
+	local authbench=$repo/bin/authbench
+	[ -x "$authbench" ] || die "no $authbench: make build first (make cylc-test does)"
+	trap down EXIT
+	local cf
+	cf=$(up)
+	say "package cylcpeer's tests against the real scheduler"
+	(cd "$repo" && AUTHBENCH_CYLC_CONTACT=$cf "$go" test -race -count=1 -run Real ./cylcpeer) ||
+		die "cylcpeer's tests against the real scheduler failed"
+	say "authbench load: 20 pings, 20 job messages"
+	rm -rf "$out"
+	mkdir -p "$out"
+	"$authbench" load -quiet -contact "$cf" -scenario "$here/cylc-test.yaml" -out "$out" >"$out/load.txt" ||
+		{ cat "$out/load.txt" >&2; die "authbench load failed"; }
+	cat "$out/load.txt" >&2
+	$python - "$out/results.json" <<'PY' || die "results check failed: $out/results.json"
+import json, sys
+run = json.load(open(sys.argv[1]))
+res = run["results"][0]
+ops = {o["op"]: o for o in res["ops"]}
+bad = []
+for op in ("cli.command_total", "job.message"):
+    o = ops.get(op, {})
+    if o.get("count") != 20 or o.get("errors"):
+        bad.append(f"{op}: count {o.get('count')}, errors {o.get('errors')}, want 20 and none")
+if not res.get("server_model", "").startswith("cylc-flow "):
+    bad.append(f"server_model {res.get('server_model')!r}, want cylc-flow VERSION")
+sp = res.get("server_process") or {}
+if sp.get("requests") != 40 or sp.get("user_s", 0) + sp.get("sys_s", 0) <= 0 or not sp.get("pid") or not sp.get("cpus"):
+    bad.append(f"server_process {sp}: want 40 requests, CPU, pid and CPUs")
+for line in bad:
+    print("cylc-peer: check: " + line, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+	local tag want=20 got=0 log=$run_dir/log/scheduler/log
+	tag=$(sed -n 's/^job messages: \(authbench-load-[0-9a-f]*\)-NNNN.*/\1/p' "$out/load.txt")
+	[ -n "$tag" ] || die "no message tag in authbench load's output ($out/load.txt)"
+	# The main loop takes queued messages about once a second.
+	for _ in $(seq 1 20); do
+		got=$(grep -c "(received)$tag-" "$log" || true)
+		[ "$got" -ge "$want" ] && break
+		sleep 0.25
+	done
+	[ "$got" -eq "$want" ] || die "the scheduler's log has $got of $want job messages $tag-NNNN (received): $log"
+	say "the scheduler logged all $want job messages ($tag-NNNN)"
+	down
+	trap - EXIT
+	say "cylc-test passed in $((SECONDS - t0)) s"
+}
+
 case "${1:-}" in
 up) up ;;
+test) test_ ;;
 down) down ;;
 env)
 	printf 'export HOME=%q\n' "$home"
