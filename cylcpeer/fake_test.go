@@ -363,3 +363,26 @@ func TestCheckMutation(t *testing.T) {
 		}
 	}
 }
+
+// This process's own CPU, read both ways, agrees: schedstat to the
+// nanosecond, ticks to 10 ms.
+func TestProcWindowSelf(t *testing.T) {
+	w, err := StartWatch(os.Getpid(), 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {
+	}
+	win, err := w.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, ok := win.RunCPU()
+	if !ok {
+		t.Skip("no schedstat here (or a thread exited)")
+	}
+	tick := win.TickCPU()
+	if run < 250*time.Millisecond || tick < 200*time.Millisecond || run > tick+100*time.Millisecond || tick > run+100*time.Millisecond {
+		t.Errorf("schedstat %v, ticks %v over a 300 ms busy loop", run, tick)
+	}
+}

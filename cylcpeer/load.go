@@ -95,7 +95,8 @@ type Phase struct {
 	Window   ProcWindow
 }
 
-// CPUPerRequest is the scheduler's CPU per request in the phase, and net
+// CPUPerRequest is the scheduler's CPU per request in the phase (schedstat
+// when every thread lived through it, else ticks: ProcWindow.CPU), and net
 // of idleShare (the share of a CPU it uses idle).
 func (p Phase) CPUPerRequest(idleShare float64) (gross, net time.Duration) {
 	if p.Requests <= 0 {
@@ -326,6 +327,7 @@ func modelStats(rep *Report) map[string]float64 {
 			m[name+".window_s"] = ph.Window.Wall().Seconds()
 			m[name+".cpu_ms_per_request"] = ms(gross)
 			m[name+".cpu_ms_per_request_net_idle"] = ms(net)
+			m[name+".cpu_ms_per_request_ticks"] = ms(ph.Window.TickCPU() / time.Duration(max(1, ph.Requests)))
 			m[name+".cpu_share"] = ph.Window.Share()
 			m[name+".rss_kb_peak"] = float64(ph.Window.PeakRSSKB)
 		}

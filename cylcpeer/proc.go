@@ -26,11 +26,43 @@ type ProcSample struct {
 	RSSKB, HWMKB int64
 	Threads      int
 	CPUs         string
+	// RunNS is each live thread's time on a CPU in nanoseconds, by thread
+	// id (/proc/PID/task/TID/schedstat, first field): finer than the
+	// ticks, but a thread that has exited is no longer there.
+	RunNS map[int]uint64
 }
 
-// CPU is the sample's user plus system CPU.
+// CPU is the sample's user plus system CPU (ticks).
 func (s ProcSample) CPU() time.Duration {
 	return time.Duration(s.UserTicks+s.SysTicks) * time.Second / userHZ
+}
+
+// readRunNS reads each thread's schedstat run time.
+func readRunNS(pid int) map[int]uint64 {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	m := make(map[int]uint64, len(ents))
+	for _, e := range ents {
+		tid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(dir + "/" + e.Name() + "/schedstat")
+		if err != nil {
+			continue // the thread has just exited
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			continue
+		}
+		if ns, err := strconv.ParseUint(f[0], 10, 64); err == nil {
+			m[tid] = ns
+		}
+	}
+	return m
 }
 
 // ReadProc samples process pid from /proc.
@@ -57,6 +89,7 @@ func ReadProc(pid int) (ProcSample, error) {
 	if s.SysTicks, err = strconv.ParseUint(f[12], 10, 64); err != nil {
 		return s, fmt.Errorf("/proc/%d/stat: stime: %w", pid, err)
 	}
+	s.RunNS = readRunNS(pid)
 	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return s, fmt.Errorf("scheduler pid %d: %w", pid, err)
@@ -96,8 +129,41 @@ type ProcWindow struct {
 // Wall is the window's wall time.
 func (w ProcWindow) Wall() time.Duration { return w.To.At.Sub(w.From.At) }
 
-// CPU is the process's user plus system CPU in the window.
-func (w ProcWindow) CPU() time.Duration { return w.To.CPU() - w.From.CPU() }
+// CPU is the process's CPU in the window: from the threads' schedstat
+// run times (nanoseconds) when every thread of the first sample is still
+// there at the last, else from utime+stime (10 ms ticks).
+func (w ProcWindow) CPU() time.Duration {
+	if d, ok := w.RunCPU(); ok {
+		return d
+	}
+	return w.TickCPU()
+}
+
+// TickCPU is the window's utime+stime, all threads, in USER_HZ ticks.
+func (w ProcWindow) TickCPU() time.Duration { return w.To.CPU() - w.From.CPU() }
+
+// RunCPU is the window's CPU from the threads' schedstat run times; ok is
+// false when they were not read or a thread of the first sample had
+// exited by the last (its time in the window is lost).
+func (w ProcWindow) RunCPU() (time.Duration, bool) {
+	if len(w.From.RunNS) == 0 || len(w.To.RunNS) == 0 {
+		return 0, false
+	}
+	var ns uint64
+	for tid, to := range w.To.RunNS {
+		from := w.From.RunNS[tid] // 0 for a thread started in the window
+		if to < from {
+			return 0, false
+		}
+		ns += to - from
+	}
+	for tid := range w.From.RunNS {
+		if _, ok := w.To.RunNS[tid]; !ok {
+			return 0, false
+		}
+	}
+	return time.Duration(ns), true
+}
 
 // UserSeconds and SysSeconds split CPU.
 func (w ProcWindow) UserSeconds() float64 {

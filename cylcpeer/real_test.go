@@ -122,8 +122,11 @@ func TestRealProc(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := win.To
-	if s.Threads < 2 || s.RSSKB < 10_000 || s.CPUs == "" || s.HWMKB < s.RSSKB {
+	if s.Threads < 2 || s.RSSKB < 10_000 || s.CPUs == "" || s.HWMKB < s.RSSKB || len(s.RunNS) != s.Threads {
 		t.Errorf("sample: %+v", s)
+	}
+	if _, ok := win.RunCPU(); !ok {
+		t.Errorf("no schedstat CPU over the window: %+v", win)
 	}
 	t.Logf("idle scheduler: %.1f%% of a CPU over %v, RSS %d kB, %d threads, CPUs %s",
 		100*win.Share(), win.Wall().Round(time.Millisecond), win.PeakRSSKB, s.Threads, s.CPUs)

@@ -126,7 +126,7 @@ func writeCylcPhases(w io.Writer, rep *cylcpeer.Report) error {
 	if len(rep.Phases) == 0 || rep.Phases[0].Window.Wall() == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "\n%s (pid %d), idle %.1f%% of a CPU:\n", rep.Server, rep.PID, 100*rep.IdleShare)
+	fmt.Fprintf(w, "\n%s (pid %d), idle %.2f%% of a CPU; CPU from its threads' schedstat (/proc/PID/task/*/schedstat; the WFS table above: utime+stime ticks):\n", rep.Server, rep.PID, 100*rep.IdleShare)
 	t := mdtable.New(w, "op", "requests", "errors", "window", "scheduler CPU/request", "net of idle", "CPU share", "peak RSS")
 	for _, ph := range rep.Phases {
 		gross, net := ph.CPUPerRequest(rep.IdleShare)

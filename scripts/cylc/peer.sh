@@ -7,6 +7,7 @@
 #   bash scripts/cylc/peer.sh env    # print the exports that point cylc's own commands at it
 #   bash scripts/cylc/peer.sh status # say whether it runs, and where its contact file is
 #   bash scripts/cylc/peer.sh test   # make cylc-test: up, cylcpeer's tests and authbench load against it, checks, down
+#   bash scripts/cylc/peer.sh measure [N]  # the scheduler's CPU per request under cylc's own client (N cylc ping, N cylc message)
 #
 # up prints the contact file's path on stdout (its content on stderr), so
 #   contact=$(bash scripts/cylc/peer.sh up)
@@ -45,6 +46,10 @@ peers=${AUTHBENCH_PEERS:-$repo/../shared/peers}
 workflow=${CYLC_WORKFLOW:-authbench-peer}
 tasks=${CYLC_TASKS:-4}
 hold=${CYLC_HOLD:-600}
+# CYLC_CPUS pins the scheduler (and its jobs) with taskset, and
+# CYLC_CLIENT_CPUS the clients measure runs ("" leaves them unpinned).
+cpus=${CYLC_CPUS:-}
+client_cpus=${CYLC_CLIENT_CPUS:-}
 # How long up waits for the contact file and then for every job to run.
 UP_TIMEOUT=${UP_TIMEOUT:-90}
 
@@ -175,9 +180,11 @@ find_cylc() {
 	exit 1
 }
 
-# cylc ARGS: run cylc in the private HOME with a minimal environment.
+# cylc ARGS: run cylc in the private HOME with a minimal environment
+# (pinned to cylc_pin, a taskset command, if set).
+cylc_pin=()
 cylc() {
-	env -i HOME="$home" USER="$(id -un)" LOGNAME="$(id -un)" PATH="$bin:/usr/local/bin:/usr/bin:/bin" \
+	"${cylc_pin[@]}" env -i HOME="$home" USER="$(id -un)" LOGNAME="$(id -un)" PATH="$bin:/usr/local/bin:/usr/bin:/bin" \
 		LANG=C.UTF-8 TMPDIR="${TMPDIR:-/tmp}" "$bin/cylc" "$@"
 }
 
@@ -232,7 +239,9 @@ EOF
 		{ tail -20 "$state/install.log" >&2; die "cylc install failed"; }
 	# Its own session (setsid): a terminal's ^C is not its, and down stops
 	# it by its pid. --no-detach: this pid is the scheduler.
-	setsid env -i HOME="$home" USER="$(id -un)" LOGNAME="$(id -un)" PATH="$bin:/usr/local/bin:/usr/bin:/bin" \
+	local pin=()
+	[ -z "$cpus" ] || pin=(taskset -c "$cpus")
+	setsid "${pin[@]}" env -i HOME="$home" USER="$(id -un)" LOGNAME="$(id -un)" PATH="$bin:/usr/local/bin:/usr/bin:/bin" \
 		LANG=C.UTF-8 TMPDIR="${TMPDIR:-/tmp}" \
 		"$bin/cylc" play --no-detach "$workflow" </dev/null >"$state/play.log" 2>&1 &
 	local pid=$!
@@ -356,8 +365,30 @@ PY
 	say "cylc-test passed in $((SECONDS - t0)) s"
 }
 
+# measure [N]: an independent figure for the scheduler's CPU per request
+# under cylc-flow's own client (scripts/cylc/measure.py): N pings, then N
+# job messages for the live jobs in turn, one after the other, each on a
+# fresh connection; CPU from /proc/PID/stat. It runs cylc-flow's Python
+# modules, so it needs a cylc-flow tree (the peers tarball or
+# AUTHBENCH_CYLC_SRC), not an installed cylc.
+measure() {
+	local n=${1:-20} tree jobs=()
+	[ -f "$contact" ] || die "not up (peer.sh up first)"
+	tree=$(sed -n 's/^sys.path.insert(0, "\(.*\)")$/\1/p' "$bin/cylc" 2>/dev/null || true)
+	[ -n "$tree" ] || die "measure needs a cylc-flow tree (the peers tarball or AUTHBENCH_CYLC_SRC)"
+	mapfile -t jobs < <(cd "$run_dir/log/job" && for f in */*/[0-9]*/job.status; do
+		grep -q '^CYLC_JOB_INIT_TIME=' "$f" && ! grep -q '^CYLC_JOB_EXIT=' "$f" && dirname "$f"
+	done)
+	[ ${#jobs[@]} -gt 0 ] || die "no live jobs in $run_dir/log/job"
+	local pin=()
+	[ -z "$client_cpus" ] || pin=(taskset -c "$client_cpus")
+	"${pin[@]}" env -i HOME="$home" USER="$(id -un)" PATH="$bin:/usr/local/bin:/usr/bin:/bin" LANG=C.UTF-8 \
+		PYTHONPATH="$tree" $python "$here/measure.py" "$workflow" "$n" "${jobs[@]}"
+}
+
 case "${1:-}" in
 up) up ;;
+measure) measure "${2:-20}" ;;
 test) test_ ;;
 down) down ;;
 env)
