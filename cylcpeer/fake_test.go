@@ -382,7 +382,13 @@ func TestProcWindowSelf(t *testing.T) {
 		t.Skip("no schedstat here (or a thread exited)")
 	}
 	tick := win.TickCPU()
-	if run < 250*time.Millisecond || tick < 200*time.Millisecond || run > tick+100*time.Millisecond || tick > run+100*time.Millisecond {
+	// The machine is shared: the loop gets what CPU it gets, but both
+	// ways of reading it must see it, and agree within the ticks' grain.
+	diff := run - tick
+	if diff < 0 {
+		diff = -diff
+	}
+	if run < 50*time.Millisecond || diff > 30*time.Millisecond+run/10 {
 		t.Errorf("schedstat %v, ticks %v over a 300 ms busy loop", run, tick)
 	}
 }
