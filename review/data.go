@@ -79,14 +79,19 @@ func contains(xs []string, s string) bool {
 
 // serverModelOf is the serving model sc's results ran against: the first
 // result's that names one, else the fast model (results made before the
-// model was recorded ran against it).
+// model was recorded ran against it), or "" where no WFS ran.
 func serverModelOf(sc *figures.Scenario) string {
+	wfs := false
 	for _, s := range sc.Schemes {
 		for _, r := range s.Rounds {
 			if r.ServerModel != "" {
 				return r.ServerModel
 			}
+			wfs = wfs || r.ServerProcess != nil || r.Server.Requests > 0
 		}
+	}
+	if !wfs {
+		return "" // no WFS ran (a WLCG token flow)
 	}
 	return vocab.ServerModelFast
 }

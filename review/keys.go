@@ -31,6 +31,7 @@ func keysScaleNotes(a *Answer, scs []*scenario) []string {
 	type point struct {
 		live, extra float64
 		perReload   string
+		errors      int64
 	}
 	pts := map[string][]point{}
 	for _, ks := range keyScales() {
@@ -42,7 +43,7 @@ func keysScaleNotes(a *Answer, scs []*scenario) []string {
 			if !st.Valid {
 				continue
 			}
-			pts[r.Scheme] = append(pts[r.Scheme], point{live: ks.live, extra: st.CI.Center, perReload: reloadWords(scs, r.Scenario, r.Scheme)})
+			pts[r.Scheme] = append(pts[r.Scheme], point{live: ks.live, extra: st.CI.Center, perReload: reloadWords(scs, r.Scenario, r.Scheme), errors: r.Errors})
 		}
 	}
 	var schemes []string
@@ -58,6 +59,9 @@ func keysScaleNotes(a *Answer, scs []*scenario) []string {
 			w := fmt.Sprintf("%s WFS CPU per job message over per-target keys at about %.0f live keys", fmtValue(p.extra, Duration, true), p.live)
 			if p.perReload != "" {
 				w += " (" + p.perReload + ")"
+			}
+			if p.errors > 0 {
+				w += fmt.Sprintf(", with %d job messages failed", p.errors)
 			}
 			parts = append(parts, w)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/authbench/authbench/figures"
+	"github.com/authbench/authbench/issuerload"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/stats"
 	"github.com/authbench/authbench/vocab"
@@ -70,12 +71,25 @@ type Answer struct {
 	// Budgets are the budgets the rows were judged against, each with its
 	// source, once each.
 	Budgets []BudgetUse `json:"budgets,omitempty"`
+	// Drains say, for each scenario of the judged rows that ran under the
+	// cylc model, how many requests its WFS served per drain of its
+	// socket: near 1, each request arrived alone into a sleeping server.
+	Drains []DrainUse `json:"drains,omitempty"`
 	Verdict Verdict     `json:"verdict"`
 	// Notes qualify the verdict; Need says what to run when the data does
 	// not answer the question.
 	Notes    []string `json:"notes,omitempty"`
 	Need     string   `json:"need,omitempty"`
 	Commands []string `json:"commands,omitempty"`
+}
+
+// DrainUse is a scenario's requests per drain under the cylc model: the
+// WFS's requests over the drains that served any (median over its
+// schemes' rounds, with the most one drain served).
+type DrainUse struct {
+	Scenario string  `json:"scenario"`
+	PerDrain float64 `json:"per_drain"`
+	MaxDrain float64 `json:"max_drain"`
 }
 
 // BudgetUse is one budget the rows of a question were judged against.
@@ -195,6 +209,10 @@ type Options struct {
 	// Capacity holds capacity searches whose knees are shown beside the
 	// cost; optional.
 	Capacity []*results.CapacityRun
+	// WLCG is the site whose transfer rate and queue waits the issuer load
+	// model is computed at for Q-wlcg, at each access-token lifetime it
+	// names; optional.
+	WLCG *issuerload.Site
 }
 
 // Evaluate computes the review of runs. It fails on results it cannot
@@ -210,7 +228,11 @@ func Evaluate(runs []*results.Run, opts Options) (*Model, error) {
 	}
 	m := &Model{}
 	for _, q := range qs {
-		m.Questions = append(m.Questions, q.answer(scs, opts.Capacity))
+		a := q.answer(scs, opts.Capacity)
+		if q.ID == "Q-wlcg" && opts.WLCG != nil {
+			a.Notes = append(a.Notes, wlcgSiteNotes(opts.WLCG)...)
+		}
+		m.Questions = append(m.Questions, a)
 	}
 	m.Family = family(m.Questions)
 	for _, run := range runs {
@@ -300,6 +322,7 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun) *Answer 
 	}
 	a.Rows, a.Reference, a.Server = splitByServer(a.Rows)
 	a.Budgets = budgetUses(a.Rows, scs)
+	a.Drains = drainUses(a.Rows, scs)
 	if q.Notes != nil {
 		a.Notes = append(a.Notes, q.Notes(a, scs)...)
 	}
@@ -361,6 +384,39 @@ func splitByServer(rows []*Row) (judged, reference []*Row, server string) {
 		reference = append(reference, r)
 	}
 	return judged, reference, server
+}
+
+// drainUses gives, once for each scenario of rows that ran under the cylc
+// model, its requests per drain over every scheme's rounds.
+func drainUses(rows []*Row, scs []*scenario) []DrainUse {
+	var out []DrainUse
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if r.Server != vocab.ServerModelCylc || seen[r.Scenario] {
+			continue
+		}
+		seen[r.Scenario] = true
+		for _, sc := range scs {
+			if sc.name != r.Scenario {
+				continue
+			}
+			var per []float64
+			most := 0.0
+			for _, s := range sc.schemes {
+				for _, res := range s.rounds {
+					d := res.ServerModelStats["drains"]
+					if d > 0 {
+						per = append(per, float64(res.Server.Requests)/d)
+						most = max(most, res.ServerModelStats["max_drain"])
+					}
+				}
+			}
+			if len(per) > 0 {
+				out = append(out, DrainUse{Scenario: sc.name, PerDrain: vocab.SpreadOf(per).Median, MaxDrain: most})
+			}
+		}
+	}
+	return out
 }
 
 // budgetUses lists, once each, the budgets rows were judged against with
@@ -506,7 +562,7 @@ func (q *Question) row(sc *scenario, s, base *scheme, opt string) *Row {
 			}
 		}
 	}
-	if r.Errors > 0 && r.Judged >= 0 {
+	if r.Errors > 0 && r.Judged >= 0 && r.Decision != NoBudget {
 		// A scheme whose operations failed is not within any budget.
 		r.Decision = Failed
 		r.RoundsNeeded = 0

@@ -105,6 +105,9 @@ func writeAnswer(w *mdtable.Writer, a *Answer) {
 		if r.Decision == Inconclusive && r.RoundsNeeded > 0 {
 			dec += fmt.Sprintf(" (~%d rounds)", r.RoundsNeeded)
 		}
+		if r.Errors > 0 && r.Decision != Failed {
+			dec += fmt.Sprintf(" (%d operations failed)", r.Errors)
+		}
 		if wire {
 			row = append(row, r.Wire)
 		}
@@ -115,6 +118,14 @@ func writeAnswer(w *mdtable.Writer, a *Answer) {
 		rows = append(rows, append(row, budget, dec))
 	}
 	w.Table(header, rows)
+	for _, d := range a.Drains {
+		w.Printf("- %s: the WFS served %.2f requests per drain of its socket (median over schemes and rounds; at most %.0f in one): ", d.Scenario, d.PerDrain, d.MaxDrain)
+		if d.PerDrain < 1.5 {
+			w.Printf("requests arrived about one at a time into the sleeping server, as at a site's rate.\n")
+		} else {
+			w.Printf("requests arrived together and shared its drains, as in a burst.\n")
+		}
+	}
 	for _, u := range a.Budgets {
 		src := "the scenario states no source"
 		if u.Source != "" {

@@ -147,7 +147,7 @@ func TestVerdictBranches(t *testing.T) {
 		// Q-wlcg: the token flows on their own, the transfer's token time
 		// judged against the budget, the both-SEs trade-off from the model.
 		{"wlcg within", "Q-wlcg", newRun(budgets).add(flow, wlcg, "wlcg.transfer", within(fig{stats: flowStats})...),
-			"within", true, []string{"within budget", "wlcg-transfer-user: 3 issuer round trips, 2 access and 1 refresh tokens stored per transfer", "one token scoped to both storage elements stores"}},
+			"within", true, []string{"within budget", "wlcg-transfer-user: 3 issuer round trips, 2 access and 1 refresh tokens stored per transfer"}},
 		{"wlcg over", "Q-wlcg", newRun(budgets).add(flow, wlcg, "wlcg.transfer", over(fig{stats: flowStats})...),
 			"over", true, []string{"over budget", "takes 90.5ms at transfer p90"}},
 		{"wlcg undecided", "Q-wlcg", newRun(budgets).add(flow, wlcg, "wlcg.transfer", straddle(fig{stats: flowStats})...),

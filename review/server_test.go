@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authbench/authbench/issuerload"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/vocab"
 )
@@ -101,5 +102,52 @@ func TestKeysScaleNotes(t *testing.T) {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
 		}
+	}
+}
+
+// TestWLCGSiteNotes: Q-wlcg's issuer load notes are computed at the site
+// given, at each of its access-token lifetimes, and cite its source; with
+// no site, there are none.
+func TestWLCGSiteNotes(t *testing.T) {
+	run := newRun(map[string]time.Duration{vocab.BudgetName(vocab.BudgetKindTransfer, 50): 100 * ms})
+	run.add("wlcg-transfer-user", tscheme{"wlcg", authn}, vocab.OpWLCGTransfer, rounds(6, 2*ms, steady(0), fig{stats: map[string]float64{statRoundTrips: 3}})...)
+	s, err := issuerload.LoadSite("fts-run3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := evaluate(t, []*results.Run{run.run}, Options{WLCG: s})
+	notes := strings.Join(find(t, m, "Q-wlcg").Notes, "\n")
+	for _, want := range []string{"WLCG site `fts-run3`", "118500 transfers an hour", "epjconf", "at 3 access-token lifetimes",
+		"- service flow: 20 min access tokens:", "; 1 h access tokens:", "; 6 h access tokens:", "- user flow:", "- groups flow:",
+		"At 20 min access tokens, one token scoped to both storage elements"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
+	}
+	m = evaluate(t, []*results.Run{run.run}, Options{})
+	if n := find(t, m, "Q-wlcg").Notes; len(n) != 0 {
+		t.Errorf("no site, notes %q", n)
+	}
+}
+
+// TestDrainUses: a cylc scenario's requests per drain is the median over
+// its rounds of requests ÷ drains, with the most one drain served; a fast
+// scenario has none.
+func TestDrainUses(t *testing.T) {
+	res := func(reqs int64, drains, most float64) *results.Result {
+		r := &results.Result{ServerModelStats: map[string]float64{"drains": drains, "max_drain": most}}
+		r.Server.Requests = reqs
+		return r
+	}
+	scs := []*scenario{
+		{name: "site", server: vocab.ServerModelCylc, schemes: []*scheme{
+			{name: "plain", rounds: map[int]*results.Result{1: res(20, 20, 1), 2: res(22, 20, 2)}},
+			{name: "curve", rounds: map[int]*results.Result{1: res(21, 20, 3)}}}},
+		{name: "fast", server: vocab.ServerModelFast, schemes: []*scheme{{name: "plain", rounds: map[int]*results.Result{1: res(9, 3, 3)}}}},
+	}
+	rows := []*Row{{Scenario: "site", Server: vocab.ServerModelCylc}, {Scenario: "site", Server: vocab.ServerModelCylc}, {Scenario: "fast", Server: vocab.ServerModelFast}}
+	got := drainUses(rows, scs)
+	if len(got) != 1 || got[0].Scenario != "site" || got[0].PerDrain != 1.05 || got[0].MaxDrain != 3 {
+		t.Errorf("drains %+v, want site only: 1.05 per drain, at most 3", got)
 	}
 }

@@ -4,6 +4,7 @@ package review
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -11,9 +12,9 @@ import (
 )
 
 // ruleWLCG states each flow's issuer cost per transfer and judges the time
-// a transfer spends on tokens; it adds the issuer load model's trade-off
-// the token-flow notes name: one token scoped to both storage elements
-// halves the storage tokens the issuer stores.
+// a transfer spends on tokens. The issuer load model at a site's rate and
+// at several token lifetimes is a note of its own (wlcgSiteNotes), from
+// the site file the report is given.
 func ruleWLCG(a *Answer) Verdict {
 	sts := bySchemes(a, nil)
 	if anyUndecided(sts) {
@@ -33,17 +34,56 @@ func ruleWLCG(a *Answer) Verdict {
 	} else {
 		text = "the token flows are within budget: " + text
 	}
-	if half := bothSEsTradeOff(); half != "" {
-		text += " " + half
-	}
 	return Verdict{Outcome: outcome, Decisive: true, Text: text}
 }
 
-// bothSEsTradeOff is the issuer load model's service flow at 1,000
-// transfers an hour, with one token scoped to both storage elements against
-// one per element (package issuerload, the notes' [N9]).
-func bothSEsTradeOff() string {
-	in := issuerload.DefaultInputs(1000, issuerload.Waits{ExponentialMean: 10 * time.Minute})
+// wlcgSiteNotes are the issuer load model's figures at site s's transfer
+// rate and queue waits, at each access-token lifetime it names: for each
+// flow the issuer's requests an hour and the tokens it holds; then, at the
+// first lifetime, what one token scoped to both storage elements saves
+// against one per element in the service flow (the notes' [N9]).
+func wlcgSiteNotes(s *issuerload.Site) []string {
+	ms, err := s.Models()
+	if err != nil {
+		return []string{"The issuer load model could not be computed for site " + s.Name + ": " + err.Error()}
+	}
+	var out []string
+	intro := fmt.Sprintf("The issuer load model (package issuerload) at WLCG site `%s` (%s: %s transfers an hour; queue waits exponential, mean %s; refresh tokens %s; a token reused while it has more than %s left; source: %s), at %d access-token lifetimes:",
+		s.Name, s.Origin, trimFloat(s.TransfersPerHour), humanDur(s.QueueWaitMean.D()), humanDur(s.RefreshLifetime.D()), humanDur(s.Margin.D()), s.Source, len(ms))
+	out = append(out, intro)
+	for _, f := range []issuerload.Flow{issuerload.FlowService, issuerload.FlowUser, issuerload.FlowGroups} {
+		var parts []string
+		for _, m := range ms {
+			fl := m.Flow(f)
+			if fl == nil {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s access tokens: %s requests an hour (%.3g per transfer), %s tokens held",
+				humanDur(m.Inputs.AccessLifetime), trimFloat(roundSig(fl.Requests.Total())), fl.PerTransfer.RoundTrips, trimFloat(roundSig(fl.Rows()))))
+		}
+		if len(parts) > 0 {
+			out = append(out, fmt.Sprintf("- %s flow: %s.", f, strings.Join(parts, "; ")))
+		}
+	}
+	if half := bothSEsTradeOff(s.Inputs(s.AccessLifetimes[0].D())); half != "" {
+		out = append(out, half)
+	}
+	return out
+}
+
+// roundSig rounds x to 3 significant figures.
+func roundSig(x float64) float64 {
+	if x == 0 {
+		return 0
+	}
+	p := math.Pow(10, math.Floor(math.Log10(math.Abs(x)))-2)
+	return math.Round(x/p) * p
+}
+
+// bothSEsTradeOff is the issuer load model's service flow at in, with one
+// token scoped to both storage elements against one per element (package
+// issuerload, the notes' [N9]).
+func bothSEsTradeOff(in issuerload.Inputs) string {
 	in.BothSEs = true
 	both, err := issuerload.Compute(in)
 	if err != nil {
@@ -62,6 +102,20 @@ func bothSEsTradeOff() string {
 	case b.Rows() == e.Rows():
 		fewer = "the two store as many"
 	}
-	return fmt.Sprintf("The issuer load model (1,000 transfers an hour, profile 1.0 lifetimes, 10 min mean queue wait): one token scoped to both storage elements stores %.0f access tokens an hour in the service flow against %.0f with one per element, and holds %.0f rows against %.0f: %s.",
-		b.AccessPerHour, e.AccessPerHour, b.Rows(), e.Rows(), fewer)
+	return fmt.Sprintf("At %s access tokens, one token scoped to both storage elements stores %s access tokens an hour in the service flow against %s with one per element, and holds %s against %s: %s.",
+		humanDur(in.AccessLifetime), trimFloat(roundSig(b.AccessPerHour)), trimFloat(roundSig(e.AccessPerHour)), trimFloat(roundSig(b.Rows())), trimFloat(roundSig(e.Rows())), fewer)
+}
+
+// humanDur prints a lifetime in its largest whole unit: "20 min", "6 h",
+// "10 d"; else as Go prints it.
+func humanDur(d time.Duration) string {
+	switch {
+	case d > 0 && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d d", d/(24*time.Hour))
+	case d > 0 && d%time.Hour == 0:
+		return fmt.Sprintf("%d h", d/time.Hour)
+	case d > 0 && d%time.Minute == 0:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	}
+	return d.String()
 }

@@ -83,7 +83,7 @@ func commands() []command {
 		{"load", "-contact FILE [-scenario NAME|FILE] [-shard I/N] -out DIR [-client-cpus CPUS] [-quiet]",
 			"one loader's share of a scenario against a running serve (multi-node runs: one WFS, loaders on many nodes)",
 			"authbench load -contact /shared/wf/.service/contact -scenario smoke -shard 0/2 -out out/shard-0", runLoad},
-		{"report", "[-o FILE] [-format md|json|bench] [-site NAME|FILE] [-conformance FILE] [-capacity FILE] DIR...",
+		{"report", "[-o FILE] [-format md|json|bench] [-site NAME|FILE] [-wlcg-site NAME|FILE] [-conformance FILE] [-capacity FILE] DIR...",
 			"a markdown design-review report (with plots) of one or more results DIRs",
 			"authbench report -o out/REPORT.md out", runReport},
 		{"project", "-site NAME|FILE [-set SET] [-format md|json] [-list] DIR...",

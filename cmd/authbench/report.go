@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/authbench/authbench/conformance"
+	"github.com/authbench/authbench/issuerload"
 	"github.com/authbench/authbench/report"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/review"
@@ -27,6 +28,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	format := fs.String("format", "md", "output `format`: md (markdown report), json (the whole report as data: the design review, every scenario table, capacity, projection and conformance) or bench (Go benchmark lines for benchstat)")
 	capFile := fs.String("capacity", "", "capacity `FILE` (authbench capacity's capacity.json) to include; default DIR/capacity.json when present")
 	siteName := fs.String("site", "metoffice-2016", "project the schemes' costs onto site `NAME|FILE` (see authbench project -list); none to leave it out")
+	wlcgSite := fs.String("wlcg-site", "fts-run3", "compute the WLCG issuer load model (Q-wlcg) at WLCG site `NAME|FILE`'s transfer rate, queue waits and token lifetimes (built-in: "+strings.Join(issuerload.SiteNames(), ", ")+"); none to leave it out")
 	conf := fs.String("conformance", "", "conformance matrix `FILE` (authbench conform -format json) to include; default DIR/conformance.json when present")
 	if err := parse(fs, args, 1<<20); err != nil {
 		return err
@@ -72,13 +74,19 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	var ws *issuerload.Site
+	if *wlcgSite != "none" && *wlcgSite != "" {
+		if ws, err = issuerload.LoadSite(*wlcgSite); err != nil {
+			return fmt.Errorf("report: -wlcg-site: %w", err)
+		}
+	}
 	var st *site.Site
 	if *siteName != "none" && *siteName != "" {
 		if st, err = site.Load(*siteName); err != nil {
 			return fmt.Errorf("report: -site: %w", err)
 		}
 	}
-	model, err := review.Evaluate(runs, review.Options{Capacity: caps})
+	model, err := review.Evaluate(runs, review.Options{Capacity: caps, WLCG: ws})
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
