@@ -74,8 +74,8 @@ type Answer struct {
 	// Drains say, for each scenario of the judged rows that ran under the
 	// cylc model, how many requests its WFS served per drain of its
 	// socket: near 1, each request arrived alone into a sleeping server.
-	Drains []DrainUse `json:"drains,omitempty"`
-	Verdict Verdict     `json:"verdict"`
+	Drains  []DrainUse `json:"drains,omitempty"`
+	Verdict Verdict    `json:"verdict"`
 	// Notes qualify the verdict; Need says what to run when the data does
 	// not answer the question.
 	Notes    []string `json:"notes,omitempty"`
