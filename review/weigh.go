@@ -405,19 +405,21 @@ func (ch choice) verdict(sts []status) Verdict {
 	default:
 		best := w.within[0]
 		v = Verdict{Outcome: w.outcome(ch.word), Decisive: len(w.blocking) == 0}
-		if len(w.rivals) == 0 && len(w.tied) == 0 {
+		sameWord := len(w.rivals) == 0
+		for _, t := range w.tied {
+			sameWord = sameWord && ch.word(t) == ch.word(best)
+		}
+		switch {
+		case len(w.rivals) == 0 && len(w.tied) == 0:
 			why := fmt.Sprintf("the only %s within budget", ch.noun)
 			if len(w.within) > 1 {
 				why = w.reason(best, w.within[1])
-			} else if len(w.over) > 0 {
-				var over []string
-				for _, s := range w.over {
-					over = append(over, fmt.Sprintf("`%s` is over at %s", s.scheme(), judgedShort(s)))
-				}
-				why += ", as " + strings.Join(over, " and ")
 			}
 			v.Text = fmt.Sprintf("%s (%s), %s", ch.pick(best), judgedShort(best), why)
-		} else {
+		case sameWord:
+			// Tied schemes that stand for the same option: the option wins.
+			v.Text = fmt.Sprintf("%s (%s), tied with %s, which stand for the same option and no criterion tells apart", ch.pick(best), judgedShort(best), names(w.tied))
+		default:
 			var parts []string
 			for _, r := range w.rivals {
 				parts = append(parts, fmt.Sprintf("`%s` %s", r.scheme(), w.edges(r, best, true)))
@@ -427,6 +429,14 @@ func (ch choice) verdict(sts []status) Verdict {
 			}
 			other := append(slices.Clone(w.rivals), w.tied...)[0]
 			v.Text = fmt.Sprintf("no single %s wins, `%s` is %s, but %s", ch.noun, best.scheme(), w.reason(best, other), strings.Join(parts, "; "))
+		}
+		if len(w.over) > 0 {
+			// What is over budget is part of the answer, not a detail.
+			var over []string
+			for _, s := range w.over {
+				over = append(over, fmt.Sprintf("`%s` is over at %s", s.scheme(), judgedShort(s)))
+			}
+			v.Text += "; " + strings.Join(over, ", and ")
 		}
 		v.Text += ": " + subject(best) + "."
 		for _, r := range w.rivals {
