@@ -62,11 +62,18 @@ fuzz: setup
 			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; }; \
 	done
 
-# The main job: the smoke scenario over the default schemes on loopback,
-# then a report (out/REPORT.md with its plots).
+# The main job, on loopback, in about 2 minutes: a short design review
+# under the cylc server model (review-cli: commands one at a time into
+# Cylc's sleeping server, RUN_ROUNDS rounds of the plans, CURVE and plain),
+# which answers Q-A/B, Q-curve and Q-jose; then the smoke scenario over
+# every default scheme; then a report (out/REPORT.md with its plots).
+RUN_SCHEMES ?= plain,jwt:command,jwt:shared=10s,jwe,curve
+RUN_ROUNDS ?= 8
 run: build
-	./$(BIN) run -scenario $(SCENARIO) -schemes $(SCHEMES) -out $(OUT)
-	./$(BIN) report -o $(OUT)/REPORT.md $(OUT)
+	rm -rf $(OUT)/review $(OUT)/$(SCENARIO)
+	./$(BIN) run -quiet -probe 0 -repeat $(RUN_ROUNDS) -scenario review-cli -schemes $(RUN_SCHEMES) -out $(OUT)/review
+	./$(BIN) run -scenario $(SCENARIO) -schemes $(SCHEMES) -out $(OUT)/$(SCENARIO)
+	./$(BIN) report -o $(OUT)/REPORT.md $(OUT)/review $(OUT)/$(SCENARIO)
 
 # The design review: REPORT.md, its plots and the data it was made from
 # (REPORT-data/) at the repository root, in under 10 minutes on two cores

@@ -15,6 +15,8 @@ type Line struct {
 	Name   string
 	Style  int
 	Points plotter.XYs
+	// Baseline draws the line apart: thicker, solid, black.
+	Baseline bool
 }
 
 // Lines writes an SVG of lines over time to path: the x axis from 0 in
@@ -30,24 +32,23 @@ func Lines(path, title, xlabel, ylabel string, lines []Line) error {
 		if len(l.Points) == 0 {
 			continue
 		}
-		if err := addLine(p, l.Name, l.Points, l.Style); err != nil {
+		name := legendName(l.Name, l.Baseline)
+		if err := addLine(p, name, l.Points, l.Style, l.Baseline); err != nil {
 			return err
 		}
-		names = append(names, l.Name)
+		names = append(names, name)
 	}
 	return savePlotLegendRight(p, names, path, 8*vg.Inch, 4*vg.Inch)
 }
 
-// addLine adds a legend-named line, the i-th of its plot, in the i-th
-// colour.
-func addLine(p *plot.Plot, name string, pts plotter.XYs, i int) error {
+// addLine adds a legend-named line in the i-th colour, or drawn apart as
+// the baseline.
+func addLine(p *plot.Plot, name string, pts plotter.XYs, i int, baseline bool) error {
 	ln, err := plotter.NewLine(pts)
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", name, err)
 	}
-	ln.Color = seriesColor(i)
-	ln.Dashes = seriesDashes(i)
-	ln.Width = vg.Points(1.2)
+	styleLine(ln, i, baseline, vg.Points(1.2))
 	p.Add(ln)
 	p.Legend.Add(name, ln)
 	return nil

@@ -28,6 +28,10 @@ func FileSafe(s string) string {
 type Hist struct {
 	Name string
 	H    *results.Histogram
+	// Style picks its colour (the Style-th of the palette), so that a
+	// scheme keeps its colour across plots; Baseline draws it apart.
+	Style    int
+	Baseline bool
 }
 
 // spectrumPoints samples h as HdrHistogram's percentile-distribution plot
@@ -82,7 +86,7 @@ func Spectrum(path, title string, series []Hist) error {
 	p.Y.Tick.Marker = logTicks{}
 	p.Add(plotter.NewGrid())
 	var names []string
-	for i, s := range series {
+	for _, s := range series {
 		pts := spectrumPoints(s.H)
 		if len(pts) < 2 {
 			continue
@@ -94,12 +98,11 @@ func Spectrum(path, title string, series []Hist) error {
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", s.Name, err)
 		}
-		l.Color = seriesColor(i)
-		l.Dashes = seriesDashes(i)
-		l.Width = vg.Points(1.5)
+		styleLine(l, s.Style, s.Baseline, vg.Points(1.5))
 		p.Add(l)
-		p.Legend.Add(s.Name, l)
-		names = append(names, s.Name)
+		name := legendName(s.Name, s.Baseline)
+		p.Legend.Add(name, l)
+		names = append(names, name)
 	}
 	return savePlotLegendRight(p, names, path, 8*vg.Inch, 5*vg.Inch)
 }

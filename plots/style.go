@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
@@ -21,11 +22,11 @@ import (
 
 // palette is 14 distinct colours (Okabe-Ito and Tol's muted scheme), one
 // per scheme of the default suite: gonum's plotutil has 7, so plain and
-// jwt:timed were both red.
+// jwt:timed were both red. Black is kept for the baseline (baselineStyle).
 func palette() []color.RGBA {
 	return []color.RGBA{
 		{0, 114, 178, 255}, {213, 94, 0, 255}, {0, 158, 115, 255}, {204, 121, 167, 255},
-		{230, 159, 0, 255}, {86, 180, 233, 255}, {0, 0, 0, 255}, {136, 34, 85, 255},
+		{230, 159, 0, 255}, {86, 180, 233, 255}, {221, 170, 51, 255}, {136, 34, 85, 255},
 		{68, 170, 153, 255}, {153, 153, 51, 255}, {51, 34, 136, 255}, {204, 102, 119, 255},
 		{17, 119, 51, 255}, {136, 136, 136, 255},
 	}
@@ -42,6 +43,27 @@ func seriesDashes(i int) []vg.Length {
 		return nil
 	}
 	return []vg.Length{vg.Points(6), vg.Points(3)}
+}
+
+// BaselineSuffix marks the baseline's legend entry.
+const BaselineSuffix = " (baseline)"
+
+// styleLine gives l the i-th series' colour and dashes, or, for the
+// baseline, a thicker solid black line drawn apart from the schemes'.
+func styleLine(l *plotter.Line, i int, baseline bool, width vg.Length) {
+	if baseline {
+		l.Color, l.Dashes, l.Width = color.Black, nil, vg.Points(2.6)
+		return
+	}
+	l.Color, l.Dashes, l.Width = seriesColor(i), seriesDashes(i), width
+}
+
+// legendName is a series' legend entry.
+func legendName(name string, baseline bool) string {
+	if baseline {
+		return name + BaselineSuffix
+	}
+	return name
 }
 
 // newPlot is a plot with a padded title (it was clipped at the top edge)

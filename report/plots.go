@@ -56,22 +56,23 @@ func planPlots(sc *figures.Scenario) []plotJob {
 	var out []plotJob
 	for _, op := range []string{vocab.OpCLICommand, vocab.OpJobMessage} {
 		var series []plots.Hist
-		for _, s := range sc.Schemes {
+		for i, s := range sc.Schemes {
 			if h := mergedHist(s, op); h != nil && h.Count() > 0 {
-				series = append(series, plots.Hist{Name: s.Name, H: h})
+				series = append(series, plots.Hist{Name: s.Name, H: h, Style: i, Baseline: isBaseline(s)})
 			}
 		}
 		if len(series) == 0 {
 			continue
 		}
-		title := fmt.Sprintf("%s: %s latency by percentile", sc.Name, op)
-		out = append(out, plotJob{Plot{plots.FileSafe(sc.Name + "-" + op + "-spectrum.svg"), title},
-			func(path string) error { return plots.Spectrum(path, title, series) }})
+		for _, part := range split(series, func(h plots.Hist) bool { return h.Baseline }) {
+			title := fmt.Sprintf("%s: %s latency by percentile%s", sc.Name, op, part.title)
+			series := part.items
+			out = append(out, plotJob{Plot{plots.FileSafe(sc.Name + "-" + op + "-spectrum" + part.file + ".svg"), title},
+				func(path string) error { return plots.Spectrum(path, title, series) }})
+		}
 	}
 	out = append(out, timePlots(sc)...)
-	if j, ok := serverCPUPlot(sc); ok {
-		out = append(out, j)
-	}
+	out = append(out, serverCPUPlot(sc)...)
 	var names []string
 	var values []float64
 	for _, s := range sc.Schemes {
@@ -125,13 +126,15 @@ func timePlots(sc *figures.Scenario) []plotJob {
 	var out []plotJob
 	for _, op := range []string{vocab.OpCLICommand, vocab.OpJobMessage, "uis.poll"} {
 		type line struct {
-			name string
-			sr   *results.Series
+			name     string
+			sr       *results.Series
+			style    int
+			baseline bool
 		}
 		var lines []line
-		for _, s := range sc.Schemes {
+		for i, s := range sc.Schemes {
 			if sr := firstSeries(s, op); sr != nil && len(sr.Points) >= minTimePoints {
-				lines = append(lines, line{s.Name, sr})
+				lines = append(lines, line{s.Name, sr, i, isBaseline(s)})
 			}
 		}
 		if len(lines) == 0 {
@@ -159,28 +162,31 @@ func timePlots(sc *figures.Scenario) []plotJob {
 				// Never a p99 passed off as one from too few operations.
 				what = "tail latency over time (intervals of < 1,000 ops: p99 ≈ their max)"
 			}
-			var ls []plots.Line
-			for i, l := range lines {
+			var all []plots.Line
+			for _, l := range lines {
 				var pts plotter.XYs
 				for k, pt := range l.sr.Points {
 					if y, ok := kind.y(pt, l.sr); ok {
 						pts = append(pts, plotter.XY{X: (float64(k) + 0.5) * l.sr.Interval.Seconds(), Y: y})
 					}
 				}
-				ls = append(ls, plots.Line{Name: l.name, Style: i, Points: pts})
+				all = append(all, plots.Line{Name: l.name, Style: l.style, Points: pts, Baseline: l.baseline})
 			}
-			title := fmt.Sprintf("%s: %s %s (round 1)", sc.Name, op, what)
 			ylabel := kind.ylabel
-			out = append(out, plotJob{Plot{plots.FileSafe(sc.Name + "-" + op + "-" + kind.suffix + ".svg"), title},
-				func(path string) error { return plots.Lines(path, title, "time since start (s)", ylabel, ls) }})
+			for _, part := range split(all, func(l plots.Line) bool { return l.Baseline }) {
+				title := fmt.Sprintf("%s: %s %s (round 1)%s", sc.Name, op, what, part.title)
+				ls := part.items
+				out = append(out, plotJob{Plot{plots.FileSafe(sc.Name + "-" + op + "-" + kind.suffix + part.file + ".svg"), title},
+					func(path string) error { return plots.Lines(path, title, "time since start (s)", ylabel, ls) }})
+			}
 		}
 	}
 	return out
 }
 
 // serverCPUPlot is the WFS's CPU share over time (one line per scheme,
-// from its first round); ok is false when no result has it.
-func serverCPUPlot(sc *figures.Scenario) (plotJob, bool) {
+// from its first round; split as split does); none when no result has it.
+func serverCPUPlot(sc *figures.Scenario) []plotJob {
 	var ls []plots.Line
 	for i, s := range sc.Schemes {
 		if len(s.Rounds) == 0 || s.Rounds[0].ServerCPU == nil || len(s.Rounds[0].ServerCPU.Share) < minTimePoints {
@@ -191,14 +197,67 @@ func serverCPUPlot(sc *figures.Scenario) (plotJob, bool) {
 		for k, v := range sr.Share {
 			pts = append(pts, plotter.XY{X: (float64(k) + 1) * sr.Interval.Seconds(), Y: v})
 		}
-		ls = append(ls, plots.Line{Name: s.Name, Style: i, Points: pts})
+		ls = append(ls, plots.Line{Name: s.Name, Style: i, Points: pts, Baseline: isBaseline(s)})
 	}
 	if len(ls) == 0 {
-		return plotJob{}, false
+		return nil
 	}
-	title := fmt.Sprintf("%s: WFS process CPU over time (round 1)", sc.Name)
-	return plotJob{Plot{plots.FileSafe(sc.Name + "-wfs-cpu.svg"), title},
-		func(path string) error {
-			return plots.Lines(path, title, "time since start (s)", "share of one CPU", ls)
-		}}, true
+	var out []plotJob
+	for _, part := range split(ls, func(l plots.Line) bool { return l.Baseline }) {
+		title := fmt.Sprintf("%s: WFS process CPU over time (round 1)%s", sc.Name, part.title)
+		lines := part.items
+		out = append(out, plotJob{Plot{plots.FileSafe(sc.Name + "-wfs-cpu" + part.file + ".svg"), title},
+			func(path string) error {
+				return plots.Lines(path, title, "time since start (s)", "share of one CPU", lines)
+			}})
+	}
+	return out
+}
+
+// MaxPlotSeries is the most lines one plot draws: past it the schemes are
+// split over several plots, the baseline drawn in each.
+const MaxPlotSeries = 8
+
+// plotPart is one plot of a split: its series, and what its title and file
+// name add ("" for a plot that holds every series).
+type plotPart[T any] struct {
+	items       []T
+	title, file string
+}
+
+// split keeps items in one plot when there are at most MaxPlotSeries, else
+// spreads the ones that are not the baseline evenly over as few plots as
+// hold them with the baseline beside them in each.
+func split[T any](items []T, baseline func(T) bool) []plotPart[T] {
+	if len(items) <= MaxPlotSeries {
+		return []plotPart[T]{{items: items}}
+	}
+	var base, rest []T
+	for _, it := range items {
+		if baseline(it) {
+			base = append(base, it)
+		} else {
+			rest = append(rest, it)
+		}
+	}
+	per := MaxPlotSeries - len(base)
+	if per < 1 {
+		per = MaxPlotSeries
+	}
+	n := (len(rest) + per - 1) / per
+	size := (len(rest) + n - 1) / n
+	var out []plotPart[T]
+	for k := 0; k < n; k++ {
+		lo, hi := k*size, min((k+1)*size, len(rest))
+		part := append(append([]T(nil), base...), rest[lo:hi]...)
+		out = append(out, plotPart[T]{items: part,
+			title: fmt.Sprintf(" (schemes %d-%d of %d, with the baseline)", lo+1, hi, len(rest)),
+			file:  fmt.Sprintf("-%dof%d", k+1, n)})
+	}
+	return out
+}
+
+// isBaseline is the no-authentication baseline: no credential, no claims.
+func isBaseline(s *figures.Scheme) bool {
+	return s.Known && s.Spec.Credential == "" && s.Claims == (vocab.Claims{})
 }

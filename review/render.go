@@ -46,6 +46,15 @@ func Markdown(w io.Writer, m *Model) error {
 		rows = append(rows, []string{a.ID, answer, a.Verdict.Outcome, dec, need})
 	}
 	ew.Table([]string{"question", "answer", "outcome", "decisive", "rounds needed"}, rows)
+	var unanswered []string
+	for _, a := range m.Questions {
+		if a.Verdict.Outcome == "no-data" {
+			unanswered = append(unanswered, a.ID)
+		}
+	}
+	if len(unanswered) > 0 {
+		ew.Printf("Not answered by these results: %s. `make report` runs the design review's scenarios, at a site's rate and in bursts under the cylc model, and answers every question; each section below says what to run for it.\n\n", strings.Join(unanswered, ", "))
+	}
 	if f := m.Family; f.Judged > 0 {
 		ew.Printf("**Many rows at once.** %d rows were judged against their budgets and %d decided, each at a one-sided %.1f %% (its %.0f %% interval wholly on one side). Judged together, some would be decided by chance alone: Holm's step-down procedure at a family-wise %.1f %% keeps %d of the %d decisions", f.Judged, f.Decided, 100*FamilyAlpha, 100*Confidence, 100*FamilyAlpha, f.HolmKept, f.Decided)
 		if f.HolmKept < f.Decided {
