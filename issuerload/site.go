@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -95,31 +94,16 @@ func (s *Site) Validate() error {
 // wrong type or an impossible value is one line "wlcg site FILE:LINE:
 // problem".
 func ParseSite(file string, data []byte) (*Site, error) {
-	fail := func(line int, msg string) error { return fmt.Errorf("wlcg site %s:%d: %s", file, max(line, 1), msg) }
 	if len(data) > MaxSiteFile {
-		return nil, fail(1, fmt.Sprintf("%d bytes, more than the %d a site file may have", len(data), MaxSiteFile))
-	}
-	root, err := yamlstrict.Document(data)
-	if err != nil {
-		return nil, fail(siteYAMLError(err))
-	}
-	if root == nil {
-		return nil, fail(1, "empty; want a mapping with name, source, transfers_per_hour and access_lifetimes")
-	}
-	ps, err := yamlstrict.Check(root, reflect.TypeFor[Site](), yamlstrict.Options{Top: "the site"})
-	if err != nil {
-		return nil, fail(siteYAMLError(err))
+		return nil, fmt.Errorf("wlcg site %s:1: %d bytes, more than the %d a site file may have", file, len(data), MaxSiteFile)
 	}
 	var s Site
-	if err := root.Decode(&s); err != nil {
-		return nil, fail(siteYAMLError(err))
+	line, err := yamlstrict.Decode(data, &s, yamlstrict.Options{Top: "the site"}, s.Validate)
+	if errors.Is(err, yamlstrict.ErrEmpty) {
+		err = errors.New("empty; want a mapping with name, source, transfers_per_hour and access_lifetimes")
 	}
-	if err := s.Validate(); err != nil {
-		var fe *yamlstrict.FieldError
-		if errors.As(err, &fe) {
-			return nil, fail(ps.Where(fe.Path).Line, fe.Error())
-		}
-		return nil, fail(1, err.Error())
+	if err != nil {
+		return nil, fmt.Errorf("wlcg site %s:%d: %w", file, line, err)
 	}
 	s.Origin = file
 	return &s, nil
@@ -156,14 +140,4 @@ func LoadSite(nameOrFile string) (*Site, error) {
 		return nil, fmt.Errorf("wlcg site %s: %w", nameOrFile, err)
 	}
 	return ParseSite(nameOrFile, b)
-}
-
-// siteYAMLError is err's line and message: a strict-check error's own, or
-// the YAML library's.
-func siteYAMLError(err error) (int, string) {
-	var e *yamlstrict.Error
-	if errors.As(err, &e) {
-		return e.Pos.Line, e.Msg
-	}
-	return yamlstrict.SplitError(err)
 }
