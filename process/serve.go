@@ -71,6 +71,22 @@ type ServeConfig struct {
 // measures nothing a real server does.
 const MaxServiceCPU = time.Second
 
+// MaxServerWorkers bounds a WFS's verification workers (serve
+// -server-workers, run -server-workers). Each is an OS thread holding a
+// ZeroMQ socket, and libzmq gives a context 1023 sockets: past about a
+// thousand the WFS failed after printing its contact file, then ignored
+// SIGTERM. A 2-CPU or 64-CPU node gains nothing from more threads than this.
+const MaxServerWorkers = 256
+
+// CheckServerWorkers refuses a worker count outside 0 to MaxServerWorkers,
+// naming the flag.
+func CheckServerWorkers(flag string, n int) error {
+	if n < 0 || n > MaxServerWorkers {
+		return fmt.Errorf("%s %d: want 0 to %d (0 serves inline; each worker is an OS thread with a ZeroMQ socket of its own)", flag, n, MaxServerWorkers)
+	}
+	return nil
+}
+
 // writableFile checks that path can be created or replaced: its directory
 // exists and takes a new file, and path is not a directory.
 func writableFile(path string) error {
@@ -114,10 +130,11 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 			return ServeConfig{}, errors.New("serve: -run-dir is required")
 		case *leeway < 0:
 			return ServeConfig{}, fmt.Errorf("serve: -leeway %s: must not be negative", *leeway)
-		case *workers < 0:
-			return ServeConfig{}, fmt.Errorf("serve: -server-workers %d: want 0 or more", *workers)
 		case serviceCPU.d < 0 || serviceCPU.d > MaxServiceCPU:
 			return ServeConfig{}, fmt.Errorf("serve: -service-cpu %s: want 0 to %s", serviceCPU.d, MaxServiceCPU)
+		}
+		if err := CheckServerWorkers("-server-workers", *workers); err != nil {
+			return ServeConfig{}, fmt.Errorf("serve: %w", err)
 		}
 		if *statsOut != "" {
 			// Checked now: a -stats-out that cannot be written failed only
@@ -212,6 +229,9 @@ func ServeArgs(cfg ServeConfig) []string {
 // contact and control files and the scheme's credentials. Beside the WFS it
 // serves the owner-only control channel (see ControlOps).
 func Serve(ctx context.Context, cfg ServeConfig) error {
+	if err := CheckServerWorkers("workers", cfg.Workers); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	if cfg.Pin != "" {
 		if err := Pin(cfg.Pin); err != nil {
 			return err

@@ -32,9 +32,14 @@ type WFS struct {
 	Guard  *Server
 
 	cancel context.CancelFunc
-	done   chan error
-	err    error
-	ended  bool
+	// done holds Serve's error once, for Done; finished is closed when
+	// Serve has returned, with its error in serveErr, so that Stop never
+	// waits on done, which a caller of Done may have emptied.
+	done     chan error
+	finished chan struct{}
+	serveErr error
+	err      error
+	ended    bool
 }
 
 // StartWFS provisions cfg.Scheme's server side, binds the WFS (writing its
@@ -54,10 +59,14 @@ func StartWFS(ctx context.Context, cfg WFSConfig) (*WFS, error) {
 	if err != nil {
 		return nil, errors.Join(err, guard.Close())
 	}
-	w := &WFS{Server: srv, Guard: guard, done: make(chan error, 1)}
+	w := &WFS{Server: srv, Guard: guard, done: make(chan error, 1), finished: make(chan struct{})}
 	var sctx context.Context
 	sctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	go func() { w.done <- srv.Serve(sctx) }()
+	go func() {
+		w.serveErr = srv.Serve(sctx)
+		w.done <- w.serveErr
+		close(w.finished)
+	}()
 	return w, nil
 }
 
@@ -75,7 +84,13 @@ func (w *WFS) Stop() error {
 	}
 	w.ended = true
 	w.cancel()
-	w.err = errors.Join(<-w.done, w.Guard.Close())
+	<-w.finished
+	var serveErr error
+	select {
+	case serveErr = <-w.done: // not yet taken through Done
+	default: // taken through Done: the caller has it already
+	}
+	w.err = errors.Join(serveErr, w.Guard.Close())
 	return w.err
 }
 

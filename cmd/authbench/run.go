@@ -65,8 +65,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if flagSet(fs, "max-time") && !*untilDecisive {
 		return fmt.Errorf("-max-time %s: it bounds -until-decisive's added rounds; give -until-decisive too, or -repeat N for a fixed number of rounds", *maxTime)
 	}
-	if *workers < 0 {
-		return fmt.Errorf("-server-workers %d: want 0 or more", *workers)
+	if err := process.CheckServerWorkers("-server-workers", *workers); err != nil {
+		return err
 	}
 	if *leeway < 0 {
 		return fmt.Errorf("-leeway %s: must not be negative", *leeway)
