@@ -230,6 +230,18 @@ func tokenCases() []Case {
 				tok, err := withHeader(t, genuine, "", nil, map[string]any{"crit": []string{"urn:authbench:conform"}, "urn:authbench:conform": true})
 				return []string{tok}, err
 			}),
+		tokenCase("token/crit-empty", "authn", `signed with the real key, header crit not a non-empty list of understood names: [] (RFC 7515 section 4.1.11 forbids it), null, "b64" (a string), and ["b64"] without a b64 member (an extension go-jose knows, authbench does not use)`, nil,
+			func(t *Target, genuine string) ([]string, error) {
+				var toks []string
+				for _, crit := range critVariants() {
+					tok, err := withHeader(t, genuine, "", nil, map[string]any{"crit": crit})
+					if err != nil {
+						return nil, err
+					}
+					toks = append(toks, tok)
+				}
+				return toks, nil
+			}),
 		tokenCase("token/duplicate-exp", "expires", "signed with the real key, payload with exp twice: a year ahead, then expired (the last must win, or the token be refused)", nil,
 			func(t *Target, genuine string) ([]string, error) {
 				_, c, _, err := decodeToken(genuine)
@@ -515,4 +527,10 @@ func runSharedWindowOver(ctx context.Context, e *Env) Result {
 	t.Clock.Advance(window + time.Second)
 	data, err := t.SendPrepared(ctx, p)
 	return expectRefused(fmt.Sprintf("token %s after minting (window %s)", window+time.Second, window), data, err)
+}
+
+// critVariants are the crit values the crit-empty cases send, none of them
+// a non-empty list of names the header carries and the WFS understands.
+func critVariants() []any {
+	return []any{[]string{}, nil, "b64", []string{"b64"}}
 }

@@ -74,6 +74,8 @@ func wlcgCases() []Case {
 			runWLCGOtherIssuer),
 		wlcgCase("wlcg/jwks-rotation", "authn", live+"after the issuer rotates its key a token with the new kid pings (accepted, as is one signed before); then 20 tokens with unknown random kids make the WFS refetch the JWKS at most once (issuer's JWKS requests and the scheme's refetch counter)",
 			runWLCGRotation),
+		wlcgCase("wlcg/crit-empty", "authn", live+`the genuine claims signed with a trusted key under a header whose crit is not a non-empty list of understood names: [] (RFC 7515 section 4.1.11 forbids it), null, "b64" (a string), and ["b64"] without a b64 member, run stop`,
+			runWLCGCrit),
 		wlcgCase("wlcg/alg-none", "authn", live+`the genuine claims and kid unsigned, header alg "none", "None" and "NONE", run stop`,
 			runWLCGAlgNone),
 		wlcgCase("wlcg/hs256-jwks-key", "authn", live+"HS256 with the genuine kid, keyed with that kid's public key from the issuer's JWKS (the JWK JSON, the DER, the PEM), run stop",
@@ -351,6 +353,27 @@ func runWLCGRotation(ctx context.Context, r *wlcgRig) Result {
 		return failf("%s: want at most 1", detail)
 	}
 	return all(append([]Result{passf("%s", detail)}, rs...)...)
+}
+
+func runWLCGCrit(ctx context.Context, r *wlcgRig) Result {
+	k, c, ctl, err := r.trusted(ctx)
+	if err != nil {
+		return broken("trusted key", err)
+	}
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return broken("claims", err)
+	}
+	var rs []Result
+	for _, crit := range critVariants() {
+		tok, err := signWLCG(k.alg, k.key, map[string]any{"kid": k.kid, "crit": crit}, payload)
+		if err != nil {
+			return broken("sign", err)
+		}
+		v, _ := json.Marshal(crit)
+		rs = append(rs, r.refused(ctx, "crit "+string(v), tok, wfs.CmdStop, nil))
+	}
+	return all(append(rs, ctl)...)
 }
 
 func runWLCGAlgNone(ctx context.Context, r *wlcgRig) Result {

@@ -89,6 +89,7 @@ func proofs() map[string]struct {
 		"token/jku":                          {accept, "jwt/ES256"},
 		"token/x5u":                          {accept, "jwe"},
 		"token/crit-unknown":                 {ignore("crit not checked", "critical header"), "jwt"},
+		"token/crit-empty":                   {ignore("crit not checked", "critical header"), "jwe"},
 		"token/noncanonical":                 {ignore("lax base64", "not canonical", "not base64url"), "jwt"},
 		"token/b64-header":                   {ignore("b64 not checked", "b64 header"), "jwt/ES256"},
 		"jwe/dir-encrypted-key":              {ignore("encrypted key ignored", "non-empty encrypted key"), "jwe"},

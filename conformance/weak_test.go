@@ -474,6 +474,7 @@ func wlcgProofs() map[string]struct {
 		"wlcg/storage-create-modify": {weakness{name: "storage.create taken for read and write", storageAllows: createReadWrite}, "curve+wlcg"},
 		"wlcg/other-issuer":          {ignore("iss not checked", "issuer rejected"), "wlcg"},
 		"wlcg/jwks-rotation":         {weakness{name: "JWKS refetched for every unknown kid", refetchAlways: true}, "curve+wlcg"},
+		"wlcg/crit-empty":            {ignore("crit not checked", "critical header"), "wlcg/RS256"},
 		"wlcg/alg-none":              {algs, "wlcg"},
 		"wlcg/hs256-jwks-key":        {algs, "wlcg/RS256"},
 		"wlcg/other-key":             {weakness{name: "accepts any credential", acceptAny: true}, "wlcg"},

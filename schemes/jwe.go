@@ -130,6 +130,9 @@ func (e *envelope) open(s string) (*JWEPayload, error) {
 	if _, zip := h["zip"]; zip {
 		return nil, wfs.Rejectf("jwe: compressed payloads are refused")
 	}
+	if err := checkCrit("jwe", h); err != nil {
+		return nil, err
+	}
 	obj, err := jose.ParseEncryptedCompact(s, []jose.KeyAlgorithm{e.alg}, []jose.ContentEncryption{jose.A256GCM})
 	if err != nil {
 		return nil, wfs.Rejectf("jwe: %v", err)

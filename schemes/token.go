@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -443,5 +444,48 @@ func strictJWS(tok string, _ jose.SignatureAlgorithm) error {
 	if _, ok := h["b64"]; ok {
 		return wfs.Rejectf("token: a b64 header is refused (unencoded payloads are not signed here; RFC 7797 requires b64 in crit)")
 	}
+	return checkCrit("token", h)
+}
+
+// checkCrit applies RFC 7515 §4.1.11 to a protected header h: crit is
+// absent, or a non-empty list of distinct extension names that the header
+// carries and that the verifier understands (understood; authbench's
+// verifiers understand none, so for them crit must be absent). go-jose
+// refuses names it does not know but lets "crit": [] and "crit": null
+// through, and takes ["b64"] (which it knows) without a b64 member; each of
+// these is refused here. Every refusal says "critical header".
+func checkCrit(what string, h map[string]json.RawMessage, understood ...string) error {
+	raw, ok := h["crit"]
+	if !ok {
+		return nil
+	}
+	var names []string
+	if err := json.Unmarshal(raw, &names); err != nil || names == nil {
+		return wfs.Rejectf("%s: critical header: crit is %s, not a list of names (RFC 7515 §4.1.11)", what, truncate(string(raw), 40))
+	}
+	if len(names) == 0 {
+		return wfs.Rejectf("%s: critical header: crit is [] (RFC 7515 §4.1.11: absent or a non-empty list)", what)
+	}
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		switch {
+		case seen[n]:
+			return wfs.Rejectf("%s: critical header: crit names %q twice", what, truncate(n, 40))
+		case !slices.Contains(understood, n):
+			return wfs.Rejectf("%s: critical header: crit names %q, an extension this WFS does not understand", what, truncate(n, 40))
+		}
+		if _, ok := h[n]; !ok {
+			return wfs.Rejectf("%s: critical header: crit names %q, which the header does not carry", what, truncate(n, 40))
+		}
+		seen[n] = true
+	}
 	return nil
+}
+
+// truncate cuts s to n bytes for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
