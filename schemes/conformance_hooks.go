@@ -236,6 +236,22 @@ func ConformanceOTPSkew(part ServerPart, skew uint) error {
 	return nil
 }
 
+// ConformanceOTPNoThrottle switches the otp server part's throttle off (a
+// part wrapping one too): every code is checked, however many wrong ones
+// its identity or source sent. It is a knob for the conformance suite's own
+// tests only: they show that the otp/brute-force case catches a verifier
+// with no throttle.
+func ConformanceOTPNoThrottle(part ServerPart) error {
+	s := otpServerOf(part)
+	if s == nil {
+		return errNoOTP
+	}
+	s.mu.Lock()
+	s.throttle = nil
+	s.mu.Unlock()
+	return nil
+}
+
 // OTPParams are the parameters of a totp or hotp spec, defaults filled in.
 type OTPParams struct {
 	// Proto is ProtoTOTP or ProtoHOTP; Policy is "workflow" or "job".

@@ -36,6 +36,7 @@ type otpServer struct {
 	last      map[string]uint64              // hotp: key -> last accepted counter
 	lastSweep int64                          // totp: step of the last full prune
 	refused   map[string]int64               // label -> count
+	throttle  *otpThrottle                   // nil: off (a conformance hook)
 }
 
 // Server makes the master secret and writes .service/otp_secret.
@@ -54,6 +55,7 @@ func (p *otpPart) Server(_ context.Context, env Env) (ServerPart, error) {
 	return &otpServer{
 		conf: p.conf, run: env.Run, workflow: env.Workflow, now: now, secret: secret, skew: p.conf.skew,
 		jobs: map[string]string{}, used: map[string]map[int64]time.Time{}, last: map[string]uint64{}, refused: map[string]int64{},
+		throttle: newOTPThrottle(),
 	}, nil
 }
 
@@ -118,7 +120,9 @@ func (c otpConf) checkDigits(code string) error {
 // Verify takes the code frame, derives the sender's key and checks the code:
 // TOTP within SKEW steps of the server's clock and not accepted before for
 // its step; HOTP within WINDOW counters after the last one accepted (which
-// then moves to it: the resync).
+// then moves to it: the resync). A code of an identity (or, for one never
+// accepted, a source) held off after too many wrong codes is refused
+// unchecked as throttled (otp_throttle.go).
 func (s *otpServer) Verify(_ context.Context, in *wfs.Inbound) (wfs.Principal, error) {
 	n := len(in.Frames)
 	if n == 0 {
@@ -137,6 +141,7 @@ func (s *otpServer) Verify(_ context.Context, in *wfs.Inbound) (wfs.Principal, e
 		return wfs.Principal{}, s.refuse(otpRefusedDigits, "%v", err)
 	}
 	secret := s.secret
+	liveJob := false
 	who := wfs.Principal{Name: f.identity, Kind: "user"}
 	switch ClientKind(f.kind) {
 	case KindUIS:
@@ -153,17 +158,18 @@ func (s *otpServer) Verify(_ context.Context, in *wfs.Inbound) (wfs.Principal, e
 			if !ok {
 				return wfs.Principal{}, s.refuse(otpRefusedNoSecret, "no live secret for job %s (never submitted, or ended)", f.identity)
 			}
-			secret = js
+			secret, liveJob = js, true
 		}
 	}
 	key, err := OTPKey(secret, s.workflow, f.kind, f.identity)
 	if err != nil {
 		return wfs.Principal{}, fmt.Errorf("%s: %w", s.conf.proto, err)
 	}
+	a := otpAttempt{key: key, label: f.kind + " " + f.identity, source: in.Peer, liveJob: liveJob}
 	if s.conf.proto == ProtoTOTP {
-		err = s.checkTOTP(key, f.code)
+		err = s.checkTOTP(a, f.code)
 	} else {
-		err = s.checkHOTP(key, f.code)
+		err = s.checkHOTP(a, f.code)
 	}
 	if err != nil {
 		return wfs.Principal{}, err
@@ -172,16 +178,51 @@ func (s *otpServer) Verify(_ context.Context, in *wfs.Inbound) (wfs.Principal, e
 	return who, nil
 }
 
+// admitLocked refuses, unchecked, a code that arrives while its identity
+// (or, for an identity never accepted, its source) is held off; s.mu is
+// held, so the admission, the check and the count of its outcome are one
+// step and concurrent guesses cannot share a slot.
+func (s *otpServer) admitLocked(a otpAttempt, now time.Time) error {
+	if s.throttle == nil {
+		return nil
+	}
+	if msg, ok := s.throttle.admit(a, now); !ok {
+		s.refused[otpRefusedThrottled]++
+		return wfs.Rejectf("%s: %s", s.conf.proto, msg)
+	}
+	return nil
+}
+
+// wrongLocked counts a wrong code of a and returns its refusal.
+func (s *otpServer) wrongLocked(a otpAttempt, now time.Time, format string, args ...any) error {
+	s.refused[otpRefusedWrong]++
+	if s.throttle != nil {
+		s.throttle.failed(a, now)
+	}
+	return wfs.Rejectf("%s: "+format, append([]any{s.conf.proto}, args...)...)
+}
+
+// acceptedLocked remembers that a's identity was accepted.
+func (s *otpServer) acceptedLocked(a otpAttempt) {
+	if s.throttle != nil {
+		s.throttle.accepted(a)
+	}
+}
+
 // checkTOTP verifies code against each step within the skew window with
 // totp.ValidateCustom and accepts it at the first step it matches that has
 // not been used; the check and the mark are one step under s.mu, so of two
 // concurrent uses exactly one is accepted.
-func (s *otpServer) checkTOTP(key, code string) error {
+func (s *otpServer) checkTOTP(a otpAttempt, code string) error {
 	now := s.now()
 	cur := s.conf.stepOf(now)
 	opts := s.conf.totpOpts()
+	key := a.key
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.admitLocked(a, now); err != nil {
+		return err
+	}
 	s.pruneLocked(cur)
 	replayed := int64(-1)
 	cands := []int64{cur}
@@ -205,14 +246,14 @@ func (s *otpServer) checkTOTP(key, code string) error {
 			s.used[key] = map[int64]time.Time{}
 		}
 		s.used[key][step] = now
+		s.acceptedLocked(a)
 		return nil
 	}
 	if replayed >= 0 {
 		s.refused[otpRefusedReplayed]++
 		return wfs.Rejectf("%s: code for step %d replayed (accepted once already)", s.conf.proto, replayed)
 	}
-	s.refused[otpRefusedWrong]++
-	return wfs.Rejectf("%s: wrong code, or a code outside the skew window (%d step(s) of %s)", s.conf.proto, s.skew, s.conf.step)
+	return s.wrongLocked(a, now, "wrong code, or a code outside the skew window (%d step(s) of %s)", s.skew, s.conf.step)
 }
 
 // pruneLocked forgets accepted steps that no code can match any more (older
@@ -240,10 +281,15 @@ func (s *otpServer) pruneLocked(cur int64) {
 // (last, last+WINDOW] and moves the key's last counter to the one it
 // matches. A code that matches a counter at or up to WINDOW below the last
 // one is counted as replayed.
-func (s *otpServer) checkHOTP(key, code string) error {
+func (s *otpServer) checkHOTP(a otpAttempt, code string) error {
 	opts := s.conf.hotpOpts()
+	now := s.now()
+	key := a.key
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.admitLocked(a, now); err != nil {
+		return err
+	}
 	last := s.last[key]
 	for c := last + 1; c <= last+uint64(s.conf.window); c++ {
 		ok, err := hotp.ValidateCustom(code, c, key, opts)
@@ -256,6 +302,7 @@ func (s *otpServer) checkHOTP(key, code string) error {
 				s.resynced.Add(1)
 			}
 			s.last[key] = c
+			s.acceptedLocked(a)
 			return nil
 		}
 	}
@@ -265,8 +312,7 @@ func (s *otpServer) checkHOTP(key, code string) error {
 			return wfs.Rejectf("%s: counter %d replayed or behind (last accepted %d)", s.conf.proto, c, last)
 		}
 	}
-	s.refused[otpRefusedWrong]++
-	return wfs.Rejectf("%s: wrong code, or a counter beyond the look-ahead window (%d after %d)", s.conf.proto, s.conf.window, last)
+	return s.wrongLocked(a, now, "wrong code, or a counter beyond the look-ahead window (%d after %d)", s.conf.window, last)
 }
 
 // Authorize: under the job policy a job message needs the key of the job
@@ -332,8 +378,11 @@ func (s *otpServer) Event(_ context.Context, ev Event) error {
 	return nil
 }
 
-// Stats reports codes accepted, HOTP resyncs, refusals by label, the replay
-// memory's size and the live job secrets.
+// Stats reports codes accepted, HOTP resyncs, refusals by label (codes
+// refused unchecked during a hold-off under otp.refused.throttled), the
+// replay memory's size, the live job secrets, and the throttle's state:
+// identities and sources with failures tracked, identities known (accepted
+// before), and how many of them are held off now.
 func (s *otpServer) Stats() map[string]float64 {
 	out := map[string]float64{
 		"otp.accepted": float64(s.accepted.Load()),
@@ -353,6 +402,13 @@ func (s *otpServer) Stats() map[string]float64 {
 	}
 	out["otp.replay_memory"] = float64(mem)
 	out["otp.job_secrets"] = float64(len(s.jobs))
+	if s.throttle != nil {
+		now := s.now()
+		out["otp.throttle.identities"] = float64(s.throttle.ids.len())
+		out["otp.throttle.sources"] = float64(s.throttle.sources.len())
+		out["otp.throttle.known"] = float64(s.throttle.known.len())
+		out["otp.throttle.held"] = float64(held(s.throttle.ids, now) + held(s.throttle.sources, now))
+	}
 	return out
 }
 
