@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -166,11 +165,11 @@ func (c *ControlServer) serveOne(ctx context.Context, frame []byte) (reply []byt
 	}
 	data, err := c.handle(ctx, req.Op, req.Args)
 	if err != nil {
-		var we *Error
-		if errors.As(err, &we) {
+		kind, we := replyKind(err, KindInternal)
+		if we != nil {
 			return EncodeError(we.Kind, we.Msg)
 		}
-		return EncodeError(KindInternal, err.Error())
+		return EncodeError(kind, err.Error())
 	}
 	return EncodeReply(data)
 }

@@ -1,6 +1,7 @@
 package wfs
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -198,6 +199,12 @@ func (f *Files) finish(fh *os.File, path string, data []byte) error {
 	cerr := fh.Close()
 	for _, err := range []error{werr, serr, cerr} {
 		if err != nil {
+			// The *os.PathError names path again: keep its cause alone
+			// ("write P: no space left on device", not "write P: write P: ...").
+			var pe *os.PathError
+			if errors.As(err, &pe) && pe.Path == path {
+				err = pe.Err
+			}
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}

@@ -522,11 +522,7 @@ func (s *Server) handle(ctx context.Context, in *Inbound) (reply []byte) {
 }
 
 func (s *Server) fail(err error, def ErrorKind) []byte {
-	kind := def
-	var we *Error
-	if errors.As(err, &we) {
-		kind = we.Kind
-	}
+	kind, we := replyKind(err, def)
 	switch kind {
 	case KindRejected:
 		s.rejected.Add(1)

@@ -2,10 +2,12 @@ package wfs
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -78,6 +80,9 @@ const (
 	KindUnknown  ErrorKind = "unknown_command"
 	KindInternal ErrorKind = "internal"
 	KindTimeout  ErrorKind = "timeout"
+	// KindDiskFull: the WFS could not write its run directory, its file
+	// system full (ENOSPC) or its quota spent (EDQUOT).
+	KindDiskFull ErrorKind = "disk_full"
 )
 
 // ReplyError is the "error" object of an error reply.
@@ -705,6 +710,29 @@ var (
 	ErrRejected error = &Error{Kind: KindRejected}
 	ErrProtocol error = &Error{Kind: KindProtocol}
 )
+
+// ErrDiskFull matches a disk_full error reply (errors.Is); IsDiskFull also
+// matches the ENOSPC and EDQUOT of this side's own file operations.
+var ErrDiskFull error = &Error{Kind: KindDiskFull}
+
+// IsDiskFull reports whether err is a full file system: ENOSPC or EDQUOT
+// from a file operation on this side, or a WFS's disk_full error reply.
+func IsDiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, ErrDiskFull)
+}
+
+// replyKind is the kind of error reply err makes: its own kind for a typed
+// Error, disk_full for a full file system, else def.
+func replyKind(err error, def ErrorKind) (ErrorKind, *Error) {
+	var we *Error
+	switch {
+	case errors.As(err, &we):
+		return we.Kind, we
+	case IsDiskFull(err):
+		return KindDiskFull, nil
+	}
+	return def, nil
+}
 
 // Rejectf returns a rejection error (not authenticated or not authorised).
 func Rejectf(format string, a ...any) error {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -289,4 +291,41 @@ func FuzzQuickValid(f *testing.F) {
 			t.Fatalf("quickValid(%q) = false, json.Valid true", b)
 		}
 	})
+}
+
+// TestDiskFullKind: a full file system under a handler (ENOSPC, EDQUOT,
+// wrapped as the file layer wraps it) is replied as disk_full, which the
+// client side decodes back to an error IsDiskFull knows; typed errors keep
+// their kind and anything else the default.
+func TestDiskFullKind(t *testing.T) {
+	pathErr := func(errno syscall.Errno) error {
+		return fmt.Errorf("append to /run/log/job/1/a/01/job.status: %w", &os.PathError{Op: "write", Path: "job.status", Err: errno})
+	}
+	cases := []struct {
+		name string
+		err  error
+		want ErrorKind
+		full bool
+	}{
+		{"ENOSPC", pathErr(syscall.ENOSPC), KindDiskFull, true},
+		{"EDQUOT", pathErr(syscall.EDQUOT), KindDiskFull, true},
+		{"EACCES", pathErr(syscall.EACCES), KindInternal, false},
+		{"typed", &Error{Kind: KindProtocol, Msg: "bad"}, KindProtocol, false},
+		{"typed disk full", fmt.Errorf("wrapped: %w", &Error{Kind: KindDiskFull, Msg: "x"}), KindDiskFull, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := IsDiskFull(c.err); got != c.full {
+				t.Errorf("IsDiskFull(%v) = %v, want %v", c.err, got, c.full)
+			}
+			kind, _ := replyKind(c.err, KindInternal)
+			if kind != c.want {
+				t.Fatalf("reply kind %q, want %q", kind, c.want)
+			}
+			_, err := DecodeReply(EncodeError(kind, c.err.Error()))
+			if IsDiskFull(err) != c.full || !strings.Contains(err.Error(), string(c.want)) {
+				t.Errorf("decoded %v: IsDiskFull %v, want %v", err, IsDiskFull(err), c.full)
+			}
+		})
+	}
 }
