@@ -275,6 +275,19 @@ func (i *Issuer) Close() error {
 	return i.shutdown()
 }
 
+// Kill stops the issuer as a crash would, for fault tests: the listener
+// and every open connection are closed at once, requests in flight cut
+// without a reply, and new connections refused. Close after Kill does
+// nothing more; Stats still reads the counters.
+func (i *Issuer) Kill() error {
+	i.stopCtx()
+	i.closeOnce.Do(func() {
+		i.closeErr = i.srv.Close()
+		<-i.served
+	})
+	return i.closeErr
+}
+
 // shutdown is Close without releasing the context watch, so that the
 // context's AfterFunc can call it.
 func (i *Issuer) shutdown() error {

@@ -2,6 +2,7 @@ package issuer_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -611,5 +612,31 @@ func TestContextCancelCloses(t *testing.T) {
 	}
 	if err := iss.Close(); err != nil {
 		t.Errorf("Close after cancel: %v", err)
+	}
+}
+
+// TestKill: a killed issuer answers nothing: every request after is
+// refused at once, a transport error (no OAuth2 reply); its counters still
+// read and Close after Kill does nothing more.
+func TestKill(t *testing.T) {
+	iss := start(t, issuer.Config{})
+	mustCC(t, iss, "rucio", "openid")
+	before := iss.Stats().TokenRequests()
+	if err := iss.Kill(); err != nil {
+		t.Fatalf("Kill: %v", err)
+	}
+	for i := range 2 {
+		t0 := time.Now()
+		_, err := ccToken(t, iss, "rucio", secret, "openid")
+		var ue *url.Error
+		if !errors.As(err, &ue) || time.Since(t0) > time.Second {
+			t.Errorf("request %d to a killed issuer: %v after %s; want a transport error at once", i+1, err, time.Since(t0))
+		}
+	}
+	if got := iss.Stats().TokenRequests(); got != before {
+		t.Errorf("token requests %d after Kill, want %d", got, before)
+	}
+	if err := iss.Close(); err != nil {
+		t.Errorf("Close after Kill: %v", err)
 	}
 }
