@@ -101,7 +101,30 @@ type Config struct {
 	MaxInFlight int
 	// OnTransfer, if set, is called as each transfer ends, with its error.
 	OnTransfer func(err error)
+	// RequestTimeout bounds each HTTP request Rucio and FTS make, to the
+	// issuer and to SE-B (default 10s): a transfer stuck on an issuer that
+	// does not answer fails after it, counted as issuer.timeout.
+	RequestTimeout time.Duration
+	// Fault, if set, injects a fault mid-run, for fault tests.
+	Fault *Fault
 }
+
+// Fault is a fault injected into a run of a flow.
+type Fault struct {
+	// IssuerDownAt kills the issuer this long after the transfers start
+	// (issuer.Issuer.Kill: its connections cut, new ones refused, as when
+	// its process dies). Transfers that need it from then on fail, counted
+	// by kind (issuer.unreachable; issuer.timeout when it hangs); the run
+	// goes on to its end.
+	IssuerDownAt time.Duration
+	// IssuerHang leaves the killed issuer's port listening but never
+	// answered, as a frozen (stopped, swapping) issuer's is: each request
+	// waits out RequestTimeout.
+	IssuerHang bool
+}
+
+// MaxRequestTimeout bounds Config.RequestTimeout.
+const MaxRequestTimeout = 5 * time.Minute
 
 // defaultMargin is the margin for an access lifetime: a quarter of it (the
 // model's 5 min of 20), at least 1s.
@@ -143,6 +166,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = httpTimeout
 	}
 	return c, c.Validate()
 }
@@ -222,6 +248,17 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInFlight < 0 {
 		return cerr("max_in_flight", "must not be negative, got %d", c.MaxInFlight)
+	}
+	if c.RequestTimeout < 0 || c.RequestTimeout > MaxRequestTimeout {
+		return cerr("request_timeout", "want 0 (default 10s) to %s, got %s", MaxRequestTimeout, c.RequestTimeout)
+	}
+	if f := c.Fault; f != nil {
+		switch {
+		case f.IssuerDownAt <= 0:
+			return cerr("fault.issuer_down_at", "want a positive time from the start, got %s", f.IssuerDownAt)
+		case c.Duration > 0 && f.IssuerDownAt >= c.Duration:
+			return cerr("fault.issuer_down_at", "%s is not before the run's end (%s): the fault would never happen", f.IssuerDownAt, c.Duration)
+		}
 	}
 	return nil
 }

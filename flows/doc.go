@@ -83,4 +83,16 @@
 // wlcg.token_exchange, wlcg.refresh_token), wlcg.tpc (the COPY to SE-B,
 // which includes SE-B's read from SE-A). A refusal by an SE is an error of
 // wlcg.transfer, by reason ("se_b.audience", "se_a.insufficient_scope").
+//
+// # Faults
+//
+// Config.Fault kills the issuer mid-run (Fault.IssuerDownAt), or hangs it
+// (Fault.IssuerHang: its port listening, never answered). The run goes on
+// to its end: transfers that need the issuer from then on fail, counted
+// under wlcg.transfer as issuer.unreachable (refused or cut) or
+// issuer.timeout (no answer within Config.RequestTimeout), and the result
+// records when it went down (fault.issuer_down_at_s). Which transfers need
+// it depends on the flow: every one in the service flow (its storage
+// tokens) and the user flow (exchange 2), the groups flow's only when a
+// key's token needs renewing.
 package flows

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -378,5 +379,80 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestIssuerDownMidFlow kills the issuer in the middle of each flow (issue
+// 23 #5), or hangs it (its port listening, never answered): the transfers
+// before it succeed; those that need it after fail, counted under the
+// kind that names the fault (issuer.unreachable, issuer.timeout), and
+// every transfer is either a success or a counted failure; the run ends
+// within its duration plus one request timeout, with no error, and the
+// result says when the issuer went down.
+func TestIssuerDownMidFlow(t *testing.T) {
+	const (
+		duration = 2 * time.Second
+		downAt   = 800 * time.Millisecond
+		timeout  = 500 * time.Millisecond
+	)
+	cases := []struct {
+		name string
+		cfg  Config
+		hang bool
+		// kinds are the error kinds wlcg.transfer may count; want the one
+		// it must.
+		kinds []string
+		want  string
+	}{
+		{"service killed", Config{Flow: Service, AccessLifetime: long}, false, []string{"issuer.unreachable"}, "issuer.unreachable"},
+		{"user killed", Config{Flow: User, AccessLifetime: long}, false, []string{"issuer.unreachable"}, "issuer.unreachable"},
+		// The groups flow reuses its keys' tokens: with 2 s tokens (used
+		// while 1 s is left) it needs the issuer again within the run.
+		{"groups killed", Config{Flow: Groups, Groups: 2, AccessLifetime: 2 * time.Second, Margin: time.Second}, false, []string{"issuer.unreachable"}, "issuer.unreachable"},
+		// Requests on connections the kill cut are unreachable; later ones
+		// wait out the timeout.
+		{"service hung", Config{Flow: Service, AccessLifetime: long}, true, []string{"issuer.unreachable", "issuer.timeout"}, "issuer.timeout"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := c.cfg
+			cfg.Rate, cfg.Duration, cfg.RequestTimeout = 20, duration, timeout
+			cfg.Fault = &Fault{IssuerDownAt: downAt, IssuerHang: c.hang}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			t0 := time.Now()
+			res, err := Run(ctx, cfg)
+			took := time.Since(t0)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			// Start-up (keys, the issuer, the SEs) comes before the
+			// duration: allow a second for it.
+			if limit := duration + timeout + time.Second; took > limit {
+				t.Errorf("the run took %s, want at most %s (its duration, one request timeout and a second)", took, limit)
+			}
+			st := res.SchemeStats
+			if at := st["fault.issuer_down_at_s"]; at < downAt.Seconds() || at > downAt.Seconds()+0.5 {
+				t.Errorf("fault.issuer_down_at_s = %v, want about %v", at, downAt.Seconds())
+			}
+			tr := res.Op(OpTransfer)
+			if tr == nil {
+				t.Fatal("no wlcg.transfer op")
+			}
+			t.Logf("%v transfers: %d ok, errors %v (%v)", st["flow.transfers"], tr.Count, tr.Errors, took.Round(time.Millisecond))
+			if tr.Count == 0 || tr.Errors[c.want] == 0 {
+				t.Errorf("transfers ok %d, errors %v: want some before the fault and some failed with %s", tr.Count, tr.Errors, c.want)
+			}
+			for kind := range tr.Errors {
+				if !slices.Contains(c.kinds, kind) {
+					t.Errorf("transfers failed with %q (%d), want only %v", kind, tr.Errors[kind], c.kinds)
+				}
+			}
+			if st["flow.transfers_ok"] != float64(tr.Count) || st["flow.transfers_failed"] != float64(tr.ErrorCount()) ||
+				st["flow.transfers"] != st["flow.transfers_ok"]+st["flow.transfers_failed"] {
+				t.Errorf("transfers %v = ok %v + failed %v; the op counts %d ok, %d errors",
+					st["flow.transfers"], st["flow.transfers_ok"], st["flow.transfers_failed"], tr.Count, tr.ErrorCount())
+			}
+		})
 	}
 }

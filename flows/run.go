@@ -9,7 +9,9 @@ import (
 	"io"
 	"math"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,8 +60,10 @@ func Run(ctx context.Context, cfg Config) (*results.Result, error) {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	s0 := d.iss.Stats()
 	begin := time.Now()
+	fault := d.armFault()
 	d.drive(ctx)
 	end := time.Now()
+	faultAt, faultErr := fault()
 	s1 := d.iss.Stats()
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 
@@ -69,6 +73,13 @@ func Run(ctx context.Context, cfg Config) (*results.Result, error) {
 		CPU:         cpuSeconds(ru1) - cpuSeconds(ru0),
 		PeakRSSKB:   ru1.Maxrss,
 		SchemeStats: d.stats(s0, s1),
+	}
+	if faultAt > 0 {
+		// Said in the result: its errors are the fault's.
+		res.SchemeStats["fault.issuer_down_at_s"] = faultAt.Seconds()
+	}
+	if faultErr != nil {
+		return res, faultErr
 	}
 	if ctx.Err() != nil {
 		res.Partial = true
@@ -86,11 +97,16 @@ type driver struct {
 	cfg      Config
 	iss      *issuer.Issuer
 	seA, seB *storageElement
-	hc       *http.Client // Rucio's and FTS's
-	tokenHC  *http.Client // hc's transport, for the token requests
-	rec      *record.Recorder
-	pacer    pace.Pacer
-	legs     map[string]*atomic.Int64
+	// hung is the listener a hung issuer's port is held by
+	// (Fault.IssuerHang), closed with the run.
+	hungMu sync.Mutex
+	hung   net.Listener
+
+	hc      *http.Client // Rucio's and FTS's
+	tokenHC *http.Client // hc's transport, for the token requests
+	rec     *record.Recorder
+	pacer   pace.Pacer
+	legs    map[string]*atomic.Int64
 
 	exchangers map[string]tokenexchange.TokenExchanger // zitadel's, by client ID
 
@@ -115,7 +131,7 @@ func start(ctx context.Context, cfg Config) (*driver, error) {
 		pacer:  cfg.Pacer,
 		legs:   map[string]*atomic.Int64{},
 		keys:   map[keyOf]*chain{},
-		hc:     newHTTPClient(64),
+		hc:     newHTTPClient(64, cfg.RequestTimeout),
 		logins: make([]cached, cfg.Users),
 		ex1:    make([]cached, cfg.Users),
 	}
@@ -183,8 +199,66 @@ func (d *driver) close() error {
 	if d.iss != nil {
 		errs = append(errs, d.iss.Close())
 	}
+	d.hungMu.Lock()
+	if d.hung != nil {
+		errs = append(errs, d.hung.Close())
+		d.hung = nil
+	}
+	d.hungMu.Unlock()
 	d.hc.CloseIdleConnections()
 	return errors.Join(errs...)
+}
+
+// armFault arms the run's fault (Config.Fault), timed from now; none is a
+// no-op. The function it returns, called once the transfers are done,
+// disarms a fault not yet due, or waits for one under way, and says when,
+// from now, the issuer went down (0 if it did not) and whether the fault
+// itself failed.
+func (d *driver) armFault() func() (time.Duration, error) {
+	f := d.cfg.Fault
+	if f == nil || f.IssuerDownAt <= 0 {
+		return func() (time.Duration, error) { return 0, nil }
+	}
+	begin := time.Now()
+	var at time.Duration
+	var err error
+	done := make(chan struct{})
+	t := time.AfterFunc(f.IssuerDownAt, func() {
+		defer close(done)
+		at = time.Since(begin)
+		err = d.killIssuer(f.IssuerHang)
+	})
+	return func() (time.Duration, error) {
+		if t.Stop() {
+			return 0, nil
+		}
+		<-done
+		return at, err
+	}
+}
+
+// killIssuer kills the issuer (Issuer.Kill) and, to hang it instead,
+// listens on its port again without ever accepting: connections are made
+// by the kernel, requests sent, and no reply comes.
+func (d *driver) killIssuer(hang bool) error {
+	if err := d.iss.Kill(); err != nil {
+		return fmt.Errorf("flows: kill the issuer: %w", err)
+	}
+	if !hang {
+		return nil
+	}
+	u, err := url.Parse(d.iss.URL())
+	if err != nil {
+		return fmt.Errorf("flows: hang the issuer: %w", err)
+	}
+	ln, err := net.Listen("tcp", u.Host)
+	if err != nil {
+		return fmt.Errorf("flows: hang the issuer: hold its port: %w", err)
+	}
+	d.hungMu.Lock()
+	d.hung = ln
+	d.hungMu.Unlock()
+	return nil
 }
 
 func newClient(id string) (client, error) {

@@ -78,7 +78,7 @@ type storageElement struct {
 func startSE(ctx context.Context, name, aud, issuerURL string, leeway time.Duration) (*storageElement, error) {
 	se := &storageElement{
 		name:    name,
-		hc:      newHTTPClient(4),
+		hc:      newHTTPClient(4, httpTimeout),
 		refused: map[string]int64{},
 		served:  make(chan struct{}),
 	}
@@ -271,9 +271,9 @@ func (se *storageElement) authorize(ctx context.Context, tok, op, path string) (
 
 // newHTTPClient is a client with a timeout, its own connections (idle ones
 // kept per host), never through a proxy.
-func newHTTPClient(idlePerHost int) *http.Client {
+func newHTTPClient(idlePerHost int, timeout time.Duration) *http.Client {
 	return &http.Client{
-		Timeout: httpTimeout,
+		Timeout: timeout,
 		Transport: &http.Transport{
 			Proxy:                 nil,
 			MaxIdleConnsPerHost:   idlePerHost,
