@@ -124,10 +124,10 @@ func (l ServerLauncher) Start(ctx context.Context, cfg ServeConfig) (*WFSProcess
 	select {
 	case ctlPath = <-ready:
 	case <-p.exited:
-		return nil, fmt.Errorf("wfs process exited before it was ready: %v: %s", p.waitErr, p.stderr.String())
+		return nil, fmt.Errorf("wfs process exited before it was ready: %v: %s", p.waitErr, oneLine(p.stderr.String()))
 	case <-time.After(readyTimeout):
 		p.Kill()
-		return nil, fmt.Errorf("wfs process not ready within %s: %s", readyTimeout, p.stderr.String())
+		return nil, fmt.Errorf("wfs process not ready within %s: %s", readyTimeout, oneLine(p.stderr.String()))
 	case <-ctx.Done():
 		p.Kill()
 		return nil, ctx.Err()
@@ -304,4 +304,10 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return string(t.b)
+}
+
+// oneLine is a process's stderr as part of a one-line error: trimmed, its
+// lines joined by "; ".
+func oneLine(stderr string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(strings.TrimSpace(stderr), "\n", " ; ")), " ")
 }

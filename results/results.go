@@ -312,8 +312,10 @@ func (r *Result) Op(name string) *Op {
 	return nil
 }
 
-// Write writes the run to path atomically (a temp file in the same
-// directory, fsynced, then renamed).
+// Write writes the run to path atomically: a temp file in the same
+// directory, fsynced, then renamed over path. A failed write (a full disk,
+// say) leaves path as it was and removes the temp file; its error names
+// path and the cause in one line.
 func (r *Run) Write(path string) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -323,28 +325,37 @@ func (r *Run) Write(path string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("results dir: %w", err)
 	}
+	fail := func(err error) error {
+		// The temp file's own name says nothing to the reader: name path
+		// and keep the cause (ENOSPC and the like) for errors.Is.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	tmp, err := os.CreateTemp(dir, ".results-*.json")
 	if err != nil {
-		return fmt.Errorf("write results: %w", err)
+		return fail(err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(append(b, '\n')); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+		return fail(err)
 	}
 	if err := tmp.Chmod(0o644); err != nil { // results are not secret
 		tmp.Close()
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+		return fail(err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+		return fail(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", tmp.Name(), err)
+		return fail(err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write results: %w", err)
+		return fail(err)
 	}
 	return nil
 }

@@ -199,6 +199,9 @@ type runner struct {
 	prog        *progress
 	stateDir    string
 	series      *seriesRecorder
+	// diskFull stops the load on the first failure that is a full file
+	// system (recorder.full).
+	diskFull func(error)
 
 	mu   sync.Mutex
 	recs []*recorder
@@ -212,7 +215,7 @@ type runner struct {
 
 func (r *runner) recorder() *recorder {
 	rec := newRecorder(r.warmEnd, r.prog)
-	rec.series = r.series
+	rec.series, rec.full = r.series, r.diskFull
 	r.mu.Lock()
 	r.recs = append(r.recs, rec)
 	r.mu.Unlock()

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,9 @@ type recorder struct {
 	wrapped    atomic.Int64
 	progress   *progress
 	series     *seriesRecorder
+	// full, if set, is told of every failure that is a full file system
+	// (wfs.IsDiskFull), warm-up or not: the run stops on the first.
+	full func(error)
 }
 
 func newRecorder(warmupEnd time.Time, p *progress) *recorder {
@@ -53,6 +57,9 @@ func (r *recorder) ok(name string, intended, start, end time.Time) {
 
 // fail records an error by kind.
 func (r *recorder) fail(name string, intended time.Time, err error) {
+	if r.full != nil && wfs.IsDiskFull(err) {
+		r.full(fmt.Errorf("%s: %w", name, err))
+	}
 	if intended.Before(r.warmupEnd) {
 		return
 	}
@@ -81,6 +88,8 @@ func errKind(err error) string {
 		return "rejected"
 	case errors.Is(err, wfs.ErrProtocol):
 		return "protocol"
+	case wfs.IsDiskFull(err):
+		return string(wfs.KindDiskFull)
 	}
 	var we *wfs.Error
 	if errors.As(err, &we) {

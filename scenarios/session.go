@@ -144,6 +144,11 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	}
 	r.series = newSeriesRecorder(r.start, sc.Warmup.D()+sc.Duration.D())
 	loadCtx, cancelLoad := context.WithCancelCause(ctx)
+	// A full run directory stops the load at once: every request after
+	// would fail alike, counted as the scheme's errors.
+	r.diskFull = func(err error) {
+		cancelLoad(&DiskFullError{Dir: ss.run.Root, Err: err})
+	}
 	if !r.deadline.IsZero() {
 		var cancel context.CancelFunc
 		loadCtx, cancel = context.WithDeadline(loadCtx, r.deadline)
@@ -208,7 +213,8 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	default: // the run ended inside its warm-up
 		warm = s0
 	}
-	if died != nil && !srv.Alive() {
+	var full *DiskFullError
+	if died != nil && (!srv.Alive() || errors.As(died, &full)) {
 		runErr = fmt.Errorf("%s %s: %w", sc.Name, scheme.Name(), died)
 	}
 	ss.last = s1
@@ -250,6 +256,22 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	}
 	return res, runErr
 }
+
+// DiskFullError is the error a run stops with when a file operation of its
+// run directory (the WFS's, replied as wfs.KindDiskFull, or a client's)
+// finds the file system full.
+type DiskFullError struct {
+	// Dir is the run directory.
+	Dir string
+	// Err is the first failure, naming its operation and file.
+	Err error
+}
+
+func (e *DiskFullError) Error() string {
+	return fmt.Sprintf("run directory %s is full, load stopped: %v", e.Dir, e.Err)
+}
+
+func (e *DiskFullError) Unwrap() error { return e.Err }
 
 // sampleServerCPU asks the WFS for its CPU every interval from the start
 // of the run (warm-up included) until ctx ends: its CPU share and requests

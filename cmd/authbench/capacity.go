@@ -77,7 +77,7 @@ func runCapacity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("capacity: locate the authbench binary: %w", err)
 	}
-	split, work, unpin, err := prepareLoad("", *serverCPUs, *clientCPUs, *out)
+	split, work, unpin, err := prepareLoad("", *serverCPUs, *clientCPUs, *out, *out)
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,7 @@ type command struct {
 // commands is the CLI's catalogue, in the order help lists it.
 func commands() []command {
 	return []command{
-		{"run", "[-scenario NAME|FILE]... [-schemes SPEC,...] [-out DIR] [-repeat N] [-until-decisive [-max-time D]] [-server-cpus CPUS] [-client-cpus CPUS] [-server-quota CPUS] [-probe N] [-fs MODEL] [-format md|bench] [-quiet]",
+		{"run", "[-scenario NAME|FILE]... [-schemes SPEC,...] [-out DIR] [-work DIR] [-repeat N] [-until-decisive [-max-time D]] [-server-cpus CPUS] [-client-cpus CPUS] [-server-quota CPUS] [-probe N] [-fs MODEL] [-format md|bench] [-quiet]",
 			"run scenarios over schemes, each WFS in a pinned process of its own; results.json in -out",
 			"authbench run -scenario smoke -schemes plain,curve -out out", runRun},
 		{"capacity", "[-schemes SPEC,...] [-op command|message|handshake] [-model fast|cylc] [-server-quota CPUS] [-start RATE] [-factor F] [-step TIME] [-max-steps N] [-out DIR]",

@@ -43,7 +43,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	maxTime := fs.Duration("max-time", 10*time.Minute, "with -until-decisive, add no round that would end past `D` from the start (judged by the last round's length)")
 	workers := fs.Int("server-workers", 2, "WFS verification worker `goroutines` (0 serves inline)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
-	keep := fs.Bool("keep", false, "keep the run directories under -out/work")
+	keep := fs.Bool("keep", false, "keep the run directories (under -work's work-* directory)")
+	workDir := fs.String("work", "", "make the run's scratch directory (work-*: the run directories and their secrets) under `DIR` (default -out)")
 	pin := fs.String("pin", "", "pin the WFS and its clients both to `CPUS` (e.g. 0, 0-1); prefer -server-cpus and -client-cpus")
 	serverCPUs := fs.String("server-cpus", "", "pin each WFS process to `CPUS` (default 0 on a machine with 2 or more CPUs)")
 	clientCPUs := fs.String("client-cpus", "", "pin the load generator to `CPUS` (default every CPU but the server's)")
@@ -96,7 +97,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *quota < 0 {
 		return fmt.Errorf("-server-quota %g: want a positive number of CPUs (or 0 for none)", *quota)
 	}
-	split, work, unpin, err := prepareLoad(*pin, *serverCPUs, *clientCPUs, *out)
+	if *workDir == "" {
+		*workDir = *out
+	}
+	split, work, unpin, err := prepareLoad(*pin, *serverCPUs, *clientCPUs, *out, *workDir)
 	if err != nil {
 		return err
 	}
@@ -156,7 +160,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if !interrupted && errors.Is(runErr, context.Canceled) {
 			runErr = nil // the run stopped because the write failed
 		}
-		return errors.Join(runErr, saveErr)
+		if runErr != nil {
+			// One line: why the run stopped, then the write and what the
+			// file still holds.
+			return fmt.Errorf("run: %w; %w", runErr, saveErr)
+		}
+		return saveErr
 	}
 	if runErr != nil && !interrupted && len(runRec.Results) == 0 {
 		// Nothing was measured: -out keeps whatever it held (a refused run
@@ -164,7 +173,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("%w (nothing was written to %s)", runErr, rf.path)
 	}
 	if err := rf.save(interrupted || runErr != nil); err != nil {
-		return errors.Join(runErr, err)
+		if runErr != nil {
+			return fmt.Errorf("run: %w; %w", runErr, err)
+		}
+		return err
 	}
 	if err := printRun(stdout, *format, runRec, rf.path); err != nil {
 		return err
@@ -173,7 +185,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return &exitError{code: 130, err: fmt.Errorf("interrupted: partial results written to %s", rf.path)}
 	}
 	if runErr != nil {
-		return fmt.Errorf("run: %w", runErr)
+		return fmt.Errorf("run: %w; %s", runErr, heldText(rf.path, runRec))
 	}
 	return crossedThresholds(scs, runRec)
 }
@@ -346,7 +358,7 @@ func serverLauncher(self, cpus string, quota float64) process.ServerLauncher {
 // scratch directory under out for the run directories. unpin restores the
 // process's CPU affinity (run is an entry point: a caller in the same
 // process, a test say, keeps its CPUs).
-func prepareLoad(pin, serverCPUs, clientCPUs, out string) (split process.CPUSplit, work string, unpin func(), err error) {
+func prepareLoad(pin, serverCPUs, clientCPUs, out, workParent string) (split process.CPUSplit, work string, unpin func(), err error) {
 	unpin = func() {}
 	split, err = process.SplitCPUs(pin, serverCPUs, clientCPUs)
 	if err != nil {
@@ -362,22 +374,47 @@ func prepareLoad(pin, serverCPUs, clientCPUs, out string) (split process.CPUSpli
 		}
 		unpin = func() { _ = process.Pin(orig) }
 	}
-	fail := func(err error) (process.CPUSplit, string, func(), error) {
+	fail := func(flag string, err error) (process.CPUSplit, string, func(), error) {
 		unpin()
-		return split, "", func() {}, fmt.Errorf("-out: %w", err)
+		return split, "", func() {}, fmt.Errorf("%s: %w", flag, err)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fail(err)
+		return fail("-out", err)
 	}
-	work, err = os.MkdirTemp(out, "work-")
+	flag := "-out"
+	if workParent != out {
+		flag = "-work"
+		if err := os.MkdirAll(workParent, 0o755); err != nil {
+			return fail(flag, err)
+		}
+	}
+	work, err = os.MkdirTemp(workParent, "work-")
 	if err != nil {
-		return fail(err)
+		return fail(flag, err)
 	}
 	if err := os.Chmod(work, 0o700); err != nil {
 		_ = os.RemoveAll(work)
-		return fail(err)
+		return fail(flag, err)
 	}
 	return split, work, unpin, nil
+}
+
+// heldText says what a run that stopped on an error wrote: path's results,
+// the run marked partial.
+func heldText(path string, run *results.Run) string {
+	n, partial := len(run.Results), 0
+	for _, r := range run.Results {
+		if r.Partial {
+			partial++
+		}
+	}
+	switch {
+	case partial == 0:
+		return fmt.Sprintf("%s holds the %d result(s) finished before it, the run marked partial", path, n)
+	case n == partial:
+		return fmt.Sprintf("%s holds no finished result, only the %d cut short, marked partial", path, partial)
+	}
+	return fmt.Sprintf("%s holds the %d result(s) finished before it and the %d cut short, marked partial", path, n-partial, partial)
 }
 
 // keptText says what a failed results write left behind.
