@@ -134,6 +134,9 @@ type curveServer struct {
 	// reload is Env.ReloadAllKeys: every key added or removed re-reads the
 	// whole client_public_keys directory (reloadKeys). reloadMu serialises
 	// reloads, so that the last one to finish read the directory last.
+	// gil is Env.Interpreter, taken by the ZAP handler.
+	gil *wfs.GIL
+
 	reload                                          bool
 	reloadMu                                        sync.Mutex
 	reloads, reloadFiles, reloadNanos, reloadErrors atomic.Int64
@@ -144,7 +147,7 @@ type curveServer struct {
 // client_public_keys/client_localhost.key), and allows that key.
 func (c curve) Server(_ context.Context, env Env) (ServerPart, error) {
 	s := &curveServer{
-		perJob: c.perJob, run: env.Run, allow: newAllowList(), reload: env.ReloadAllKeys,
+		perJob: c.perJob, run: env.Run, allow: newAllowList(), reload: env.ReloadAllKeys, gil: env.Interpreter,
 		created: map[string]struct{}{}, targets: map[string]bool{}, jobs: map[wfs.JobID]struct{}{},
 	}
 	s.allow.reloading = env.ReloadAllKeys
@@ -271,7 +274,7 @@ func (s *curveServer) ConfigureServer(zctx *zmq.Context, sock *zmq.Socket) error
 	if s.zap != nil {
 		return errors.New("curve: ZAP handler already running: one server per curve server part")
 	}
-	zap, err := startZAP(zctx, s.allow)
+	zap, err := startZAP(zctx, s.allow, s.gil)
 	if err != nil {
 		return fmt.Errorf("curve: %w", err)
 	}

@@ -23,7 +23,7 @@ func newZAPClient(tb testing.TB, allow *allowList) *zapClient {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h, err := startZAP(zctx, allow)
+	h, err := startZAP(zctx, allow, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -188,12 +188,12 @@ func TestCurveZAPStopsOnTerm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := startZAP(zctx, newAllowList())
+	h, err := startZAP(zctx, newAllowList(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A second handler in the same context cannot bind.
-	if _, err := startZAP(zctx, newAllowList()); err == nil {
+	if _, err := startZAP(zctx, newAllowList(), nil); err == nil {
 		t.Fatal("two ZAP handlers bound in one context")
 	}
 	done := make(chan struct{})

@@ -149,17 +149,21 @@ type ZAPStats struct {
 // panics on a malformed request.
 type zapHandler struct {
 	allow *allowList
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	// gil, when set, is taken to answer each request, as pyzmq's
+	// AuthenticationThread (zmq/auth/thread.py) runs Python holding the
+	// scheduler's GIL between its poll and its send, which release it.
+	gil  *wfs.GIL
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
 
 	allowed, denied, malformed atomic.Int64
 }
 
 // startZAP binds the handler in zctx and starts serving. The socket is
 // opened, used and closed by the serving goroutine alone.
-func startZAP(zctx *zmq.Context, allow *allowList) (*zapHandler, error) {
-	h := &zapHandler{allow: allow, stop: make(chan struct{}), done: make(chan struct{})}
+func startZAP(zctx *zmq.Context, allow *allowList, gil *wfs.GIL) (*zapHandler, error) {
+	h := &zapHandler{allow: allow, gil: gil, stop: make(chan struct{}), done: make(chan struct{})}
 	ready := make(chan error, 1)
 	go h.serve(zctx, ready)
 	if err := <-ready; err != nil {
@@ -210,14 +214,18 @@ func (h *zapHandler) serve(zctx *zmq.Context, ready chan<- error) {
 		if err != nil || len(polled) == 0 {
 			continue
 		}
+		h.gil.Take(wfs.GILZAP)
 		req, err := sock.RecvMessageBytes(zmq.DONTWAIT)
 		if terminated(err) {
+			h.gil.Drop(wfs.GILZAP)
 			return
 		}
 		if err != nil {
+			h.gil.Drop(wfs.GILZAP)
 			continue
 		}
 		reply := h.answer(req)
+		h.gil.Drop(wfs.GILZAP)
 		parts := make([]any, len(reply))
 		for i, p := range reply {
 			parts[i] = p

@@ -49,6 +49,14 @@ func StartWFS(ctx context.Context, cfg WFSConfig) (*WFS, error) {
 	if cfg.Scheme == nil {
 		return nil, errors.New("start wfs: no scheme")
 	}
+	if cfg.Env.Interpreter == nil && cfg.Server.Interpreter == nil {
+		// Under the cylc model the ZAP handler and the server share one
+		// interpreter lock, as a Cylc scheduler's threads share its GIL.
+		cfg.Env.Interpreter = wfs.NewInterpreterLock(cfg.Server.Model)
+	}
+	if cfg.Server.Interpreter == nil {
+		cfg.Server.Interpreter = cfg.Env.Interpreter
+	}
 	guard, err := cfg.Scheme.Server(ctx, cfg.Env)
 	if err != nil {
 		return nil, err

@@ -67,6 +67,12 @@ type Env struct {
 	// Otherwise keys are added and removed one at a time. The server model
 	// says which (wfs.Model.ReloadAllKeys: set under cylc).
 	ReloadAllKeys bool
+	// Interpreter, when set, is the server's Python GIL stand-in (the cylc
+	// model's, wfs.ServerConfig.Interpreter): the CURVE ZAP handler takes
+	// it to answer each handshake, as pyzmq's ThreadAuthenticator thread
+	// in a Cylc scheduler takes the scheduler's GIL. StartWFS sets it from
+	// the server model.
+	Interpreter *wfs.GIL
 }
 
 // ClientEnv is what a client starts from: the run directory as it sees it

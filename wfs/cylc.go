@@ -25,6 +25,20 @@ func (cylcModel) Summary() string {
 // DefaultServiceCPU is DefaultCylcServiceCPU.
 func (cylcModel) DefaultServiceCPU() time.Duration { return DefaultCylcServiceCPU }
 
+// DefaultMessageServiceCPU is DefaultCylcMessageServiceCPU.
+func (cylcModel) DefaultMessageServiceCPU() time.Duration { return DefaultCylcMessageServiceCPU }
+
+// NewInterpreterLock returns the interpreter lock a server of model m
+// shares with its CURVE ZAP handler (ServerConfig.Interpreter,
+// schemes.Env.Interpreter): a GIL under cylc, whose scheduler runs both in
+// one Python process; nil under fast.
+func NewInterpreterLock(m Model) *GIL {
+	if _, ok := m.(cylcModel); ok {
+		return NewGIL(CPythonSwitchInterval)
+	}
+	return nil
+}
+
 // ReloadAllKeys is true: Cylc 8's pyzmq ThreadAuthenticator re-reads the
 // whole client_public_keys directory on every configure_curve.
 func (cylcModel) ReloadAllKeys() bool { return true }
@@ -59,6 +73,10 @@ func (cylcModel) start(s *Server) serving {
 	if s.cfg.MessageQueueMax <= 0 {
 		s.cfg.MessageQueueMax = DefaultMessageQueueMax
 	}
+	if s.cfg.Interpreter == nil {
+		s.cfg.Interpreter = NewGIL(CPythonSwitchInterval)
+	}
+	s.gil = s.cfg.Interpreter
 	return &cylcServing{s: s, operateSleep: s.cfg.OperateSleep,
 		messageInterval: s.cfg.MessageInterval, queueMax: s.cfg.MessageQueueMax}
 }
@@ -85,6 +103,9 @@ const (
 	// stand-in for the Python server's own work on a request (JSON decode,
 	// GraphQL execution, encode), which authbench does in microseconds.
 	DefaultCylcServiceCPU = 2 * time.Millisecond
+	// DefaultCylcMessageServiceCPU is DefaultCylcServiceCPU for a job
+	// message (cylc message's graphql mutation).
+	DefaultCylcMessageServiceCPU = 2 * time.Millisecond
 	// DefaultMessageQueueMax is the default bound of the cylc model's job
 	// message queue. cylc-flow's Scheduler.message_queue is an unbounded
 	// queue.Queue; authbench bounds it so that a flood cannot exhaust
@@ -249,6 +270,8 @@ func (c *cylcServing) drain(ctx context.Context) error {
 			c.drainsCapped.Add(1)
 			return nil
 		}
+		// pyzmq's recv and send release the GIL (`with nogil`); the
+		// request is served holding it (gil.go).
 		j, err := c.s.recv(zmq.DONTWAIT)
 		if err != nil {
 			if isAgain(err) {
@@ -263,7 +286,9 @@ func (c *cylcServing) drain(ctx context.Context) error {
 		if j == nil {
 			continue // malformed envelope, counted by recv
 		}
+		c.s.gil.Take(GILServer)
 		reply := c.s.handle(ctx, &j.in)
+		c.s.gil.Drop(GILServer)
 		c.s.send(j.envelope, reply)
 	}
 	return nil
@@ -299,6 +324,9 @@ func (c *cylcServing) processQueuedMessages() {
 	c.queue = nil
 	c.qmu.Unlock()
 	c.mainLoops.Add(1)
+	// The main loop is Python: it holds the GIL while it works.
+	c.s.gil.Take(GILMainLoop)
+	defer c.s.gil.Drop(GILMainLoop)
 	if len(batch) == 0 {
 		return
 	}

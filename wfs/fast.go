@@ -19,6 +19,9 @@ func (fastModel) Summary() string { return "authbench's own server" }
 // DefaultServiceCPU is none: authbench's server does its own work only.
 func (fastModel) DefaultServiceCPU() time.Duration { return 0 }
 
+// DefaultMessageServiceCPU is none too.
+func (fastModel) DefaultMessageServiceCPU() time.Duration { return 0 }
+
 // ReloadAllKeys is false: keys are added and removed one at a time.
 func (fastModel) ReloadAllKeys() bool { return false }
 

@@ -31,6 +31,9 @@ type Model interface {
 	// DefaultServiceCPU is the CPU a request burns when
 	// ServerConfig.ServiceCPU is 0.
 	DefaultServiceCPU() time.Duration
+	// DefaultMessageServiceCPU is the CPU a job message burns when
+	// neither ServerConfig.MessageServiceCPU nor ServiceCPU is set.
+	DefaultMessageServiceCPU() time.Duration
 	// ReloadAllKeys reports whether the CURVE schemes re-read their whole
 	// key directory on every key change under this model
 	// (schemes.Env.ReloadAllKeys).

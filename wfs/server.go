@@ -66,6 +66,17 @@ type ServerConfig struct {
 	// default (Model.DefaultServiceCPU: DefaultCylcServiceCPU under cylc,
 	// none under fast); a negative value means none.
 	ServiceCPU time.Duration
+	// MessageServiceCPU is ServiceCPU for a job message (the message
+	// command or cylc message's graphql mutation): a mutation costs a
+	// Cylc scheduler more than a query. 0 means ServiceCPU when that was
+	// given, else the model's default (Model.DefaultMessageServiceCPU); a
+	// negative value means none.
+	MessageServiceCPU time.Duration
+	// Interpreter is the cylc model's stand-in for the scheduler's Python
+	// GIL, shared with the CURVE ZAP handler (schemes.Env.Interpreter);
+	// nil under cylc means a lock of the server's own. The fast model
+	// ignores it.
+	Interpreter *GIL
 	// OperateSleep is the cylc model's sleep after each drain of the socket
 	// (cylc-flow's OPERATE_SLEEP_INTERVAL). 0 means CylcOperateSleep; a
 	// negative value means no sleep: the loop then waits for the next
@@ -106,9 +117,12 @@ type Server struct {
 	// serving is the model's state (cfg.Model.start); serviceCPU is the
 	// resolved ServiceCPU (0: none); workflowID is the id a graphql reply
 	// names: ~owner/workflow.
-	serving    serving
-	serviceCPU time.Duration
-	workflowID string
+	serving                serving
+	serviceCPU, messageCPU time.Duration
+	workflowID             string
+	// gil is the cylc model's interpreter lock (nil under fast): the
+	// service CPU is burnt holding it.
+	gil *GIL
 }
 
 // NewServer creates the server's ZMQ context and socket, lets the guard
@@ -134,6 +148,12 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		}
 		cfg.Model = m
 	}
+	if cfg.MessageServiceCPU == 0 {
+		cfg.MessageServiceCPU = cfg.ServiceCPU
+		if cfg.ServiceCPU == 0 {
+			cfg.MessageServiceCPU = cfg.Model.DefaultMessageServiceCPU()
+		}
+	}
 	if cfg.ServiceCPU == 0 {
 		cfg.ServiceCPU = cfg.Model.DefaultServiceCPU()
 	}
@@ -146,6 +166,9 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		busy: EncodeError(KindBusy, "server overloaded, request shed")}
 	if cfg.ServiceCPU > 0 {
 		s.serviceCPU = cfg.ServiceCPU
+	}
+	if cfg.MessageServiceCPU > 0 {
+		s.messageCPU = cfg.MessageServiceCPU
 	}
 	owner := os.Getenv("USER")
 	if owner == "" {
@@ -484,11 +507,16 @@ func (s *Server) send(envelope [][]byte, reply []byte) {
 // returns the reply frame. It never panics on bad input.
 func (s *Server) handle(ctx context.Context, in *Inbound) (reply []byte) {
 	s.requests.Add(1)
-	if s.serviceCPU > 0 {
-		// Burnt after the request is served (deferred calls run last in,
-		// first out: after the recover below), on every request counted.
-		defer burnThreadCPU(s.serviceCPU)
-	}
+	// The service CPU is burnt after the request is served (deferred calls
+	// run last in, first out: after the recover below), on every request
+	// counted: a job message's (MessageServiceCPU) once it is known to be
+	// one, else ServiceCPU.
+	burn := s.serviceCPU
+	defer func() {
+		if burn > 0 {
+			s.gil.Burn(GILServer, burn)
+		}
+	}()
 	defer func() {
 		if r := recover(); r != nil {
 			s.internal.Add(1)
@@ -502,6 +530,9 @@ func (s *Server) handle(ctx context.Context, in *Inbound) (reply []byte) {
 	req, err := DecodeRequest(body)
 	if err != nil {
 		return s.fail(err, KindProtocol)
+	}
+	if req.Command == CmdMessage || req.Command == CmdGraphQL {
+		burn = s.messageCPU
 	}
 	if err := s.guard.Authorize(ctx, who, req); err != nil {
 		return s.fail(err, KindRejected)
