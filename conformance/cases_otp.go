@@ -73,6 +73,11 @@ func otpCases() []Case {
 			Run:   runOTPWrongDigits,
 		},
 		{
+			ID: "otp/brute-force", Claim: "authn", Applies: isOTP,
+			Title: "wrong codes as fast as one REQ socket can for 2.5 s, at one identity, then at a fresh identity per code: the codes the server checks at that rate may hit a 6-digit code (any of those it accepts at once) with at most 0.1 % chance a step, and the right code sent in a hold-off is refused",
+			Run:   runOTPBruteForce,
+		},
+		{
 			ID: "otp/job-after-end", Claim: "job-revoke", Applies: otpJobPolicy,
 			Title: "a job's code made while the job ran (its secret read then) sent after the job has ended",
 			Run:   runOTPJobAfterEnd,

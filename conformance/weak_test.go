@@ -68,6 +68,9 @@ type weakness struct {
 	// otpSkew, when set, is the totp part's skew window in steps in place
 	// of the spec's (a huge one lets stale and future codes in).
 	otpSkew uint
+	// otpNoThrottle: the otp part checks every code, however many wrong
+	// ones came before (no RFC 4226 §7.3 throttle).
+	otpNoThrottle bool
 }
 
 // weakRegistry returns the builtin parts wrapped with w.
@@ -128,6 +131,12 @@ func (p *weakPart) Server(ctx context.Context, env schemes.Env) (schemes.ServerP
 	}
 	if p.w.otpSkew > 0 && p.name == schemes.ProtoTOTP {
 		if err := schemes.ConformanceOTPSkew(sp, p.w.otpSkew); err != nil {
+			_ = sp.Close()
+			return nil, err
+		}
+	}
+	if p.w.otpNoThrottle && (p.name == schemes.ProtoTOTP || p.name == schemes.ProtoHOTP) {
+		if err := schemes.ConformanceOTPNoThrottle(sp); err != nil {
 			_ = sp.Close()
 			return nil, err
 		}
@@ -483,7 +492,7 @@ func wlcgProofs() map[string]struct {
 
 // otpProofs are the weakened verifiers the otp/* cases must fail on (see
 // proofs): no replay memory, a huge skew window, code length not checked,
-// no revocation at job end, any credential accepted.
+// no revocation at job end, any credential accepted, no throttle.
 func otpProofs() map[string]struct {
 	w    weakness
 	spec string
@@ -501,5 +510,6 @@ func otpProofs() map[string]struct {
 		"otp/skew-outside":       {weakness{name: "huge skew window", otpSkew: 1000}, "totp"},
 		"otp/wrong-digits":       {weakness{name: "digit length not checked", ignore: []string{"digits"}}, "hotp"},
 		"otp/job-after-end":      {weakness{name: "ignores job end", noEnd: true}, "totp:job=30s/1"},
+		"otp/brute-force":        {weakness{name: "no throttle", otpNoThrottle: true}, "hotp:job=3"},
 	}
 }
