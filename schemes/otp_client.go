@@ -206,17 +206,10 @@ func (c *otpClient) Begin(ctx context.Context, _ Caller) (bool, error) {
 				// server would take their successors now.
 				n = cur
 			} else if n > cur {
-				wait := c.conf.stepStart(n).Sub(c.env.Now())
-				if wait > 0 {
-					waited = true
-					t := time.NewTimer(wait)
-					select {
-					case <-ctx.Done():
-						t.Stop()
-						return waited, fmt.Errorf("%s: waiting %s for step %d: %w", c.conf.proto, wait, n, ctx.Err())
-					case <-t.C:
-					}
+				if err := c.waitForStep(ctx, n); err != nil {
+					return true, err
 				}
+				waited = true
 			}
 		} else {
 			n = max(newest+1, 1)
@@ -244,6 +237,31 @@ func (c *otpClient) Begin(ctx context.Context, _ Caller) (bool, error) {
 		return waited, nil
 	}
 	return waited, fmt.Errorf("%s: no free step or counter after %d claims (other clients of %s %s took them)", c.conf.proto, maxClaimAttempts, c.kind, c.identity)
+}
+
+// waitForStep waits until step n begins. A wait that would end past ctx's
+// deadline (a client's -timeout, a run that is ending) is refused at once,
+// in a line that says how long the code is away and why: a second command
+// of one identity within a step waits for the next (issue 24 #3: a client
+// with -timeout 1s blocked 26 s). Cancelling ctx ends the wait.
+func (c *otpClient) waitForStep(ctx context.Context, n int64) error {
+	wait := c.conf.stepStart(n).Sub(c.env.Now())
+	if wait <= 0 {
+		return nil
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
+		return &wfs.Error{Kind: wfs.KindTimeout, Msg: fmt.Sprintf(
+			"%s: the next code of %s %s is %s away (step %d), past the request's deadline in %s: %s gives one code per identity per %s step, and this one's is used",
+			c.conf.proto, c.kind, c.identity, wait.Round(time.Millisecond), n, max(0, time.Until(d)).Round(time.Millisecond), c.conf.proto, c.conf.step)}
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("%s: waiting %s for step %d: %w", c.conf.proto, wait.Round(time.Millisecond), n, ctx.Err())
+	case <-t.C:
+		return nil
+	}
 }
 
 // Wrap appends the code frame Begin made.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,6 +60,68 @@ func TestServerWorkersBound(t *testing.T) {
 			}
 			if strings.Contains(stdout.String(), "contact file:") {
 				t.Errorf("printed a contact file for a WFS it refused: %q", stdout.String())
+			}
+		})
+	}
+}
+
+// TestClientTimeoutBoundsOTPWait: a second command of one identity within
+// a TOTP step needs the next step's code; with -timeout 1s the client says
+// so at once, non-zero, rather than blocking until the step turns (issue 24
+// #3: it blocked 26-30 s), and its JSON's parts never exceed its total
+// (acquire_ns was a histogram's rounded maximum, above total_ns).
+func TestClientTimeoutBoundsOTPWait(t *testing.T) {
+	const step = time.Hour
+	// The test needs the next step far away: not within a minute of an
+	// hour's turn (steps count from the Unix epoch).
+	if left := time.Until(time.Now().Truncate(step).Add(step)); left < time.Minute {
+		time.Sleep(left + time.Second)
+	}
+	contact := startServe(t, "totp:workflow=3600s", t.TempDir())
+	state := t.TempDir()
+	args := []string{"client", "-contact", contact, "-state-dir", state, "-timeout", "1s"}
+	cases := []struct {
+		name    string
+		wantErr string
+	}{
+		{"first code of the step", ""},
+		{"second code of the step", "past the request's deadline"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			done := make(chan error, 1)
+			start := time.Now()
+			go func() { done <- run(context.Background(), args, &stdout, &stderr) }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("client -timeout 1s still waiting after 20 s")
+			}
+			took := time.Since(start)
+			if tc.wantErr == "" && err != nil {
+				t.Fatalf("client: %v", err)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "one code per identity per 1h0m0s step") {
+					t.Fatalf("got %v, want an error saying %q and why", err, tc.wantErr)
+				}
+				if took > 10*time.Second {
+					t.Errorf("refused after %s, want about -timeout's 1s", took)
+				}
+			}
+			var rep struct {
+				AcquireNS   int64 `json:"acquire_ns"`
+				HandshakeNS int64 `json:"handshake_ns"`
+				RoundTripNS int64 `json:"round_trip_ns"`
+				TotalNS     int64 `json:"total_ns"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+				t.Fatalf("client JSON: %v: %q", err, stdout.String())
+			}
+			if rep.AcquireNS > rep.TotalNS || rep.RoundTripNS > rep.TotalNS || rep.HandshakeNS > rep.TotalNS {
+				t.Errorf("a part exceeds the total: %+v", rep)
 			}
 		})
 	}
