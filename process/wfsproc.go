@@ -24,8 +24,9 @@ import (
 const readyTimeout = 30 * time.Second
 
 // stopTimeout is how long a WFS process has to exit after SIGTERM before it
-// is killed.
-const stopTimeout = 15 * time.Second
+// is killed. A WFS stops in well under a second; the engine's own exit on
+// a signal (within 5 s) includes this wait.
+const stopTimeout = 3 * time.Second
 
 // ServerLauncher starts each scheme's WFS as a process of its own (the
 // `authbench serve` code path), so that its CPU is its own: pinned to its
@@ -87,8 +88,12 @@ func (l ServerLauncher) Start(ctx context.Context, cfg ServeConfig) (*WFSProcess
 	cmd := exec.Command(l.Command[0], args...)
 	cmd.Env = append(os.Environ(), l.Env...)
 	// Its own process group: a terminal's SIGINT reaches the engine, which
-	// stops the WFS itself after collecting its figures.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// stops the WFS itself after collecting its figures. Should the engine
+	// die without stopping it (SIGKILL, `timeout -k`), the kernel sends the
+	// WFS SIGTERM, so that no orphan serve outlives it (Pdeathsig follows
+	// the thread that forked; Go keeps its threads, except those of
+	// goroutines that exit locked to one, which the engine never does).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("wfs process: %w", err)

@@ -181,6 +181,13 @@ type runner struct {
 	cfg    Config
 	sc     *Scenario
 	scheme *schemes.Scheme
+	// abort is the run's own context, which ends only when the run is
+	// abandoned (a signal, a failed write), not when its load ends. A
+	// request in flight when the load ends is drained under it, so that it
+	// completes; on a signal it is cut at once, whatever its scheme is
+	// waiting for (a TOTP code a step away held a drained request, and the
+	// run, for up to 118 s after SIGINT: issue 24 #2).
+	abort context.Context
 	// run is the run directory as the clients see it (the WFS process owns
 	// it; the clients' file operations are counted in their own layer).
 	run *wfs.RunDir

@@ -82,12 +82,15 @@ func (r *runner) cli(ctx context.Context) {
 			defer cw.close()
 			if pacer != nil {
 				for h := range hits {
+					if r.abort.Err() != nil {
+						continue // abandoned: what is still queued is dropped
+					}
 					now := time.Now()
 					if now.Sub(h.intended) > lateThreshold {
 						rec.late(vocab.OpCLICommand)
 					}
 					rec.ok(vocab.OpCLISendLag, h.intended, h.intended, now)
-					cw.command(context.WithoutCancel(ctx), mix.pick(rng), h.intended, now)
+					cw.command(r.abort, mix.pick(rng), h.intended, now)
 				}
 				return
 			}
@@ -96,7 +99,7 @@ func (r *runner) cli(ctx context.Context) {
 					return
 				}
 				now := time.Now()
-				cw.command(context.WithoutCancel(ctx), mix.pick(rng), now, now)
+				cw.command(r.abort, mix.pick(rng), now, now)
 			}
 		}()
 	}
@@ -439,15 +442,16 @@ func (r *runner) jobAttempt(ctx context.Context, rec *recorder, rng *rand.Rand, 
 			case <-time.After(g.Think.D()):
 			}
 		}
-		// A message in flight is drained, not cut, when the run ends; the
-		// client's own timeout bounds it.
+		// A message in flight is drained, not cut, when the load ends (the
+		// client's own timeout bounds it), and cut when the run is
+		// abandoned (runner.abort).
 		// The first message is due at the job's arrival (open loop: its
 		// latency counts any wait for a free worker); later ones when sent.
 		intended := time.Now()
 		if m == 0 && id.Submit == 1 {
 			intended = h.intended
 		}
-		r.message(context.WithoutCancel(ctx), rec, id, target, sev, text, intended)
+		r.message(r.abort, rec, id, target, sev, text, intended)
 	}
 	return failed
 }
@@ -546,9 +550,9 @@ func (r *runner) uis(ctx context.Context, n int) {
 			}
 		}
 		t0 := time.Now()
-		// A poll in flight when the run ends is drained, not cut.
-		pctx := context.WithoutCancel(ctx)
-		_, err := schemes.Request(pctx, cl, zc, body)
+		// A poll in flight when the load ends is drained, not cut; it is
+		// cut when the run is abandoned (runner.abort).
+		_, err := schemes.Request(r.abort, cl, zc, body)
 		if err != nil {
 			if ctx.Err() == nil {
 				rec.fail(vocab.OpUISPoll, intended, err)

@@ -125,7 +125,7 @@ func (ss *session) close() (counters.FileStats, error) {
 // its own reports. The result's Files are left to the caller.
 func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*results.Result, error) {
 	cfg, scheme, srv := ss.cfg, ss.scheme, ss.srv
-	r := &runner{cfg: cfg, sc: sc, scheme: scheme, run: ss.run, srv: srv, model: ss.model, zctx: ss.zctx, workflow: ss.workflow,
+	r := &runner{cfg: cfg, sc: sc, scheme: scheme, abort: ctx, run: ss.run, srv: srv, model: ss.model, zctx: ss.zctx, workflow: ss.workflow,
 		statusFiles: ss.statusFiles, prog: &progress{}, stateDir: ss.stateDir}
 	s0, err := srv.Stats(ctx)
 	if err != nil {
