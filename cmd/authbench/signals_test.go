@@ -61,7 +61,7 @@ func servingUnder(dir string) bool {
 
 // processesNaming lists the pids of the processes whose command line names
 // dir (a WFS a run started, say), this test's own excepted.
-func processesNaming(dir string) []int {
+func pidsNaming(dir string) []int {
 	ents, _ := os.ReadDir("/proc")
 	var pids []int
 	for _, e := range ents {
@@ -89,10 +89,10 @@ func processesNaming(dir string) []int {
 func noneLeft(t *testing.T, dir string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for len(processesNaming(dir)) > 0 && time.Now().Before(deadline) {
+	for len(pidsNaming(dir)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if left := processesNaming(dir); len(left) > 0 {
+	if left := pidsNaming(dir); len(left) > 0 {
 		for _, pid := range left {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
