@@ -59,7 +59,7 @@ func servingUnder(dir string) bool {
 	return len(m) > 0
 }
 
-// processesNaming lists the pids of the processes whose command line names
+// pidsNaming lists the pids of the processes whose command line names
 // dir (a WFS a run started, say), this test's own excepted.
 func pidsNaming(dir string) []int {
 	ents, _ := os.ReadDir("/proc")
