@@ -57,7 +57,18 @@ type WFSProcess struct {
 	exited  chan struct{} // closed when the process has exited
 	waitErr error
 	stderr  *tailBuffer
+	// unwatch stops the watch on an attached process (watchAttached).
+	unwatch func()
 }
+
+// Watching a WFS process someone else started: how often, how long a
+// control call may take, and how many in a row must fail before it is
+// taken for dead (one slow answer under load is not a death).
+const (
+	attachedProbeEvery  = 500 * time.Millisecond
+	attachedCallTimeout = 2 * time.Second
+	attachedFailures    = 3
+)
 
 // Contact is the WFS's contact file, as the process wrote it.
 func (p *WFSProcess) Contact() wfs.Contact { return p.contact }
@@ -179,8 +190,8 @@ func stale(c wfs.Contact) error {
 // Attach connects to a WFS process someone else started (authbench serve
 // in a Slurm step, say) through its contact file and the owner-only
 // control file beside it, on the shared file system. Such a process is
-// never stopped from here: stop only closes the control channel, and
-// Alive trusts the control channel to fail if the process has gone.
+// never stopped from here: stop only closes the control channel. It is
+// watched (watchAttached): Exited closes once it is seen to be gone.
 func Attach(contactPath string) (*WFSProcess, error) {
 	p := &WFSProcess{exited: make(chan struct{}), stderr: &tailBuffer{max: 4096}, contactPath: contactPath}
 	var err error
@@ -197,7 +208,56 @@ func Attach(contactPath string) (*WFSProcess, error) {
 	if p.ctl, err = wfs.DialControl(ctl); err != nil {
 		return nil, fmt.Errorf("control channel of %s: %w", contactPath, err)
 	}
+	p.watchAttached()
 	return p, nil
+}
+
+// watchAttached watches an attached process until Stop, and marks it
+// exited (Exited closes, Alive is false, ExitError says why) when it is
+// seen to be gone: its pid no longer exists, where its contact file names
+// this host, or its control channel has not answered attachedFailures
+// calls in a row, wherever it runs.
+func (p *WFSProcess) watchAttached() {
+	ctl := p.ctl
+	pid := p.PID()
+	host, _ := os.Hostname()
+	switch h := p.contact[wfs.ContactHost]; h {
+	case "127.0.0.1", "::1", "localhost":
+		host = h
+	}
+	local := pid > 0 && p.contact[wfs.ContactHost] == host
+	stop, done := make(chan struct{}), make(chan struct{})
+	p.unwatch = func() { close(stop); <-done }
+	go func() {
+		defer close(done)
+		t := time.NewTicker(attachedProbeEvery)
+		defer t.Stop()
+		failed := 0
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			if local && errors.Is(unix.Kill(pid, 0), unix.ESRCH) {
+				p.waitErr = fmt.Errorf("pid %d on %s is gone", pid, host)
+				close(p.exited)
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), attachedCallTimeout)
+			err := ctl.Call(ctx, CtlStats, nil, nil)
+			cancel()
+			if err == nil {
+				failed = 0
+				continue
+			}
+			if failed++; failed >= attachedFailures {
+				p.waitErr = fmt.Errorf("its control channel did not answer %d calls in a row: %v", failed, err)
+				close(p.exited)
+				return
+			}
+		}
+	}()
 }
 
 // PID is the WFS process's pid (as its contact file gives it, for one
@@ -210,11 +270,9 @@ func (p *WFSProcess) PID() int {
 	return p.cmd.Process.Pid
 }
 
-// Alive reports whether the process is still running.
+// Alive reports whether the process is still running (for an attached
+// one, whether it has not been seen to be gone).
 func (p *WFSProcess) Alive() bool {
-	if p.cmd == nil {
-		return true
-	}
 	select {
 	case <-p.exited:
 		return false
@@ -225,7 +283,10 @@ func (p *WFSProcess) Alive() bool {
 
 // ExitError describes how the process ended (for a run it died in).
 func (p *WFSProcess) ExitError() error {
-	return fmt.Errorf("wfs process %d exited mid-run (%v): %s", p.PID(), p.waitErr, strings.TrimSpace(p.stderr.String()))
+	if e := oneLine(p.stderr.String()); e != "" {
+		return fmt.Errorf("wfs process %d exited mid-run (%v): %s", p.PID(), p.waitErr, e)
+	}
+	return fmt.Errorf("wfs process %d exited mid-run (%v)", p.PID(), p.waitErr)
 }
 
 // Call makes a control request, failing fast if the process has died.
@@ -247,6 +308,10 @@ func (p *WFSProcess) Stats(ctx context.Context) (ServerReport, error) {
 // stopTimeout) and releases the control channel and CPU quota. It returns
 // the process's error if it did not exit cleanly.
 func (p *WFSProcess) Stop() error {
+	if p.unwatch != nil {
+		p.unwatch()
+		p.unwatch = nil
+	}
 	if p.ctl != nil {
 		p.ctl.Close()
 		p.ctl = nil

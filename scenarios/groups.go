@@ -82,8 +82,11 @@ func (r *runner) cli(ctx context.Context) {
 			defer cw.close()
 			if pacer != nil {
 				for h := range hits {
-					if r.abort.Err() != nil {
-						continue // abandoned: what is still queued is dropped
+					if r.abort.Err() != nil || (ctx.Err() != nil && !r.srv.Alive()) {
+						// Abandoned, or the WFS is gone: what is still
+						// queued is dropped (each would wait out its
+						// timeout).
+						continue
 					}
 					now := time.Now()
 					if now.Sub(h.intended) > lateThreshold {
