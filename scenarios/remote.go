@@ -50,6 +50,10 @@ type DriveConfig struct {
 // loaders of one WFS share them, and a merge takes them once
 // (results.MergeRuns). No clock is compared across nodes.
 func Drive(ctx context.Context, dc DriveConfig) (*results.Result, error) {
+	// The whole scenario's load: every shard sends as the same CLI users.
+	if err := CheckCodeRate(dc.Scenario, dc.Scheme, 0); err != nil {
+		return nil, err
+	}
 	sc, err := dc.Scenario.Shard(dc.Shard, dc.Shards)
 	if err != nil {
 		return nil, err

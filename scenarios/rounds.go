@@ -109,6 +109,9 @@ func runRounds(ctx context.Context, cfg Config, scs []*Scenario, rounds Rounds, 
 			if err := canRun(sc, scheme); err != nil {
 				return err
 			}
+			if err := CheckCodeRate(sc, scheme, cfg.HandshakeProbe); err != nil {
+				return err
+			}
 		}
 	}
 	onResult := cfg.OnResult

@@ -277,3 +277,12 @@ func (c *otpClient) End(context.Context) error {
 	c.frame = nil
 	return nil
 }
+
+// OTPParamsOf returns the parameters of sp's totp or hotp credential,
+// defaults filled in, and false for a scheme without one or a spec that
+// does not parse. The engine reads them to refuse a load that needs more
+// codes of one identity than the credential gives (scenarios.CheckCodeRate).
+func OTPParamsOf(sp Spec) (OTPParams, bool) {
+	p, err := ConformanceOTPParams(sp)
+	return p, err == nil
+}

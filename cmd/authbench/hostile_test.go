@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -125,4 +126,77 @@ func TestClientTimeoutBoundsOTPWait(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOTPLoadRefused: a load that needs more one-time codes of one
+// identity than totp or hotp gives is refused at once, in one line with the
+// reason, by run and by load, before -out is touched; a load within the
+// rate runs (issue 24 #2: smoke under totp ran at 1 operation a second and
+// took 118 s to stop; #15: under hotp it lost 39-45 of 200 commands and
+// exited 0).
+func TestOTPLoadRefused(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		args func(out string) []string
+		want string // "" runs
+	}{
+		{"run smoke totp", func(out string) []string {
+			return []string{"run", "-quiet", "-scenario", "smoke", "-schemes", "plain,totp", "-out", out}
+		}, "scenario smoke cannot run under totp, which gives one code per identity per 30s step: cli is a closed loop"},
+		{"run smoke hotp", func(out string) []string {
+			return []string{"run", "-quiet", "-scenario", "smoke", "-schemes", "hotp", "-out", out}
+		}, "scenario smoke cannot run under hotp, whose WFS refuses a counter below the last it accepted"},
+		{"run smoke hotp job policy", func(out string) []string {
+			return []string{"run", "-quiet", "-scenario", "smoke", "-schemes", "hotp:job=3", "-out", out}
+		}, "set cli.users to at least 4"},
+		{"run totp probe", func(out string) []string {
+			return []string{"run", "-quiet", "-scenario", writeScenario(t, dir, "jobs1.yaml", "name: jobs1\njob: {total: 3, concurrency: 3, messages: 2, think: 1s}\n"),
+				"-schemes", "totp:workflow=1s/1", "-out", out}
+		}, "the handshake probe (-probe 100) sends 200 pings as one identity; give -probe 0"},
+		{"run totp within its rate", func(out string) []string {
+			return []string{"run", "-quiet", "-scenario", writeScenario(t, dir, "jobs2.yaml", "name: jobs2\njob: {total: 3, concurrency: 3, messages: 2, think: 1s}\n"),
+				"-schemes", "totp:workflow=1s/1", "-probe", "0", "-out", out}
+		}, ""},
+		{"load smoke totp", func(out string) []string {
+			return []string{"load", "-quiet", "-contact", startServe(t, "totp", t.TempDir()), "-scenario", "smoke", "-out", out}
+		}, "load: scenario smoke cannot run under totp"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			args := tc.args(out)
+			var stdout, stderr bytes.Buffer
+			done := make(chan error, 1)
+			go func() { done <- run(context.Background(), args, &stdout, &stderr) }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(60 * time.Second):
+				t.Fatal("still running after 60 s")
+			}
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("a load within the rate: %v: %s", err, stderr.String())
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %v, want one line saying %q", err, tc.want)
+			}
+			if _, serr := os.Stat(filepath.Join(out, "results.json")); serr == nil {
+				t.Error("a refused run wrote results.json")
+			}
+		})
+	}
+}
+
+// writeScenario writes a scenario file in dir and returns its path.
+func writeScenario(t *testing.T, dir, name, yaml string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -69,6 +69,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if _, err := sc.Shard(i, n); err != nil {
 		return fmt.Errorf("-shard: %w", err)
 	}
+	// Refused before -out is touched.
+	if err := scenarios.CheckCodeRate(sc, scheme, 0); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
 	// Pinned only when asked: the WFS is not this process's to place.
 	if *clientCPUs != "" {
 		orig, err := process.Affinity()
