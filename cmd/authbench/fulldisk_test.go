@@ -42,13 +42,16 @@ func TestRunOnFullDisk(t *testing.T) {
 		size  string
 		// fillAt is the glob, under the tmpfs or -out, whose first match
 		// fills the tmpfs: after round 1 is saved, or once round 2's WFS
-		// is up.
+		// has submitted a job.
 		fillAt string
 		want   []string // in the error line; OUT and TMP stand for the dirs
 	}{
 		{"results on a full -out", "out", "256k", "OUT/results.json",
 			[]string{"write OUT/results.json: no space left on device", "OUT/results.json still holds the 1 result(s) finished before it"}},
-		{"run directory on a full -work", "work", "1m", "TMP/work-*/fill-plain-r2/run/.service/contact",
+		// Once round 2's WFS has written a job's script: it is up, and
+		// the load is under way (its contact file alone raced the WFS's
+		// own start-up writes on a loaded machine).
+		{"run directory on a full -work", "work", "1m", "TMP/work-*/fill-plain-r2/run/log/job/1/*/01/job",
 			[]string{"run directory TMP/work-", "/fill-plain-r2/run is full, load stopped", "no space left on device",
 				"OUT/results.json holds the 1 result(s) finished before it and the 1 cut short, marked partial"}},
 		{"both on a full -out", "both", "1m", "OUT/results.json",
