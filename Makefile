@@ -24,14 +24,18 @@ test: setup
 	$(MAKE) fuzz
 	$(GO) test -race -count=1 -timeout 20m ./...
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) slurm-test; \
-	else echo "test: skipped slurm-test: it needs root (it installs Slurm and starts a one-node cluster)"; fi
+	else echo "test: skipped slurm-test: it needs root (it installs Slurm and starts a three-node cluster in network namespaces)"; fi
 	@if [ "$$(id -u)" = 0 ] && [ -d ../shared/peers ]; then $(MAKE) cylc-test; \
 	else echo "test: skipped cylc-test: it needs root and ../shared/peers (a cylc-flow tarball beside the checkout); elsewhere run make cylc-test with AUTHBENCH_CYLC_SRC=/path/to/cylc-flow (a source tree) or AUTHBENCH_CYLC=/path/to/bin/cylc (pip install cylc-flow); see scripts/cylc/peer.sh"; fi
 
-# scripts/slurm/authbench.sbatch end to end on a throw-away one-node Slurm
-# cluster on localhost (installed with apt-get if missing, started by hand,
-# stopped after): 1 WFS task and 2 loader tasks on the smoke scenario, then
-# checks the job's state, its report and the shards' summed counts. Root.
+# scripts/slurm/authbench.sbatch end to end on a throw-away three-node Slurm
+# cluster on this machine (installed with apt-get if missing; each node a
+# network namespace with its own slurmd, hostname and address; started by
+# hand, removed after): the WFS on node1 and loaders on node2 and node3,
+# half the jobs on a shared_fs: false target; the one-node placement; the
+# WFS killed mid-run; node3 lost mid-run. Checks each job's state, its
+# report and the shards' counts (scripts/slurm/cluster-test.sh). About a
+# minute. Root.
 slurm-test: build
 	GO=$(GO) bash scripts/slurm/cluster.sh test
 
