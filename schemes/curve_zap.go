@@ -225,6 +225,9 @@ func (h *zapHandler) serve(zctx *zmq.Context, ready chan<- error) {
 			continue
 		}
 		reply := h.answer(req)
+		if h.gil != nil {
+			h.gil.Burn(wfs.GILZAP, wfs.CylcZAPCPU)
+		}
 		h.gil.Drop(wfs.GILZAP)
 		parts := make([]any, len(reply))
 		for i, p := range reply {

@@ -112,6 +112,47 @@ func IsMessageMutation(requestString string) bool {
 	return normalGraphQL(requestString) == normalMessageMutation
 }
 
+// PingQuery is the GraphQL query `cylc ping WORKFLOW` sends: FLOW_QUERY
+// of cylc-flow's cylc/flow/scripts/ping.py, byte for byte. Both server
+// models answer it through the graphql endpoint with the workflow's id,
+// name and port, as a Cylc scheduler does, so that a Cylc client (package
+// cylcpeer, authbench calibrate -cylc) can ping them.
+const PingQuery = `
+query ($wFlows: [ID]) {
+  workflows(ids: $wFlows) {
+    id
+    name
+    port
+    pubPort
+  }
+}
+`
+
+var normalPingQuery = normalGraphQL(PingQuery)
+
+// isPingQuery reports whether a "graphql" request's args carry PingQuery,
+// laid out in any way.
+func isPingQuery(args json.RawMessage) bool {
+	var a struct {
+		RequestString string `json:"request_string"`
+	}
+	return json.Unmarshal(args, &a) == nil && normalGraphQL(a.RequestString) == normalPingQuery
+}
+
+// graphQLPing answers PingQuery as a Cylc scheduler's graphql endpoint
+// does for its own workflow: {"workflows": [{"id": "~owner/workflow",
+// "name": workflow, "port": PORT, "pubPort": 0}]} (authbench publishes
+// nothing). Entries of $wFlows are not matched: the query is only ever
+// sent for the workflow whose contact file the client read.
+func (s *Server) graphQLPing() any {
+	port := 0
+	if i := strings.LastIndexByte(s.endpoint, ':'); i >= 0 {
+		fmt.Sscan(s.endpoint[i+1:], &port)
+	}
+	return map[string]any{"workflows": []map[string]any{{
+		"id": s.workflowID, "name": s.cfg.Workflow, "port": port, "pubPort": 0}}}
+}
+
 func protocolf(format string, a ...any) error {
 	return &Error{Kind: KindProtocol, Msg: fmt.Sprintf(format, a...)}
 }

@@ -531,7 +531,7 @@ func (s *Server) handle(ctx context.Context, in *Inbound) (reply []byte) {
 	if err != nil {
 		return s.fail(err, KindProtocol)
 	}
-	if req.Command == CmdMessage || req.Command == CmdGraphQL {
+	if req.Command == CmdMessage || req.Command == CmdGraphQL && !isPingQuery(req.Args) {
 		burn = s.messageCPU
 	}
 	if err := s.guard.Authorize(ctx, who, req); err != nil {
@@ -588,6 +588,9 @@ func (s *Server) builtin(req *Request) (any, error) {
 		}
 		return map[string]any{"received": n}, nil
 	case CmdGraphQL:
+		if isPingQuery(req.Args) {
+			return s.graphQLPing(), nil
+		}
 		return s.graphQLMessage(req)
 	case CmdData:
 		var a DataArgs
