@@ -328,6 +328,16 @@ func modelStats(rep *Report) map[string]float64 {
 			m[name+".cpu_ms_per_request"] = ms(gross)
 			m[name+".cpu_ms_per_request_net_idle"] = ms(net)
 			m[name+".cpu_ms_per_request_ticks"] = ms(ph.Window.TickCPU() / time.Duration(max(1, ph.Requests)))
+			if py, ok := ph.Window.PythonCPU(); ok && ph.Requests > 0 {
+				m[name+".python_cpu_ms_per_request"] = ms(py / time.Duration(ph.Requests))
+				if rep.Idle != nil {
+					if idle, ok := rep.Idle.PythonCPU(); ok && rep.Idle.Wall() > 0 {
+						share := idle.Seconds() / rep.Idle.Wall().Seconds()
+						net := max(0, py-time.Duration(share*float64(ph.Window.Wall())))
+						m[name+".python_cpu_ms_per_request_net_idle"] = ms(net / time.Duration(ph.Requests))
+					}
+				}
+			}
 			m[name+".cpu_share"] = ph.Window.Share()
 			m[name+".rss_kb_peak"] = float64(ph.Window.PeakRSSKB)
 		}

@@ -30,6 +30,10 @@ type ProcSample struct {
 	// id (/proc/PID/task/TID/schedstat, first field): finer than the
 	// ticks, but a thread that has exited is no longer there.
 	RunNS map[int]uint64
+	// Libzmq is the threads libzmq started (comm ZMQbg/IO/N, ZMQbg/Reaper:
+	// its I/O threads, where CURVE's handshakes and encryption run); the
+	// others run Python, holding the GIL in turn.
+	Libzmq map[int]bool
 }
 
 // CPU is the sample's user plus system CPU (ticks).
@@ -37,14 +41,16 @@ func (s ProcSample) CPU() time.Duration {
 	return time.Duration(s.UserTicks+s.SysTicks) * time.Second / userHZ
 }
 
-// readRunNS reads each thread's schedstat run time.
-func readRunNS(pid int) map[int]uint64 {
+// readRunNS reads each thread's schedstat run time, and which threads are
+// libzmq's.
+func readRunNS(pid int) (map[int]uint64, map[int]bool) {
 	dir := fmt.Sprintf("/proc/%d/task", pid)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	m := make(map[int]uint64, len(ents))
+	zmq := map[int]bool{}
 	for _, e := range ents {
 		tid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -61,8 +67,11 @@ func readRunNS(pid int) map[int]uint64 {
 		if ns, err := strconv.ParseUint(f[0], 10, 64); err == nil {
 			m[tid] = ns
 		}
+		if comm, err := os.ReadFile(dir + "/" + e.Name() + "/comm"); err == nil && strings.HasPrefix(string(comm), "ZMQbg/") {
+			zmq[tid] = true
+		}
 	}
-	return m
+	return m, zmq
 }
 
 // ReadProc samples process pid from /proc.
@@ -89,7 +98,7 @@ func ReadProc(pid int) (ProcSample, error) {
 	if s.SysTicks, err = strconv.ParseUint(f[12], 10, 64); err != nil {
 		return s, fmt.Errorf("/proc/%d/stat: stime: %w", pid, err)
 	}
-	s.RunNS = readRunNS(pid)
+	s.RunNS, s.Libzmq = readRunNS(pid)
 	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return s, fmt.Errorf("scheduler pid %d: %w", pid, err)
@@ -160,6 +169,23 @@ func (w ProcWindow) RunCPU() (time.Duration, bool) {
 	for tid := range w.From.RunNS {
 		if _, ok := w.To.RunNS[tid]; !ok {
 			return 0, false
+		}
+	}
+	return time.Duration(ns), true
+}
+
+// PythonCPU is the window's CPU, from schedstat, of the threads that run
+// Python (all but libzmq's, ProcSample.Libzmq): a Cylc scheduler's main
+// loop, its server thread and pyzmq's ZAP authenticator thread. ok is
+// false as for RunCPU.
+func (w ProcWindow) PythonCPU() (time.Duration, bool) {
+	if _, ok := w.RunCPU(); !ok {
+		return 0, false
+	}
+	var ns uint64
+	for tid, to := range w.To.RunNS {
+		if !w.To.Libzmq[tid] {
+			ns += to - w.From.RunNS[tid]
 		}
 	}
 	return time.Duration(ns), true
