@@ -28,8 +28,8 @@ import (
 // Poisson arrivals, failing or retried jobs, remote targets, UI-server
 // pollers, WLCG flows, a file-system model) is refused with the list. A
 // server model (server: {model: cylc}) names the model the real scheduler
-// is compared with (peer.sh calibrate runs the scenario against both); the
-// real scheduler is the server here, so it is not used.
+// is compared with (authbench calibrate -cylc runs its loads against
+// both); the real scheduler is the server here, so it is not used.
 func PlanFromScenario(sc *scenarios.Scenario) (Plan, error) {
 	p := Plan{Scenario: sc.Name, Source: sc.Source, Hash: sc.Hash, Warmup: sc.Warmup.D()}
 	var refused []string

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/authbench/authbench/cylccal"
 	"github.com/authbench/authbench/process"
 
 	"github.com/authbench/authbench/mdtable"
@@ -19,10 +20,23 @@ import (
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("calibrate", stderr)
 	n := fs.Int("n", scenarios.DefaultCalibrateN, "round trips per loop per round")
-	rounds := fs.Int("rounds", scenarios.DefaultCalibrateRounds, "interleaved `rounds`")
+	rounds := fs.Int("rounds", scenarios.DefaultCalibrateRounds, "interleaved `rounds` (with -cylc: of the concurrent loads, default 3)")
 	pin := fs.String("pin", "", "pin the process to `CPUS` (e.g. 0, 0,1 or 0-1)")
+	cylc := fs.String("cylc", "", "a real Cylc 8 scheduler's contact `FILE`: run the Cylc calibration loads against it and the cylc model instead (calibrate_cylc.go)")
+	out := fs.String("o", "", "with -cylc, write the calibration as JSON to `FILE` (authbench report renders DIR/"+cylccal.FileName+")")
+	quiet := fs.Bool("quiet", false, "with -cylc, no progress lines on stderr")
 	if err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	if *cylc != "" {
+		cylcRounds := 0 // each load's own
+		if flagSet(fs, "rounds") {
+			cylcRounds = *rounds
+		}
+		return runCalibrateCylc(ctx, *cylc, *out, *quiet, cylcRounds, args, stdout, stderr)
+	}
+	if *out != "" || *quiet {
+		return fmt.Errorf("-o and -quiet go with -cylc")
 	}
 	if *n < 1 {
 		return fmt.Errorf("-n %d: want at least 1", *n)
