@@ -16,7 +16,7 @@ import (
 
 // Markdown writes the page as a markdown report: the header, the design
 // review's summary, a section per scenario, the capacity search, the site
-// projection, the conformance matrix, the environment and the commands.
+// projection, the conformance matrix, the Cylc model against a real Cylc (when calibrated), the environment and the commands.
 // It computes nothing, and prints no time but those in the runs, so one
 // page always renders alike.
 func (p *Page) Markdown(w io.Writer) error {
@@ -53,6 +53,13 @@ func (p *Page) Markdown(w io.Writer) error {
 		}
 		if c.File != "" {
 			fmt.Fprintf(&b, "\nMade by: `authbench conform -format json > %s`\n", c.File)
+		}
+		mw.Printf("\n%s\n", strings.TrimSpace(b.String()))
+	}
+	if c := p.CylcCalibration; c != nil && c.Calibration != nil {
+		var b bytes.Buffer
+		if err := c.Calibration.WriteSection(&b, c.File); err != nil {
+			return err
 		}
 		mw.Printf("\n%s\n", strings.TrimSpace(b.String()))
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/conformance"
+	"github.com/authbench/authbench/cylccal"
 	"github.com/authbench/authbench/figures"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/review"
@@ -29,6 +30,10 @@ type Inputs struct {
 	// Conformance is a conformance matrix, read from ConformanceFile.
 	Conformance     *conformance.Matrix
 	ConformanceFile string
+	// CylcCalibration is the cylc model against a real Cylc scheduler
+	// (authbench calibrate -cylc), read from CylcCalibrationFile.
+	CylcCalibration     *cylccal.Calibration
+	CylcCalibrationFile string
 	// Command is the command line that made the report.
 	Command string
 	// PlotLink, when set, is the path the page links its plots by
@@ -53,6 +58,9 @@ type Page struct {
 	PlotLink    string               `json:"plot_link,omitempty"`
 	Projection  *site.Projection     `json:"projection,omitempty"`
 	Conformance *Conformance         `json:"conformance,omitempty"`
+	// CylcCalibration is the section "The Cylc model against Cylc
+	// VERSION".
+	CylcCalibration *CylcCalibration `json:"cylc_calibration,omitempty"`
 	// Environment has a column per source run.
 	Environment []results.Source `json:"environment"`
 	// Commands are every command line behind a figure, the report's last.
@@ -78,6 +86,13 @@ type Notice struct {
 type Conformance struct {
 	Matrix *conformance.Matrix `json:"matrix"`
 	File   string              `json:"file,omitempty"`
+}
+
+// CylcCalibration is a calibration of the cylc model against a real Cylc
+// scheduler and the file it was read from.
+type CylcCalibration struct {
+	Calibration *cylccal.Calibration `json:"calibration"`
+	File        string               `json:"file,omitempty"`
 }
 
 // Section is one scenario's tables.
@@ -206,6 +221,9 @@ func Build(in Inputs) (*Page, error) {
 	p := &Page{Summary: in.Summary, Capacity: in.Capacity, Projection: in.Projection, PlotLink: in.PlotLink}
 	if in.Conformance != nil {
 		p.Conformance = &Conformance{Matrix: in.Conformance, File: in.ConformanceFile}
+	}
+	if in.CylcCalibration != nil {
+		p.CylcCalibration = &CylcCalibration{Calibration: in.CylcCalibration, File: in.CylcCalibrationFile}
 	}
 	for _, sc := range scs {
 		p.Scenarios = append(p.Scenarios, sc.Name)

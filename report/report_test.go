@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authbench/authbench/conformance"
+	"github.com/authbench/authbench/cylccal"
 	"github.com/authbench/authbench/results"
 	"github.com/authbench/authbench/results/resultstest"
 	"github.com/authbench/authbench/review"
@@ -321,4 +322,38 @@ func firstDiff(want, got string) string {
 		}
 	}
 	return ""
+}
+
+// TestCylcCalibrationSection: a calibration of the cylc model against a
+// real Cylc (authbench calibrate -cylc) is the section "The Cylc model
+// against Cylc VERSION", after the conformance matrix; without one there
+// is none, and the page's JSON carries it.
+func TestCylcCalibrationSection(t *testing.T) {
+	in := full(t)
+	md, _ := render(t, in)
+	if bytes.Contains(md, []byte("## The Cylc model against")) {
+		t.Fatal("a section without a calibration")
+	}
+	c, err := cylccal.Read("testdata/cylc-calibration.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.CylcCalibration, in.CylcCalibrationFile = c, "REPORT-data/cylc-calibration.json"
+	md, js := render(t, in)
+	text := string(md)
+	i := strings.Index(text, "## The Cylc model against cylc-flow 8.4.4")
+	if i < 0 {
+		t.Fatalf("no section:\n%s", md)
+	}
+	if j := strings.Index(text, "## Conformance"); j < 0 || j > i {
+		t.Errorf("the section is not after the conformance matrix")
+	}
+	section := text[i:]
+	if k := strings.Index(section[3:], "\n## "); k >= 0 {
+		section = section[:k+4]
+	}
+	golden(t, "cylc-calibration.md", []byte(section))
+	if !bytes.Contains(js, []byte(`"cylc_calibration"`)) {
+		t.Error("the page's JSON has no cylc_calibration")
+	}
 }

@@ -102,6 +102,9 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		if in.Conformance, in.ConformanceFile, err = readConformance(*conf, fs.Args()); err != nil {
 			return err
 		}
+		if in.CylcCalibration, in.CylcCalibrationFile, err = readCylcCalibration(fs.Args()); err != nil {
+			return err
+		}
 		if len(caps) > 0 {
 			in.Capacity = caps[0]
 		}
@@ -222,7 +225,7 @@ func checkReportOut(out string, dirs []string) error {
 		return fmt.Errorf("report: -o %s is a directory; give a file such as %s", out, filepath.Join(out, "REPORT.md"))
 	}
 	switch filepath.Base(out) {
-	case "results.json", "capacity.json", "conformance.json":
+	case "results.json", "capacity.json", "conformance.json", "cylc-calibration.json":
 		return fmt.Errorf("report: -o %s would overwrite a data file; give a markdown file such as REPORT.md", out)
 	}
 	abs, err := filepath.Abs(out)
