@@ -21,6 +21,7 @@ const (
 	ContactOwner       = "CYLC_WORKFLOW_OWNER"
 	ContactRunDirHost  = "CYLC_WORKFLOW_RUN_DIR_ON_WORKFLOW_HOST"
 	ContactUUID        = "CYLC_WORKFLOW_UUID"
+	ContactCylcPath    = "SCHEDULER_CYLC_PATH"
 )
 
 // Contact is a real Cylc scheduler's contact file.
@@ -44,6 +45,9 @@ type Contact struct {
 	Version string
 	Owner   string
 	UUID    string
+	// CylcPath is the folder of the `cylc` the scheduler's jobs run
+	// (SCHEDULER_CYLC_PATH), "" when the contact file names none.
+	CylcPath string
 }
 
 // IsCylc reports whether c is a real Cylc scheduler's contact file rather
@@ -76,7 +80,7 @@ func ParseContact(path string, raw wfs.Contact) (*Contact, error) {
 		Path: abs, ServiceDir: svc, RunDir: filepath.Dir(svc),
 		Workflow: raw[wfs.ContactWorkflow], Host: raw[wfs.ContactHost],
 		API: raw[wfs.ContactAPI], Version: raw[ContactVersion],
-		Owner: raw[ContactOwner], UUID: raw[ContactUUID],
+		Owner: raw[ContactOwner], UUID: raw[ContactUUID], CylcPath: raw[ContactCylcPath],
 	}
 	need := func(key string, v *int) error {
 		s := raw[key]

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,4 +131,34 @@ func TestRealProc(t *testing.T) {
 	}
 	t.Logf("idle scheduler: %.1f%% of a CPU over %v, RSS %d kB, %d threads, CPUs %s",
 		100*win.Share(), win.Wall().Round(time.Millisecond), win.PeakRSSKB, s.Threads, s.CPUs)
+}
+
+// TestRealCylcMessage: the real `cylc message` runs as a job runs it, for
+// a live job, and the scheduler takes the message: it appends it to the
+// job's job.status itself.
+func TestRealCylcMessage(t *testing.T) {
+	c := realContact(t)
+	jobs, err := LiveJobs(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) == 0 {
+		t.Fatal(NeedJobs(c))
+	}
+	text := "authbench-realtest-" + runTag()
+	run, err := CylcMessage(context.Background(), c, jobs[0], text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Wall <= 0 || run.CPU <= 0 {
+		t.Errorf("cylc message: wall %v, CPU %v: want both", run.Wall, run.CPU)
+	}
+	b, err := os.ReadFile(filepath.Join(c.RunDir, "log", "job", jobs[0], "job.status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), text) {
+		t.Errorf("job.status lacks %s", text)
+	}
+	t.Logf("cylc message: wall %v, CPU %v", run.Wall, run.CPU)
 }
