@@ -68,6 +68,43 @@ type Calibration struct {
 	Fitted     map[string]float64 `json:"fitted_service_cpu_ms,omitempty"`
 	FitLoad    map[string]string  `json:"fit_load,omitempty"`
 	Loads      []Load             `json:"loads"`
+	// Python is the real `cylc message` against authbench's Python
+	// stand-in (scripts/cylc_message.py), per process; nil when not
+	// measured.
+	Python *PythonClients `json:"python_client,omitempty"`
+}
+
+// PythonClients is issue 22 #4's measurement: job messages each sent by a
+// new client process, one after the other, the real `cylc message`
+// against the real scheduler (as a job runs it) and authbench's Python
+// stand-in against the model.
+type PythonClients struct {
+	Real    Processes `json:"real"`
+	StandIn Processes `json:"stand_in"`
+}
+
+// Processes is a series of client processes: their wall time (start to
+// exit) and CPU (user plus system, rusage), median and range.
+type Processes struct {
+	// Command is what ran, for the reader.
+	Command string    `json:"command"`
+	WallMs  []float64 `json:"wall_ms"`
+	CPUMs   []float64 `json:"cpu_ms"`
+}
+
+// Stats are the median, least and most of v (0s when empty).
+func Stats(v []float64) (p50, lo, hi float64) {
+	if len(v) == 0 {
+		return 0, 0, 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	n := len(s)
+	p50 = s[n/2]
+	if n%2 == 0 {
+		p50 = (s[n/2-1] + s[n/2]) / 2
+	}
+	return p50, s[0], s[n-1]
 }
 
 // Load is one calibration load.
@@ -283,6 +320,26 @@ func (c *Calibration) WriteTable(w *mdtable.Writer) {
 			}
 		}
 		w.Printf("\nThe model's CPU fitted by this run (the real Python CPU per request taken as linear in the model's drains per request: a service CPU per request type and a drain's first request's extra): %s.\n", strings.Join(parts, ", "))
+	}
+	if p := c.Python; p != nil && len(p.Real.WallMs) > 0 {
+		w.Printf("\nJob messages each from a new client process, one after the other (issue 22 #4): the real `cylc message` as a job runs it, against the scheduler, and authbench's Python stand-in, against the model:\n")
+		rows := [][]string{}
+		for _, side := range []struct {
+			name string
+			p    Processes
+		}{{"real `cylc message`", p.Real}, {"authbench's stand-in", p.StandIn}} {
+			if len(side.p.WallMs) == 0 {
+				continue
+			}
+			wall, wlo, whi := Stats(side.p.WallMs)
+			cpu, clo, chi := Stats(side.p.CPUMs)
+			rows = append(rows, []string{side.name, mdtable.Code(side.p.Command), fmt.Sprint(len(side.p.WallMs)),
+				fmt.Sprintf("%s (%s-%s)", ms(wall), ms(wlo), ms(whi)), fmt.Sprintf("%s (%s-%s)", ms(cpu), ms(clo), ms(chi))})
+		}
+		w.Table([]string{"client", "command", "processes", "wall p50 (min-max)", "CPU p50 (min-max)"}, rows)
+		if wall, _, _ := Stats(p.Real.WallMs); wall > 0 {
+			w.Printf("A real `cylc message` here takes %s, its wait for the scheduler's next wake (0-0.2 s) included; cylc-flow PR 5790 measured 1.2-1.7 s on its machines.\n", ms(wall))
+		}
 	}
 	out := c.Outside()
 	if len(out) == 0 {

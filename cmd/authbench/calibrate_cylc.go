@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -194,6 +197,10 @@ func runCalibrateCylc(ctx context.Context, contact, out string, quiet bool, roun
 		cal.Loads = append(cal.Loads, load)
 	}
 	fitCylc(cal)
+	say("python clients: the real cylc message, authbench's stand-in")
+	if cal.Python, err = calibPython(ctx, exe, cal.CPUs, filepath.Join(dir, "model-python"), c); err != nil {
+		return fmt.Errorf("calibration: python clients: %w", err)
+	}
 	mw := mdtable.NewWriter(stdout)
 	mw.Printf("%s (pid %d, CPUs %s) against the %s model under curve:\n", c.Server(), c.PID, cal.CPUs, cal.Model)
 	cal.WriteTable(mw)
@@ -278,6 +285,79 @@ func calibModel(ctx context.Context, exe, cpus, runDir string, plan cylcpeer.Pla
 	side.Drains = int64(st1.ModelStats["drains"] - st0.ModelStats["drains"])
 	side.MaxDrain = int64(st1.ModelStats["max_drain"])
 	return side, nil
+}
+
+// calibPythonN is how many client processes of each kind calibPython runs.
+const calibPythonN = 6
+
+// calibPython runs calibPythonN job messages, one after the other, each
+// from a new process: the real `cylc message` against the real scheduler,
+// as its jobs run it (cylcpeer.CylcMessage), then authbench's Python
+// stand-in (scripts/cylc_message.py, as process: python runs it) against
+// the cylc model; each process's wall time and CPU (issue 22 #4). Without
+// the stand-in's script only the real client is measured.
+func calibPython(ctx context.Context, exe, cpus, runDir string, c *cylcpeer.Contact) (*cylccal.PythonClients, error) {
+	jobs, err := cylcpeer.LiveJobs(c)
+	if err != nil {
+		return nil, err
+	}
+	if len(jobs) == 0 {
+		return nil, cylcpeer.NeedJobs(c)
+	}
+	py := &cylccal.PythonClients{Real: cylccal.Processes{Command: "cylc message -- WORKFLOW JOB TEXT"}}
+	for i := range calibPythonN {
+		run, err := cylcpeer.CylcMessage(ctx, c, jobs[i%len(jobs)], fmt.Sprintf("authbench-calibrate-python-%d", i+1))
+		if err != nil {
+			return nil, err
+		}
+		py.Real.WallMs = append(py.Real.WallMs, msOf(run.Wall))
+		py.Real.CPUMs = append(py.Real.CPUMs, msOf(run.CPU))
+	}
+	script := findPythonClient("", exe)
+	if script == "" {
+		return py, nil
+	}
+	py.StandIn.Command = "python3 scripts/cylc_message.py --job JOB"
+	scheme, err := schemes.Builtin().Parse("curve")
+	if err != nil {
+		return nil, err
+	}
+	model, err := wfs.ParseModel(vocab.ServerModelCylc)
+	if err != nil {
+		return nil, err
+	}
+	p, err := process.ServerLauncher{Command: []string{exe, "serve"}, CPUs: cpus}.Start(ctx,
+		process.ServeConfig{Scheme: scheme, RunDir: runDir, Model: model})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = p.Stop() }()
+	run := &wfs.RunDir{Root: runDir}
+	job := wfs.JobID{Cycle: "1", Task: "calib1", Submit: 1}
+	if err := os.MkdirAll(run.JobDir(job), 0o700); err != nil {
+		return nil, err
+	}
+	svc := run.ServiceDir()
+	for i := range calibPythonN {
+		cmd := exec.CommandContext(ctx, scenarios.PythonInterpreter, script, "--contact", run.ContactPath(),
+			"--t0-ns", strconv.FormatInt(time.Now().UnixNano(), 10),
+			"--server-key", filepath.Join(svc, "server.key"), "--client-key", filepath.Join(svc, "client.key_secret"),
+			"--job", job.String(), "--severity", "INFO", "--text", fmt.Sprintf("authbench-calibrate-python-%d", i+1))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		t0 := time.Now()
+		err := cmd.Run()
+		wall := time.Since(t0)
+		var rep struct {
+			OK bool `json:"ok"`
+		}
+		if jerr := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &rep); err != nil || jerr != nil || !rep.OK {
+			return nil, fmt.Errorf("%s: %v: %s", script, err, strings.TrimSpace(out.String()))
+		}
+		py.StandIn.WallMs = append(py.StandIn.WallMs, msOf(wall))
+		py.StandIn.CPUMs = append(py.StandIn.CPUMs, msOf(cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime()))
+	}
+	return py, nil
 }
 
 // calibSide is a result's figures for the request type's op.
