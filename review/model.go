@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/authbench/authbench/figures"
 	"github.com/authbench/authbench/issuerload"
@@ -103,6 +104,9 @@ type BudgetUse struct {
 // Row is one candidate scheme in one scenario.
 type Row struct {
 	Scenario string `json:"scenario"`
+	// Client is the real Python client its added time is stated against
+	// (Options.PythonClient); nil: PythonClientCost.
+	Client *ClientCost `json:"python_client,omitempty"`
 	// Server is the serving model its rounds ran against.
 	Server string `json:"server,omitempty"`
 	Scheme string `json:"scheme"`
@@ -211,6 +215,18 @@ type Options struct {
 	// model is computed at for Q-wlcg, at each access-token lifetime it
 	// names; optional.
 	WLCG *issuerload.Site
+	// PythonClient is what a real `cylc message` was measured to take
+	// (authbench calibrate -cylc); added times are stated against it.
+	// Without it they are stated against PythonClientCost, cylc-flow PR
+	// 5790's figure.
+	PythonClient *ClientCost
+}
+
+// ClientCost is a real Python client's time per call and where it comes
+// from.
+type ClientCost struct {
+	Cost   time.Duration `json:"cost_ns"`
+	Source string        `json:"source"`
 }
 
 // Evaluate computes the review of runs. It fails on results it cannot
@@ -226,7 +242,7 @@ func Evaluate(runs []*results.Run, opts Options) (*Model, error) {
 	}
 	m := &Model{}
 	for _, q := range qs {
-		a := q.answer(scs, opts.Capacity)
+		a := q.answer(scs, opts.Capacity, opts.PythonClient)
 		if q.ID == "Q-wlcg" && opts.WLCG != nil {
 			a.Notes = append(a.Notes, wlcgSiteNotes(opts.WLCG)...)
 		}
@@ -283,7 +299,7 @@ func (m *Model) Decisive() (bool, []string) {
 }
 
 // answer evaluates q over the scenarios.
-func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun) *Answer {
+func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun, client *ClientCost) *Answer {
 	a := &Answer{ID: q.ID, Title: q.Title, Settles: q.Settles}
 	for _, m := range q.Measures {
 		a.Columns = append(a.Columns, m.Label)
@@ -307,7 +323,9 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun) *Answer 
 			if !ok || !hasOps(s, q.Requires) || (base != nil && !hasOps(base, q.Requires)) {
 				continue
 			}
-			a.Rows = append(a.Rows, q.row(sc, s, base, opt))
+			r := q.row(sc, s, base, opt)
+			r.Client = client
+			a.Rows = append(a.Rows, r)
 			added = true
 		}
 		if added {

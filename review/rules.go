@@ -257,7 +257,7 @@ func summaryOf(r *Row) string {
 	st := r.judged()
 	yard := ""
 	if st.Unit == Duration && st.Valid && st.Paired && st.CI.Center > 0 {
-		yard = yardstick(st.CI.Center)
+		yard = r.yardstick(st.CI.Center)
 	}
 	if r.Baseline == "" {
 		return fmt.Sprintf("%s in %s (%s%s)", st.level(), r.Scenario, r.budgetWords(), yard)

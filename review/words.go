@@ -122,12 +122,24 @@ func (st Stat) what() string {
 	return strings.ReplaceAll(st.Label, "{tail}", t)
 }
 
-// yardstick states a duration against a real Python client's cost.
-func yardstick(ns float64) string {
+// yardstick states a duration against a real Python client's cost: the
+// one measured (r.Client), else cylc-flow PR 5790's.
+func (r *Row) yardstick(ns float64) string {
 	if ns <= 0 {
 		return ""
 	}
+	if c := r.Client; c != nil && c.Cost > 0 {
+		return fmt.Sprintf("; that is %.2g %% of the %s %s (cylc-flow PR 5790: 1.2-1.7 s)", 100*ns/float64(c.Cost), roundDur(c.Cost), c.Source)
+	}
 	return fmt.Sprintf("; that is %.2g %% of the %s a real Python `cylc` client takes per call, cylc-flow PR 5790", 100*ns/float64(PythonClientCost), PythonClientCost)
+}
+
+// clientCost is the real Python client's cost r is stated against.
+func (r *Row) clientCost() time.Duration {
+	if r.Client != nil && r.Client.Cost > 0 {
+		return r.Client.Cost
+	}
+	return PythonClientCost
 }
 
 // budgetWords prints a row's budget.
@@ -155,7 +167,7 @@ func (r *Row) finding() string {
 	}
 	s := fmt.Sprintf("`%s` (%s) in %s: %s", r.Scheme, r.Option, r.Scenario, what)
 	if st.Unit == Duration && st.Valid && st.Paired && st.CI.Center > 0 {
-		s += yardstick(st.CI.Center) // an added cost, against a real client's
+		s += r.yardstick(st.CI.Center) // an added cost, against a real client's
 	}
 	s += fmt.Sprintf("; %s: **%s**", r.budgetWords(), r.Decision)
 	if r.Decision == Inconclusive {

@@ -86,7 +86,11 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("report: -site: %w", err)
 		}
 	}
-	model, err := review.Evaluate(runs, review.Options{Capacity: caps, WLCG: ws})
+	cylcCal, cylcCalFile, err := readCylcCalibration(fs.Args())
+	if err != nil {
+		return err
+	}
+	model, err := review.Evaluate(runs, review.Options{Capacity: caps, WLCG: ws, PythonClient: pythonClientOf(cylcCal)})
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -102,9 +106,7 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		if in.Conformance, in.ConformanceFile, err = readConformance(*conf, fs.Args()); err != nil {
 			return err
 		}
-		if in.CylcCalibration, in.CylcCalibrationFile, err = readCylcCalibration(fs.Args()); err != nil {
-			return err
-		}
+		in.CylcCalibration, in.CylcCalibrationFile = cylcCal, cylcCalFile
 		if len(caps) > 0 {
 			in.Capacity = caps[0]
 		}

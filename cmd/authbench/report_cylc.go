@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/authbench/authbench/cylccal"
+	"github.com/authbench/authbench/review"
 )
 
 // readCylcCalibration reads the first DIR/cylc-calibration.json found (a
@@ -20,4 +22,17 @@ func readCylcCalibration(dirs []string) (*cylccal.Calibration, string, error) {
 		return nil, "", fmt.Errorf("report: %w", err)
 	}
 	return c, file, nil
+}
+
+// pythonClientOf is the real `cylc message` a calibration measured, as
+// the review states added times against it (review.Options.PythonClient);
+// nil without one.
+func pythonClientOf(c *cylccal.Calibration) *review.ClientCost {
+	if c == nil || c.Python == nil || len(c.Python.Real.WallMs) == 0 {
+		return nil
+	}
+	wall, _, _ := cylccal.Stats(c.Python.Real.WallMs)
+	return &review.ClientCost{Cost: time.Duration(wall * float64(time.Millisecond)),
+		Source: fmt.Sprintf("a real `cylc message` (%s) takes here, median of %d processes measured by authbench calibrate -cylc on %s",
+			c.Server, len(c.Python.Real.WallMs), c.Made.UTC().Format("2006-01-02"))}
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/authbench/authbench/cylccal"
 )
 
 // TestReportCylcCalibration: a DIR/cylc-calibration.json is rendered as
@@ -36,5 +38,22 @@ func TestReportCylcCalibration(t *testing.T) {
 	err = run(context.Background(), []string{"report", "-o", filepath.Join(dir, "cylc-calibration.json"), dir}, &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "data file") {
 		t.Errorf("report -o cylc-calibration.json: %v, want a refusal", err)
+	}
+}
+
+// TestPythonClientOf: a calibration's real `cylc message` is the review's
+// yardstick, its median wall time with where it comes from.
+func TestPythonClientOf(t *testing.T) {
+	c, err := cylccal.Read("../../report/testdata/cylc-calibration.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := pythonClientOf(c)
+	if pc == nil || pc.Cost <= 0 || !strings.Contains(pc.Source, "a real `cylc message` (cylc-flow 8.4.4)") {
+		t.Fatalf("pythonClientOf: %+v", pc)
+	}
+	c.Python = nil
+	if pythonClientOf(c) != nil || pythonClientOf(nil) != nil {
+		t.Error("a yardstick without a measurement")
 	}
 }
