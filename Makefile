@@ -121,7 +121,9 @@ report: build
 		"$(REVIEW_RUN) -scenario review-jobs-nfs -schemes $(REVIEW_JOBS_NFS) -out REPORT-data/jobs-nfs" \
 		"$(REVIEW_RUN) -scenario review-scale-site -schemes $(REVIEW_SCALE) -out REPORT-data/scale-site" \
 		"$(REVIEW_RUN) -scenario review-python -schemes $(REVIEW_PYTHON) -out REPORT-data/python" \
-		"$(REVIEW_RUN) -scenario wlcg-transfer-service -scenario wlcg-transfer-user -scenario wlcg-transfer-groups -schemes wlcg -out REPORT-data/wlcg"
+		"$(REVIEW_RUN) -scenario wlcg-transfer-service -schemes wlcg -out REPORT-data/wlcg-service" \
+		"$(REVIEW_RUN) -scenario wlcg-transfer-user -schemes wlcg -out REPORT-data/wlcg-user" \
+		"$(REVIEW_RUN) -scenario wlcg-transfer-groups -schemes wlcg -out REPORT-data/wlcg-groups"
 	$(REVIEW_RUN) -scenario review-cli-burst -schemes $(REVIEW_CLI_BURST) -out REPORT-data/cli-burst
 	$(REVIEW_RUN) -scenario review-jobs-burst -schemes $(REVIEW_JOBS_BURST) -out REPORT-data/jobs-burst
 	$(REVIEW_RUN) -scenario review-scale -schemes $(REVIEW_SCALE) -out REPORT-data/scale
