@@ -81,7 +81,7 @@ run: build
 
 # The design review: REPORT.md, its plots and the data it was made from
 # (REPORT-data/) at the repository root, in under 10 minutes on two cores
-# (8 min 14 s in a clean clone here, the last time).
+# (8 min 31 s in a clean clone here, the last time).
 # Every judged scenario runs under the cylc server model (Cylc 8's server:
 # one request at a time, a 0.2 s sleep whenever its socket is empty), for
 # $(ROUNDS) interleaved rounds (a fixed number: no repeated looks), each
