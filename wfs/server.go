@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	zmq "github.com/pebbe/zmq4"
-	"golang.org/x/sys/unix"
 
 	"github.com/authbench/authbench/counters"
 )
@@ -352,75 +350,6 @@ func (s *Server) Serve(ctx context.Context) error {
 	return s.serving.serve(ctx, m)
 }
 
-// threadMeter adds one OS thread's CPU time to the server's count.
-type threadMeter struct {
-	s    *Server
-	last time.Duration
-}
-
-// meterThread locks the calling goroutine to its OS thread and starts
-// counting the thread's CPU time.
-func (s *Server) meterThread() *threadMeter {
-	runtime.LockOSThread()
-	return &threadMeter{s: s, last: threadCPU()}
-}
-
-// flush adds the thread's CPU time since the last flush to the server's
-// count, so that Stats sees it while the server runs. Only the metered
-// goroutine calls it.
-func (m *threadMeter) flush() {
-	now := threadCPU()
-	m.s.cpuNanos.Add(int64(now - m.last))
-	m.last = now
-}
-
-// stop flushes and unlocks the goroutine from its thread.
-func (m *threadMeter) stop() {
-	m.flush()
-	runtime.UnlockOSThread()
-}
-
-// countThreadCPU locks the calling goroutine to its OS thread and returns
-// a func that adds the thread's CPU time since then to the server's count
-// and unlocks it.
-func (s *Server) countThreadCPU() func() { return s.meterThread().stop }
-
-// burnThreadCPU keeps the calling thread busy until it has used d of CPU
-// time (CLOCK_THREAD_CPUTIME_ID), locking the goroutine to its thread
-// meanwhile so that the clock it reads is its own.
-func burnThreadCPU(d time.Duration) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	start, ok := threadCPUClock()
-	if !ok {
-		return
-	}
-	for {
-		now, ok := threadCPUClock()
-		if !ok || now-start >= d {
-			return
-		}
-	}
-}
-
-// threadCPUClock reads the calling thread's CPU clock.
-func threadCPUClock() (time.Duration, bool) {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		return 0, false
-	}
-	return time.Duration(ts.Nano()), true
-}
-
-// threadCPU is the calling thread's user and system CPU time.
-func threadCPU() time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func (s *Server) serveInline(ctx context.Context) error {
 	// A blocking receive with the socket's 100 ms timeout (set in open)
 	// wakes at once for a request and often enough to see ctx end; it costs
@@ -608,42 +537,6 @@ func (s *Server) builtin(req *Request) (any, error) {
 		return strings.Repeat("x", a.Size), nil
 	}
 	return nil, &Error{Kind: KindUnknown, Msg: fmt.Sprintf("unknown command %q", req.Command)}
-}
-
-// JobStatusLines are a's messages as job.status lines, as cylc-flow's
-// task_message.py (_append_job_status_file) writes them:
-// CYLC_MESSAGE=<time>|<severity>|<text>, newlines in the text flattened.
-//
-// The text's line breaks are flattened; the event time and severity go in
-// as they are, so CheckJobStatusFields must have passed them first, or a
-// line break in them would forge lines (CYLC_JOB_TOKEN=..., a fake
-// "succeeded").
-func JobStatusLines(a MessageArgs) []byte {
-	var b strings.Builder
-	for _, m := range a.Messages {
-		text := strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(m[1])
-		fmt.Fprintf(&b, "CYLC_MESSAGE=%s|%s|%s\n", a.EventTime, m[0], text)
-	}
-	return []byte(b.String())
-}
-
-// CheckJobStatusFields refuses a job message whose event time or severity
-// could forge job.status lines or fields: control characters (line breaks
-// among them) or the field separator '|'. The text may hold anything; its
-// line breaks are flattened when it is written.
-func CheckJobStatusFields(a MessageArgs) error {
-	bad := func(s string) bool {
-		return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '|' })
-	}
-	if bad(a.EventTime) {
-		return protocolf("message args: event time %q holds a control character or '|'", a.EventTime)
-	}
-	for _, m := range a.Messages {
-		if bad(m[0]) {
-			return protocolf("message args: severity %q holds a control character or '|'", m[0])
-		}
-	}
-	return nil
 }
 
 // message appends each message to the job's job.status as Cylc does:
