@@ -60,6 +60,7 @@ func MergeRuns(runs ...*Run) (*Run, error) {
 			out.Ended = r.Ended
 		}
 		out.Sources = append(out.Sources, r.Inputs()...)
+		out.RealClients = append(out.RealClients, r.RealClients...)
 		// Why a run stopped adding rounds stays with the merge (it was
 		// dropped, so the report never said its rounds were sequential).
 		if r.Stop != "" && !strings.Contains(out.Stop, r.Stop) {

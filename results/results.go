@@ -43,6 +43,10 @@ type Run struct {
 	Stop    string      `json:"stop,omitempty"`
 	Env     Environment `json:"environment"`
 	Results []*Result   `json:"results"`
+	// RealClients are the rounds of real client processes (the real `cylc
+	// message` against a real scheduler) its scenarios asked for
+	// (scenario cylc_jobs:), the yardstick of the Python client's cost.
+	RealClients []*RealClients `json:"real_clients,omitempty"`
 	// Sources lists the runs a merged run was made from (one per node or
 	// invocation); it is empty for a run written by authbench run.
 	Sources []Source `json:"sources,omitempty"`
@@ -120,7 +124,12 @@ type Result struct {
 	// (the scenario's budgets.NAME.source; a budget stated without one is
 	// absent).
 	BudgetSources map[string]string `json:"budget_sources,omitempty"`
-	Round         int               `json:"round"`
+	// BudgetShares are the budgets stated as a share of the real client
+	// processes' median wall time measured in the same run (the scenario's
+	// budgets.NAME.of_real; Run.RealClients), by name: where the run has
+	// them, the budget is that share, else Budgets' figure.
+	BudgetShares map[string]float64 `json:"budget_real_shares,omitempty"`
+	Round        int                `json:"round"`
 	// Position is the scheme's place in its round's random order (1 ran
 	// first; 0 in results made before rounds were shuffled).
 	Position int `json:"position,omitempty"`

@@ -327,6 +327,7 @@ func runFlow(ctx context.Context, cfg Config, scheme *schemes.Scheme, round int,
 	res.Scenario, res.ScenarioSource, res.ScenarioHash = sc.Name, sc.Source, sc.Hash
 	res.Scheme, res.Canonical, res.Spec, res.Claims = scheme.Name(), spec.Canonical(), &spec, &claims
 	res.Budgets, res.BudgetSources, res.Round = budgetsOf(sc), budgetSourcesOf(sc), round
+	res.BudgetShares = budgetSharesOf(sc)
 	if cfg.Progress != nil {
 		if werr := flows.WriteTable(cfg.Progress, res); werr != nil {
 			err = errors.Join(err, werr)

@@ -185,7 +185,7 @@ func (w *cliWorker) commandErr(ctx context.Context, cmd string) error {
 	if r.sc.CLI.Process.Mode() == "python" {
 		t0 := time.Now()
 		rep, err := r.pythonRequest(ctx, schemes.KindCLI, w.user, "", "--command", cmd)
-		recordPython(w.rec, rep, t0, err, vocab.OpCLIProcess, vocab.OpCLIInterp, vocab.OpCLIHandshake, vocab.OpCLIRoundTrip)
+		recordPython(w.rec, rep, t0, err, vocab.OpCLIProcess, vocab.OpCLIProcessCPU, vocab.OpCLIInterp, vocab.OpCLIHandshake, vocab.OpCLIRoundTrip)
 		return err
 	}
 	if r.sc.CLI.Process.Mode() == "go" {
@@ -464,7 +464,7 @@ func (r *runner) message(ctx context.Context, rec *recorder, id wfs.JobID, targe
 	run := r.runFor(target)
 	if r.sc.Job.Process.Mode() == "python" {
 		rep, err := r.pythonRequest(ctx, schemes.KindJob, id.String(), target, "--job", id.String(), "--severity", sev, "--text", text)
-		recordPython(rec, rep, start, err, vocab.OpJobProcess, vocab.OpJobInterp, vocab.OpJobHandshake, vocab.OpJobRoundTrip)
+		recordPython(rec, rep, start, err, vocab.OpJobProcess, vocab.OpJobProcessCPU, vocab.OpJobInterp, vocab.OpJobHandshake, vocab.OpJobRoundTrip)
 		if err != nil {
 			rec.fail(vocab.OpJobMessage, start, err)
 			return

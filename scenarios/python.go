@@ -25,6 +25,8 @@ type pythonReport struct {
 	StartImportMS float64         `json:"start_import_ms"`
 	HandshakeMS   float64         `json:"handshake_ms"`
 	RoundTripMS   float64         `json:"round_trip_ms"`
+	// CPU is the process's own CPU (user+system), from its exit status.
+	CPU time.Duration `json:"-"`
 }
 
 // pythonRequest runs one request in a new Python interpreter, as `cylc
@@ -54,6 +56,9 @@ func (r *runner) pythonRequest(ctx context.Context, kind schemes.ClientKind, ide
 	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &rep); err != nil {
 		return rep, fmt.Errorf("python client: %v (%s)", errors.Join(runErr, err), strings.TrimSpace(errb.String()))
 	}
+	if st := cmd.ProcessState; st != nil {
+		rep.CPU = st.UserTime() + st.SystemTime()
+	}
 	if !rep.OK {
 		var re wfs.ReplyError
 		if json.Unmarshal(rep.Error, &re) == nil && re.Kind != "" {
@@ -72,14 +77,18 @@ func (r *runner) pythonRequest(ctx context.Context, kind schemes.ClientKind, ide
 	return rep, nil
 }
 
-// recordPython records a Python client's wall time and the phases it timed.
-func recordPython(rec *recorder, rep pythonReport, t0 time.Time, err error, opProc, opInterp, opHS, opRT string) {
+// recordPython records a Python client's wall time, its CPU and the
+// phases it timed.
+func recordPython(rec *recorder, rep pythonReport, t0 time.Time, err error, opProc, opCPU, opInterp, opHS, opRT string) {
 	end := time.Now()
 	if err != nil {
 		rec.fail(opProc, t0, err)
 		return
 	}
 	rec.ok(opProc, t0, t0, end)
+	if rep.CPU > 0 {
+		rec.ok(opCPU, t0, t0, t0.Add(rep.CPU))
+	}
 	at := func(op string, ms float64) {
 		if ms > 0 {
 			rec.ok(op, t0, t0, t0.Add(time.Duration(ms*float64(time.Millisecond))))

@@ -14,8 +14,8 @@ import (
 
 // opOrder is the order ops appear in results.
 func opOrder() []string {
-	return []string{vocab.OpCLICommand, vocab.OpCLIProcess, vocab.OpCLIInterp, vocab.OpCLIAcquire, vocab.OpCLIRoundTrip, vocab.OpCLIHandshake,
-		vocab.OpJobMessage, vocab.OpJobProcess, vocab.OpJobInterp, vocab.OpJobAcquire, vocab.OpJobRoundTrip, vocab.OpJobHandshake, vocab.OpUISPoll,
+	return []string{vocab.OpCLICommand, vocab.OpCLIProcess, vocab.OpCLIProcessCPU, vocab.OpCLIInterp, vocab.OpCLIAcquire, vocab.OpCLIRoundTrip, vocab.OpCLIHandshake,
+		vocab.OpJobMessage, vocab.OpJobProcess, vocab.OpJobProcessCPU, vocab.OpJobInterp, vocab.OpJobAcquire, vocab.OpJobRoundTrip, vocab.OpJobHandshake, vocab.OpUISPoll,
 		vocab.OpCLISendLag, vocab.OpJobSendLag}
 }
 

@@ -253,6 +253,11 @@ type Together struct {
 type Budget struct {
 	Value  Duration `yaml:"value"`
 	Source string   `yaml:"source"`
+	// OfReal (python_added_budget only) makes the budget this share of
+	// the median wall time of the real client processes measured in the
+	// same run (cylc_jobs:), that measurement its source; Value and
+	// Source stand where the run measured none.
+	OfReal float64 `yaml:"of_real"`
 }
 
 // MaxBudgetSource bounds a budget's source text.

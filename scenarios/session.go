@@ -235,7 +235,8 @@ func (ss *session) measure(ctx context.Context, sc *Scenario, label string) (*re
 	res := &results.Result{
 		Scenario: sc.Name, ScenarioSource: sc.Source, ScenarioHash: sc.Hash,
 		Scheme: scheme.Name(), Canonical: spec.Canonical(), Spec: &spec, Claims: &claims, Budgets: budgetsOf(sc), BudgetSources: budgetSourcesOf(sc),
-		Duration: dur, Ops: ops, Jobs: r.jobs.Load(), Commands: r.cmds.Load(),
+		BudgetShares: budgetSharesOf(sc),
+		Duration:     dur, Ops: ops, Jobs: r.jobs.Load(), Commands: r.cmds.Load(),
 		CPU:           cpuSeconds(ru1) - cpuSeconds(ru0) + cpuSeconds(ch1) - cpuSeconds(ch0),
 		PeakRSSKB:     ru1.Maxrss,
 		BytesAdded:    added,
@@ -370,6 +371,22 @@ func budgetsOf(sc *Scenario) map[string]time.Duration {
 	out := make(map[string]time.Duration, len(sc.Budgets))
 	for k, v := range sc.Budgets {
 		out[k] = v.Value.D()
+	}
+	return out
+}
+
+// budgetSharesOf is the scenario's budgets stated as a share of the real
+// client's time (of_real), as a result records them (nil when none is).
+func budgetSharesOf(sc *Scenario) map[string]float64 {
+	var out map[string]float64
+	for k, v := range sc.Budgets {
+		if v.OfReal <= 0 {
+			continue
+		}
+		if out == nil {
+			out = map[string]float64{}
+		}
+		out[k] = v.OfReal
 	}
 	return out
 }

@@ -296,6 +296,12 @@ func validBudgets(budgets map[string]Budget) error {
 		if b.Value <= 0 {
 			return ferr("budgets."+name, "must be positive")
 		}
+		if b.OfReal != 0 && name != vocab.BudgetPython {
+			return ferr("budgets."+name+".of_real", "only %s is a share of a real client's time", vocab.BudgetPython)
+		}
+		if b.OfReal < 0 || b.OfReal > 1 || math.IsNaN(b.OfReal) {
+			return ferr("budgets."+name+".of_real", "%v: want a share above 0 and at most 1", b.OfReal)
+		}
 		if len(b.Source) > MaxBudgetSource {
 			return ferr("budgets."+name+".source", "%d characters: at most %d", len(b.Source), MaxBudgetSource)
 		}

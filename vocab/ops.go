@@ -19,6 +19,10 @@ const (
 	OpJobProcess   = "job.process_total"
 	OpCLIInterp    = "cli.interpreter_import"
 	OpJobInterp    = "job.interpreter_import"
+	// OpCLIProcessCPU and OpJobProcessCPU are a Python client process's
+	// own CPU (user+system), recorded as a duration per process.
+	OpCLIProcessCPU = "cli.process_cpu"
+	OpJobProcessCPU = "job.process_cpu"
 	// OpCLISendLag and OpJobSendLag are how far behind their intended time
 	// open-loop sends started: the load generator's own lag, not the WFS's.
 	OpCLISendLag = "cli.send_lag"
