@@ -10,7 +10,7 @@ REPEAT ?= 1
 # The schemes whose capacity knee `make capacity` and `make report` find.
 CAP_SCHEMES ?= plain,curve,jwt:command
 
-.PHONY: setup build test run report stress bench lint fuzz conform capacity scale slurm-test cylc-test clean
+.PHONY: setup build test run report report-steps stress bench lint fuzz conform capacity scale slurm-test cylc-test clean
 
 setup:
 	@bash scripts/setup.sh
@@ -90,14 +90,17 @@ run: build
 # requests, run at once (scripts/at-once.sh): review-cli and review-jobs
 # (on the local disk and on the nfs-lan file-system model),
 # review-scale-site, review-cli-fast (the fast server's reference rows),
-# review-python and the three WLCG token flows (review-jobs also runs the
+# review-python (with its real `cylc message` job group sending to a real
+# Cylc 8 scheduler, which scripts/cylc/peer.sh run keeps up for the whole
+# report: Q-python is judged against those processes) and the three WLCG
+# token flows (review-jobs also runs the
 # plan-B schemes, so that the site projection takes every scheme's command
 # and job-message costs from one set). Then, one at a time, the
 # bursts (review-cli-burst, review-jobs-burst, review-scale), Q-keys at 100
 # and 1,000 live keys, a short capacity search, the conformance suite, the
-# cylc model against a real Cylc 8 scheduler (scripts/cylc/peer.sh report:
-# up, authbench calibrate -cylc, down, about 50 s; where no cylc-flow can
-# be had, the committed calibration is kept) and the report, projected onto
+# cylc model against the real scheduler (scripts/cylc/peer.sh report:
+# authbench calibrate -cylc, about 40 s; where no cylc-flow can be had, the
+# committed calibration is kept) and the report, projected onto
 # the metoffice-2016 site.
 ROUNDS ?= 8
 REVIEW_CLI ?= plain,jwt:command,jwt:shared=10s,jwt:timed=60s/6s,jwt,jwe,curve
@@ -113,6 +116,12 @@ REVIEW_KEYS ?= curve,curve-job
 REVIEW_RUN = ./$(BIN) run -quiet -probe 0 -repeat $(ROUNDS)
 report: build
 	rm -rf REPORT-data REPORT-plots
+	CYLC_HOLD=1800 bash scripts/cylc/peer.sh run $(MAKE) --no-print-directory report-steps
+	./$(BIN) report -o REPORT.md REPORT-data
+
+# make report's steps, with CYLC_PEER_CONTACT the real scheduler's contact
+# file (unset where no cylc-flow can be had).
+report-steps:
 	scripts/at-once.sh \
 		"$(REVIEW_RUN) -scenario review-cli -schemes $(REVIEW_CLI) -out REPORT-data/cli" \
 		"$(REVIEW_RUN) -scenario review-cli-nfs -schemes $(REVIEW_CLI_NFS) -out REPORT-data/cli-nfs" \
@@ -120,7 +129,7 @@ report: build
 		"$(REVIEW_RUN) -scenario review-jobs -schemes $(REVIEW_JOBS) -out REPORT-data/jobs" \
 		"$(REVIEW_RUN) -scenario review-jobs-nfs -schemes $(REVIEW_JOBS_NFS) -out REPORT-data/jobs-nfs" \
 		"$(REVIEW_RUN) -scenario review-scale-site -schemes $(REVIEW_SCALE) -out REPORT-data/scale-site" \
-		"$(REVIEW_RUN) -scenario review-python -schemes $(REVIEW_PYTHON) -out REPORT-data/python" \
+		"$(REVIEW_RUN) -scenario review-python -schemes $(REVIEW_PYTHON) $${CYLC_PEER_CONTACT:+-cylc $$CYLC_PEER_CONTACT} -out REPORT-data/python" \
 		"$(REVIEW_RUN) -scenario wlcg-transfer-service -schemes wlcg -out REPORT-data/wlcg-service" \
 		"$(REVIEW_RUN) -scenario wlcg-transfer-user -schemes wlcg -out REPORT-data/wlcg-user" \
 		"$(REVIEW_RUN) -scenario wlcg-transfer-groups -schemes wlcg -out REPORT-data/wlcg-groups"
@@ -134,7 +143,6 @@ report: build
 	@bash scripts/cylc/peer.sh report REPORT-data/cylc-calibration.json || { \
 		echo "report: no calibration against a real Cylc here: the committed REPORT-data/cylc-calibration.json is kept"; \
 		git show HEAD:REPORT-data/cylc-calibration.json > REPORT-data/cylc-calibration.json 2>/dev/null || rm -f REPORT-data/cylc-calibration.json; }
-	./$(BIN) report -o REPORT.md REPORT-data
 
 # The longer built-in stress scenarios over every default scheme (about an
 # hour on two cores); report them with authbench report -o FILE DIR.

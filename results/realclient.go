@@ -1,8 +1,13 @@
 package results
 
 import (
+	"fmt"
+	"io"
 	"slices"
+	"strconv"
 	"time"
+
+	"github.com/authbench/authbench/mdtable"
 )
 
 // RealClients is one round of a scenario's real client job group
@@ -31,10 +36,12 @@ type RealClients struct {
 	Processes []ClientProcess `json:"processes"`
 }
 
-// ClientProcess is one client process: its wall time from its intended
-// start (its send lag included, as wrk2 takes latency), the CPU it used
-// (user+system, its children's included), and why it failed ("" when the
-// scheduler took its message).
+// ClientProcess is one client process: its wall time from its start to its
+// exit (as the Python stand-in's job.process_total is taken), how late its
+// start was past its intended time (a job's first message; the load
+// generator's lag, not the client's), the CPU it used (user+system, its
+// children's included), and why it failed ("" when the scheduler took its
+// message).
 type ClientProcess struct {
 	Job  string        `json:"job"`
 	Wall time.Duration `json:"wall_ns"`
@@ -72,4 +79,45 @@ func RealClientsOf(runs []*Run, scenario string) []*RealClients {
 	}
 	slices.SortStableFunc(out, func(a, b *RealClients) int { return a.Round - b.Round })
 	return out
+}
+
+// WriteRealClients prints a table of run's real client rounds (nothing
+// when it has none): per round, the processes, how many failed, and the
+// p50 and largest wall time and CPU of those the scheduler took.
+func WriteRealClients(w io.Writer, run *Run) error {
+	if len(run.RealClients) == 0 {
+		return nil
+	}
+	t := mdtable.New(w, "scenario", "round", "real client", "server", "processes", "failed", "wall p50", "wall max", "CPU p50", "CPU max")
+	for _, rc := range run.RealClients {
+		walls, cpus, failed := rc.OK()
+		p50 := func(ds []time.Duration) string {
+			if len(ds) == 0 {
+				return ""
+			}
+			return mdtable.Duration(ds[(len(ds)-1)/2])
+		}
+		last := func(ds []time.Duration) string {
+			if len(ds) == 0 {
+				return ""
+			}
+			return mdtable.Duration(ds[len(ds)-1])
+		}
+		if err := t.Append([]string{rc.Scenario, strconv.Itoa(rc.Round), rc.Command, rc.Server,
+			strconv.Itoa(len(rc.Processes)), strconv.Itoa(failed), p50(walls), last(walls), p50(cpus), last(cpus)}); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for _, rc := range run.RealClients {
+		for _, p := range rc.Processes {
+			if p.Err != "" {
+				fmt.Fprintf(w, "%s round %d: first failure: %s\n", rc.Scenario, rc.Round, p.Err)
+				break
+			}
+		}
+	}
+	return nil
 }

@@ -72,6 +72,11 @@ type Config struct {
 	JobPrefix string
 	// OnResult, if set, is called after each (scheme, round) completes.
 	OnResult func(*results.Result)
+	// RealClient, if set, runs the scenario's cylc_jobs (a real client
+	// against a real scheduler) once a round; OnRealClients, if set, is
+	// handed each round's processes.
+	RealClient    *RealClient
+	OnRealClients func(*results.RealClients)
 	// FS, if set, is the file-system latency model the WFS's and the
 	// clients' file layers apply, over the scenario's own (fs:).
 	FS *wfs.FSModel
@@ -95,11 +100,26 @@ func runRound(ctx context.Context, cfg Config, round, of int) ([]*results.Result
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = 5 * time.Second
 	}
-	if t := cfg.Scenario.Together; t != nil && len(cfg.Schemes) > 1 {
+	if t := cfg.Scenario.Together; t != nil && (len(cfg.Schemes) > 1 || realArm(cfg)) {
 		return runTogether(ctx, cfg, round, of, t.Stagger.D())
 	}
 	var out []*results.Result
-	for i, k := range RoundOrder(cfg.Scenario.Seed, round, len(cfg.Schemes)) {
+	n := len(cfg.Schemes)
+	if realArm(cfg) {
+		n++
+	}
+	for i, k := range RoundOrder(cfg.Scenario.Seed, round, n) {
+		if k == len(cfg.Schemes) {
+			rc := runCylcJobs(ctx, cfg, round)
+			rc.Position = i + 1
+			if cfg.OnRealClients != nil {
+				cfg.OnRealClients(rc)
+			}
+			if ctx.Err() != nil {
+				return out, ctx.Err()
+			}
+			continue
+		}
 		sc := cfg.Schemes[k]
 		label := fmt.Sprintf("%s %s (scheme %d of %d, round %d of %d)", cfg.Scenario.Name, sc.Name(), i+1, len(cfg.Schemes), round, of)
 		r, err := runOne(ctx, cfg, sc, round, label)
@@ -127,11 +147,29 @@ func runRound(ctx context.Context, cfg Config, round, of int) ([]*results.Result
 // recording how many ran at once. The first error is returned, with every
 // result finished.
 func runTogether(ctx context.Context, cfg Config, round, of int, stagger time.Duration) ([]*results.Result, error) {
-	order := RoundOrder(cfg.Scenario.Seed, round, len(cfg.Schemes))
+	n := len(cfg.Schemes)
+	if realArm(cfg) {
+		n++
+	}
+	order := RoundOrder(cfg.Scenario.Seed, round, n)
 	rs := make([]*results.Result, len(order))
 	errs := make([]error, len(order))
+	var real *results.RealClients
 	var wg sync.WaitGroup
 	for i, k := range order {
+		if k == len(cfg.Schemes) {
+			// The real client's job group: a place of its own in the
+			// round, started at its stagger like a scheme.
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if sleepCtx(ctx, time.Duration(i)*stagger) {
+					real = runCylcJobs(ctx, cfg, round)
+					real.Position, real.Together = i+1, len(order)
+				}
+			}()
+			continue
+		}
 		sc := cfg.Schemes[k]
 		label := fmt.Sprintf("%s %s (scheme %d of %d at once, round %d of %d)", cfg.Scenario.Name, sc.Name(), i+1, len(cfg.Schemes), round, of)
 		wg.Add(1)
@@ -151,6 +189,9 @@ func runTogether(ctx context.Context, cfg Config, round, of int, stagger time.Du
 		}()
 	}
 	wg.Wait()
+	if real != nil && cfg.OnRealClients != nil {
+		cfg.OnRealClients(real)
+	}
 	var out []*results.Result
 	for i, r := range rs {
 		if r == nil {

@@ -75,8 +75,9 @@ func roundState(round int, elapsed, last, maxTime time.Duration) RoundState {
 // RunRounds runs each of scs (cfg.Scenario is set to each in turn) for
 // every scheme of cfg, round after round: every scenario runs each round
 // before the next round begins, and each round's schemes run in their own
-// random order (RoundOrder). Every result is appended to run.Results, then
-// handed to cfg.OnResult (which may save the run: a run cut short keeps
+// random order (RoundOrder). Every result is appended to run.Results (and
+// every round of the scenario's real client, cylc_jobs, to
+// run.RealClients), then handed to cfg.OnResult (which may save the run: a run cut short keeps
 // every result finished). After rounds.N rounds it stops, or, with
 // rounds.UntilDecisive, asks rounds.Stop after each round and stops when
 // told, recording why in run.Stop. On the first error, or when ctx ends,
@@ -119,6 +120,13 @@ func runRounds(ctx context.Context, cfg Config, scs []*Scenario, rounds Rounds, 
 		run.Results = append(run.Results, r)
 		if onResult != nil {
 			onResult(r)
+		}
+	}
+	onReal := cfg.OnRealClients
+	cfg.OnRealClients = func(rc *results.RealClients) {
+		run.RealClients = append(run.RealClients, rc)
+		if onReal != nil {
+			onReal(rc)
 		}
 	}
 	started := time.Now()

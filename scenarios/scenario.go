@@ -55,6 +55,11 @@ type Scenario struct {
 	// Together runs each round's schemes at once, each against its own
 	// WFS, rather than one after another (nil: one after another).
 	Together *Together `yaml:"together"`
+	// CylcJobs is a job group of a real Cylc scheduler's live jobs, each
+	// message the real `cylc message`, run once a round among the schemes
+	// (authbench run -cylc CONTACT; skipped, and said, without it): the
+	// real client a Python client scheme's cost is measured against.
+	CylcJobs *CylcJobs `yaml:"cylc_jobs"`
 	// Budgets are what a scheme may add over the baseline and stay within
 	// budget, by name (vocab.BudgetNames: named for what they bound and
 	// the percentile they are judged at). A budget is a duration, or
@@ -160,6 +165,21 @@ type JobGroup struct {
 	Arrival Arrival `yaml:"arrival"`
 	// Process runs each message as a separate process (see ProcessMode).
 	Process ProcessMode `yaml:"process"`
+}
+
+// CylcJobs is a job group whose jobs are a real Cylc scheduler's live jobs
+// and whose messages are each a new process of the real `cylc message`, as
+// a Cylc job script sends them (issue 22 #4). Jobs arrive at Rate (open
+// loop, as Arrival says), at most Concurrency at once, each sending
+// Messages messages one after another; Total jobs a round. Its processes
+// do not depend on a scheme, so it runs once a round, in a place of its
+// own in the round's random order (results.RealClients).
+type CylcJobs struct {
+	Total       int     `yaml:"total"`
+	Rate        float64 `yaml:"rate"`
+	Arrival     Arrival `yaml:"arrival"`
+	Concurrency int     `yaml:"concurrency"`
+	Messages    int     `yaml:"messages"`
 }
 
 // Target is an install target jobs run on.

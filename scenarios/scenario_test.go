@@ -88,6 +88,16 @@ func TestBadScenarioFiles(t *testing.T) {
 		{"unknown server model", "name: x\nduration: 1s\ncli: {concurrency: 1}\nserver: {model: slow}\n", 4, 17, `server.model: unknown server model "slow": want fast or cylc`},
 		{"server model in capitals", "name: x\nduration: 1s\ncli: {concurrency: 1}\nserver:\n  model: Cylc\n", 5, 10, `server.model: unknown server model "Cylc": want fast or cylc`},
 		{"negative service CPU", "name: x\nduration: 1s\ncli: {concurrency: 1}\nserver: {model: cylc, service_cpu: -1ms}\n", 4, 36, "server.service_cpu: want 0 to 1s"},
+		// The real client's job group (issue 22 #4): every process is a
+		// Python interpreter of about 0.3 s CPU.
+		{"cylc jobs none", "name: x\nduration: 1s\ncli: {concurrency: 1}\ncylc_jobs: {total: 0, messages: 2}\n", 4, 20, "cylc_jobs.total: want 1 to 200 jobs a round, got 0"},
+		{"cylc jobs messages", "name: x\nduration: 1s\ncli: {concurrency: 1}\ncylc_jobs: {total: 3, messages: 30}\n", 4, 33, "cylc_jobs.messages: want 1 to 20, got 30"},
+		{"cylc jobs concurrency", "name: x\nduration: 1s\ncli: {concurrency: 1}\ncylc_jobs: {total: 3, concurrency: 50}\n", 4, 36, "cylc_jobs.concurrency: want 1 to 16, got 50"},
+		{"cylc jobs rate", "name: x\nduration: 1s\ncli: {concurrency: 1}\ncylc_jobs: {total: 3, rate: -1}\n", 4, 29, "cylc_jobs.rate: want 0"},
+		{"cylc jobs arrival", "name: x\nduration: 1s\ncli: {concurrency: 1}\ncylc_jobs: {total: 3, arrival: bursty}\n", 4, 32, `cylc_jobs.arrival: want constant or poisson, got "bursty"`},
+		{"cylc jobs with wlcg", "name: x\nduration: 1s\nwlcg: {flow: service, rate: 1}\ncylc_jobs: {total: 3}\n", 4, 12, "cylc_jobs: not with wlcg"},
+		{"of_real on another budget", "name: x\nduration: 1s\ncli: {concurrency: 1}\nbudgets:\n  command_p50_budget: {value: 1ms, of_real: 0.1}\n", 5, 45, "budgets.command_p50_budget.of_real: only python_added_budget is a share of a real client's time"},
+		{"of_real over one", "name: x\nduration: 1s\ncli: {concurrency: 1}\nbudgets:\n  python_added_budget: {value: 1ms, of_real: 2}\n", 5, 46, "budgets.python_added_budget.of_real: 2: want a share above 0 and at most 1"},
 		{"no groups", "name: x\nduration: 1s\n", 1, 1, "no client groups"},
 		{"empty", "", 1, 1, "empty scenario"},
 	}

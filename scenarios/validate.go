@@ -81,6 +81,11 @@ func (s *Scenario) Validate() error {
 			return ferr("together.stagger", "%s is longer than the scenario's duration %s", t.Stagger.D(), s.Duration.D())
 		}
 	}
+	if c := s.CylcJobs; c != nil {
+		if err := c.validate(); err != nil {
+			return err
+		}
+	}
 	if err := validBudgets(s.Budgets); err != nil {
 		return err
 	}
@@ -88,6 +93,30 @@ func (s *Scenario) Validate() error {
 		if _, err := ParseThreshold(key, v); err != nil {
 			return ferr("thresholds."+key, "%v", err)
 		}
+	}
+	return nil
+}
+
+// MaxCylcJobs bounds a round's real-client jobs and MaxCylcMessages each
+// one's messages: every message is a Python process of about 0.3 s CPU.
+const (
+	MaxCylcJobs        = 200
+	MaxCylcMessages    = 20
+	MaxCylcConcurrency = 16
+)
+
+func (c *CylcJobs) validate() error {
+	switch {
+	case c.Total < 1 || c.Total > MaxCylcJobs:
+		return ferr("cylc_jobs.total", "want 1 to %d jobs a round, got %d", MaxCylcJobs, c.Total)
+	case !(c.Rate >= 0) || c.Rate > 100:
+		return ferr("cylc_jobs.rate", "want 0 (as fast as concurrency allows) to 100 jobs/s, got %v", c.Rate)
+	case !c.Arrival.valid():
+		return ferr("cylc_jobs.arrival", "want constant or poisson, got %q", c.Arrival)
+	case c.Concurrency < 0 || c.Concurrency > MaxCylcConcurrency:
+		return ferr("cylc_jobs.concurrency", "want 1 to %d, got %d", MaxCylcConcurrency, c.Concurrency)
+	case c.Messages < 0 || c.Messages > MaxCylcMessages:
+		return ferr("cylc_jobs.messages", "want 1 to %d, got %d", MaxCylcMessages, c.Messages)
 	}
 	return nil
 }
@@ -101,6 +130,8 @@ func (s *Scenario) validateWLCG() error {
 		return ferr("wlcg", "a WLCG flow runs alone (it drives an issuer and storage elements, not a WFS): drop cli, job and uis")
 	case s.Server != nil:
 		return ferr("server", "a WLCG flow runs no WFS: drop server")
+	case s.CylcJobs != nil:
+		return ferr("cylc_jobs", "not with wlcg: a flow sends no job messages")
 	case s.Together != nil:
 		return ferr("together", "not with wlcg: a flow's issuer and storage elements run in this process, and flows at once would share its CPU")
 	case s.Warmup > 0:

@@ -54,6 +54,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	leeway := fs.Duration("leeway", 0, "token schemes' clock-skew allowance on exp, nbf and iat (default 30s)")
 	fsFlag := fs.String("fs", "", "file-system latency `MODEL` for the run directory, over each scenario's fs: a preset ("+strings.Join(wfs.FSPresetNames(), ", ")+") or model=NAME,metadata_rtt=1ms,fsync=5ms; both the WFS's and the clients' file operations sleep for it")
 	pyClient := fs.String("python-client", "", "`PATH` of scripts/cylc_message.py for process: python (default: found beside the binary or in ./scripts)")
+	cylcContact := fs.String("cylc", "", "a real Cylc scheduler's contact `FILE` (~/cylc-run/WF/.service/contact): scenarios' cylc_jobs send its live jobs' messages with the real `cylc message`, once a round")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -88,6 +89,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("-schemes: %w", err)
 	}
 	scs, err := loadScenarios(scenarioNames)
+	if err != nil {
+		return err
+	}
+	real, err := realClient(*cylcContact, scs, stderr)
 	if err != nil {
 		return err
 	}
@@ -134,14 +139,18 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		ServerWorkers: *workers, Progress: progress, ClientBinary: self,
 		Server: serverLauncher(self, split.Server, *quota), HandshakeProbe: *probe,
 		PythonClient: findPythonClient(*pyClient, self), Leeway: *leeway, FS: fsModel,
-		OnResult: func(*results.Result) {
-			if saveErr == nil {
-				if saveErr = rf.save(true); saveErr != nil {
-					stopRun()
-				}
-			}
-		},
+		RealClient: real,
 	}
+	// Each finished result, and each round of a real client, is saved.
+	save := func() {
+		if saveErr == nil {
+			if saveErr = rf.save(true); saveErr != nil {
+				stopRun()
+			}
+		}
+	}
+	cfg.OnResult = func(*results.Result) { save() }
+	cfg.OnRealClients = func(*results.RealClients) { save() }
 	// -until-decisive runs at least the rounds a 95 % interval needs, then
 	// adds rounds while the review has questions its intervals do not
 	// decide yet (decisiveStop); the line it prints each round is shown
@@ -239,6 +248,12 @@ func printRun(stdout io.Writer, format string, run *results.Run, path string) er
 	}
 	if err := results.WriteSummary(stdout, run); err != nil {
 		return err
+	}
+	if len(run.RealClients) > 0 {
+		fmt.Fprintln(stdout)
+		if err := results.WriteRealClients(stdout, run); err != nil {
+			return err
+		}
 	}
 	// The token flows' per-transfer figures, beside the model's.
 	for _, r := range run.Results {

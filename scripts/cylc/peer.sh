@@ -10,6 +10,7 @@
 #   bash scripts/cylc/peer.sh measure [N]  # the scheduler's CPU per request under cylc's own client (N pings, N job messages)
 #   bash scripts/cylc/peer.sh calibrate    # the cylc model against the real scheduler, load by load, with ratios
 #   bash scripts/cylc/peer.sh report FILE  # make report: up, the calibration into FILE, down (exit 3: no cylc-flow here)
+#   bash scripts/cylc/peer.sh run CMD...   # up, CMD with CYLC_PEER_CONTACT set (unset: no cylc-flow here), down
 #
 # up prints the contact file's path on stdout (its content on stderr), so
 #   contact=$(bash scripts/cylc/peer.sh up)
@@ -313,8 +314,10 @@ down() {
 # unreachable port, a dead scheduler's contact file); have `authbench load`
 # send it 20 pings and 20 job messages for its live jobs
 # (scripts/cylc/cylc-test.yaml) with 0 errors and the scheduler's CPU per
-# request measured; check the 20 messages in the scheduler's log; run the
-# calibration (calibrate, below) at its small size and print its ratios;
+# request measured; check the 20 messages in the scheduler's log; have
+# `authbench run -cylc` send a real `cylc message` job group beside the
+# Python stand-in (scripts/cylc/cylc-test-python.yaml) with every process
+# taken; run the calibration (calibrate, below) at its small size and print its ratios;
 # stop everything. The load's results stay in AUTHBENCH_CYLC_OUT (default
 # out/cylc-test).
 test_() {
@@ -363,6 +366,31 @@ PY
 	done
 	[ "$got" -eq "$want" ] || die "the scheduler's log has $got of $want job messages $tag-NNNN (received): $log"
 	say "the scheduler logged all $want job messages ($tag-NNNN)"
+	# The real client's job group (issue 22 #4): review-python at its
+	# smallest, its 4 real `cylc message` processes all taken.
+	say "authbench run -cylc: the Python stand-in beside the real cylc message"
+	"$authbench" run -quiet -probe 0 -scenario "$here/cylc-test-python.yaml" -schemes plain -cylc "$cf" -out "$out/python" >"$out/python.txt" ||
+		{ cat "$out/python.txt" >&2; die "authbench run -cylc failed"; }
+	$python - "$out/python/results.json" <<'PY' || die "real client check failed: $out/python/results.json"
+import json, sys
+run = json.load(open(sys.argv[1]))
+rcs = run.get("real_clients") or []
+bad = []
+if len(rcs) != 1:
+    bad.append(f"{len(rcs)} real client rounds, want 1")
+for rc in rcs:
+    ps = rc.get("processes") or []
+    if len(ps) != 4 or any(p.get("error") for p in ps) or not rc.get("server", "").startswith("cylc-flow "):
+        bad.append(f"{len(ps)} processes, errors {[p.get('error') for p in ps if p.get('error')]}, server {rc.get('server')!r}: want 4, none, cylc-flow VERSION")
+    if any(p.get("wall_ns", 0) <= 0 or p.get("cpu_ns", 0) <= 0 for p in ps):
+        bad.append("a process without its wall time or CPU")
+    walls = sorted(p["wall_ns"] / 1e6 for p in ps)
+    cpus = sorted(p["cpu_ns"] / 1e6 for p in ps)
+    print(f"cylc-peer: real cylc message: {len(ps)} processes, wall {walls[0]:.0f}-{walls[-1]:.0f} ms, CPU {cpus[0]:.0f}-{cpus[-1]:.0f} ms", file=sys.stderr)
+for line in bad:
+    print("cylc-peer: check: " + line, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
 	# The calibration at its small size (one round of each load), for the
 	# record: its ratios are printed, not judged here (a loaded CI machine
 	# moves the concurrent loads' p50s from round to round).
@@ -435,8 +463,42 @@ report_() {
 	say "calibration in $((SECONDS - t0)) s: $file"
 }
 
+# run CMD...: stand a scheduler up (or use one already up, and leave it),
+# run CMD with CYLC_PEER_CONTACT set to its contact file, stop it, and exit
+# with CMD's status. Where no cylc-flow can be had CMD runs all the same,
+# with CYLC_PEER_CONTACT unset and the reason on stderr (make report:
+# review-python then runs without its real `cylc message` job group, and
+# says so).
+run_() {
+	[ $# -gt 0 ] || die "run needs a command"
+	local mine=1 cf
+	if [ -f "$state/scheduler.pid" ] && alive "$(cat "$state/scheduler.pid")" && [ -f "$contact" ]; then
+		mine=0
+		cf=$contact
+	elif ( find_cylc ); then
+		trap down EXIT
+		cf=$(up)
+	else
+		say "no cylc-flow here: $* runs without a real scheduler (CYLC_PEER_CONTACT unset)"
+		unset CYLC_PEER_CONTACT
+		"$@"
+		return
+	fi
+	local rc=0
+	CYLC_PEER_CONTACT=$cf "$@" || rc=$?
+	if [ "$mine" = 1 ]; then
+		down
+		trap - EXIT
+	fi
+	return "$rc"
+}
+
 case "${1:-}" in
 up) up ;;
+run)
+	shift
+	run_ "$@"
+	;;
 calibrate) calibrate ;;
 report) report_ "${2:-}" ;;
 measure) measure "${2:-20}" ;;
@@ -458,7 +520,7 @@ status)
 	fi
 	;;
 *)
-	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac
