@@ -95,12 +95,19 @@ func (q *Question) flips(a *Answer) (below, above *Flip) {
 // outcomeAt is the outcome q's rule gives a's rows with every budget
 // scaled by k.
 func (q *Question) outcomeAt(a *Answer, k float64) string {
+	return q.outcomeWith(a, func(r *Row) float64 { return r.Budget * k })
+}
+
+// outcomeWith is the outcome q's rule gives a's rows with each judged
+// row's budget replaced by budget(row), its decision and the rounds that
+// would decide it taken again.
+func (q *Question) outcomeWith(a *Answer, budget func(*Row) float64) string {
 	c := *a
 	c.Rows = make([]*Row, len(a.Rows))
 	for i, r := range a.Rows {
 		x := *r
 		if x.Judged >= 0 && x.Decision != Failed && x.Budget > 0 {
-			x.Budget *= k
+			x.Budget = budget(r)
 			st := x.judged()
 			x.Decision = Inconclusive
 			if st.Valid {
