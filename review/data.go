@@ -21,6 +21,10 @@ type scenario struct {
 	server   string
 	commands []string
 	schemes  []*scheme
+	// real is the real client measured in its run (nil: none ran), and
+	// share the share of it its budgetPython is stated as (0: none).
+	real  *RealClientUse
+	share float64
 }
 
 // scheme is one scheme's complete rounds in one scenario.

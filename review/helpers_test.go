@@ -53,6 +53,9 @@ type builder struct {
 	// sources the budgets' sources.
 	server  string
 	sources map[string]string
+	// shares are the budgets stated as a share of the real client's time
+	// (results.Result.BudgetShares).
+	shares map[string]float64
 }
 
 func newRun(budgets map[string]time.Duration) *builder {
@@ -90,7 +93,7 @@ func (b *builder) add(sc string, s tscheme, op string, rounds ...fig) *builder {
 		jobs := int64(100)
 		b.run.Results = append(b.run.Results, &results.Result{
 			Scenario: sc, Scheme: s.name, Canonical: sp.Canonical(), Spec: &spec, Claims: &c,
-			Budgets: b.budgets, BudgetSources: b.sources, ServerModel: b.server, Round: i + 1, Duration: time.Second, Ops: []*results.Op{o},
+			Budgets: b.budgets, BudgetSources: b.sources, BudgetShares: b.shares, ServerModel: b.server, Round: i + 1, Duration: time.Second, Ops: []*results.Op{o},
 			Jobs: jobs, Files: counters.FileStats{Created: f.files * jobs, PeakLive: f.peak}, SchemeStats: f.stats,
 			Commands: commands(op, f.ops),
 			Server:   counters.ServerStats{Requests: reqs},

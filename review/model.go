@@ -223,10 +223,12 @@ type Options struct {
 }
 
 // ClientCost is a real Python client's time per call and where it comes
-// from.
+// from; SameRun is set when it was measured in the run the row's figures
+// come from (RealClientUse).
 type ClientCost struct {
-	Cost   time.Duration `json:"cost_ns"`
-	Source string        `json:"source"`
+	Cost    time.Duration `json:"cost_ns"`
+	Source  string        `json:"source"`
+	SameRun bool          `json:"same_run,omitempty"`
 }
 
 // Evaluate computes the review of runs. It fails on results it cannot
@@ -240,6 +242,7 @@ func Evaluate(runs []*results.Run, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("review: %w", err)
 	}
+	attachRealClients(scs, runs)
 	m := &Model{}
 	for _, q := range qs {
 		a := q.answer(scs, opts.Capacity, opts.PythonClient)
@@ -325,6 +328,9 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun, client *
 			}
 			r := q.row(sc, s, base, opt)
 			r.Client = client
+			if sc.real.ok() {
+				r.Client = sc.real.clientCost()
+			}
 			a.Rows = append(a.Rows, r)
 			added = true
 		}
@@ -355,6 +361,7 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun, client *
 	}
 	a.Verdict = q.Rule(a)
 	a.Verdict.FlipBelow, a.Verdict.FlipAbove = q.flips(a)
+	a.Notes = append(a.Notes, realClientFallbacks(a, scs)...)
 	if !q.Alone {
 		a.Verdict.Text += " " + fsClause(a, scs)
 	}

@@ -276,6 +276,9 @@ func rulePython(a *Answer) Verdict {
 	share := ""
 	if st := r.judged(); st.Valid && st.CI.Center > 0 {
 		share = fmt.Sprintf(", %.2g %% of a real client's %s", 100*st.CI.Center/float64(r.clientCost()), roundDur(r.clientCost()))
+		if r.Client != nil && r.Client.SameRun {
+			share = fmt.Sprintf(", %.2g %% of the %s the real `cylc message` took in this run (median wall time)", 100*st.CI.Center/float64(r.clientCost()), roundDur(r.clientCost()))
+		}
 	}
 	head := fmt.Sprintf("a scheme's cost %s, as at worst `%s` adds %s%s", verb, w.scheme(), judgedShort(w), share)
 	if len(over) > 0 {
