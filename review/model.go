@@ -77,9 +77,12 @@ type Answer struct {
 	Verdict Verdict    `json:"verdict"`
 	// Notes qualify the verdict; Need says what to run when the data does
 	// not answer the question.
-	Notes    []string `json:"notes,omitempty"`
-	Need     string   `json:"need,omitempty"`
-	Commands []string `json:"commands,omitempty"`
+	Notes []string `json:"notes,omitempty"`
+	// RealClients are the real clients measured in the judged rows'
+	// scenarios' runs, beside authbench's Python stand-in there.
+	RealClients []*RealClientUse `json:"real_clients,omitempty"`
+	Need        string           `json:"need,omitempty"`
+	Commands    []string         `json:"commands,omitempty"`
 }
 
 // DrainUse is a scenario's requests per drain under the cylc model: the
@@ -362,6 +365,7 @@ func (q *Question) answer(scs []*scenario, caps []*results.CapacityRun, client *
 	a.Verdict = q.Rule(a)
 	a.Verdict.FlipBelow, a.Verdict.FlipAbove = q.flips(a)
 	a.Notes = append(a.Notes, realClientFallbacks(a, scs)...)
+	a.RealClients = q.realClientUses(a, scs)
 	if !q.Alone {
 		a.Verdict.Text += " " + fsClause(a, scs)
 	}

@@ -64,7 +64,11 @@ type RealClientUse struct {
 // per process, each the median over rounds of a round's p50, and their
 // ratios to the real client's medians (0 when either is not measured).
 type StandIn struct {
-	Scheme    string  `json:"scheme"`
+	Scheme string `json:"scheme"`
+	// Server is the serving model it ran against; Processes how many it
+	// ran over the rounds.
+	Server    string  `json:"server,omitempty"`
+	Processes int64   `json:"processes"`
 	Wall      Stat    `json:"wall_p50"`
 	CPU       Stat    `json:"cpu_p50"`
 	WallRatio float64 `json:"wall_ratio,omitempty"`

@@ -2,6 +2,7 @@ package review
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -146,3 +147,121 @@ func TestRealClientBudget(t *testing.T) {
 		})
 	}
 }
+
+// withCPU records, in every result of scheme in b's scenario sc, the
+// stand-in's CPU per process at cpu.
+func withCPU(b *builder, sc, scheme string, cpu time.Duration) *builder {
+	for _, r := range b.run.Results {
+		if r.Scenario != sc || r.Scheme != scheme {
+			continue
+		}
+		h := results.NewHistogram()
+		for range 200 {
+			h.Record(cpu)
+		}
+		r.Ops = append(r.Ops, &results.Op{Name: vocab.OpJobProcessCPU, Count: 200, Hist: h})
+	}
+	return b
+}
+
+// spreadWalls are 8 rounds of 12 processes, round r's all at
+// 300 + 50 r ms: a wide interval for the real median.
+func spreadWalls() [][]time.Duration {
+	out := make([][]time.Duration, 8)
+	for r := range out {
+		for range 12 {
+			out[r] = append(out[r], 300*ms+time.Duration(r)*50*ms)
+		}
+	}
+	return out
+}
+
+// TestRealClientBeside: the real client's wall and CPU per process stand
+// beside the stand-in's under each scheme, with their ratios; and whether
+// the verdict holds at the budgets from both ends of the real median's
+// interval is judged from the rows' intervals: it holds where the rows
+// are far from both, and not where the interval's ends fall on either
+// side of a row.
+func TestRealClientBeside(t *testing.T) {
+	const pooled = 404500 * time.Microsecond
+	cases := []struct {
+		name     string
+		run      *builder
+		wall     time.Duration // the real median
+		outcome  string
+		low, hig string // the outcomes at the ends
+		words    []string
+	}{
+		{name: "holds", run: pyRun(0.1, 5*ms).realRounds(pyScenario, realWalls(8, 400*ms), nil),
+			wall: pooled, outcome: "lost", low: "lost", hig: "lost",
+			words: []string{"At the budgets from both ends of the real median's interval, 40.1ms (0.1 × 401ms) and 40.7ms (0.1 × 407ms), the verdict would read `lost` and `lost`: it holds across the interval."}},
+		// Rounds at 300..650 ms: the budget runs from 0.1 × 300 ms to
+		// 0.1 × 600 ms or so, and a scheme adding 48 ms is over at one
+		// end and within at the other (and straddles the median's).
+		{name: "straddles", run: pyRun(0.1, 48*ms).realRounds(pyScenario, spreadWalls(), nil),
+			wall: 475 * ms, outcome: "inconclusive", low: "matters", hig: "lost",
+			words: []string{"the verdict would read `matters` and `lost` against `inconclusive` at the median's: it does not hold across the interval"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, md := pyAnswer(t, withCPU(tc.run, pyScenario, "curve", 80*ms))
+			if a.Verdict.Outcome != tc.outcome {
+				t.Fatalf("verdict %q, want %q: %s", a.Verdict.Outcome, tc.outcome, a.Verdict.Text)
+			}
+			if len(a.RealClients) != 1 {
+				t.Fatalf("%d real clients, want 1", len(a.RealClients))
+			}
+			u := a.RealClients[0]
+			if time.Duration(u.Wall.CI.Center) != tc.wall || time.Duration(u.CPU.CI.Center) != tc.wall/4 {
+				t.Errorf("real wall %v CPU %v, want %v and %v", time.Duration(u.Wall.CI.Center), time.Duration(u.CPU.CI.Center), tc.wall, tc.wall/4)
+			}
+			if u.Processes != 96 || u.Rounds != 8 || u.Failed != 0 || u.Server != "cylc-flow 8.4.4" {
+				t.Errorf("real %d processes in %d rounds, %d failed, against %q", u.Processes, u.Rounds, u.Failed, u.Server)
+			}
+			if len(u.StandIns) != 2 || u.StandIns[0].Scheme != "plain" || u.StandIns[1].Scheme != "curve" {
+				t.Fatalf("stand-ins %+v", u.StandIns)
+			}
+			p, c := u.StandIns[0], u.StandIns[1]
+			// The stand-in's figures come from histograms: near, not equal.
+			if p.Processes != 1600 || !near(p.Wall.CI.Center, float64(300*ms)) || p.CPU.Valid || p.CPURatio != 0 {
+				t.Errorf("plain's stand-in %+v", p)
+			}
+			if p.WallRatio != p.Wall.CI.Center/u.Wall.CI.Center || !near(p.WallRatio, float64(300*ms)/float64(tc.wall)) {
+				t.Errorf("plain's wall ratio %v, want about %v", p.WallRatio, float64(300*ms)/float64(tc.wall))
+			}
+			if !near(c.CPU.CI.Center, float64(80*ms)) || c.CPURatio != c.CPU.CI.Center/u.CPU.CI.Center {
+				t.Errorf("curve's stand-in CPU %v, ratio %v", time.Duration(c.CPU.CI.Center), c.CPURatio)
+			}
+			e := u.Ends
+			if e == nil || !e.Bounded || e.AtLow != tc.low || e.AtHigh != tc.hig || e.Low != 0.1*u.Wall.CI.Lo || e.High != 0.1*u.Wall.CI.Hi {
+				t.Errorf("ends %+v, want %q and %q at 0.1 × [%v, %v]", e, tc.low, tc.hig, u.Wall.CI.Lo, u.Wall.CI.Hi)
+			}
+			for _, f := range append(tc.words, "**The real client beside the stand-in** in review-python", "| real `cylc message` |", "| stand-in, `curve`   |", ratioCell(c.CPURatio)) {
+				if !strings.Contains(md, f) {
+					t.Errorf("markdown lacks %q", f)
+				}
+			}
+		})
+	}
+}
+
+// TestRealClientEndsUnbounded: too few rounds of the real client for an
+// interval of its median: the budget is still its share of the median,
+// and the words say the ends are not known.
+func TestRealClientEndsUnbounded(t *testing.T) {
+	a, md := pyAnswer(t, pyRun(0.1, 5*ms).realRounds(pyScenario, realWalls(3, 400*ms), nil))
+	if len(a.RealClients) != 1 || a.RealClients[0].Ends == nil || a.RealClients[0].Ends.Bounded {
+		t.Fatalf("real clients %+v", a.RealClients)
+	}
+	if got := time.Duration(a.Rows[0].Budget); got != 40200*time.Microsecond {
+		t.Errorf("budget %v, want 40.2ms", got)
+	}
+	for _, f := range []string{"3 rounds with a message taken: too few for a 95 % interval", "(3 rounds with a message taken are too few): whether the verdict holds across it is not known"} {
+		if !strings.Contains(md, f) {
+			t.Errorf("markdown lacks %q", f)
+		}
+	}
+}
+
+// near reports whether x is within 0.1 % of want.
+func near(x, want float64) bool { return math.Abs(x-want) <= 0.001*math.Abs(want) }

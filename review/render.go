@@ -154,6 +154,9 @@ func writeAnswer(w *mdtable.Writer, a *Answer) {
 	for _, n := range a.Notes {
 		w.Printf("\n%s\n", n)
 	}
+	for _, u := range a.RealClients {
+		writeRealClient(w, u, a.Verdict.Outcome)
+	}
 	if len(a.Commands) > 0 {
 		w.Printf("\nMade by:")
 		for _, c := range a.Commands {
