@@ -144,8 +144,8 @@ func Catalogue() []*Question {
 			Need: "run a CLI scenario with `jwt`, `jwe`, `curve` and `plain`: `authbench run -scenario review-cli -schemes plain,jwt,jwe,curve -until-decisive`",
 		},
 		{
-			ID: "Q-python", Title: "against a real Python client (a `cylc message` takes 1.2-1.7 s, cylc-flow PR 5790), does a scheme's cost matter?",
-			Settles:   "the time a scheme adds to a whole Python client process per message (Debian python3-zmq, a new interpreter per message, as `cylc message` is) over plain, judged against the scenario's budget: a small share of a real `cylc message`",
+			ID: "Q-python", Title: "against a real Python client, the real `cylc message` measured in the same run (cylc-flow PR 5790 measured 1.2-1.7 s), does a scheme's cost matter?",
+			Settles:   "the time a scheme adds to a whole Python client process per message over plain (authbench's stand-in: Debian python3-zmq, a new interpreter per message, as `cylc message` is), judged against the scenario's budget: its stated share of the median wall time of the real `cylc message` measured in the same run against a real Cylc scheduler, shown beside the stand-in (the budget the scenario states where no real client ran); cylc-flow PR 5790's 1.2-1.7 s is context",
 			Scenarios: []string{"python-message", "review-python"},
 			Option:    anySecured,
 			Requires:  []string{opPyProc},
@@ -157,7 +157,7 @@ func Catalogue() []*Question {
 				{Label: "WFS CPU/request", Figure: figures.ServerCPU(figures.Request), Paired: true, Secondary: true},
 			},
 			Rule: rulePython,
-			Need: "run the Python client scenario: `authbench run -scenario review-python -schemes plain,curve,curve-job -until-decisive`",
+			Need: "run the Python client scenario against a real Cylc scheduler (CONTACT its contact file): `authbench run -scenario review-python -schemes plain,curve,curve-job -cylc CONTACT -until-decisive`",
 		},
 		{
 			ID: "Q-wlcg", Title: "WLCG tokens: how many issuer round trips and stored tokens does a transfer cost, and what load does a token lifetime put on the issuer?",
