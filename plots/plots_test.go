@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,5 +93,28 @@ func TestPaletteDistinct(t *testing.T) {
 	}
 	if seriesDashes(0) != nil || seriesDashes(14) == nil {
 		t.Fatal("want solid lines for the palette's first round, dashed after")
+	}
+}
+
+// TestLogTicks: a log axis has at least two labelled ticks whatever its
+// range, 1-2-5 over a decade or more, and every label reads as its value.
+func TestLogTicks(t *testing.T) {
+	cases := []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{1, 1000, []string{"1", "2", "5", "10", "20", "50", "100", "200", "500", "1000"}},
+		{150, 480, []string{"200", "300", "400"}},
+		{0.21, 0.38, []string{"0.25", "0.3", "0.35"}},
+		{203, 290, []string{"210", "220", "230", "240", "250", "260", "270", "280", "290"}},
+	}
+	for _, c := range cases {
+		var got []string
+		for _, tk := range (logTicks{}).Ticks(c.lo, c.hi) {
+			got = append(got, tk.Label)
+		}
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("ticks over [%g, %g]: %v, want %v", c.lo, c.hi, got, c.want)
+		}
 	}
 }

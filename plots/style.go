@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -95,6 +96,11 @@ func (c cleanTicks) Ticks(lo, hi float64) []plot.Tick {
 // shortNumber prints a tick value without trailing zeros or an exponent:
 // 10000, 0.5, 2.
 func shortNumber(v float64) string {
+	// Rounded to 10 significant digits first: a tick made as 2.3×100
+	// reads 230, not 229.99999999999997.
+	if r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 10, 64), 64); err == nil {
+		v = r
+	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
@@ -102,11 +108,33 @@ func shortNumber(v float64) string {
 // the shortest form.
 type logTicks struct{}
 
-// Ticks implements plot.Ticker.
+// Ticks implements plot.Ticker. A range narrower than a decade (a Python
+// client's 150-480 ms) may hold one 1-2-5 value or none; it is then
+// labelled at whole multiples of its power of ten, else at halves, else
+// at tenths: the first of these that gives at least two labels, so that a
+// reader always has two to read a line against.
 func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ts []plot.Tick
+	for _, step := range []float64{0, 1, 0.5, 0.1} {
+		ms := []float64{1, 2, 5}
+		if step > 0 {
+			ms = nil
+			for m := 1.0; m < 9.99; m += step {
+				ms = append(ms, math.Round(m*10)/10)
+			}
+		}
+		if ts = logTicksAt(lo, hi, ms); len(ts) >= 2 {
+			break
+		}
+	}
+	return ts
+}
+
+// logTicksAt are the ticks m×10^e within [lo, hi] for each mantissa m.
+func logTicksAt(lo, hi float64, mantissas []float64) []plot.Tick {
+	var ts []plot.Tick
 	for e := -6; e <= 9; e++ {
-		for _, m := range []float64{1, 2, 5} {
+		for _, m := range mantissas {
 			v := m * pow10(e)
 			if v >= lo/1.0001 && v <= hi*1.0001 {
 				ts = append(ts, plot.Tick{Value: v, Label: shortNumber(v)})
