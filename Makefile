@@ -90,8 +90,8 @@ run: build
 # First the site-rate loads, which leave the machine idle between
 # requests, run at once (scripts/at-once.sh): review-cli and review-jobs
 # (on the local disk and on the nfs-lan file-system model),
-# review-scale-site, review-cli-fast (the fast server's reference rows)
-# and the three WLCG token flows (review-jobs also runs the plan-B
+# review-scale-site, review-cli-fast (the fast server's reference rows),
+# review-uis (the projection's per-query figure) and the three WLCG token flows (review-jobs also runs the plan-B
 # schemes, so that the site projection takes every scheme's command and
 # job-message costs from one set). Then, one at a time: review-python,
 # with its real `cylc message` job group sending to a real Cylc 8
@@ -114,6 +114,7 @@ REVIEW_SCALE ?= plain,jwt,jwt:cycle,jwt:task,jwt:job=file,jwt:shared=10s,jwt:com
 REVIEW_CLI_NFS ?= plain,jwt:command,jwt:shared=10s,jwt:timed=60s/6s
 REVIEW_JOBS_NFS ?= plain,jwt:command,jwt:job=file,jwt:job=combined,jwt:job=status
 REVIEW_KEYS ?= curve,curve-job
+REVIEW_UIS ?= plain,jwt:command,jwt:shared=10s,jwt:timed=60s/6s,curve
 REVIEW_RUN = ./$(BIN) run -quiet -probe 0 -repeat $(ROUNDS)
 report: build
 	rm -rf REPORT-data REPORT-plots
@@ -134,6 +135,7 @@ report-steps:
 		"$(REVIEW_RUN) -scenario review-jobs -schemes $(REVIEW_JOBS) -out REPORT-data/jobs" \
 		"$(REVIEW_RUN) -scenario review-jobs-nfs -schemes $(REVIEW_JOBS_NFS) -out REPORT-data/jobs-nfs" \
 		"$(REVIEW_RUN) -scenario review-scale-site -schemes $(REVIEW_SCALE) -out REPORT-data/scale-site" \
+		"$(REVIEW_RUN) -scenario review-uis -schemes $(REVIEW_UIS) -out REPORT-data/uis" \
 		"$(REVIEW_RUN) -scenario wlcg-transfer-service -schemes wlcg -out REPORT-data/wlcg-service" \
 		"$(REVIEW_RUN) -scenario wlcg-transfer-user -schemes wlcg -out REPORT-data/wlcg-user" \
 		"$(REVIEW_RUN) -scenario wlcg-transfer-groups -schemes wlcg -out REPORT-data/wlcg-groups"

@@ -22,7 +22,7 @@ func TestBuiltinsParse(t *testing.T) {
 	}
 	want := []string{"cli-burst", "cli-interactive", "cycle-point", "dispatch-burst", "job-storm", "live-jobs-10k",
 		"python-message", "review-cli", "review-cli-burst", "review-cli-fast", "review-cli-nfs", "review-jobs", "review-jobs-burst", "review-jobs-nfs", "review-keys-100", "review-keys-1000",
-		"review-python", "review-scale", "review-scale-site", "site-day", "smoke", "uis-poll", "uis-session", "user-loop",
+		"review-python", "review-scale", "review-scale-site", "review-uis", "site-day", "smoke", "uis-poll", "uis-session", "user-loop",
 		"wlcg-transfer-groups", "wlcg-transfer-service", "wlcg-transfer-user"}
 	var got []string
 	for _, s := range all {

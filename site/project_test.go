@@ -55,7 +55,7 @@ func jobs(scheme, security, credential string, reqPerOp float64, msPerOp ...floa
 }
 
 func polls(scheme, security, credential string, ms float64) *results.Result {
-	return res("uis-session", scheme, security, credential, 1, 60, 60*ms/1000, map[string]int64{vocab.OpUISPoll: 60}, 0, 0, counters.FileStats{})
+	return res("review-uis", scheme, security, credential, 1, 60, 60*ms/1000, map[string]int64{vocab.OpUISPoll: 60}, 0, 0, counters.FileStats{})
 }
 
 func run(command string, rs ...[]*results.Result) *results.Run {
@@ -181,8 +181,8 @@ func TestProjectSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Set.Name != "review" || p.ServerModel != "cylc" || p.FSModel != "" || len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "uis-session") {
-		t.Errorf("set %s, models %q %q, notes %q; want review under cylc on the local disk, noting that uis-session is missing", p.Set.Name, p.ServerModel, p.FSModel, p.Notes)
+	if p.Set.Name != "review" || p.ServerModel != "cylc" || p.FSModel != "" || len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "review-uis") {
+		t.Errorf("set %s, models %q %q, notes %q; want review under cylc on the local disk, noting that review-uis is missing", p.Set.Name, p.ServerModel, p.FSModel, p.Notes)
 	}
 	ms := func(x float64) time.Duration { return time.Duration(x * float64(time.Millisecond)) }
 	cases := []struct {
@@ -279,7 +279,7 @@ func TestProjectSet(t *testing.T) {
 // fresh command, as the projection did before.
 func TestUIServerPerDelta(t *testing.T) {
 	in := reviewInputs()
-	q := run("authbench run -scenario uis-session -out data/uis", []*results.Result{
+	q := run("authbench run -scenario review-uis -out data/uis", []*results.Result{
 		polls("plain", "null", "", 0.25), polls("jwt:command", "null", "jwt", 0.5), polls("curve", "curve", "", 0.4)})
 	in = append(in, Input{Dir: "data/uis", Run: q})
 	// A handshake probe in review-cli is not used when the query scenario
@@ -304,8 +304,8 @@ func TestUIServerPerDelta(t *testing.T) {
 		t.Run(c.scheme, func(t *testing.T) {
 			sp := find(t, p, c.scheme)
 			cpu := sp.CPU
-			if cpu.Query.CPU != c.query || !cpu.Query.Measured || cpu.Query.From.Scenario != "uis-session" {
-				t.Errorf("query %+v, want %v measured in uis-session", cpu.Query, c.query)
+			if cpu.Query.CPU != c.query || !cpu.Query.Measured || cpu.Query.From.Scenario != "review-uis" {
+				t.Errorf("query %+v, want %v measured in review-uis", cpu.Query, c.query)
 			}
 			if cpu.Delta.CPU != c.delta || cpu.Delta.Measured || !strings.HasPrefix(cpu.Delta.Basis, "estimate") {
 				t.Errorf("delta %+v, want an estimate of %v", cpu.Delta, c.delta)
@@ -358,7 +358,7 @@ func TestProjectRefusesMixedModels(t *testing.T) {
 			r := polls("plain", "null", "", 0.2)
 			r.ServerModel = "fast"
 			in[1].Run.Results = append(in[1].Run.Results, r)
-		}, []string{"mixes server models", "uis-session under fast"}},
+		}, []string{"mixes server models", "review-uis under fast"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -39,13 +39,13 @@ func ScenarioSets() []ScenarioSet {
 		{
 			Name:        "review",
 			Description: "the design review at the site's rate under Cylc's server model, on the local disk",
-			Commands:    "review-cli", Messages: "review-jobs", Queries: "uis-session",
+			Commands:    "review-cli", Messages: "review-jobs", Queries: "review-uis",
 			ServerModel: vocab.ServerModelCylc,
 		},
 		{
 			Name:        "review-burst",
 			Description: "the design review's bursts (a user's command loop, a cycle point's jobs released together) under Cylc's server model, on the local disk",
-			Commands:    "review-cli-burst", Messages: "review-jobs-burst", Queries: "uis-session",
+			Commands:    "review-cli-burst", Messages: "review-jobs-burst", Queries: "review-uis",
 			ServerModel: vocab.ServerModelCylc,
 		},
 		{
