@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,6 +91,17 @@ func TestPaletteDistinct(t *testing.T) {
 			t.Fatalf("series %d and %d share a colour", j, i)
 		}
 		seen[k] = i
+	}
+	// A plot draws at most seven series beside its black baseline: those
+	// seven differ by 75 at least (Euclidean distance in 8-bit RGB).
+	for i := range 7 {
+		for j := range i {
+			a, b := palette()[i], palette()[j]
+			dr, dg, db := float64(a.R)-float64(b.R), float64(a.G)-float64(b.G), float64(a.B)-float64(b.B)
+			if d := math.Sqrt(dr*dr + dg*dg + db*db); d < 75 {
+				t.Errorf("series %d and %d are %.0f apart in RGB, want 75 at least", j, i, d)
+			}
+		}
 	}
 	if seriesDashes(0) != nil || seriesDashes(14) == nil {
 		t.Fatal("want solid lines for the palette's first round, dashed after")
