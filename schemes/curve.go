@@ -122,8 +122,10 @@ type curveServer struct {
 	server wfs.KeyPair
 	allow  *allowList
 
-	mu      sync.Mutex
-	zap     *zapHandler
+	mu  sync.Mutex
+	zap *zapHandler
+	// pubZAP is the ZAP handler in the publisher's context (ConfigurePublisher).
+	pubZAP  *zapHandler
 	created map[string]struct{}    // key files this part made and has not removed
 	targets map[string]bool        // install targets set up (remote keys made)
 	jobs    map[wfs.JobID]struct{} // curve-job: jobs with a live keypair
@@ -290,6 +292,49 @@ func (s *curveServer) ConfigureServer(zctx *zmq.Context, sock *zmq.Socket) error
 	}
 	s.zap = zap
 	return nil
+}
+
+// ConfigurePublisher makes the publish socket a CURVE server with the
+// server's secret key, as Cylc's WorkflowPublisher is (cylc-flow
+// cylc/flow/network/__init__.py, ZMQSocketBase._socket_bind), and starts a
+// ZAP handler on the same allow-list in the publisher's context, so that
+// only clients with a key the workflow allows subscribe.
+func (s *curveServer) ConfigurePublisher(zctx *zmq.Context, sock *zmq.Socket) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("curve: server part is closed")
+	}
+	if s.pubZAP != nil {
+		return errors.New("curve: publisher ZAP handler already running")
+	}
+	zap, err := startZAP(zctx, s.allow, s.gil)
+	if err != nil {
+		return fmt.Errorf("curve: publisher: %w", err)
+	}
+	for _, set := range []func() error{
+		func() error { return sock.SetZapDomain(CurveZAPDomain) },
+		func() error { return sock.SetCurveServer(1) },
+		func() error { return sock.SetCurveSecretkey(s.server.Secret.Bytes()) },
+	} {
+		if err := set(); err != nil {
+			zap.close()
+			return fmt.Errorf("curve: publish socket: %w", err)
+		}
+	}
+	s.pubZAP = zap
+	return nil
+}
+
+// ClosePublisher stops the publisher's ZAP handler (wfs.PublishCloser).
+func (s *curveServer) ClosePublisher() {
+	s.mu.Lock()
+	zap := s.pubZAP
+	s.pubZAP = nil
+	s.mu.Unlock()
+	if zap != nil {
+		zap.close()
+	}
 }
 
 // Verify names the client by the User-Id its key got from the ZAP handler,
@@ -509,6 +554,7 @@ func (s *curveServer) CloseTransport() {
 // shutdown.
 func (s *curveServer) Close() error {
 	s.CloseTransport()
+	s.ClosePublisher()
 	s.mu.Lock()
 	s.closed = true
 	paths := make([]string, 0, len(s.created))

@@ -246,6 +246,29 @@ func (s *Server) ConfigureServer(zctx *zmq.Context, sock *zmq.Socket) error {
 	return nil
 }
 
+// ConfigurePublisher lets every part that secures a publish socket
+// configure it (wfs.PublishConfigurer): the transport's security, as on
+// the request socket.
+func (s *Server) ConfigurePublisher(zctx *zmq.Context, sock *zmq.Socket) error {
+	for _, p := range s.parts {
+		if pc, ok := p.(wfs.PublishConfigurer); ok {
+			if err := pc.ConfigurePublisher(zctx, sock); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ClosePublisher implements wfs.PublishCloser.
+func (s *Server) ClosePublisher() {
+	for _, p := range s.parts {
+		if pc, ok := p.(wfs.PublishCloser); ok {
+			pc.ClosePublisher()
+		}
+	}
+}
+
 // Open runs every part's Verify in order (transport first); the last part
 // that names a principal decides who the caller is, and the transport's
 // principal is kept as Principal.Transport.

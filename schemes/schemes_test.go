@@ -34,6 +34,9 @@ type harnessOpts struct {
 	noSync   bool             // benchmarks measure the wire, not the disk
 	workers  int              // 0 serves inline
 	workflow string           // "" means "wf"
+	// server, if set, adjusts the server's config (the publisher's tests
+	// run the cylc model).
+	server func(*wfs.ServerConfig)
 }
 
 // start runs the scheme's WFS as the tests do: fsync on, two workers.
@@ -61,7 +64,11 @@ func startWith(tb testing.TB, spec string, o harnessOpts) *harness {
 		cancel()
 		tb.Fatal(err)
 	}
-	srv, err := wfs.NewServer(wfs.ServerConfig{Run: run, Workflow: o.workflow, Guard: guard, Workers: o.workers})
+	scfg := wfs.ServerConfig{Run: run, Workflow: o.workflow, Guard: guard, Workers: o.workers}
+	if o.server != nil {
+		o.server(&scfg)
+	}
+	srv, err := wfs.NewServer(scfg)
 	if err != nil {
 		cancel()
 		_ = guard.Close()

@@ -78,7 +78,8 @@ func (cylcModel) start(s *Server) serving {
 	}
 	s.gil = s.cfg.Interpreter
 	return &cylcServing{s: s, operateSleep: s.cfg.OperateSleep, drainStartCPU: DefaultCylcDrainStartCPU,
-		messageInterval: s.cfg.MessageInterval, queueMax: s.cfg.MessageQueueMax}
+		messageInterval: s.cfg.MessageInterval, queueMax: s.cfg.MessageQueueMax,
+		publishEvery: s.cfg.PublishRate * s.cfg.MessageInterval.Seconds()}
 }
 
 // Defaults of the cylc model.
@@ -199,6 +200,16 @@ type cylcServing struct {
 
 	wakes, drains, maxDrain, drainsCapped, mainLoops atomic.Int64
 	msgQueued, msgProcessed, msgShed, queuePeak      atomic.Int64
+
+	// dirty is set when a command changed the data store; publishQueue
+	// is the deltas the main loop queued for the server thread (cylc-flow
+	// WorkflowRuntimeServer.publish_queue); publishEvery is PublishRate's
+	// publishes per main-loop iteration, publishDue their running sum
+	// (main loop only).
+	dirty        atomic.Bool
+	publishQueue atomic.Int64
+	publishEvery float64
+	publishDue   float64
 }
 
 // CylcStats returns a snapshot of the cylc model's counters; zero under
@@ -223,13 +234,17 @@ func (c *cylcServing) cylcStats() CylcStats {
 // stats are the counters as results' server_model_stats.
 func (c *cylcServing) stats() map[string]float64 {
 	st := c.cylcStats()
-	return map[string]float64{
+	out := map[string]float64{
 		"wakes": float64(st.Wakes), "drains": float64(st.Drains), "max_drain": float64(st.MaxDrain),
 		"drains_capped": float64(st.DrainsCapped), "main_loops": float64(st.MainLoops),
 		"messages_queued": float64(st.MessagesQueued), "messages_processed": float64(st.MessagesProcessed),
 		"messages_shed": float64(st.MessagesShed), "queue_peak": float64(st.QueuePeak),
 		"zap_cpu_s": st.ZAPCPUSeconds,
 	}
+	if c.s.pub != nil {
+		addPublishStats(out, c.s.pub.stats())
+	}
+	return out
 }
 
 // messages queues the messages for the main loop (queueMessages).
@@ -266,6 +281,7 @@ func (c *cylcServing) serve(ctx context.Context, m *threadMeter) error {
 		if err := c.drain(ctx); err != nil {
 			return err
 		}
+		c.publishQueued()
 		m.flush()
 		if poller != nil {
 			// No sleep: wait (100 ms at a time, to see ctx end) for the
@@ -354,7 +370,8 @@ func (c *cylcServing) mainLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			c.processQueuedMessages()
+			changed := c.processQueuedMessages() > 0
+			c.queuePublish(changed)
 			m.flush()
 		}
 	}
@@ -362,8 +379,9 @@ func (c *cylcServing) mainLoop(ctx context.Context) {
 
 // processQueuedMessages is Scheduler.process_queued_task_messages
 // (cylc/flow/scheduler.py): it empties the queue and groups the messages
-// by task, as cylc-flow does before it processes them.
-func (c *cylcServing) processQueuedMessages() {
+// by task, as cylc-flow does before it processes them, and returns how
+// many it processed.
+func (c *cylcServing) processQueuedMessages() int {
 	c.qmu.Lock()
 	batch := c.queue
 	c.queue = nil
@@ -373,7 +391,7 @@ func (c *cylcServing) processQueuedMessages() {
 	c.s.gil.Take(GILMainLoop)
 	defer c.s.gil.Drop(GILMainLoop)
 	if len(batch) == 0 {
-		return
+		return 0
 	}
 	byTask := make(map[string]int, len(batch))
 	for _, m := range batch {
@@ -381,6 +399,43 @@ func (c *cylcServing) processQueuedMessages() {
 	}
 	c.s.gil.Burn(GILMainLoop, time.Duration(len(batch))*CylcMessageProcessCPU)
 	c.msgProcessed.Add(int64(len(batch)))
+	return len(batch)
+}
+
+// queuePublish is the end of the main-loop iteration's
+// update_data_structure (cylc/flow/scheduler.py, _publish_deltas): when
+// the iteration changed the data store (messages processed, a command
+// served, or PublishRate's tick) it puts one delta on the server's
+// publish queue; several changes in one iteration share it.
+func (c *cylcServing) queuePublish(changed bool) {
+	if c.s.pub == nil {
+		return
+	}
+	if c.dirty.Swap(false) {
+		changed = true
+	}
+	if c.publishEvery > 0 {
+		c.publishDue += c.publishEvery
+		if c.publishDue >= 1 {
+			c.publishDue--
+			changed = true
+		}
+	}
+	if changed {
+		c.publishQueue.Add(1)
+	}
+}
+
+// publishQueued is WorkflowRuntimeServer.publish_queued_items
+// (cylc/flow/network/server.py), run by operate after each drain: it
+// publishes every delta queued.
+func (c *cylcServing) publishQueued() {
+	if c.s.pub == nil {
+		return
+	}
+	for n := c.publishQueue.Swap(0); n > 0; n-- {
+		c.s.pub.publish(c.s.gil)
+	}
 }
 
 // queueMessages is Resolvers.put_messages (cylc/flow/network/resolvers.py):

@@ -89,6 +89,20 @@ type ServerConfig struct {
 	// and its messages are counted in CylcStats.MessagesShed. 0 means
 	// DefaultMessageQueueMax.
 	MessageQueueMax int
+	// Publish binds a publish socket beside the request socket, as a Cylc
+	// 8 scheduler does (publish.go), secured as the guard's transport
+	// secures requests (PublishConfigurer). Only the cylc model
+	// publishes: each main-loop iteration that changed the data store (a
+	// job message or command processed, or PublishRate's tick) queues one
+	// delta for the server thread to send after its next drain.
+	Publish bool
+	// DeltaSize is a delta's payload size; 0 means DefaultDeltaSize.
+	DeltaSize int
+	// PublishRate, if positive, is deltas a second the main loop publishes
+	// whatever happened, standing for a workflow whose data store changes
+	// in every iteration; at most one per MessageInterval, as Cylc
+	// publishes at most once an iteration.
+	PublishRate float64
 }
 
 // Server is the workflow-service stand-in: a ROUTER socket serving Cylc's
@@ -121,6 +135,8 @@ type Server struct {
 	// gil is the cylc model's interpreter lock (nil under fast): the
 	// service CPU is burnt holding it.
 	gil *GIL
+	// pub is the publisher (nil unless cfg.Publish).
+	pub *publisher
 }
 
 // NewServer creates the server's ZMQ context and socket, lets the guard
@@ -173,6 +189,10 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 		owner = "owner"
 	}
 	s.workflowID = "~" + owner + "/" + cfg.Workflow
+	if err := checkPublish(cfg); err != nil {
+		_ = zctx.Term()
+		return nil, err
+	}
 	s.serving = cfg.Model.start(s)
 	if err := s.open(); err != nil {
 		_ = zctx.Term()
@@ -204,7 +224,17 @@ func (s *Server) open() error {
 	if err := s.bind(); err != nil {
 		return fail(err)
 	}
+	if s.cfg.Publish {
+		p, err := openPublisher(s.guard, s.endpoint, s.cfg.DeltaSize)
+		if err != nil {
+			return fail(err)
+		}
+		s.pub = p
+	}
 	if err := s.writeContact(); err != nil {
+		if s.pub != nil {
+			s.pub.close(s.guard)
+		}
 		return fail(err)
 	}
 	return nil
@@ -261,44 +291,14 @@ func (s *Server) writeContact() error {
 		c[ContactHost] = host
 		c[ContactEndpoint] = s.endpoint
 	}
+	if s.pub != nil {
+		s.pub.contact(c)
+	}
 	for k, v := range s.cfg.Contact {
 		c[k] = v
 	}
 	s.contact = c
 	return s.cfg.Run.Files.WriteFile(s.cfg.Run.ContactPath(), c.Marshal(), 0o600)
-}
-
-// CheckEndpoint checks a bind endpoint given as flag: tcp://ADDR:PORT with
-// PORT 1-65535 or * (a free port), or ipc://PATH. libzmq itself takes a
-// port past 65535 modulo 65536 and binds somewhere else.
-func CheckEndpoint(flag, ep string) error {
-	if strings.HasPrefix(ep, "ipc://") && len(ep) > len("ipc://") {
-		return nil
-	}
-	_, port, ok := splitTCP(ep)
-	if !ok {
-		return fmt.Errorf("%s %q: want tcp://ADDR:PORT or ipc://PATH", flag, ep)
-	}
-	if port == "*" {
-		return nil
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("%s %q: port %q: want 1-65535 or *", flag, ep, port)
-	}
-	return nil
-}
-
-func splitTCP(ep string) (host, port string, ok bool) {
-	rest, found := strings.CutPrefix(ep, "tcp://")
-	if !found {
-		return "", "", false
-	}
-	i := strings.LastIndex(rest, ":")
-	if i < 0 {
-		return "", "", false
-	}
-	return rest[:i], rest[i+1:], true
 }
 
 // Endpoint is the bound endpoint, for example tcp://127.0.0.1:43017.
@@ -505,6 +505,9 @@ func (s *Server) builtin(req *Request) (any, error) {
 	case CmdPing:
 		return s.pong, nil
 	case CmdTrigger, CmdHold, CmdRelease, CmdStop:
+		if c, ok := s.serving.(*cylcServing); ok {
+			c.dirty.Store(true) // the command changes the data store
+		}
 		return map[string]any{"command": req.Command, "queued": true}, nil
 	case CmdMessage:
 		var a MessageArgs
@@ -570,6 +573,9 @@ func (s *Server) close() {
 		return
 	}
 	_ = s.sock.Close()
+	if s.pub != nil {
+		s.pub.close(s.guard)
+	}
 	if tc, ok := s.guard.(TransportCloser); ok {
 		tc.CloseTransport()
 	}
