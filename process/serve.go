@@ -64,6 +64,11 @@ type ServeConfig struct {
 	// FS, if set, is the file-system latency model the WFS's file layer
 	// applies; the contact file names it for the clients.
 	FS *wfs.FSModel
+	// Publish, DeltaSize and PublishRate are the WFS's publisher (cylc
+	// model only); see wfs.ServerConfig.
+	Publish     bool
+	DeltaSize   int
+	PublishRate float64
 }
 
 // MaxServiceCPU bounds the CPU a WFS may burn per request (serve
@@ -121,6 +126,9 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 	pin := fs.String("pin", "", "pin the WFS process to `CPUS` (e.g. 0 or 0-1)")
 	keysDir := fs.String("keys", "", "use the token keys in `DIR` (jwt-HS256.key, jwt-ES256.pem, jwt-EdDSA.pem, jwe-dir.key, jwe-ECDH-ES.pem) instead of fresh ones")
 	statsOut := fs.String("stats-out", "", "write the final server report (JSON: CPU, counters, files) to `FILE` at exit")
+	publish := fs.Bool("publish", false, "publish data-store deltas on a PUB socket, as Cylc 8 does (-model cylc only)")
+	deltaSize := fs.Int("delta-size", 0, "published delta's payload `BYTES` (default 2000)")
+	publishRate := fs.Float64("publish-rate", 0, "deltas a `second` published whatever happens, at most one a main-loop iteration (default 0: on data-store changes only)")
 	fsModel := fs.String("fs", "", "file-system latency `MODEL` the run directory's file operations are costed with: a preset ("+strings.Join(wfs.FSPresetNames(), ", ")+") or model=NAME,metadata_rtt=1ms,fsync=5ms (default none)")
 	return func() (ServeConfig, error) {
 		switch {
@@ -165,7 +173,8 @@ func ServeFlags(fs *flag.FlagSet, reg *schemes.Registry) func() (ServeConfig, er
 		}
 		return ServeConfig{Scheme: sc, RunDir: *runDir, Workflow: *workflow, Listen: *listen, Workers: *workers,
 			Model: m, ServiceCPU: cpu, FS: fsm,
-			Leeway: *leeway, Control: *control, Pin: *pin, StatsOut: *statsOut, KeysDir: *keysDir}, nil
+			Leeway: *leeway, Control: *control, Pin: *pin, StatsOut: *statsOut, KeysDir: *keysDir,
+			Publish: *publish, DeltaSize: *deltaSize, PublishRate: *publishRate}, nil
 	}
 }
 
@@ -222,6 +231,9 @@ func ServeArgs(cfg ServeConfig) []string {
 	if cfg.FS != nil {
 		args = append(args, "-fs", cfg.FS.String())
 	}
+	if cfg.Publish {
+		args = append(args, "-publish", "-delta-size", fmt.Sprint(cfg.DeltaSize), "-publish-rate", strconv.FormatFloat(cfg.PublishRate, 'g', -1, 64))
+	}
 	return args
 }
 
@@ -271,7 +283,8 @@ func Serve(ctx context.Context, cfg ServeConfig) error {
 			ReloadAllKeys: model.ReloadAllKeys()},
 		Server: wfs.ServerConfig{Listen: cfg.Listen, Workers: cfg.Workers,
 			Contact: contact,
-			Model:   model, ServiceCPU: cfg.ServiceCPU}})
+			Model:   model, ServiceCPU: cfg.ServiceCPU,
+			Publish: cfg.Publish, DeltaSize: cfg.DeltaSize, PublishRate: cfg.PublishRate}})
 	if err != nil {
 		return err
 	}

@@ -535,6 +535,11 @@ func (r *runner) uis(ctx context.Context, n int) {
 		return
 	}
 	defer cl.Close()
+	if g.Subscribe {
+		done := make(chan struct{})
+		go func() { defer close(done); r.subscribe(ctx, cl.Configure) }()
+		defer func() { <-done }()
+	}
 	zc := wfs.NewClient(r.zctx, r.srv.Endpoint(), wfs.ClientConfig{Configure: cl.Configure})
 	defer zc.Close()
 	body, err := wfs.EncodeRequest(wfs.CmdData, wfs.DataArgs{Size: g.ReplySize}, wfs.Meta{Prog: "cylc-uiserver", CommsMethod: "zmq"})

@@ -15,7 +15,7 @@ import (
 // opOrder is the order ops appear in results.
 func opOrder() []string {
 	return []string{vocab.OpCLICommand, vocab.OpCLIProcess, vocab.OpCLIProcessCPU, vocab.OpCLIInterp, vocab.OpCLIAcquire, vocab.OpCLIRoundTrip, vocab.OpCLIHandshake,
-		vocab.OpJobMessage, vocab.OpJobProcess, vocab.OpJobProcessCPU, vocab.OpJobInterp, vocab.OpJobAcquire, vocab.OpJobRoundTrip, vocab.OpJobHandshake, vocab.OpUISPoll,
+		vocab.OpJobMessage, vocab.OpJobProcess, vocab.OpJobProcessCPU, vocab.OpJobInterp, vocab.OpJobAcquire, vocab.OpJobRoundTrip, vocab.OpJobHandshake, vocab.OpUISPoll, vocab.OpUISDelta,
 		vocab.OpCLISendLag, vocab.OpJobSendLag}
 }
 

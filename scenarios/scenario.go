@@ -194,6 +194,20 @@ type UISGroup struct {
 	Pollers   int      `yaml:"pollers"`
 	Interval  Duration `yaml:"interval"`
 	ReplySize int      `yaml:"reply_size"`
+	// Subscribe has each UI server also subscribe to the WFS's published
+	// deltas, as cylc-uiserver does (a SUB socket to the contact file's
+	// publish port, cylc-flow cylc/flow/network/subscriber.py), recording
+	// each delta received as uis.delta, its latency from the publish
+	// time. The WFS then publishes (wfs.ServerConfig.Publish); only the
+	// cylc server model does.
+	Subscribe bool `yaml:"subscribe"`
+	// DeltaSize is a delta's payload size (0: wfs.DefaultDeltaSize).
+	DeltaSize int `yaml:"delta_size"`
+	// PublishRate is deltas a second the WFS publishes whatever happens,
+	// standing for a workflow whose data store changes in every main-loop
+	// iteration: at most 1, as Cylc publishes at most once a 1 s
+	// iteration (0: only when job messages or commands change it).
+	PublishRate float64 `yaml:"publish_rate"`
 }
 
 // WLCGGroup is a WLCG transfer token flow (package flows): transfers at

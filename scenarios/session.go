@@ -83,6 +83,9 @@ func openSession(ctx context.Context, cfg Config, scheme *schemes.Scheme, root, 
 			}
 		}
 	}
+	if sc := cfg.Scenario; sc != nil && sc.UIS != nil && sc.UIS.Subscribe {
+		scfg.Publish, scfg.DeltaSize, scfg.PublishRate = true, sc.UIS.DeltaSize, sc.UIS.PublishRate
+	}
 	srv, err := cfg.Server.Start(ctx, scfg)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/authbench/authbench/flows"
 	"github.com/authbench/authbench/vocab"
+	"github.com/authbench/authbench/wfs"
 )
 
 // Limits on what a scenario may ask for: past them a setting means nothing a
@@ -66,6 +67,9 @@ func (s *Scenario) Validate() error {
 		}
 		if u.ReplySize < 0 || u.ReplySize > 1<<20 {
 			return ferr("uis.reply_size", "want 0 to 1048576 bytes, got %d", u.ReplySize)
+		}
+		if err := u.validatePublish(s.Server); err != nil {
+			return err
 		}
 	}
 	if s.Server != nil {
@@ -336,6 +340,31 @@ func validBudgets(budgets map[string]Budget) error {
 		if len(b.Source) > MaxBudgetSource {
 			return ferr("budgets."+name+".source", "%d characters: at most %d", len(b.Source), MaxBudgetSource)
 		}
+	}
+	return nil
+}
+
+// validatePublish checks the subscription keys: subscribe only into the
+// cylc model (the only one that publishes), delta_size and publish_rate
+// only with subscribe, and within the WFS's bounds.
+func (u *UISGroup) validatePublish(m *ServerModel) error {
+	if !u.Subscribe {
+		switch {
+		case u.DeltaSize != 0:
+			return ferr("uis.delta_size", "only with subscribe: true")
+		case u.PublishRate != 0:
+			return ferr("uis.publish_rate", "only with subscribe: true")
+		}
+		return nil
+	}
+	if m == nil || m.Model != vocab.ServerModelCylc {
+		return ferr("uis.subscribe", "only with server: {model: cylc}: only the cylc model publishes deltas")
+	}
+	if u.DeltaSize != 0 && (u.DeltaSize < wfs.MinDeltaSize || u.DeltaSize > wfs.MaxDeltaSize) {
+		return ferr("uis.delta_size", "want %d to %d bytes, got %d", wfs.MinDeltaSize, wfs.MaxDeltaSize, u.DeltaSize)
+	}
+	if max := 1 / wfs.CylcMainLoopInterval.Seconds(); u.PublishRate < 0 || u.PublishRate > max {
+		return ferr("uis.publish_rate", "want 0 to %g deltas a second (one a main-loop iteration at most), got %g", max, u.PublishRate)
 	}
 	return nil
 }

@@ -12,6 +12,9 @@ const (
 	OpJobRoundTrip = "job.round_trip"
 	OpJobHandshake = "job.handshake"
 	OpUISPoll      = "uis.poll"
+	// OpUISDelta is one published delta a UI server received, its latency
+	// from the WFS's publish time to its receipt.
+	OpUISDelta = "uis.delta"
 	// OpWLCGTransfer is one WLCG transfer of a token flow (package flows),
 	// from its intended start to both storage elements accepting.
 	OpWLCGTransfer = "wlcg.transfer"
