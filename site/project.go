@@ -153,11 +153,17 @@ func Project(s *Site, inputs []Input, opts Options) (*Projection, error) {
 		}
 		costs[scheme] = c
 	}
-	// A delta's cost is the scheme's transport's query cost (see
-	// deltaCost), so it needs every scheme's query cost first.
+	// A delta's cost is measured in the query scenario where its UI
+	// servers subscribed (measureDelta), else estimated from the scheme's
+	// transport's query cost (deltaCost), which needs every scheme's query
+	// cost first.
 	for _, scheme := range sr.order {
 		if c := costs[scheme]; c != nil {
-			c.Delta = deltaCost(scheme, sr, costs)
+			if d, ok := measureDelta(sr.groups[scheme][set.Queries]); ok {
+				c.Delta = d
+			} else {
+				c.Delta = deltaCost(scheme, sr, costs)
+			}
 		}
 	}
 	for _, scheme := range sr.order {
@@ -223,7 +229,9 @@ func schemeCosts(s *Site, l Workload, set ScenarioSet, sr *setResults, scheme st
 }
 
 // deltaCost estimates the WFS's CPU per published delta sent to one UI
-// server. No scenario measures PUB/SUB, so it is taken as a query on a
+// server when the set's query scenario did not measure one (measureDelta:
+// its UI servers subscribed and the WFS metered its publishing). It is
+// taken as a query on a
 // reused connection by the scheme's transport: the scheme of the same
 // security with no credential (plain for null+jwt, curve for curve). A
 // delta carries no credential (cylc-flow cylc/flow/network/publisher.py,

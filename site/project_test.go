@@ -758,3 +758,69 @@ func TestMergeInputs(t *testing.T) {
 		t.Fatalf("sets sharing a scenario: %v, want a refusal", err)
 	}
 }
+
+// subscribed is polls with the UI server subscribed: deltas received and
+// the WFS's metered publish CPU over the deltas it sent.
+func subscribed(scheme, security, credential string, ms, publishCPU float64, deltas int64) *results.Result {
+	r := polls(scheme, security, credential, ms)
+	r.ServerProcess.UserSeconds += publishCPU / 2
+	r.ServerProcess.SysSeconds += publishCPU / 2
+	r.Ops = append(r.Ops, &results.Op{Name: vocab.OpUISDelta, Count: deltas, Hist: results.NewHistogram()})
+	r.ServerModelStats = map[string]float64{"publish_cpu_s": publishCPU, "delta_sends": float64(deltas), "deltas_published": float64(deltas)}
+	return r
+}
+
+// TestUIServerMeasuredDelta: where the query scenario's UI servers
+// subscribed, the delta is the WFS's metered publish CPU per delta sent,
+// and the query is the rest of its CPU per poll; a scheme without it keeps
+// the estimate.
+func TestUIServerMeasuredDelta(t *testing.T) {
+	in := reviewInputs()
+	q := run("authbench run -scenario review-uis -out data/uis", []*results.Result{
+		subscribed("plain", "null", "", 0.25, 60*30e-6, 60), polls("jwt:command", "null", "jwt", 0.5), subscribed("curve", "curve", "", 0.4, 60*80e-6, 60)})
+	in = append(in, Input{Dir: "data/uis", Run: q})
+	p, err := Project(testSite(t), in, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		scheme       string
+		query, delta time.Duration
+		measured     bool
+	}{
+		{"plain", 250 * time.Microsecond, 30 * time.Microsecond, true},
+		{"jwt:command", 500 * time.Microsecond, 250 * time.Microsecond, false}, // no deltas: plain's query, the estimate
+		{"curve", 400 * time.Microsecond, 80 * time.Microsecond, true},
+	} {
+		t.Run(c.scheme, func(t *testing.T) {
+			cpu := find(t, p, c.scheme).CPU
+			if cpu.Query.CPU != c.query || !cpu.Query.Measured {
+				t.Errorf("query %+v, want %v measured, net of the publish CPU", cpu.Query, c.query)
+			}
+			if cpu.Delta.CPU != c.delta || cpu.Delta.Measured != c.measured {
+				t.Errorf("delta %+v, want %v, measured %v", cpu.Delta, c.delta, c.measured)
+			}
+			if c.measured && (!strings.HasPrefix(cpu.Delta.Basis, "measured: the WFS's metered publish CPU") || cpu.Delta.From.Scenario != "review-uis") {
+				t.Errorf("delta basis %q from %+v, want measured in review-uis", cpu.Delta.Basis, cpu.Delta.From)
+			}
+			if !c.measured && !strings.HasPrefix(cpu.Delta.Basis, "estimate: `plain`'s query") {
+				t.Errorf("delta basis %q, want the estimate's words", cpu.Delta.Basis)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		p    *Projection
+		want []string
+	}{
+		{"some measured", p, []string{"A published delta's cost is measured for `plain`, `curve`:", "For `jwt:command` no scenario measures one: its cost is an estimate"}},
+	} {
+		if got := tc.p.deltaWords(); !strings.Contains(got, tc.want[0]) || !strings.Contains(got, tc.want[1]) {
+			t.Errorf("%s: words %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	p.Schemes = p.Schemes[:0]
+	if got := p.deltaWords(); !strings.HasPrefix(got, "No scenario measures a published delta: its cost is an estimate") {
+		t.Errorf("no scheme measured: words %q", got)
+	}
+}

@@ -322,11 +322,7 @@ func (p *Projection) ratios() string {
 
 func (p *Projection) renderSources(w *bytes.Buffer) error {
 	fmt.Fprintf(w, "\n**Where each figure came from.** Measured figures are the WFS process's whole CPU over a scenario's measured window ÷ its operations of the kind, median over rounds, "+
-		"from the set's scenario for that kind. No scenario measures a published delta: its cost is an estimate, a query on a reused connection by the scheme's transport "+
-		"(the scheme of the same security with no credential: `plain` for a null+token scheme), because a delta carries no credential (cylc-flow cylc/flow/network/publisher.py, "+
-		"WorkflowPublisher.send_multi, sends [topic, serialised delta] on the PUB socket) and CURVE encrypts it per subscriber as it does a reply. "+
-		"It is an upper bound for the transport's part, since a query also receives and parses a request; building the delta (data_store_mgr.py, get_publish_deltas) is Cylc's own work, the same for every scheme, and not counted. "+
-		"A query is charged as measured on one long-lived connection where the results hold one (the set's query scenario, or the handshake probe's reused connection), else as a command on a fresh connection, an upper bound.\n\n")
+		"from the set's scenario for that kind. %sA query is charged as measured on one long-lived connection where the results hold one (the set's query scenario, or the handshake probe's reused connection), else as a command on a fresh connection, an upper bound.\n\n", p.deltaWords())
 	t := mdtable.New(w, "scheme", "per command from", "per job message from", "per UI-server delta", "per UI-server query", "knee from")
 	for _, sp := range p.Schemes {
 		k := sp.Knee
@@ -400,4 +396,32 @@ func (p *Projection) renderCommands(w *bytes.Buffer) {
 	} else {
 		fmt.Fprintf(w, "- this projection: %s with the results directories above\n", code("authbench project -site "+p.Site.Name+" -set "+p.Set.Name))
 	}
+}
+
+// deltaWords say where the per-delta figures came from: measured where
+// every scheme's is, an estimate where none is, else which.
+func (p *Projection) deltaWords() string {
+	var measured, estimated []string
+	for _, sp := range p.Schemes {
+		if sp.CPU.Delta.Measured {
+			measured = append(measured, code(sp.Scheme))
+		} else {
+			estimated = append(estimated, code(sp.Scheme))
+		}
+	}
+	const est = "a query on a reused connection by the scheme's transport " +
+		"(the scheme of the same security with no credential: `plain` for a null+token scheme), because a delta carries no credential (cylc-flow cylc/flow/network/publisher.py, " +
+		"WorkflowPublisher.send_multi, sends [topic, serialised delta] on the PUB socket) and CURVE encrypts it per subscriber as it does a reply. " +
+		"It is an upper bound for the transport's part, since a query also receives and parses a request; building the delta (data_store_mgr.py, get_publish_deltas) is Cylc's own work, the same for every scheme, and not counted. "
+	const meas = "the WFS's own meter of its publishing (the CPU of its server thread's publish sections, which serialise and send a delta holding the GIL as cylc-flow's publish_queued_items does, " +
+		"and of its publisher's libzmq threads, which encrypt and write it to each subscriber) ÷ the deltas it sent, one per subscriber, in the query scenario, whose UI servers subscribed; " +
+		"that CPU is taken out of the scenario's whole before its per-query figure. "
+	switch {
+	case len(measured) == 0:
+		return "No scenario measures a published delta: its cost is an estimate, " + est
+	case len(estimated) == 0:
+		return "A published delta's cost is measured: " + meas
+	}
+	return fmt.Sprintf("A published delta's cost is measured for %s: %sFor %s no scenario measures one: its cost is an estimate, %s",
+		strings.Join(measured, ", "), meas, strings.Join(estimated, ", "), est)
 }

@@ -98,7 +98,11 @@ func measure(g *group, kind, opName string) (c OpCost, why string) {
 		if n <= 0 || sp == nil || sp.Requests <= 0 {
 			continue
 		}
-		perOp = append(perOp, sp.CPUSeconds()/float64(n))
+		cpu := sp.CPUSeconds()
+		if pub, _, ok := publishCPU(r); ok {
+			cpu -= pub // the WFS's metered publishing is charged per delta
+		}
+		perOp = append(perOp, cpu/float64(n))
 		reqPerOp = append(reqPerOp, float64(sp.Requests)/float64(n))
 	}
 	if len(perOp) == 0 {
@@ -232,4 +236,39 @@ func (sr *setResults) models(set ScenarioSet) (server, fsm string, err error) {
 		return "", "", nil
 	}
 	return sv.model, fv.model, nil
+}
+
+// publishCPU is the CPU the WFS metered publishing deltas in r (its
+// server_model_stats publish_cpu_s: its server thread's publish sections
+// and its publisher's libzmq threads) and the deltas it sent (one per
+// subscriber); ok is false when r holds no delta sent.
+func publishCPU(r *results.Result) (cpu, sends float64, ok bool) {
+	st := r.ServerModelStats
+	cpu, sends = st["publish_cpu_s"], st["delta_sends"]
+	return cpu, sends, sends > 0 && cpu > 0
+}
+
+// measureDelta is the WFS's CPU per delta sent to one UI server, from the
+// group's rounds that received deltas (uis.delta) with the WFS's metered
+// publish CPU (publishCPU), median over rounds; ok is false without one.
+func measureDelta(g *group) (OpCost, bool) {
+	if g == nil {
+		return OpCost{}, false
+	}
+	var perOp []float64
+	for _, r := range g.rs {
+		cpu, sends, ok := publishCPU(r)
+		if !ok || opCount(r, vocab.OpUISDelta) <= 0 {
+			continue
+		}
+		perOp = append(perOp, cpu/sends)
+	}
+	if len(perOp) == 0 {
+		return OpCost{}, false
+	}
+	from := g.from(vocab.OpUISDelta)
+	from.Rounds = len(perOp)
+	return OpCost{Op: OpDelta, CPU: time.Duration(math.Round(median(perOp) * float64(time.Second))), RequestsPerOp: 0, Measured: true,
+		Basis: fmt.Sprintf("measured: the WFS's metered publish CPU (its server thread's publish sections and its publisher's libzmq threads) ÷ the deltas it sent, in %s", g.scenario),
+		From:  from}, true
 }
