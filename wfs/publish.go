@@ -122,12 +122,30 @@ func openPublisher(guard Guard, reqEP string, size int) (*publisher, error) {
 		p.close(guard)
 		return nil, err
 	}
-	for _, t := range zmqThreads() {
-		if !containsInt(before, t) {
-			p.tids = append(p.tids, t)
+	p.tids = newZMQThreads(before)
+	return p, nil
+}
+
+// publisherThreads is the libzmq threads a context starts with its first
+// socket: its reaper and one I/O thread.
+const publisherThreads = 2
+
+// newZMQThreads are the libzmq threads not in before. A libzmq thread
+// names itself once it runs, so they are looked for until both are
+// named, for at most 200 ms.
+func newZMQThreads(before []int) []int {
+	var out []int
+	for end := time.Now().Add(200 * time.Millisecond); ; time.Sleep(time.Millisecond) {
+		out = out[:0]
+		for _, t := range zmqThreads() {
+			if !containsInt(before, t) {
+				out = append(out, t)
+			}
+		}
+		if len(out) >= publisherThreads || time.Now().After(end) {
+			return out
 		}
 	}
-	return p, nil
 }
 
 // open makes the socket: an XPUB, which sends as Cylc's PUB does and also
