@@ -819,6 +819,9 @@ func TestUIServerMeasuredDelta(t *testing.T) {
 			t.Errorf("%s: words %q, want %q", tc.name, got, tc.want)
 		}
 	}
+	if got := p.deltaCaveat(); !strings.Contains(got, "an estimate for some schemes") {
+		t.Errorf("caveat %q, want it to say some deltas are estimates", got)
+	}
 	p.Schemes = p.Schemes[:0]
 	if got := p.deltaWords(); !strings.HasPrefix(got, "No scenario measures a published delta: its cost is an estimate") {
 		t.Errorf("no scheme measured: words %q", got)

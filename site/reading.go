@@ -114,9 +114,9 @@ func (p *Projection) Reading() string {
 		fmt.Fprintf(&b, "Host-wide, the %s workflows' WFSs use %s at the mean. ",
 			num(float64(s.Workflows)), between(cpusUsed(lo.MeanCPU.Host), cpusUsed(hi.MeanCPU.Host)))
 	}
-	b.WriteString("Read these as the schemes' relative cost, not a site's absolute one: the CPU per operation is authbench's WFS on the benchmark machine " +
-		"(its server model, its idle CPU over the window included, which overstates it in low-rate scenarios, the cylc model's wake-ups most), " +
-		"the UI-server delta is an estimate, and a real scheduler adds its own work per request; a knee estimated from CPU per operation assumes the CPU is the only limit.")
+	fmt.Fprintf(&b, "Read these as the schemes' relative cost, not a site's absolute one: the CPU per operation is authbench's WFS on the benchmark machine "+
+		"(its server model, its idle CPU over the window included, which overstates it in low-rate scenarios, the cylc model's wake-ups most), "+
+		"%s, and a real scheduler adds its own work per request; a knee estimated from CPU per operation assumes the CPU is the only limit.", p.deltaCaveat())
 	return b.String()
 }
 
@@ -223,4 +223,22 @@ func capital(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// deltaCaveat is the reading's caveat on the per-delta figures: an
+// estimate, or measured without the Python work of serialising a delta.
+func (p *Projection) deltaCaveat() string {
+	measured := 0
+	for _, sp := range p.Schemes {
+		if sp.CPU.Delta.Measured {
+			measured++
+		}
+	}
+	switch {
+	case measured == 0:
+		return "the UI-server delta is an estimate"
+	case measured < len(p.Schemes):
+		return "the UI-server delta is an estimate for some schemes and for the rest measured without the Python work of serialising it"
+	}
+	return "the UI-server delta is measured without the Python work of serialising it (the stand-in burns none)"
 }

@@ -269,6 +269,6 @@ func measureDelta(g *group) (OpCost, bool) {
 	from := g.from(vocab.OpUISDelta)
 	from.Rounds = len(perOp)
 	return OpCost{Op: OpDelta, CPU: time.Duration(math.Round(median(perOp) * float64(time.Second))), RequestsPerOp: 0, Measured: true,
-		Basis: fmt.Sprintf("measured: the WFS's metered publish CPU (its server thread's publish sections and its publisher's libzmq threads) ÷ the deltas it sent, in %s", g.scenario),
+		Basis: "measured: the WFS's metered publish CPU (its server thread's publish sections and its publisher's libzmq threads) ÷ the deltas it sent",
 		From:  from}, true
 }
