@@ -57,3 +57,31 @@ func TestServeArgsModel(t *testing.T) {
 		t.Fatalf("got %v, want %q", err, want)
 	}
 }
+
+// TestServeArgsPublish: the publisher the engine asks of a WFS process
+// (ServeArgs) is what serve's flags read back.
+func TestServeArgsPublish(t *testing.T) {
+	plain, err := schemes.Builtin().Parse("plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []ServeConfig{
+		{Scheme: plain},
+		{Scheme: plain, Publish: true},
+		{Scheme: plain, Publish: true, DeltaSize: 2000, PublishRate: 0.5},
+	} {
+		in.RunDir = t.TempDir()
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		config := ServeFlags(fs, schemes.Builtin())
+		if err := fs.Parse(ServeArgs(in)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Publish != in.Publish || got.DeltaSize != in.DeltaSize || got.PublishRate != in.PublishRate {
+			t.Errorf("serve read publish %v, delta size %d, rate %g; want %v, %d, %g", got.Publish, got.DeltaSize, got.PublishRate, in.Publish, in.DeltaSize, in.PublishRate)
+		}
+	}
+}
