@@ -71,13 +71,13 @@ type command struct {
 // commands is the CLI's catalogue, in the order help lists it.
 func commands() []command {
 	return []command{
-		{"run", "[-scenario NAME|FILE]... [-schemes SPEC,...] [-out DIR] [-work DIR] [-repeat N] [-until-decisive [-max-time D]] [-server-cpus CPUS] [-client-cpus CPUS] [-server-quota CPUS] [-probe N] [-fs MODEL] [-format md|bench] [-quiet]",
+		{"run", "[-scenario NAME|FILE]... [-schemes SPEC,...] [-out DIR] [-work DIR] [-repeat N] [-until-decisive [-max-time D]] [-server-cpus CPUS] [-client-cpus CPUS] [-server-quota CPUS] [-probe N] [-fs MODEL] [-cylc CONTACT] [-format md|bench] [-quiet]",
 			"run scenarios over schemes, each WFS in a pinned process of its own; results.json in -out",
 			"authbench run -scenario smoke -schemes plain,curve -out out", runRun},
 		{"capacity", "[-schemes SPEC,...] [-op command|message|handshake] [-model fast|cylc] [-server-quota CPUS] [-start RATE] [-factor F] [-step TIME] [-max-steps N] [-out DIR]",
 			"find each scheme's capacity knee under rising Poisson load",
 			"authbench capacity -schemes plain,curve,jwt:command", runCapacity},
-		{"serve", "-scheme SPEC -run-dir DIR [-listen ENDPOINT] [-control ENDPOINT] [-model fast|cylc] [-service-cpu D] [-keys DIR] [-pin CPUS] [-stats-out FILE] [-leeway D] [-fs MODEL]",
+		{"serve", "-scheme SPEC -run-dir DIR [-listen ENDPOINT] [-control ENDPOINT] [-model fast|cylc] [-service-cpu D] [-keys DIR] [-pin CPUS] [-stats-out FILE] [-leeway D] [-fs MODEL] [-publish [-delta-size BYTES] [-publish-rate R]]",
 			"a WFS for one scheme, with its owner-only control channel, until SIGINT, SIGTERM or SIGHUP",
 			"authbench serve -scheme curve -run-dir /tmp/wf", runServe},
 		{"load", "-contact FILE [-scenario NAME|FILE] [-shard I/N] -out DIR [-client-cpus CPUS] [-quiet]",
