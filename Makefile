@@ -81,7 +81,7 @@ run: build
 
 # The design review: REPORT.md, its plots and the data it was made from
 # (REPORT-data/) at the repository root, in under 10 minutes on two cores
-# (9 min 37 s here, the last time, with review-python run alone beside a
+# (9 min 48 s here, the last time, with review-python run alone beside a
 # real Cylc scheduler).
 # Every judged scenario runs under the cylc server model (Cylc 8's server:
 # one request at a time, a 0.2 s sleep whenever its socket is empty), for

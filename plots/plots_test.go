@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"fmt"
+	"image/color"
 	"math"
 	"os"
 	"path/filepath"
@@ -93,13 +94,11 @@ func TestPaletteDistinct(t *testing.T) {
 		seen[k] = i
 	}
 	// A plot draws at most seven series beside its black baseline: those
-	// seven differ by 75 at least (Euclidean distance in 8-bit RGB).
+	// seven differ by ΔE76 30 at least in CIELAB (clearly different lines).
 	for i := range 7 {
 		for j := range i {
-			a, b := palette()[i], palette()[j]
-			dr, dg, db := float64(a.R)-float64(b.R), float64(a.G)-float64(b.G), float64(a.B)-float64(b.B)
-			if d := math.Sqrt(dr*dr + dg*dg + db*db); d < 75 {
-				t.Errorf("series %d and %d are %.0f apart in RGB, want 75 at least", j, i, d)
+			if d := deltaE(palette()[i], palette()[j]); d < 30 {
+				t.Errorf("series %d and %d are ΔE %.0f apart, want 30 at least", j, i, d)
 			}
 		}
 	}
@@ -129,4 +128,30 @@ func TestLogTicks(t *testing.T) {
 			t.Errorf("ticks over [%g, %g]: %v, want %v", c.lo, c.hi, got, c.want)
 		}
 	}
+}
+
+// deltaE is the CIE76 colour difference of two sRGB colours (D65).
+func deltaE(a, b color.RGBA) float64 {
+	lab := func(c color.RGBA) [3]float64 {
+		lin := func(u uint8) float64 {
+			v := float64(u) / 255
+			if v > 0.04045 {
+				return math.Pow((v+0.055)/1.055, 2.4)
+			}
+			return v / 12.92
+		}
+		r, g, bl := lin(c.R), lin(c.G), lin(c.B)
+		x := (0.4124*r + 0.3576*g + 0.1805*bl) / 0.95047
+		y := 0.2126*r + 0.7152*g + 0.0722*bl
+		z := (0.0193*r + 0.1192*g + 0.9505*bl) / 1.08883
+		f := func(t float64) float64 {
+			if t > 0.008856 {
+				return math.Cbrt(t)
+			}
+			return 7.787*t + 16.0/116
+		}
+		return [3]float64{116*f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))}
+	}
+	p, q := lab(a), lab(b)
+	return math.Sqrt((p[0]-q[0])*(p[0]-q[0]) + (p[1]-q[1])*(p[1]-q[1]) + (p[2]-q[2])*(p[2]-q[2]))
 }
