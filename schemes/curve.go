@@ -268,30 +268,7 @@ func (s *curveServer) copyFile(from, to string, secret bool) error {
 // ConfigureServer starts the ZAP handler in the server's context and makes
 // the socket a CURVE server with the server's secret key.
 func (s *curveServer) ConfigureServer(zctx *zmq.Context, sock *zmq.Socket) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errors.New("curve: server part is closed")
-	}
-	if s.zap != nil {
-		return errors.New("curve: ZAP handler already running: one server per curve server part")
-	}
-	zap, err := startZAP(zctx, s.allow, s.gil)
-	if err != nil {
-		return fmt.Errorf("curve: %w", err)
-	}
-	for _, set := range []func() error{
-		func() error { return sock.SetZapDomain(CurveZAPDomain) },
-		func() error { return sock.SetCurveServer(1) },
-		func() error { return sock.SetCurveSecretkey(s.server.Secret.Bytes()) },
-	} {
-		if err := set(); err != nil {
-			zap.close()
-			return fmt.Errorf("curve: server socket: %w", err)
-		}
-	}
-	s.zap = zap
-	return nil
+	return s.secure(zctx, sock, &s.zap, "server socket", "ZAP handler already running: one server per curve server part")
 }
 
 // ConfigurePublisher makes the publish socket a CURVE server with the
@@ -300,17 +277,24 @@ func (s *curveServer) ConfigureServer(zctx *zmq.Context, sock *zmq.Socket) error
 // ZAP handler on the same allow-list in the publisher's context, so that
 // only clients with a key the workflow allows subscribe.
 func (s *curveServer) ConfigurePublisher(zctx *zmq.Context, sock *zmq.Socket) error {
+	return s.secure(zctx, sock, &s.pubZAP, "publish socket", "publisher ZAP handler already running")
+}
+
+// secure starts a ZAP handler on the workflow's allow-list in zctx, kept in
+// *slot (busy is the error when one already runs there), and makes sock,
+// named what in errors, a CURVE server with the server's secret key.
+func (s *curveServer) secure(zctx *zmq.Context, sock *zmq.Socket, slot **zapHandler, what, busy string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return errors.New("curve: server part is closed")
 	}
-	if s.pubZAP != nil {
-		return errors.New("curve: publisher ZAP handler already running")
+	if *slot != nil {
+		return errors.New("curve: " + busy)
 	}
 	zap, err := startZAP(zctx, s.allow, s.gil)
 	if err != nil {
-		return fmt.Errorf("curve: publisher: %w", err)
+		return fmt.Errorf("curve: %s: %w", what, err)
 	}
 	for _, set := range []func() error{
 		func() error { return sock.SetZapDomain(CurveZAPDomain) },
@@ -319,10 +303,10 @@ func (s *curveServer) ConfigurePublisher(zctx *zmq.Context, sock *zmq.Socket) er
 	} {
 		if err := set(); err != nil {
 			zap.close()
-			return fmt.Errorf("curve: publish socket: %w", err)
+			return fmt.Errorf("curve: %s: %w", what, err)
 		}
 	}
-	s.pubZAP = zap
+	*slot = zap
 	return nil
 }
 
