@@ -79,8 +79,13 @@ func TestGILBurnReleases(t *testing.T) {
 	if wait := <-done; wait >= 150*time.Millisecond {
 		t.Errorf("waiter took the lock after %v: no release of the burn handed it over", wait)
 	}
-	if st := g.Stats(); st.Forced != 0 || g.handoffs.Load() < 1 {
-		t.Errorf("stats %+v, %d handoffs: want a handoff, no forced switch", st, g.handoffs.Load())
+	// The waiter wins at a release by a handoff (GILWakeWins), or, on a
+	// loaded machine, by reaching the free lock before the holder takes it
+	// back from its poll: either is a release handing it over, and neither
+	// is a forced switch (the interval is a second). (Requiring a handoff
+	// failed about one run in eight under -race.)
+	if st := g.Stats(); st.Forced != 0 || st.Waits < 1 {
+		t.Errorf("stats %+v, %d handoffs: want a wait ended by a release, no forced switch", st, g.handoffs.Load())
 	}
 }
 
